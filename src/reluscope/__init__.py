@@ -1,0 +1,66 @@
+"""reluscope: look inside trained ReLU networks with mixed-integer linear programming.
+
+The public API is small and imports no solver and no deep-learning framework until a
+function that needs one is called::
+
+    import reluscope
+    net = reluscope.load("model.onnx")
+    reluscope.tighten_bounds(net, method="lp")      # stable units
+    reluscope.count_regions(net)                     # exact number of linear regions
+    reluscope.estimate_regions(net, xor_size=3)      # MIPBound probabilistic lower bound
+    reluscope.upper_bounds(net)                      # Configuration UB, Empirical UB, ...
+    reluscope.compress(net)                          # LEO lossless compression
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from reluscope.errors import (
+    DomainError,
+    ModelFormatError,
+    NetworkError,
+    ReluscopeError,
+    SolverError,
+    UnsupportedLayerError,
+)
+from reluscope.network import ReLUNetwork
+
+__version__ = "0.1.0"
+
+# public name -> module defining it, imported on first use
+_LAZY = {
+    "load": "reluscope.io",
+    "save": "reluscope.io",
+    "Bounds": "reluscope.bounds",
+    "tighten_bounds": "reluscope.bounds",
+    "RegionCount": "reluscope.regions.result",
+    "count_regions": "reluscope.regions.count",
+    "RegionEstimate": "reluscope.regions.mipbound",
+    "estimate_regions": "reluscope.regions.mipbound",
+    "UpperBounds": "reluscope.regions.upper",
+    "upper_bounds": "reluscope.regions.upper",
+    "CompressionResult": "reluscope.compress",
+    "compress": "reluscope.compress",
+    "find_stable_units": "reluscope.compress",
+    "example_network": "reluscope.data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'reluscope' has no attribute {name!r}")
+
+
+__all__ = [
+    "DomainError",
+    "ModelFormatError",
+    "NetworkError",
+    "ReLUNetwork",
+    "ReluscopeError",
+    "SolverError",
+    "UnsupportedLayerError",
+    *_LAZY,
+]

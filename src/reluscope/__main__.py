@@ -1,0 +1,5 @@
+import sys
+
+from reluscope.cli import main
+
+sys.exit(main())

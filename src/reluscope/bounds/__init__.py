@@ -1,0 +1,45 @@
+"""Bounds on pre-activations over the input domain, and the stable units they prove.
+
+Three methods, cheapest and weakest first: ``interval`` (interval arithmetic), ``lp``
+(LP relaxation of the big-M model, layer by layer, HiGHS) and ``milp`` (one MILP per
+direction per unit, SCIP). Each returns a :class:`Bounds`; stronger methods give
+tighter bounds: milp within lp within interval.
+"""
+
+from __future__ import annotations
+
+from reluscope.bounds.interval import interval_bounds
+from reluscope.bounds.result import Bounds
+from reluscope.errors import ReluscopeError
+from reluscope.network import ReLUNetwork
+
+BOUNDS_METHODS = ("interval", "lp", "milp")
+
+
+def tighten_bounds(
+    network: ReLUNetwork, *, method: str = "lp", time_limit: float | None = None
+) -> Bounds:
+    """Bounds on every unit's pre-activation over the network's domain.
+
+    Parameters
+    ----------
+    method
+        ``"interval"``, ``"lp"`` or ``"milp"``.
+    time_limit
+        For ``milp``: seconds allowed per MILP solve; a solve cut short keeps the
+        solver's valid dual bound (still a sound, looser bound).
+    """
+    if method == "interval":
+        return interval_bounds(network)
+    if method == "lp":
+        from reluscope.bounds.lp import lp_bounds
+
+        return lp_bounds(network)
+    if method == "milp":
+        from reluscope.bounds.milp import milp_bounds
+
+        return milp_bounds(network, time_limit=time_limit)
+    raise ReluscopeError(f"unknown bounds method {method!r}; choose one of {BOUNDS_METHODS}")
+
+
+__all__ = ["BOUNDS_METHODS", "Bounds", "interval_bounds", "tighten_bounds"]

@@ -1,0 +1,47 @@
+"""The ``reluscope`` command line: a thin layer over the public functions.
+
+Each subcommand lives in its own module of this package, exposing ``register(subparsers)``
+which adds its parser and sets ``func`` to the function that runs it. Errors a user can
+cause print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from reluscope.errors import ReluscopeError
+
+#: subcommand modules, in the order of ``reluscope --help``
+COMMANDS = ("info", "bounds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reluscope",
+        description="Look inside trained ReLU networks: linear regions, stable units, "
+        "lossless compression.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"reluscope.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except ReluscopeError as exc:
+        print(f"reluscope: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("reluscope: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""``reluscope info MODEL``: architecture, domain and parameter counts."""
+
+from __future__ import annotations
+
+import argparse
+
+from reluscope.cli.common import add_model_arguments, emit, load_network
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("info", help="describe a network file")
+    add_model_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    network = load_network(args)
+    payload = {
+        "inputs": network.n_inputs,
+        "widths": list(network.widths),
+        "relu": list(network.relu),
+        "units": network.n_units,
+        "parameters": int(sum(w.size + b.size for w, b in zip(network.weights, network.biases))),
+        "lower": float(network.lower.min()),
+        "upper": float(network.upper.max()),
+    }
+    emit(args, payload, network.describe())
+    return 0

@@ -1,0 +1,57 @@
+"""NPZ format: reluscope's own, plain NumPy.
+
+Layout (all arrays float64 unless said):
+- ``W0, b0, W1, b1, ...``: weights ``(n_out, n_in)`` and biases ``(n_out,)`` per layer;
+- ``relu``: bool array, one flag per layer (is it followed by a ReLU?);
+- ``lower``, ``upper``: the input box, shape ``(n0,)`` (optional; default [0, 1]^n0).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from reluscope.errors import ModelFormatError
+from reluscope.network import ReLUNetwork
+
+
+def load_npz(path: str | Path) -> ReLUNetwork:
+    """Read a network written by :func:`save_npz` (or by hand in the same layout)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise ModelFormatError(f"{path}: not a readable .npz file ({exc})") from None
+    n_layers = 0
+    while f"W{n_layers}" in arrays:
+        n_layers += 1
+    if n_layers == 0:
+        raise ModelFormatError(
+            f"{path}: no arrays W0, b0, ... found; see the NPZ layout in docs/user-guide.md"
+        )
+    missing = [f"b{i}" for i in range(n_layers) if f"b{i}" not in arrays]
+    if missing:
+        raise ModelFormatError(f"{path}: missing bias arrays {missing}")
+    relu = arrays.get("relu")
+    return ReLUNetwork(
+        [arrays[f"W{i}"] for i in range(n_layers)],
+        [arrays[f"b{i}"] for i in range(n_layers)],
+        relu=None if relu is None else [bool(v) for v in np.ravel(relu)],
+        lower=arrays.get("lower"),
+        upper=arrays.get("upper"),
+    )
+
+
+def save_npz(network: ReLUNetwork, path: str | Path) -> None:
+    """Write ``network`` (weights, ReLU flags and domain) in the NPZ layout."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, (w, b) in enumerate(zip(network.weights, network.biases, strict=True)):
+        arrays[f"W{i}"] = w
+        arrays[f"b{i}"] = b
+    arrays["relu"] = np.array(network.relu, dtype=bool)
+    arrays["lower"] = network.lower
+    arrays["upper"] = network.upper
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)

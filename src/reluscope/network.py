@@ -1,0 +1,250 @@
+"""ReLUNetwork: an immutable, NumPy-only description of a feed-forward ReLU network.
+
+Layer ``l`` (0-based here) computes ``g = W[l] @ h + b[l]`` with ``W[l]`` of shape
+``(n_out, n_in)`` (the PyTorch / paper convention), then ``h = max(0, g)`` if
+``relu[l]``. Every layer but the last must have a ReLU; the last may or may not. The
+input domain is a box ``lower <= x <= upper`` (default ``[0, 1]^n0``, image pixels).
+
+The *units* of the network are the neurons of its ReLU layers, numbered layer by layer;
+an activation pattern is one boolean per unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from reluscope.errors import DomainError, NetworkError
+
+FloatArray = NDArray[np.float64]
+
+
+def _as_float_array(value: ArrayLike, name: str, ndim: int) -> FloatArray:
+    array = np.array(value, dtype=np.float64, copy=True)
+    if array.ndim != ndim:
+        raise NetworkError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise NetworkError(f"{name} contains NaN or infinite values; fix the model's parameters")
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class ReLUNetwork:
+    """A feed-forward ReLU network with a box input domain.
+
+    Parameters
+    ----------
+    weights, biases
+        One ``(n_out, n_in)`` matrix and one ``(n_out,)`` vector per affine layer.
+    relu
+        One flag per layer: is it followed by a ReLU? Default: every layer, the setting
+        of the paper's MNIST networks (ReLU on the output layer too).
+    lower, upper
+        The input box; scalars are broadcast. Default ``[0, 1]^n0``.
+    """
+
+    weights: tuple[FloatArray, ...]
+    biases: tuple[FloatArray, ...]
+    relu: tuple[bool, ...]
+    lower: FloatArray
+    upper: FloatArray
+
+    def __init__(
+        self,
+        weights: Sequence[ArrayLike],
+        biases: Sequence[ArrayLike],
+        *,
+        relu: Sequence[bool] | None = None,
+        lower: ArrayLike | None = None,
+        upper: ArrayLike | None = None,
+    ) -> None:
+        if len(weights) == 0:
+            raise NetworkError("a network needs at least one affine layer; got zero layers")
+        if len(weights) != len(biases):
+            raise NetworkError(
+                f"got {len(weights)} weight matrices but {len(biases)} bias vectors; "
+                "give one of each per layer"
+            )
+        ws = tuple(_as_float_array(w, f"weights[{i}]", 2) for i, w in enumerate(weights))
+        bs = tuple(_as_float_array(b, f"biases[{i}]", 1) for i, b in enumerate(biases))
+        for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
+            if w.shape[0] == 0 or w.shape[1] == 0:
+                raise NetworkError(f"layer {i} has an empty weight matrix of shape {w.shape}")
+            if b.shape[0] != w.shape[0]:
+                raise NetworkError(
+                    f"layer {i}: weights have {w.shape[0]} rows but the bias has "
+                    f"{b.shape[0]} entries"
+                )
+            if i > 0 and w.shape[1] != ws[i - 1].shape[0]:
+                raise NetworkError(
+                    f"layer {i} expects {w.shape[1]} inputs but layer {i - 1} has "
+                    f"{ws[i - 1].shape[0]} outputs"
+                )
+        flags = tuple(bool(f) for f in relu) if relu is not None else (True,) * len(ws)
+        if len(flags) != len(ws):
+            raise NetworkError(f"got {len(flags)} relu flags for {len(ws)} layers")
+        if not all(flags[:-1]):
+            missing = [i for i, f in enumerate(flags[:-1]) if not f]
+            raise NetworkError(
+                f"hidden layers {missing} have no ReLU; consecutive affine layers must be "
+                "merged into one before analysis (only the last layer may lack a ReLU)"
+            )
+        n0 = ws[0].shape[1]
+        lo, hi = _domain_arrays(n0, lower, upper)
+        object.__setattr__(self, "weights", ws)
+        object.__setattr__(self, "biases", bs)
+        object.__setattr__(self, "relu", flags)
+        object.__setattr__(self, "lower", lo)
+        object.__setattr__(self, "upper", hi)
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def n_inputs(self) -> int:
+        """Input dimension n0."""
+        return int(self.weights[0].shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.weights[-1].shape[0])
+
+    @property
+    def n_layers(self) -> int:
+        """Number of affine layers."""
+        return len(self.weights)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Output width of every affine layer."""
+        return tuple(int(w.shape[0]) for w in self.weights)
+
+    @property
+    def relu_layers(self) -> tuple[int, ...]:
+        """Indices of the layers followed by a ReLU (whose units are counted)."""
+        return tuple(i for i, f in enumerate(self.relu) if f)
+
+    @property
+    def relu_widths(self) -> tuple[int, ...]:
+        """Widths of the ReLU layers: the architecture ``n1; n2; ...`` of the paper."""
+        return tuple(self.widths[i] for i in self.relu_layers)
+
+    @property
+    def n_units(self) -> int:
+        """Total number of ReLU units."""
+        return sum(self.relu_widths)
+
+    def unit_offsets(self) -> tuple[int, ...]:
+        """Start of each ReLU layer's units in a flat activation pattern."""
+        offsets, start = [], 0
+        for width in self.relu_widths:
+            offsets.append(start)
+            start += width
+        return tuple(offsets)
+
+    # ------------------------------------------------------------------ forward
+    def _check_inputs(self, x: ArrayLike) -> tuple[FloatArray, bool]:
+        arr = np.asarray(x, dtype=np.float64)
+        single = arr.ndim == 1
+        if single:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.n_inputs:
+            raise NetworkError(
+                f"inputs must have shape (batch, {self.n_inputs}) or ({self.n_inputs},); "
+                f"got {np.shape(x)}"
+            )
+        return arr, single
+
+    def preactivations(self, x: ArrayLike) -> list[FloatArray]:
+        """Pre-activations ``g`` of every layer for a batch of inputs (one array per layer)."""
+        h, single = self._check_inputs(x)
+        out = []
+        for w, b, has_relu in zip(self.weights, self.biases, self.relu, strict=True):
+            g = h @ w.T + b
+            out.append(g[0] if single else g)
+            h = np.maximum(g, 0.0) if has_relu else g
+        return out
+
+    def forward(self, x: ArrayLike) -> FloatArray:
+        """Network output for one input ``(n0,)`` or a batch ``(batch, n0)``."""
+        h, single = self._check_inputs(x)
+        for w, b, has_relu in zip(self.weights, self.biases, self.relu, strict=True):
+            h = h @ w.T + b
+            if has_relu:
+                h = np.maximum(h, 0.0)
+        return h[0] if single else h
+
+    def activation_patterns(self, x: ArrayLike) -> NDArray[np.bool_]:
+        """Activation pattern (``g > 0`` per unit, ReLU layers in order) of each input."""
+        pre = self.preactivations(x)
+        parts = [pre[i] > 0 for i in self.relu_layers]
+        return np.concatenate(parts, axis=-1)
+
+    # ------------------------------------------------------------------- domain
+    def with_domain(self, lower: ArrayLike, upper: ArrayLike) -> ReLUNetwork:
+        """The same network on another input box (scalars are broadcast)."""
+        return ReLUNetwork(
+            self.weights, self.biases, relu=self.relu, lower=lower, upper=upper
+        )
+
+    def sample_inputs(self, n: int, random_state: Any = None) -> FloatArray:
+        """``n`` inputs drawn uniformly from the domain box."""
+        rng = np.random.default_rng(random_state)
+        return self.lower + rng.random((n, self.n_inputs)) * (self.upper - self.lower)
+
+    # ---------------------------------------------------------------------- io
+    def save(self, path: str | Path) -> None:
+        """Write the network in the format of the path's extension (.npz, .onnx, .pt)."""
+        from reluscope.io import save
+
+        save(self, path)
+
+    def describe(self) -> str:
+        """One line: architecture and domain."""
+        arch = ";".join(str(w) for w in self.widths)
+        out = "ReLU" if self.relu[-1] else "linear"
+        lo, hi = float(self.lower.min()), float(self.upper.max())
+        box = f"[{lo:g},{hi:g}]^{self.n_inputs}"
+        if not (np.all(self.lower == lo) and np.all(self.upper == hi)):
+            box = f"box within [{lo:g},{hi:g}]^{self.n_inputs}"
+        return (
+            f"{self.n_inputs} inputs -> {arch} ({out} output), {self.n_units} ReLU units, "
+            f"domain {box}"
+        )
+
+    def __repr__(self) -> str:
+        return f"ReLUNetwork({self.describe()})"
+
+
+def _domain_arrays(
+    n0: int, lower: ArrayLike | None, upper: ArrayLike | None
+) -> tuple[FloatArray, FloatArray]:
+    try:
+        lo = np.broadcast_to(np.asarray(0.0 if lower is None else lower, dtype=float), (n0,))
+        hi = np.broadcast_to(np.asarray(1.0 if upper is None else upper, dtype=float), (n0,))
+    except ValueError:
+        raise DomainError(
+            f"the domain bounds must be scalars or vectors of length n0 = {n0}; got shapes "
+            f"{np.shape(lower)} and {np.shape(upper)}"
+        ) from None
+    if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
+        raise DomainError("the domain bounds contain NaN")
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise DomainError(
+            "the input domain is unbounded; give finite lower and upper bounds for every "
+            "input (e.g. --domain 0,1)"
+        )
+    if np.any(lo > hi):
+        bad = int(np.argmax(lo > hi))
+        raise DomainError(
+            f"the input domain is empty: lower > upper at input {bad} "
+            f"({lo[bad]:g} > {hi[bad]:g})"
+        )
+    lo, hi = lo.copy(), hi.copy()
+    lo.setflags(write=False)
+    hi.setflags(write=False)
+    return lo, hi

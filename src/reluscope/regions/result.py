@@ -1,0 +1,53 @@
+"""RegionCount: the result of an exact count, complete or cut short."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+#: status values: the count finished, or stopped early with a proven lower bound
+COMPLETE = "complete"
+TIME_LIMIT = "time_limit"
+INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class RegionCount:
+    """Number of linear regions found by an exact counting engine.
+
+    Attributes
+    ----------
+    regions
+        Regions proven to exist: the exact count when ``exact``, else a lower bound.
+    exact
+        True iff the search finished (``status == "complete"``).
+    method
+        The engine: ``"lp"``, ``"milp"`` or ``"scip-count"``.
+    status
+        ``"complete"``, ``"time_limit"`` or ``"interrupted"`` (Ctrl-C).
+    seconds
+        Wall time, bounds step included.
+    lp_solves, nodes
+        The engine's own work counters (LP or MILP solves; search nodes).
+    """
+
+    regions: int
+    exact: bool
+    method: str
+    status: str
+    seconds: float
+    lp_solves: int = 0
+    nodes: int = 0
+
+    @property
+    def lower(self) -> int:
+        """A proven lower bound (equals ``regions``)."""
+        return self.regions
+
+    @property
+    def log2(self) -> float:
+        """MAPS of the count: log2(regions)."""
+        return math.log2(self.regions) if self.regions > 0 else float("-inf")
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)

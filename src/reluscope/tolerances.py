@@ -1,0 +1,24 @@
+"""Every floating-point tolerance of reluscope, defined once.
+
+REGION_EPS fixes what "active" means when counting linear regions: a unit is active in
+a region iff its pre-activation can reach ``g >= REGION_EPS`` there, and inactive iff
+``g <= 0``. This is the MILP counting model (paper eqs 5-7) with ``f >= REGION_EPS``
+standing for ``f > 0``; every counting engine uses exactly this definition, so all of
+them count the same patterns.
+"""
+
+from __future__ import annotations
+
+#: Margin standing for the strict inequality g > 0 of an active unit (see module doc).
+REGION_EPS = 1e-6
+
+#: Primal feasibility tolerance requested from LP/MILP solvers.
+SOLVER_FEASIBILITY_TOL = 1e-9
+
+#: Outward padding of computed pre-activation bounds, absorbing solver round-off so that
+#: bounds stay valid (they must contain every reachable value).
+BOUND_PADDING = 1e-7
+
+#: Relative agreement required between two forward passes said to be equal
+#: (compression equivalence checks, loader round trips): |a - b| <= EQUAL_RTOL * scale.
+EQUAL_RTOL = 1e-6
