@@ -10,10 +10,17 @@ from typing import Any
 from reluscope.errors import DomainError
 from reluscope.network import ReLUNetwork
 
+#: MODEL argument naming the network bundled with reluscope (see reluscope.data)
+EXAMPLE_MODEL = "example"
+
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """MODEL, --domain and --json, common to the commands that analyse one network."""
-    parser.add_argument("model", metavar="MODEL", help="network file (.onnx, .pt/.pth, .npz)")
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="network file (.onnx, .pt/.pth, .npz), or 'example' for the bundled network",
+    )
     parser.add_argument(
         "--domain",
         metavar="LO,HI",
@@ -35,7 +42,12 @@ def load_network(args: argparse.Namespace) -> ReLUNetwork:
     """The network named by MODEL, on the --domain box when given."""
     from reluscope.io import load
 
-    network = load(args.model)
+    if args.model == EXAMPLE_MODEL:
+        from reluscope.data import example_path
+
+        network = load(example_path())
+    else:
+        network = load(args.model)
     if getattr(args, "domain", None):
         lo, hi = parse_domain(args.domain)
         network = network.with_domain(lo, hi)
