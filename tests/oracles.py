@@ -1,0 +1,136 @@
+"""Independent oracles for the region counters (importable from any test: tests/ is on sys.path).
+
+These share no code with reluscope's search engines: they read only the network's
+arrays and :data:`reluscope.tolerances.REGION_EPS`, and decide every pattern with
+``scipy.optimize.linprog`` (HiGHS).
+
+Definition checked (the one every engine must implement): a pattern ``S`` over the ReLU
+units counts iff some ``x`` in the box has ``g_i(x) >= REGION_EPS`` for the units in
+``S`` and ``g_i(x) <= 0`` for the others, with each ``g_i`` computed with the pattern
+applied (inactive units output 0, active units output ``g``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+
+from reluscope.network import ReLUNetwork
+from reluscope.tolerances import REGION_EPS
+
+#: Brute force refuses networks with more units than this (2^n patterns).
+MAX_BRUTE_FORCE_UNITS = 16
+
+
+def _feasible(a_ub: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> bool:
+    """Is ``{x in [lower, upper] : a_ub x <= b_ub}`` nonempty? (one LP, zero objective)."""
+    if a_ub.shape[0] == 0:
+        return True
+    res = linprog(
+        np.zeros(a_ub.shape[1]),
+        A_ub=a_ub,
+        b_ub=b_ub,
+        bounds=list(zip(lower, upper, strict=True)),
+        method="highs",
+    )
+    if res.status == 0:
+        return True
+    if res.status == 2:
+        return False
+    raise RuntimeError(f"linprog failed on a brute-force LP: {res.message}")
+
+
+def brute_force_patterns(network: ReLUNetwork) -> set[tuple[bool, ...]]:
+    """Every activation pattern that is a counted linear region, by exhaustive search.
+
+    Depth-first over the units in order (layer by layer): a unit's pre-activation is an
+    affine function of ``x`` once the patterns of the earlier layers are fixed, so each
+    choice adds one linear inequality, and a partial pattern whose inequalities are
+    infeasible is pruned with all its completions. Every leaf reached is checked by LP.
+    """
+    n_units = network.n_units
+    if n_units > MAX_BRUTE_FORCE_UNITS:
+        raise ValueError(f"brute force is for tiny networks; got {n_units} units")
+    lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
+    n0 = network.n_inputs
+    found: set[tuple[bool, ...]] = set()
+    # the ReLU layers' weights, in order; a final layer without ReLU has no units
+    layers = [
+        (np.asarray(network.weights[i], float), np.asarray(network.biases[i], float))
+        for i in range(network.n_layers)
+        if network.relu[i]
+    ]
+
+    def visit(
+        layer: int,
+        unit: int,
+        a_map: np.ndarray,  # h^{layer-1} = a_map @ x + c_map
+        c_map: np.ndarray,
+        g_a: np.ndarray,  # this layer's g = g_a @ x + g_c
+        g_c: np.ndarray,
+        rows: list[np.ndarray],
+        rhs: list[float],
+        pattern: list[bool],
+    ) -> None:
+        if layer == len(layers):
+            found.add(tuple(pattern))
+            return
+        w, b = layers[layer]
+        if unit == 0:
+            g_a, g_c = w @ a_map, w @ c_map + b
+        if unit == w.shape[0]:
+            active = np.array(pattern[len(pattern) - w.shape[0] :], dtype=bool)
+            new_a = np.where(active[:, None], g_a, 0.0)
+            new_c = np.where(active, g_c, 0.0)
+            visit(layer + 1, 0, new_a, new_c, g_a, g_c, rows, rhs, pattern)
+            return
+        for is_active in (False, True):
+            if is_active:  # g >= eps  <=>  -g_a x <= g_c - eps
+                row, bound = -g_a[unit], float(g_c[unit]) - REGION_EPS
+            else:  # g <= 0  <=>  g_a x <= -g_c
+                row, bound = g_a[unit], -float(g_c[unit])
+            rows.append(row)
+            rhs.append(bound)
+            if _feasible(np.array(rows).reshape(len(rows), n0), np.array(rhs), lower, upper):
+                pattern.append(is_active)
+                visit(layer, unit + 1, a_map, c_map, g_a, g_c, rows, rhs, pattern)
+                pattern.pop()
+            rows.pop()
+            rhs.pop()
+
+    if not layers:
+        return {()}
+    visit(0, 0, np.eye(n0), np.zeros(n0), np.zeros((0, n0)), np.zeros(0), [], [], [])
+    return found
+
+
+def brute_force_count(network: ReLUNetwork) -> int:
+    """Number of counted linear regions, by exhaustive search (see brute_force_patterns)."""
+    return len(brute_force_patterns(network))
+
+
+def sampled_patterns(
+    network: ReLUNetwork, n: int, seed: int, margin: float = 1e-5
+) -> set[tuple[bool, ...]]:
+    """Distinct patterns of ``n`` uniform random inputs whose |g| all exceed ``margin``.
+
+    Each such pattern is a counted region (its input is a witness with room to spare
+    for REGION_EPS), so ``len(sampled_patterns(...))`` is a lower bound on the count.
+    """
+    rng = np.random.default_rng(seed)
+    lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
+    x = lower + rng.random((n, network.n_inputs)) * (upper - lower)
+    h = x
+    signs, clear = [], np.ones(n, dtype=bool)
+    for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
+        g = h @ np.asarray(w, float).T + np.asarray(b, float)
+        if has_relu:
+            signs.append(g > 0)
+            clear &= np.all(np.abs(g) > max(margin, REGION_EPS), axis=1)
+            h = np.maximum(g, 0.0)
+        else:
+            h = g
+    if not signs:
+        return {()} if n > 0 else set()
+    patterns = np.concatenate(signs, axis=1)[clear]
+    return {tuple(bool(v) for v in row) for row in patterns}
