@@ -22,3 +22,14 @@ BOUND_PADDING = 1e-7
 #: Relative agreement required between two forward passes said to be equal
 #: (compression equivalence checks, loader round trips): |a - b| <= EQUAL_RTOL * scale.
 EQUAL_RTOL = 1e-6
+
+#: Margin of the stability questions of compression (LEO): a unit can be positive iff
+#: some x in the domain gives g >= STABLE_MARGIN, negative iff some x gives
+#: g <= -STABLE_MARGIN. A unit with g < STABLE_MARGIN on the whole domain is removed as
+#: stably inactive; one with g > -STABLE_MARGIN everywhere is folded as stably active.
+#: Either changes an output by at most STABLE_MARGIN times the downstream weights.
+STABLE_MARGIN = 1e-7
+
+#: Relative residual below which a stably active unit's weight row counts as a linear
+#: combination of other stably active rows of its layer (compression folds it).
+FOLD_RANK_RTOL = 1e-10
