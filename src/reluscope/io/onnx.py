@@ -1,0 +1,479 @@
+"""ONNX loader and writer for fully connected ReLU networks.
+
+Reading walks the graph in topological order along the single chain from its one input
+to its one output, keeping the affine map accumulated since the last ReLU; each ``Relu``
+closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operators:
+
+- ``Gemm`` (``alpha``, ``beta``, ``transB`` honoured; ``transA=1`` is rejected because it
+  would mix the batch dimension into the features), ``MatMul`` with a constant right
+  operand, and elementwise ``Add``/``Sub``/``Mul``/``Div`` with a constant operand
+  (which covers ``MatMul`` + ``Add`` in either operand order, and scalar rescaling);
+- ``Relu``;
+- ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)``, ``Identity``, ``Dropout``
+  (inference mode: identity);
+- ``Constant`` nodes, treated like initializers.
+
+Consecutive affine operators with no ``Relu`` in between are composed into one layer
+(``ReLUNetwork`` needs a ReLU after every hidden layer). Anything else raises
+:class:`~reluscope.errors.UnsupportedLayerError` naming the operator and the node.
+
+ONNX has no notion of an input domain: it defaults to ``[0, 1]^n0``. :func:`save_onnx`
+stores the domain in the model's ``metadata_props`` (keys ``reluscope.lower`` and
+``reluscope.upper``, JSON lists) and :func:`load_onnx` reads it back when present.
+Written models use double-precision (``DOUBLE``) tensors, ``Gemm`` (``transB=1``) and
+``Relu`` nodes, an input named ``input`` and an output named ``output`` with a dynamic
+batch dimension, so a round trip is exact; onnxruntime runs them on the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reluscope.errors import ModelFormatError, UnsupportedLayerError
+from reluscope.network import ReLUNetwork
+
+#: metadata_props keys holding the input box (JSON lists of floats)
+LOWER_KEY = "reluscope.lower"
+UPPER_KEY = "reluscope.upper"
+
+#: opset and IR version of the files :func:`save_onnx` writes (widely supported)
+OPSET = 13
+IR_VERSION = 8
+
+_SUPPORTED = "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity"
+_PASSTHROUGH = {"Identity", "Dropout"}
+_ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
+
+
+def load_onnx(path: str | Path) -> ReLUNetwork:
+    """Read a fully connected ReLU network from an ONNX file.
+
+    The domain comes from the ``reluscope.lower``/``reluscope.upper`` metadata when the
+    file has them (files written by :func:`save_onnx` do), else it is ``[0, 1]^n0``.
+
+    Raises
+    ------
+    ModelFormatError
+        The file is not a readable ONNX model, or its graph has not one input and one
+        output.
+    UnsupportedLayerError
+        The graph contains an operator other than those listed in the module docstring,
+        or branches.
+    """
+    import onnx
+
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:  # protobuf raises DecodeError, RuntimeError, ...
+        raise ModelFormatError(
+            f"{path}: not a readable ONNX model ({type(exc).__name__}: {exc})"
+        ) from None
+    if len(model.graph.node) == 0 and len(model.graph.input) == 0:
+        raise ModelFormatError(f"{path}: not an ONNX model (empty graph)")
+    return from_onnx_model(model, source=str(path))
+
+
+def from_onnx_model(
+    model: Any,
+    *,
+    lower: Any = None,
+    upper: Any = None,
+    source: str = "ONNX model",
+) -> ReLUNetwork:
+    """Build a :class:`ReLUNetwork` from an in-memory ``onnx.ModelProto``.
+
+    ``lower``/``upper`` override the domain stored in the metadata (default
+    ``[0, 1]^n0`` when neither is present). ``source`` names the model in error messages.
+    """
+    from onnx import numpy_helper
+
+    graph = model.graph
+    constants = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    inputs = [v for v in graph.input if v.name not in constants]
+    if len(inputs) != 1 or len(graph.output) != 1:
+        raise ModelFormatError(
+            f"{source}: the graph must have exactly one input and one output; it has "
+            f"{len(inputs)} input(s) ({', '.join(v.name for v in inputs)}) and "
+            f"{len(graph.output)} output(s)"
+        )
+    input_name, output_name = inputs[0].name, graph.output[0].name
+    shape = _input_feature_shape(inputs[0], source)
+
+    # how many times each tensor is read: a chain reads each activation exactly once
+    readers: dict[str, list[str]] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(_node_label(node))
+    readers.setdefault(output_name, []).append("the graph output")
+
+    chain = _Chain(int(np.prod(shape)), shape, source)
+    current = input_name
+    for node in graph.node:
+        label = _node_label(node)
+        if node.op_type == "Constant":
+            constants[node.output[0]] = _constant_value(node, source)
+            continue
+        if current not in node.input:
+            raise UnsupportedLayerError(
+                f"{source}: node {label} ({node.op_type}) does not read the chain's current "
+                f"tensor {current!r}; reluscope handles a single chain of fully connected "
+                f"layers ({_SUPPORTED}), not branching graphs or computations on constants"
+            )
+        users = readers.get(current, [])
+        if len(users) != 1:
+            raise UnsupportedLayerError(
+                f"{source}: tensor {current!r} is read by {len(users)} consumers "
+                f"({', '.join(users)}); branching graphs are not supported, reluscope "
+                f"handles fully connected ReLU networks ({_SUPPORTED})"
+            )
+        chain.apply(node, current, constants)
+        current = node.output[0]
+        if len([o for o in node.output if o]) > 1:
+            extra = [o for o in node.output[1:] if o and o in readers]
+            if extra:
+                raise UnsupportedLayerError(
+                    f"{source}: node {label} ({node.op_type}) has a second output "
+                    f"{extra[0]!r} that is used; only its first output can be followed"
+                )
+    if current != output_name:
+        raise UnsupportedLayerError(
+            f"{source}: the chain from input {input_name!r} ends at {current!r}, not at the "
+            f"graph output {output_name!r}; branching graphs are not supported"
+        )
+    weights, biases, relu = chain.finish()
+    if lower is None and upper is None:
+        lower, upper = _domain_from_metadata(model, source)
+    return ReLUNetwork(weights, biases, relu=relu, lower=lower, upper=upper)
+
+
+def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
+    """Write ``network`` as an ONNX model: double-precision ``Gemm`` + ``Relu`` nodes.
+
+    The input is named ``input`` (shape ``(batch, n0)``), the output ``output``; the
+    domain is stored in ``metadata_props`` and read back by :func:`load_onnx`.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, initializers = [], []
+    current = "input"
+    last = network.n_layers - 1
+    for i, (w, b, has_relu) in enumerate(
+        zip(network.weights, network.biases, network.relu, strict=True)
+    ):
+        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=np.float64), f"W{i}"))
+        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=np.float64), f"b{i}"))
+        pre = "output" if (i == last and not has_relu) else f"g{i}"
+        nodes.append(
+            helper.make_node("Gemm", [current, f"W{i}", f"b{i}"], [pre], name=f"gemm{i}",
+                             transB=1)
+        )
+        current = pre
+        if has_relu:
+            post = "output" if i == last else f"h{i + 1}"
+            nodes.append(helper.make_node("Relu", [current], [post], name=f"relu{i}"))
+            current = post
+    graph = helper.make_graph(
+        nodes,
+        "reluscope_network",
+        [helper.make_tensor_value_info("input", TensorProto.DOUBLE, ["batch", network.n_inputs])],
+        [helper.make_tensor_value_info("output", TensorProto.DOUBLE,
+                                       ["batch", network.n_outputs])],
+        initializer=initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        ir_version=IR_VERSION,
+        producer_name="reluscope",
+    )
+    helper.set_model_props(
+        model,
+        {
+            LOWER_KEY: json.dumps([float(v) for v in network.lower]),
+            UPPER_KEY: json.dumps([float(v) for v in network.upper]),
+        },
+    )
+    try:
+        onnx.save(model, str(path))
+    except OSError as exc:
+        raise ModelFormatError(f"{path}: cannot write the ONNX file ({exc})") from None
+
+
+# ----------------------------------------------------------------------------- helpers
+class _Chain:
+    """The affine map ``t = A @ h + c`` accumulated since the last ReLU, and the layers.
+
+    ``shape`` is the current tensor's shape without the batch dimension; the affine map
+    acts on its C-order flattening.
+    """
+
+    def __init__(self, n0: int, shape: tuple[int, ...], source: str) -> None:
+        self.source = source
+        self.shape = shape
+        self.a = np.eye(n0)
+        self.c = np.zeros(n0)
+        self.pending = False  # an affine op since the last Relu (or the input)?
+        self.after_relu = False  # was the last op a Relu?
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+
+    @property
+    def width(self) -> int:
+        return int(self.a.shape[0])
+
+    def _affine(self, w: np.ndarray, b: np.ndarray) -> None:
+        """Compose ``t -> w @ t + b`` onto the pending map."""
+        self.a = w @ self.a
+        self.c = w @ self.c + b
+        self.pending = True
+        self.after_relu = False
+
+    def _unsupported(self, node: Any, why: str) -> UnsupportedLayerError:
+        return UnsupportedLayerError(
+            f"{self.source}: node {_node_label(node)} ({node.op_type}) {why}"
+        )
+
+    def apply(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
+        op = node.op_type
+        if op == "Relu":
+            self._relu()
+        elif op == "Gemm":
+            self._gemm(node, current, constants)
+        elif op == "MatMul":
+            self._matmul(node, current, constants)
+        elif op in _ELEMENTWISE:
+            self._elementwise(node, current, constants)
+        elif op == "Flatten":
+            axis = int(_attr(node, "axis", 1))
+            rank = len(self.shape) + 1
+            if (axis + rank if axis < 0 else axis) != 1:
+                raise self._unsupported(
+                    node, f"has axis={axis}; only Flatten(axis=1), which keeps the batch "
+                    "dimension, is supported"
+                )
+            self.shape = (self.width,)
+        elif op == "Reshape":
+            self._reshape(node, constants)
+        elif op in _PASSTHROUGH:
+            pass
+        else:
+            raise UnsupportedLayerError(
+                f"{self.source}: node {_node_label(node)} has unsupported operator {op}; "
+                f"reluscope handles fully connected ReLU networks ({_SUPPORTED})"
+            )
+
+    def _relu(self) -> None:
+        if self.after_relu:
+            return  # relu(relu(t)) = relu(t)
+        # a Relu right on the input (no affine op yet) becomes an identity layer: exact
+        self.weights.append(self.a)
+        self.biases.append(self.c)
+        n = self.width
+        self.a, self.c = np.eye(n), np.zeros(n)
+        self.pending = False
+        self.after_relu = True
+
+    def _require_vector(self, node: Any) -> None:
+        if len(self.shape) != 1:
+            raise self._unsupported(
+                node, f"acts on a tensor of shape (batch, {', '.join(map(str, self.shape))}); "
+                "add a Flatten before the first fully connected layer"
+            )
+
+    def _const(self, node: Any, name: str, constants: dict[str, np.ndarray]) -> np.ndarray:
+        if name not in constants:
+            raise self._unsupported(
+                node, f"has a non-constant operand {name!r}; only one activation tensor may "
+                "flow through the network (an Add of two activations is not supported)"
+            )
+        return np.asarray(constants[name], dtype=np.float64)
+
+    def _gemm(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
+        self._require_vector(node)
+        if node.input[0] != current:
+            raise self._unsupported(
+                node, "takes the activation as its second operand; only Gemm(x, W, b) with "
+                "the activation first is supported"
+            )
+        if _attr(node, "transA", 0):
+            raise self._unsupported(
+                node, "has transA=1, which would transpose the batch into the features; "
+                "export the layer as Gemm with transA=0"
+            )
+        mat = self._const(node, node.input[1], constants)
+        if mat.ndim != 2:
+            raise self._unsupported(node, f"has a weight of shape {mat.shape}; expected 2-D")
+        if _attr(node, "transB", 0):
+            mat = mat.T  # now (n_in, n_out) as in Y = X @ B
+        alpha, beta = float(_attr(node, "alpha", 1.0)), float(_attr(node, "beta", 1.0))
+        if mat.shape[0] != self.width:
+            raise self._unsupported(
+                node, f"expects {mat.shape[0]} inputs but receives {self.width}"
+            )
+        n_out = mat.shape[1]
+        bias = np.zeros(n_out)
+        if len(node.input) > 2 and node.input[2]:
+            raw = self._const(node, node.input[2], constants)
+            bias = beta * self._broadcast(node, raw, (n_out,))
+        self._affine(alpha * mat.T, bias)
+        self.shape = (n_out,)
+
+    def _matmul(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
+        self._require_vector(node)
+        if node.input[0] != current:
+            raise self._unsupported(
+                node, "multiplies a constant by the activation (W @ x); only x @ W with the "
+                "activation on the left (batch rows) is supported"
+            )
+        mat = self._const(node, node.input[1], constants)
+        if mat.ndim != 2 or mat.shape[0] != self.width:
+            raise self._unsupported(
+                node, f"has a weight of shape {mat.shape}; expected ({self.width}, n_out)"
+            )
+        self._affine(mat.T, np.zeros(mat.shape[1]))
+        self.shape = (int(mat.shape[1]),)
+
+    def _elementwise(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
+        op = node.op_type
+        if list(node.input).count(current) != 1:
+            raise self._unsupported(node, "combines the activation with itself")
+        other = node.input[1] if node.input[0] == current else node.input[0]
+        act_first = node.input[0] == current
+        value = self._broadcast(node, self._const(node, other, constants), self.shape).ravel()
+        n = self.width
+        if op == "Add":
+            self._affine(np.eye(n), value)
+        elif op == "Sub":
+            if act_first:
+                self._affine(np.eye(n), -value)
+            else:
+                self._affine(-np.eye(n), value)
+        elif op == "Mul":
+            self._affine(np.diag(value), np.zeros(n))
+        else:  # Div
+            if not act_first:
+                raise self._unsupported(node, "divides a constant by the activation")
+            if np.any(value == 0):
+                raise self._unsupported(node, "divides by zero")
+            self._affine(np.diag(1.0 / value), np.zeros(n))
+
+    def _broadcast(self, node: Any, value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """``value`` broadcast to ``shape`` (a leading batch dimension of 1 is allowed)."""
+        if value.ndim == len(shape) + 1 and value.shape[0] == 1:
+            value = value[0]
+        try:
+            return np.broadcast_to(value, shape).astype(np.float64)
+        except ValueError:
+            raise self._unsupported(
+                node, f"has a constant of shape {value.shape} that does not broadcast to the "
+                f"features {shape}; only per-feature constants are supported"
+            ) from None
+
+    def _reshape(self, node: Any, constants: dict[str, np.ndarray]) -> None:
+        if len(node.input) < 2 or node.input[1] not in constants:
+            raise self._unsupported(
+                node, "has a shape computed at run time; only Reshape with a constant "
+                "target shape (batch, n) is supported (or use Flatten)"
+            )
+        target = [int(v) for v in np.ravel(constants[node.input[1]])]
+        n = self.width
+        ok = len(target) == 2 and target[0] in (0, -1, 1) and target[1] in (-1, n)
+        if not ok or (target[0] == -1 and target[1] == -1):
+            raise self._unsupported(
+                node, f"reshapes to {target}; only a reshape to a vector per example, "
+                f"(batch, {n}), is supported"
+            )
+        self.shape = (n,)
+
+    def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
+        weights, biases = list(self.weights), list(self.biases)
+        relu = [True] * len(weights)
+        if self.pending:
+            weights.append(self.a)
+            biases.append(self.c)
+            relu.append(False)
+        if not weights:
+            raise UnsupportedLayerError(
+                f"{self.source}: the graph contains no affine layer (Gemm or MatMul); "
+                "nothing to analyse"
+            )
+        return weights, biases, relu
+
+
+def _node_label(node: Any) -> str:
+    return repr(node.name) if node.name else f"<unnamed {node.op_type} -> {node.output[0]}>"
+
+
+def _attr(node: Any, name: str, default: Any) -> Any:
+    from onnx import helper
+
+    for attribute in node.attribute:
+        if attribute.name == name:
+            return helper.get_attribute_value(attribute)
+    return default
+
+
+def _constant_value(node: Any, source: str) -> np.ndarray:
+    from onnx import numpy_helper
+
+    for attribute in node.attribute:
+        if attribute.name == "value":
+            return numpy_helper.to_array(attribute.t)
+        if attribute.name in ("value_float", "value_int"):
+            return np.array(attribute.f if attribute.name == "value_float" else attribute.i)
+        if attribute.name == "value_floats":
+            return np.array(list(attribute.floats))
+        if attribute.name == "value_ints":
+            return np.array(list(attribute.ints))
+    raise UnsupportedLayerError(
+        f"{source}: Constant node {_node_label(node)} has no numeric value "
+        "(sparse or string constants are not supported)"
+    )
+
+
+def _input_feature_shape(value_info: Any, source: str) -> tuple[int, ...]:
+    """The input's shape without its leading batch dimension; every entry must be known."""
+    dims = value_info.type.tensor_type.shape.dim
+    if len(dims) < 2:
+        raise ModelFormatError(
+            f"{source}: input {value_info.name!r} has {len(dims)} dimension(s); expected "
+            "(batch, features...) with a leading batch dimension"
+        )
+    shape = []
+    for dim in dims[1:]:
+        if not dim.HasField("dim_value") or dim.dim_value <= 0:
+            raise ModelFormatError(
+                f"{source}: input {value_info.name!r} has a feature dimension of unknown size "
+                f"({dim.dim_param or '?'}); only the batch dimension may be dynamic"
+            )
+        shape.append(int(dim.dim_value))
+    return tuple(shape)
+
+
+def _domain_from_metadata(model: Any, source: str) -> tuple[Any, Any]:
+    props = {p.key: p.value for p in model.metadata_props}
+    bounds = []
+    for key in (LOWER_KEY, UPPER_KEY):
+        if key not in props:
+            bounds.append(None)
+            continue
+        try:
+            values = json.loads(props[key])
+            array = np.asarray(values, dtype=np.float64)
+        except (ValueError, TypeError):
+            raise ModelFormatError(
+                f"{source}: metadata {key!r} is not a JSON list of numbers; fix or delete it"
+            ) from None
+        if not all(math.isfinite(v) for v in np.ravel(array)):
+            raise ModelFormatError(f"{source}: metadata {key!r} contains non-finite values")
+        bounds.append(array)
+    return bounds[0], bounds[1]
+
+
+__all__ = ["LOWER_KEY", "UPPER_KEY", "from_onnx_model", "load_onnx", "save_onnx"]
