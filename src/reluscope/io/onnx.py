@@ -108,7 +108,7 @@ def from_onnx_model(
     readers: dict[str, list[str]] = {}
     for node in graph.node:
         for name in node.input:
-            readers.setdefault(name, []).append(_node_label(node))
+            readers.setdefault(name, []).append(f"{_node_label(node)} ({node.op_type})")
     readers.setdefault(output_name, []).append("the graph output")
 
     chain = _Chain(int(np.prod(shape)), shape, source)
