@@ -149,7 +149,7 @@ def save_torch(network: ReLUNetwork, path: str | Path) -> None:
 
     try:
         torch.save(to_torch(network), str(path))
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # torch reports a missing directory as Runtime
         raise ModelFormatError(f"{path}: cannot write the PyTorch file ({exc})") from None
 
 
