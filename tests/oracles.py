@@ -18,6 +18,10 @@ from scipy.optimize import linprog
 from reluscope.network import ReLUNetwork
 from reluscope.tolerances import REGION_EPS
 
+#: HiGHS primal feasibility tolerance of the oracle's LPs: far below REGION_EPS, so a
+#: pattern that misses the margin by more than this is rejected.
+_LP_FEASIBILITY_TOL = 1e-9
+
 #: Brute force refuses networks with more units than this (2^n patterns).
 MAX_BRUTE_FORCE_UNITS = 16
 
@@ -32,6 +36,7 @@ def _feasible(a_ub: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.n
         b_ub=b_ub,
         bounds=list(zip(lower, upper, strict=True)),
         method="highs",
+        options={"primal_feasibility_tolerance": _LP_FEASIBILITY_TOL},
     )
     if res.status == 0:
         return True

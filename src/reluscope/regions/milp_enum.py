@@ -1,0 +1,324 @@
+r"""Region counting by MILP enumeration (the paper's method) and by SCIP's solution counter.
+
+``method="milp"`` follows Serra, Tjandraatmadja & Ramalingam (ICML 2018) as the authors'
+group coded it: one SCIP solve of the counting model
+
+.. math::
+
+    \max f \quad \text{s.t. (1)-(4)},\quad f \le h_i + (1 - z_i) H_i \ \ \forall i,
+    \quad f \ge \varepsilon,\quad x \in X
+
+(:func:`reluscope.milp.build_network_model` with ``counting=True``; ``\varepsilon`` is
+:data:`reluscope.tolerances.REGION_EPS`), in which every integral solution found is
+recorded and cut off by the no-good cut on the binaries of the unstable units
+
+.. math::
+
+    \sum_{i: \hat z_i = 1} z_i - \sum_{i: \hat z_i = 0} z_i \le |\{i: \hat z_i = 1\}| - 1,
+
+added lazily by a constraint handler. The solve ends infeasible once every region has
+been cut off; the count is the number of distinct binary patterns recorded (stable
+units are fixed, so they add nothing).
+
+``method="scip-count"`` hands the same model to SCIP's counting mode
+(``setParamsCountsols`` + ``count``), which counts the distinct projections of the
+feasible set onto the binaries: the same number, faster, but without the patterns.
+
+Both run with the safe settings of :func:`reluscope.milp.new_scip_model` (no dual
+reductions, no symmetry handling): without them, lazily constrained SCIP runs
+sometimes stop early (docs/solvers.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reluscope.bounds.result import Bounds
+from reluscope.errors import SolverError
+from reluscope.milp.model import NetworkModel
+from reluscope.network import ReLUNetwork
+from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
+
+#: Check/enforce priority of the no-good handler: below every SCIP handler, so that a
+#: solution reaches it only once all other constraints (integrality included) hold.
+_LAZY_PRIORITY = -10_000_000
+
+#: A binary value above this is read as 1.
+_BINARY_THRESHOLD = 0.5
+
+#: Integrality slack on binaries before an LP solution is treated as integral.
+_INTEGRAL_SLACK = 1e-6
+
+
+def _status(scip_status: str) -> str:
+    """Map SCIP's status of a finished or stopped enumeration to a RegionCount status."""
+    if scip_status in ("infeasible", "optimal"):
+        return COMPLETE
+    if scip_status == "userinterrupt":
+        return INTERRUPTED
+    if scip_status in ("timelimit", "nodelimit", "totalnodelimit", "stallnodelimit",
+                       "gaplimit", "sollimit", "bestsollimit", "restartlimit",
+                       "memlimit"):
+        return TIME_LIMIT
+    raise SolverError(
+        f"SCIP ended the region enumeration with status {scip_status!r}; the count is "
+        "unknown. Try method='lp', or report the network."
+    )
+
+
+def _make_nogood_handler(binaries: list[Any], on_pattern: Any) -> Any:
+    """A SCIP constraint handler that records and cuts off every integral solution."""
+    from pyscipopt import SCIP_RESULT, Conshdlr, quicksum
+
+    class NoGoodHandler(Conshdlr):  # type: ignore[misc]
+        """Lazy no-good cuts on ``binaries``; ``on_pattern(bits)`` sees each new pattern."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: dict[tuple[bool, ...], None] = {}
+            self.cuts = 0
+
+        def _bits(self, solution: Any) -> tuple[bool, ...] | None:
+            values = [self.model.getSolVal(solution, var) for var in binaries]
+            if any(min(v, 1.0 - v) > _INTEGRAL_SLACK for v in values):
+                return None
+            return tuple(v > _BINARY_THRESHOLD for v in values)
+
+        def _record(self, bits: tuple[bool, ...]) -> None:
+            if bits not in self.seen:
+                self.seen[bits] = None
+                on_pattern(bits)
+
+        def _cut(self, bits: tuple[bool, ...]) -> None:
+            ones = [var for var, bit in zip(binaries, bits, strict=True) if bit]
+            zeros = [var for var, bit in zip(binaries, bits, strict=True) if not bit]
+            self.cuts += 1
+            self.model.addCons(
+                quicksum(ones) - quicksum(zeros) <= len(ones) - 1,
+                name=f"nogood{self.cuts}",
+                removable=False,
+            )
+
+        def conscheck(self, constraints, solution, checkintegrality, checklprows,
+                      printreason, completely):  # noqa: ANN001
+            # Reached only after every other handler accepted the solution (unless SCIP
+            # checks "completely", when it does not stop at the first violation).
+            bits = self._bits(solution)
+            if bits is not None and not completely:
+                self._record(bits)
+            return {"result": SCIP_RESULT.INFEASIBLE}
+
+        def _enforce(self, solinfeasible: bool) -> dict[str, Any]:
+            if solinfeasible:
+                return {"result": SCIP_RESULT.FEASIBLE}  # another handler rejects it
+            bits = self._bits(None)
+            if bits is None:
+                return {"result": SCIP_RESULT.FEASIBLE}  # integrality branches first
+            self._record(bits)
+            self._cut(bits)
+            return {"result": SCIP_RESULT.CONSADDED}
+
+        def consenfolp(self, constraints, nusefulconss, solinfeasible):  # noqa: ANN001
+            return self._enforce(solinfeasible)
+
+        def consenfops(self, constraints, nusefulconss, solinfeasible,
+                       objinfeasible):  # noqa: ANN001
+            return self._enforce(solinfeasible)
+
+        def conslock(self, constraint, locktype, nlockspos, nlocksneg):  # noqa: ANN001
+            # a no-good cut can be violated by moving any binary either way
+            both = nlockspos + nlocksneg
+            for var in binaries:
+                target = var
+                with contextlib.suppress(Exception):
+                    target = self.model.getTransformedVar(var)
+                self.model.addVarLocksType(target, locktype, both, both)
+
+    return NoGoodHandler()
+
+
+def enumerate_regions_milp(
+    network: ReLUNetwork,
+    bounds: Bounds,
+    *,
+    time_limit: float | None = None,
+    progress: bool = False,
+    valid_inequalities: bool = False,
+) -> tuple[RegionCount, NDArray[np.bool_]]:
+    """The paper's MILP enumeration: the count and the patterns found.
+
+    Parameters
+    ----------
+    bounds
+        Pre-activation bounds (big-M constants and stable units).
+    time_limit
+        Seconds for the SCIP solve; when reached, the patterns found so far are
+        returned with ``exact=False`` and status ``"time_limit"``. Ctrl-C (caught by
+        SCIP) gives status ``"interrupted"`` the same way.
+    progress
+        Show a tqdm counter of the regions found.
+    valid_inequalities
+        Add the paper's inequalities (8)-(9); they cut no region, only fractional points.
+
+    Returns
+    -------
+    count, patterns
+        The :class:`RegionCount` and a ``(regions, n_units)`` boolean array, one row per
+        region (stable units filled in), in the order found.
+    """
+    from reluscope.milp import build_network_model
+
+    start = time.perf_counter()
+    nm = build_network_model(
+        network, bounds, counting=True, valid_inequalities=valid_inequalities
+    )
+    return run_enumeration(nm, start=start, time_limit=time_limit, progress=progress)
+
+
+def run_enumeration(
+    nm: NetworkModel,
+    *,
+    start: float | None = None,
+    time_limit: float | None = None,
+    progress: bool = False,
+) -> tuple[RegionCount, NDArray[np.bool_]]:
+    """Enumerate the regions of a built counting model (see enumerate_regions_milp).
+
+    The model keeps whatever SCIP settings it was created with; the tests use this to
+    show that SCIP's defaults are unsafe here.
+    """
+    start = time.perf_counter() if start is None else start
+    scip = nm.model
+    if time_limit is not None:
+        scip.setParam("limits/time", max(float(time_limit), 0.0))
+    fixed = nm.fixed_pattern()
+    units = np.array([unit for unit, _ in nm.binaries], dtype=int)
+    found: list[tuple[bool, ...]] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="regions", unit=" regions")
+
+    def on_pattern(bits: tuple[bool, ...]) -> None:
+        found.append(bits)
+        if bar is not None:
+            bar.update(1)
+
+    if not nm.binaries:
+        status = _solve_once(scip)
+        if status == COMPLETE and scip.getStatus() == "optimal":
+            found.append(())
+    else:
+        handler = _make_nogood_handler([var for _, var in nm.binaries], on_pattern)
+        scip.includeConshdlr(
+            handler, "reluscope_nogood", "lazy no-good cuts enumerating linear regions",
+            sepapriority=0, enfopriority=_LAZY_PRIORITY, chckpriority=_LAZY_PRIORITY,
+            sepafreq=-1, propfreq=-1, eagerfreq=-1, maxprerounds=0,
+            delaysepa=False, delayprop=False, needscons=False,
+        )
+        status = _solve_once(scip)
+    if bar is not None:
+        bar.close()
+    patterns = np.tile(fixed, (len(found), 1))
+    if units.size:
+        for row, bits in enumerate(found):
+            patterns[row, units] = bits
+    count = RegionCount(
+        regions=len(found),
+        exact=status == COMPLETE,
+        method="milp",
+        status=status,
+        seconds=time.perf_counter() - start,
+        lp_solves=int(scip.getNLPs()),
+        nodes=int(scip.getNTotalNodes()),
+    )
+    return count, patterns
+
+
+def _solve_once(scip: Any) -> str:
+    """Run SCIP; KeyboardInterrupt outside SCIP's own handler counts as Ctrl-C."""
+    try:
+        scip.optimize()
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    return _status(scip.getStatus())
+
+
+def count_regions_milp(
+    network: ReLUNetwork,
+    bounds: Bounds,
+    *,
+    time_limit: float | None = None,
+    progress: bool = False,
+    patterns_path: str | Path | None = None,
+    valid_inequalities: bool = False,
+) -> RegionCount:
+    """Count linear regions with the paper's MILP enumeration (lazy no-good cuts).
+
+    See :func:`enumerate_regions_milp` for the parameters. ``patterns_path``, if
+    given, receives the found patterns as a ``.npy`` boolean array with one column per
+    unit (written also when the run is cut short).
+    """
+    count, patterns = enumerate_regions_milp(
+        network, bounds, time_limit=time_limit, progress=progress,
+        valid_inequalities=valid_inequalities,
+    )
+    if patterns_path is not None:
+        np.save(Path(patterns_path), patterns)
+    return count
+
+
+def count_regions_scip(
+    network: ReLUNetwork,
+    bounds: Bounds,
+    *,
+    time_limit: float | None = None,
+) -> RegionCount:
+    """Count linear regions with SCIP's counting mode on the counting model.
+
+    SCIP counts the distinct assignments of the unstable units' binaries that extend
+    to a feasible point (``f >= REGION_EPS``), i.e. exactly the regions. It cannot
+    return the patterns. Cut short by ``time_limit`` or Ctrl-C, the number counted so
+    far is a lower bound (``exact=False``).
+    """
+    from reluscope.milp import SAFE_SCIP_PARAMS, build_network_model
+
+    start = time.perf_counter()
+    nm = build_network_model(network, bounds, counting=True)
+    scip = nm.model
+    scip.setObjective(0.0, sense="maximize")  # counting is a feasibility question
+    scip.setParamsCountsols()
+    for key, value in SAFE_SCIP_PARAMS.items():
+        scip.setParam(key, value)
+    if time_limit is not None:
+        scip.setParam("limits/time", max(float(time_limit), 0.0))
+    try:
+        scip.count()
+        status = _status(scip.getStatus())
+    except KeyboardInterrupt:
+        status = INTERRUPTED
+    with contextlib.redirect_stdout(io.StringIO()) as noise:
+        regions = int(scip.getNCountedSols())
+    if noise.getvalue():
+        raise SolverError(
+            "SCIP's solution counter overflowed; use method='milp' or method='lp'"
+        )
+    if not nm.binaries and status == COMPLETE:
+        regions = min(regions, 1)
+    return RegionCount(
+        regions=regions,
+        exact=status == COMPLETE,
+        method="scip-count",
+        status=status,
+        seconds=time.perf_counter() - start,
+        lp_solves=int(scip.getNLPs()),
+        nodes=int(scip.getNTotalNodes()),
+    )
