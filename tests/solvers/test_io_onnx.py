@@ -157,7 +157,36 @@ def test_gemm_without_bias_and_relu_output_and_double_relu():
     np.testing.assert_allclose(net.forward(x), run_ort(model, x), rtol=1e-5, atol=1e-6)
 
 
-def test_torch_exported_onnx_matches_onnxruntime(tmp_path):
+@pytest.mark.parametrize("const_first", [False, True])
+def test_preprocessing_before_flatten_and_constant_first_operands(const_first):
+    """Image normalisation (x - mean) / std on (batch, 2, 3) before Flatten, then
+    c - x and c * x forms; all composed into the first layer."""
+    def ew(op, act, const, out):
+        pair = [const, act] if const_first and op != "Div" else [act, const]
+        return helper.make_node(op, pair, [out], name=f"{op.lower()}_{out}")
+
+    nodes = [
+        ew("Sub", "input", "mean", "centred"),
+        ew("Div", "centred", "std", "scaled"),
+        helper.make_node("Flatten", ["scaled"], ["flat"], name="flatten"),
+        helper.make_node("Gemm", ["flat", "W0", "b0"], ["g0"], name="gemm0", transB=1),
+        ew("Mul", "g0", "gain", "g0s"),
+        helper.make_node("Relu", ["g0s"], ["h"], name="relu0"),
+        helper.make_node("MatMul", ["h", "W1"], ["mm1"], name="matmul1"),
+        ew("Add", "mm1", "b1", "output"),
+    ]
+    inits = {"mean": f32(3), "std": np.abs(f32(2, 1)) + 0.5, "W0": f32(4, 6), "b0": f32(4),
+             "gain": f32(1, 4), "W1": f32(4, 2), "b1": f32(2)}
+    model = make_model(nodes, inits, (2, 3))
+    net = from_onnx_model(model)
+    assert net.widths == (4, 2) and net.relu == (True, False)
+    x = RNG.random((50, 2, 3)).astype(np.float32)
+    np.testing.assert_allclose(net.forward(x.reshape(50, -1)), run_ort(model, x),
+                               rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("initializers_as_inputs", [False, True])
+def test_torch_exported_onnx_matches_onnxruntime(tmp_path, initializers_as_inputs):
     torch = pytest.importorskip("torch")
     from torch import nn
 
@@ -170,7 +199,8 @@ def test_torch_exported_onnx_matches_onnxruntime(tmp_path):
         try:
             torch.onnx.export(module, (torch.rand(1, 1, 4, 4),), str(path), dynamo=False,
                               input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "batch"}})
+                              dynamic_axes={"x": {0: "batch"}},
+                              keep_initializers_as_inputs=initializers_as_inputs)
         except Exception as exc:  # pragma: no cover - exporter unavailable offline
             pytest.skip(f"torch.onnx.export unavailable: {exc}")
     net = reluscope.load(path)
