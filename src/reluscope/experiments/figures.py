@@ -1,0 +1,140 @@
+"""Figures 2 and 3 of the paper from the flat rows of :mod:`reluscope.experiments.report`.
+
+matplotlib is imported lazily, with the non-interactive Agg backend. Files are PNG,
+small enough to commit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reluscope.errors import ReluscopeError
+from reluscope.experiments.report import FIG3_MIN_WIDTH, per_split_summary
+
+_COLORS = {2: "tab:blue", 3: "tab:orange", 4: "tab:green", 5: "tab:red"}
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ReluscopeError("figures need matplotlib: pip install 'reluscope[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _color(k: int) -> str:
+    return _COLORS.get(k, "tab:purple")
+
+
+def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
+    """Means per split of ConfUB, EmpUB, exact count and XOR-k LBs, log scale."""
+    plt = _pyplot()
+    summary = per_split_summary(rows, xor_sizes)
+    labels = [f"{s['n1']};{s['n2']}" for s in summary]
+    x = np.arange(len(summary))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+
+    def series(name: str) -> np.ndarray:
+        return np.array([np.nan if s[name] is None else s[name] for s in summary], float)
+
+    ax.plot(x, series("configuration_ub"), "k--", marker="s", label="Configuration UB")
+    ax.plot(x, series("empirical_ub"), "k-", marker="^", label="Empirical UB")
+    ax.plot(x, series("exact_regions"), color="gray", lw=3, marker="o", label="exact count")
+    for k in xor_sizes:
+        ax.plot(x, series(f"xor{k}_lb"), color=_color(k), marker=".", label=f"XOR-{k} LB")
+    ax.set_yscale("log", base=2)
+    ax.set_xticks(x, labels, rotation=60, fontsize=8)
+    ax.set_xlabel("widths n1;n2 (output layer: 10)")
+    ax.set_ylabel("linear regions (mean over networks)")
+    ax.set_title("Figure 2 (top): bounds vs exact count")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
+    """Seconds of exact counting and of MIPBound (bounds + estimate) vs the exact count."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    good = [r for r in rows if r["exact_complete"]]
+    if good:
+        regions = np.array([r["exact_regions"] for r in good], float)
+        ax.scatter(regions, [r["exact_seconds"] for r in good], c="k", marker="o",
+                   label="exact (LP engine)")
+        milp = [r for r in good if r["milp_complete"]]
+        if milp:
+            ax.scatter([r["exact_regions"] for r in milp], [r["milp_seconds"] for r in milp],
+                       facecolors="none", edgecolors="k", marker="s",
+                       label="exact (MILP, paper's method)")
+        for k in xor_sizes:
+            pts = [(r["exact_regions"], (r["bounds_seconds"] or 0.0) + r[f"xor{k}_seconds"])
+                   for r in good if r.get(f"xor{k}_seconds") is not None]
+            if pts:
+                a, b = np.array(pts, float).T
+                ax.scatter(a, b, color=_color(k), marker=".", label=f"XOR-{k}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("exact number of regions")
+    ax.set_ylabel("seconds")
+    ax.set_title("Figure 2 (bottom): approximation vs exact counting time")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
+    """Test accuracy vs log2 count: exact (black) and APP-k (colours), with regressions."""
+    plt = _pyplot()
+    keep = [r for r in rows if min(r["n1"], r["n2"]) >= FIG3_MIN_WIDTH
+            and r["test_accuracy"] is not None]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    pts: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in keep:
+        if r["exact_complete"]:
+            pts["exact"].append((r["test_accuracy"], math.log2(r["exact_regions"])))
+        for k in xor_sizes:
+            if r[f"app{k}_log2"] is not None:
+                pts[f"APP-{k}"].append((r["test_accuracy"], r[f"app{k}_log2"]))
+    for name, values in pts.items():
+        color = "k" if name == "exact" else _color(int(name.split("-")[1]))
+        a, c = np.array(values, float).T
+        ax.scatter(a, c, color=color, s=12, label=name)
+        if len(values) >= 2 and np.ptp(a) > 0:
+            slope, intercept = np.polyfit(a, c, 1)
+            grid = np.linspace(a.min(), a.max(), 2)
+            ax.plot(grid, slope * grid + intercept, color=color, lw=1)
+    ax.set_xlabel("test accuracy")
+    ax.set_ylabel("log2 number of regions")
+    ax.set_title(f"Figure 3: accuracy vs regions (hidden widths >= {FIG3_MIN_WIDTH})")
+    if pts:
+        ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def make_figures(out_dir: Path, rows: list[dict[str, Any]],
+                 xor_sizes: Sequence[int]) -> tuple[str, ...]:
+    """Write the three figures into ``out_dir``; return their file names."""
+    names = ("figure2_top.png", "figure2_bottom.png", "figure3.png")
+    figure2_top(rows, xor_sizes, out_dir / names[0])
+    figure2_bottom(rows, xor_sizes, out_dir / names[1])
+    figure3(rows, xor_sizes, out_dir / names[2])
+    return names
+
+
+__all__ = ["figure2_bottom", "figure2_top", "figure3", "make_figures"]

@@ -1,0 +1,683 @@
+"""The paper's experiments (AAAI 2020, section 6) as one resumable, parallel pipeline.
+
+For every split ``n1 + n2 = 22`` of the hidden units, ``networks_per_split`` networks
+``784 -> n1 -> n2 -> 10`` with a ReLU on all three layers are trained on MNIST (seeded);
+each is then analysed by one *task*, a pure function of (task, settings, previous
+record, saved network) returning a JSON-ready record:
+
+1. ``bounds``: ``tighten_bounds(net, method="milp")`` (timed), reused by every step;
+2. ``upper``: Configuration UB and Empirical UB (``upper_bounds(net, bounds=...)``);
+3. ``exact``: the exact count (``count_regions(net, method="lp")``);
+4. ``exact_milp``: the MILP engine (the paper's method) on the first ``milp_networks``
+   networks of each split, for timing;
+5. ``xor``: MIPBound XOR-k lower bounds at 95% for ``k in xor_sizes``.
+
+The driver (:func:`reproduce`) does all file I/O, so tasks run unchanged in a local
+process pool or on a Dask cluster without a shared file system. Every finished record
+is written to ``OUT/records/<key>.json`` and every trained network to
+``OUT/networks/<key>.npz``; a second run skips the finished steps and reuses the
+networks. Steps that raised are recorded with their error and retried on the next run.
+Finally :mod:`reluscope.experiments.report` turns the records into the CSV, Table 1,
+the figures and ``report.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import os
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reluscope.errors import ReluscopeError
+
+#: total hidden units of the paper's networks, split as n1 + n2
+HIDDEN_UNITS = 22
+#: every split of the paper: n1 = 1..21
+ALL_SPLITS: tuple[tuple[int, int], ...] = tuple(
+    (n1, HIDDEN_UNITS - n1) for n1 in range(1, HIDDEN_UNITS)
+)
+#: the analysis steps of a task, in the order they run
+STEPS = ("bounds", "upper", "exact", "exact_milp", "xor")
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    """Everything that decides the numbers of a reproduction run.
+
+    Attributes
+    ----------
+    splits
+        ``(n1, n2)`` hidden widths to train (the output layer has ``output_width``).
+    networks_per_split
+        Networks per split (10 in the paper); network ``i`` has seed
+        ``seed + 1000 * n1 + i``.
+    dataset, n_train
+        ``"mnist"`` (the paper) or ``"digits"`` (tests); ``n_train`` keeps the first
+        training images only (None: all).
+    epochs, batch_size, lr, l1
+        The training recipe (:func:`reluscope.experiments.training.train_network`).
+    bounds_time_limit
+        Seconds per MILP solve of the bound tightening (None: solve to optimality).
+    count_time_limit, milp_time_limit, estimate_time_limit
+        Seconds for the exact count (LP engine), for the MILP engine and for each XOR-k
+        estimate; a step cut short records what it proved.
+    milp_networks
+        How many networks per split are also counted with the MILP engine.
+    xor_sizes, confidence, max_repetitions
+        MIPBound settings (paper: k = 2..5, 95%, as many repetitions as 99.5% needs).
+    """
+
+    splits: tuple[tuple[int, int], ...] = ALL_SPLITS
+    networks_per_split: int = 10
+    output_width: int = 10
+    dataset: str = "mnist"
+    n_train: int | None = None
+    epochs: float = 20.0
+    batch_size: int = 128
+    lr: float = 1e-3
+    l1: float = 0.0
+    seed: int = 0
+    bounds_time_limit: float | None = None
+    count_time_limit: float | None = 3600.0
+    milp_networks: int = 1
+    milp_time_limit: float | None = 3600.0
+    xor_sizes: tuple[int, ...] = (2, 3, 4, 5)
+    estimate_time_limit: float | None = 3600.0
+    confidence: float = 0.95
+    max_repetitions: int | None = None
+
+    def __post_init__(self) -> None:
+        splits = tuple((int(a), int(b)) for a, b in self.splits)
+        object.__setattr__(self, "splits", splits)
+        object.__setattr__(self, "xor_sizes", tuple(int(k) for k in self.xor_sizes))
+        if not splits or any(a < 1 or b < 1 for a, b in splits):
+            raise ReluscopeError(f"splits must be pairs of positive widths, got {splits}")
+        if self.networks_per_split < 1:
+            raise ReluscopeError("networks_per_split must be at least 1")
+        if self.dataset not in ("mnist", "digits"):
+            raise ReluscopeError(f"dataset must be 'mnist' or 'digits', got {self.dataset!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["splits"] = [list(s) for s in self.splits]
+        out["xor_sizes"] = list(self.xor_sizes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        if "splits" in kwargs:
+            kwargs["splits"] = tuple(tuple(s) for s in kwargs["splits"])
+        if "xor_sizes" in kwargs:
+            kwargs["xor_sizes"] = tuple(kwargs["xor_sizes"])
+        return cls(**kwargs)
+
+    def with_scale(
+        self, splits: Iterable[tuple[int, int]], networks_per_split: int
+    ) -> ExperimentSettings:
+        """The same settings on other splits / numbers of networks (extending a run)."""
+        return dataclasses.replace(
+            self, splits=tuple(splits), networks_per_split=int(networks_per_split)
+        )
+
+
+def quick_settings() -> ExperimentSettings:
+    """``--quick``: three splits, one network each, 2 epochs, small time limits.
+
+    Finishes in a few minutes on 2 cores (measured in docs/reproduce.md).
+    """
+    return ExperimentSettings(
+        splits=((2, 20), (11, 11), (16, 6)),
+        networks_per_split=1,
+        epochs=2.0,
+        bounds_time_limit=5.0,
+        count_time_limit=40.0,
+        milp_networks=1,
+        milp_time_limit=20.0,
+        xor_sizes=(2, 3, 4, 5),
+        estimate_time_limit=15.0,
+    )
+
+
+# ----------------------------------------------------------------------------- tasks
+@dataclass(frozen=True)
+class Task:
+    """One network: split ``(n1, n2)``, index ``i`` within the split."""
+
+    n1: int
+    n2: int
+    index: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.n1:02d}-{self.n2:02d}-{self.index:02d}"
+
+    def seed(self, settings: ExperimentSettings) -> int:
+        return int(settings.seed + 1000 * self.n1 + self.index)
+
+
+def make_tasks(settings: ExperimentSettings) -> list[Task]:
+    """All tasks of a run, split by split."""
+    return [
+        Task(n1, n2, i)
+        for n1, n2 in settings.splits
+        for i in range(settings.networks_per_split)
+    ]
+
+
+def _step_seed(settings: ExperimentSettings, task: Task, k: int) -> int:
+    ss = np.random.SeedSequence([settings.seed, task.n1, task.n2, task.index, k])
+    return int(ss.generate_state(1)[0])
+
+
+@functools.lru_cache(maxsize=2)
+def _dataset(name: str, n_train: int | None) -> tuple[np.ndarray, ...]:
+    """(x, y, x_test, y_test) for a dataset name, cached per process."""
+    from reluscope.experiments import mnist
+
+    if name == "mnist":
+        x, y = mnist.load_mnist(split="train")
+        xt, yt = mnist.load_mnist(split="test")
+    else:
+        x, y = mnist.load_digits_dataset(split="train")
+        xt, yt = mnist.load_digits_dataset(split="test")
+    if n_train is not None:
+        x, y = x[:n_train], y[:n_train]
+    return x, y, xt, yt
+
+
+def network_to_bytes(network: Any) -> bytes:
+    """The network in reluscope's NPZ layout, as bytes (for transfer and saving)."""
+    from reluscope.io.npz import save_npz
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "net.npz"
+        save_npz(network, path)
+        return path.read_bytes()
+
+
+def network_from_bytes(data: bytes) -> Any:
+    from reluscope.io.npz import load_npz
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "net.npz"
+        path.write_bytes(data)
+        return load_npz(path)
+
+
+def _bounds_record(bounds: Any, network: Any) -> dict[str, Any]:
+    active, inactive, unstable = bounds.count_stable(network)
+    return {
+        "method": bounds.method,
+        "seconds": float(bounds.seconds),
+        "exact": bool(bounds.exact),
+        "stably_active": active,
+        "stably_inactive": inactive,
+        "unstable": unstable,
+        "unstable_per_layer": [int(bounds.unstable(i).sum()) for i in network.relu_layers],
+        "lower": [[float(v) for v in arr] for arr in bounds.lower],
+        "upper": [[float(v) for v in arr] for arr in bounds.upper],
+    }
+
+
+def _bounds_from_record(rec: dict[str, Any], network: Any) -> Any:
+    from reluscope.bounds import Bounds
+
+    return Bounds(
+        lower=tuple(np.asarray(v, dtype=np.float64) for v in rec["lower"]),
+        upper=tuple(np.asarray(v, dtype=np.float64) for v in rec["upper"]),
+        biases=network.biases,
+        method=rec["method"],
+        seconds=float(rec["seconds"]),
+        exact=bool(rec.get("exact", False)),
+    )
+
+
+def _done(entry: Any) -> bool:
+    return isinstance(entry, dict) and "error" not in entry
+
+
+def record_finished(record: dict[str, Any] | None, settings: ExperimentSettings) -> bool:
+    """True when every step this task needs is recorded without error."""
+    if not record or not _done(record.get("train")):
+        return False
+    for step in ("bounds", "upper", "exact"):
+        if not _done(record.get(step)):
+            return False
+    if record["index"] < settings.milp_networks and not _done(record.get("exact_milp")):
+        return False
+    xor = record.get("xor") or {}
+    return all(_done(xor.get(str(k))) for k in settings.xor_sizes)
+
+
+def run_task(
+    task: Task,
+    settings: ExperimentSettings,
+    record: dict[str, Any] | None = None,
+    network_bytes: bytes | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """Train (unless given) and analyse one network; return (record, network bytes).
+
+    Pure: no file of the results directory is touched, so it runs in any process or on
+    any Dask worker. Steps already in ``record`` without error are kept as they are.
+    A step that raises is recorded as ``{"error": ...}`` and the next steps still run
+    (KeyboardInterrupt propagates).
+    """
+    import reluscope
+
+    record = json.loads(json.dumps(record)) if record else {}
+    record.update(
+        {"key": task.key, "n1": task.n1, "n2": task.n2, "index": task.index,
+         "seed": task.seed(settings), "dataset": settings.dataset}
+    )
+
+    def step(container: dict[str, Any], name: str, fn: Callable[[], dict[str, Any]]) -> None:
+        if _done(container.get(name)):
+            return
+        try:
+            container[name] = fn()
+        except Exception as exc:  # recorded, retried on the next run
+            container[name] = {
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=4),
+            }
+
+    # --- training (or reuse of the saved network)
+    if network_bytes is not None and _done(record.get("train")):
+        network = network_from_bytes(network_bytes)
+    else:
+        from reluscope.experiments.training import train_network
+
+        x, y, xt, yt = _dataset(settings.dataset, settings.n_train)
+        trained = train_network(
+            x, y, (task.n1, task.n2, settings.output_width), output_relu=True,
+            l1=settings.l1, epochs=settings.epochs, batch_size=settings.batch_size,
+            lr=settings.lr, random_state=task.seed(settings), x_test=xt, y_test=yt,
+        )
+        network = trained.network
+        network_bytes = network_to_bytes(network)
+        record["train"] = trained.to_dict()
+        for name in STEPS:  # a new network invalidates every analysis
+            record.pop(name, None)
+
+    # --- bounds, once, shared by every consumer
+    step(record, "bounds", lambda: _bounds_record(
+        reluscope.tighten_bounds(network, method="milp", time_limit=settings.bounds_time_limit),
+        network,
+    ))
+    if not _done(record["bounds"]):
+        return record, network_bytes
+    bounds = _bounds_from_record(record["bounds"], network)
+
+    def upper() -> dict[str, Any]:
+        start = time.perf_counter()
+        ub = reluscope.upper_bounds(network, bounds=bounds)
+        out = ub.to_dict()
+        out.pop("layers", None)
+        out["seconds"] = time.perf_counter() - start
+        return out
+
+    def count(method: str, limit: float | None) -> Callable[[], dict[str, Any]]:
+        def run() -> dict[str, Any]:
+            result = reluscope.count_regions(
+                network, method=method, bounds=bounds, time_limit=limit, n_jobs=1
+            ) if method == "lp" else reluscope.count_regions(
+                network, method=method, bounds=bounds, time_limit=limit
+            )
+            return result.to_dict()
+
+        return run
+
+    def estimate(k: int) -> Callable[[], dict[str, Any]]:
+        def run() -> dict[str, Any]:
+            result = reluscope.estimate_regions(
+                network, xor_size=k, confidence=settings.confidence,
+                random_state=_step_seed(settings, task, k),
+                time_limit=settings.estimate_time_limit, bounds=bounds,
+                max_repetitions=settings.max_repetitions,
+            )
+            return result.to_dict()
+
+        return run
+
+    step(record, "upper", upper)
+    step(record, "exact", count("lp", settings.count_time_limit))
+    if task.index < settings.milp_networks:
+        step(record, "exact_milp", count("milp", settings.milp_time_limit))
+    xor = record.setdefault("xor", {})
+    for k in settings.xor_sizes:
+        step(xor, str(k), estimate(k))
+    return record, network_bytes
+
+
+def run_task_files(
+    task: Task, settings_dict: dict[str, Any], record: dict[str, Any] | None,
+    network_bytes: bytes | None,
+) -> tuple[dict[str, Any], bytes]:
+    """:func:`run_task` with plain-data arguments (what a pool or Dask ships)."""
+    return run_task(task, ExperimentSettings.from_dict(settings_dict), record, network_bytes)
+
+
+# ----------------------------------------------------------------------------- driver
+@dataclass(frozen=True)
+class ReproduceResult:
+    """What a reproduction run did.
+
+    Attributes
+    ----------
+    out_dir
+        The results directory.
+    tasks, finished, computed
+        Tasks in the run, tasks whose records are complete, tasks (re)computed now.
+    status
+        ``"complete"``, ``"time_limit"`` (tasks left unstarted) or ``"interrupted"``.
+    seconds
+        Wall time of this call.
+    files
+        Report files written (relative to ``out_dir``).
+    """
+
+    out_dir: str
+    tasks: int
+    finished: int
+    computed: int
+    status: str
+    seconds: float
+    files: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["files"] = list(self.files)
+        return out
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dump_json(path: Path, payload: Any) -> None:
+    _write_atomic(path, json.dumps(payload, indent=1, default=_json_default).encode())
+
+
+_SCALE_FIELDS = ("splits", "networks_per_split")
+
+
+def _check_settings(out: Path, settings: ExperimentSettings) -> None:
+    """Refuse to mix runs whose numbers would differ (scale may change: extending)."""
+    path = out / "settings.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        new = settings.to_dict()
+        diff = sorted(
+            k for k in set(old) | set(new)
+            if k not in _SCALE_FIELDS and old.get(k) != new.get(k)
+        )
+        if diff:
+            raise ReluscopeError(
+                f"{out} holds a run with other settings ({', '.join(diff)}); use another "
+                "--out directory, or the same settings to resume"
+            )
+        # keep the union of splits so that the report covers everything computed
+        splits = [tuple(s) for s in old.get("splits", [])]
+        splits += [s for s in settings.splits if s not in splits]
+        merged = settings.with_scale(
+            splits, max(int(old.get("networks_per_split", 1)), settings.networks_per_split)
+        )
+        dump_json(path, merged.to_dict())
+    else:
+        dump_json(path, settings.to_dict())
+
+
+def load_record(out: Path, task: Task) -> dict[str, Any] | None:
+    path = out / "records" / f"{task.key}.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def _executor(n_jobs: int, cluster: str | Any | None) -> Any:
+    if cluster is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ReluscopeError(
+                "--cluster needs Dask: pip install 'reluscope[cluster]'"
+            ) from None
+        if isinstance(cluster, str):
+            try:
+                return Client(cluster, timeout=30)
+            except OSError as exc:
+                raise ReluscopeError(
+                    f"cannot reach the Dask scheduler at {cluster} ({exc}); start one with "
+                    "`dask scheduler` and workers with `dask worker ADDRESS`"
+                ) from None
+        return cluster  # an existing Client (tests, notebooks)
+    if n_jobs <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: no fork of a parent that may hold torch / SCIP state
+    return ProcessPoolExecutor(
+        max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")
+    )
+
+
+def reproduce(
+    out_dir: str | Path,
+    *,
+    settings: ExperimentSettings | None = None,
+    quick: bool = False,
+    n_jobs: int = 1,
+    cluster: str | Any | None = None,
+    time_limit: float | None = None,
+    report: bool = True,
+    leo_path: str | Path | None = None,
+    progress: bool = False,
+) -> ReproduceResult:
+    """Run (or resume) the paper's experiments into ``out_dir`` and write the report.
+
+    Parameters
+    ----------
+    settings
+        What to run; default the full paper setting, or :func:`quick_settings` when
+        ``quick``.
+    n_jobs
+        Local worker processes (1: run in this process).
+    cluster
+        A Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``: the
+        tasks run there instead of in local processes. Workers need reluscope and the
+        data installed; results come back to this process, which writes every file.
+    time_limit
+        Seconds for this call: once passed, no new task is started (running ones
+        finish), and the report is written from what is finished.
+    report
+        Write CSV, Table 1, figures and report.md at the end.
+    leo_path
+        A ``bench_leo.jsonl`` (benchmarks/bench_leo.py) to include as the LEO table
+        (default: ``out_dir/bench_leo.jsonl`` when present).
+    progress
+        Show a tqdm bar over the tasks.
+    """
+    start = time.perf_counter()
+    if settings is None:
+        settings = quick_settings() if quick else ExperimentSettings()
+    if n_jobs < 1:
+        raise ReluscopeError(f"n_jobs must be at least 1, got {n_jobs}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_settings(out, settings)
+    tasks = make_tasks(settings)
+    todo = []
+    for task in tasks:
+        record = load_record(out, task)
+        net_path = out / "networks" / f"{task.key}.npz"
+        if record_finished(record, settings) and net_path.is_file():
+            continue
+        net_bytes = net_path.read_bytes() if net_path.is_file() else None
+        todo.append((task, record, net_bytes))
+    deadline = None if time_limit is None else start + float(time_limit)
+    status = "complete"
+    computed = 0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="networks",
+                   unit="net")
+
+    def save(record: dict[str, Any], net_bytes: bytes) -> None:
+        nonlocal computed
+        key = record["key"]
+        _write_atomic(out / "networks" / f"{key}.npz", net_bytes)
+        dump_json(out / "records" / f"{key}.json", record)
+        computed += 1
+        if bar is not None:
+            bar.update(1)
+
+    executor = _executor(n_jobs, cluster)
+    settings_dict = settings.to_dict()
+    try:
+        if executor is None:
+            for task, record, net_bytes in todo:
+                if deadline is not None and time.perf_counter() >= deadline:
+                    status = "time_limit"
+                    break
+                save(*run_task(task, settings, record, net_bytes))
+        else:
+            # at most one task per worker (thread), so that a deadline stops new starts
+            max_pending = (
+                n_jobs if cluster is None else max(1, sum(executor.nthreads().values()))
+            )
+            status = _run_parallel(
+                executor, todo, settings_dict, save, deadline, dask=cluster is not None,
+                max_pending=max_pending,
+            )
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        if bar is not None:
+            bar.close()
+        if executor is not None and cluster is None:
+            executor.shutdown(wait=status == "complete", cancel_futures=True)
+        elif executor is not None and isinstance(cluster, str):
+            executor.close()
+    finished = sum(record_finished(load_record(out, t), settings) for t in tasks)
+    files: tuple[str, ...] = ()
+    if report:
+        from reluscope.experiments.report import write_report
+
+        run_info = {"status": status, "seconds": time.perf_counter() - start,
+                    "jobs": n_jobs if cluster is None else "dask", "computed": computed,
+                    "tasks": len(tasks), "finished": finished}
+        files = write_report(out, leo_path=leo_path, run_info=run_info)
+    return ReproduceResult(
+        out_dir=str(out), tasks=len(tasks), finished=finished, computed=computed,
+        status=status, seconds=time.perf_counter() - start, files=files,
+    )
+
+
+def _run_parallel(
+    executor: Any,
+    todo: list[tuple[Task, dict[str, Any] | None, bytes | None]],
+    settings_dict: dict[str, Any],
+    save: Callable[[dict[str, Any], bytes], None],
+    deadline: float | None,
+    *,
+    dask: bool,
+    max_pending: int,
+) -> str:
+    """Submit tasks (at most ``max_pending`` at once, so a deadline stops new starts)."""
+    status = "complete"
+    queue = list(todo)
+    pending: set[Any] = set()
+    if dask:
+        from distributed import wait as dask_wait
+
+        def wait_one(futs: set[Any]) -> tuple[set[Any], set[Any]]:
+            done = dask_wait(list(futs), return_when="FIRST_COMPLETED")
+            return set(done.done), set(done.not_done)
+    else:
+        from concurrent.futures import FIRST_COMPLETED
+        from concurrent.futures import wait as cf_wait
+
+        def wait_one(futs: set[Any]) -> tuple[set[Any], set[Any]]:
+            done, not_done = cf_wait(futs, return_when=FIRST_COMPLETED)
+            return set(done), set(not_done)
+
+    limit = max_pending
+    while queue or pending:
+        while queue and len(pending) < limit:
+            if deadline is not None and time.perf_counter() >= deadline:
+                status = "time_limit"
+                queue.clear()
+                break
+            task, record, net_bytes = queue.pop(0)
+            if dask:
+                fut = executor.submit(
+                    run_task_files, task, settings_dict, record, net_bytes, pure=False
+                )
+            else:
+                fut = executor.submit(run_task_files, task, settings_dict, record, net_bytes)
+            pending.add(fut)
+        if not pending:
+            break
+        done, pending = wait_one(pending)
+        for fut in done:
+            save(*fut.result())
+    return status
+
+
+def read_records(out_dir: str | Path) -> list[dict[str, Any]]:
+    """Every record in ``out_dir/records``, sorted by key."""
+    records = []
+    for path in sorted(Path(out_dir, "records").glob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+__all__ = [
+    "ALL_SPLITS",
+    "ExperimentSettings",
+    "ReproduceResult",
+    "Task",
+    "make_tasks",
+    "quick_settings",
+    "read_records",
+    "record_finished",
+    "reproduce",
+    "run_task",
+]
