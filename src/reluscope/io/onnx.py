@@ -210,13 +210,14 @@ class _Chain:
     """The affine map ``t = A @ h + c`` accumulated since the last ReLU, and the layers.
 
     ``shape`` is the current tensor's shape without the batch dimension; the affine map
-    acts on its C-order flattening.
+    acts on its C-order flattening. ``A is None`` stands for the identity, so that a
+    784-input layer is not multiplied by a 784 x 784 identity matrix.
     """
 
     def __init__(self, n0: int, shape: tuple[int, ...], source: str) -> None:
         self.source = source
         self.shape = shape
-        self.a = np.eye(n0)
+        self.a: np.ndarray | None = None
         self.c = np.zeros(n0)
         self.pending = False  # an affine op since the last Relu (or the input)?
         self.after_relu = False  # was the last op a Relu?
@@ -225,12 +226,22 @@ class _Chain:
 
     @property
     def width(self) -> int:
-        return int(self.a.shape[0])
+        return int(self.c.shape[0])
 
     def _affine(self, w: np.ndarray, b: np.ndarray) -> None:
         """Compose ``t -> w @ t + b`` onto the pending map."""
-        self.a = w @ self.a
+        self.a = w if self.a is None else w @ self.a
         self.c = w @ self.c + b
+        self._touched()
+
+    def _scale_shift(self, d: np.ndarray | float, v: np.ndarray | float) -> None:
+        """Compose the elementwise ``t -> d * t + v`` onto the pending map."""
+        d_vec = np.broadcast_to(np.asarray(d, dtype=np.float64), self.c.shape)
+        self.a = np.diag(d_vec) if self.a is None else d_vec[:, None] * self.a
+        self.c = d_vec * self.c + v
+        self._touched()
+
+    def _touched(self) -> None:
         self.pending = True
         self.after_relu = False
 
@@ -272,10 +283,10 @@ class _Chain:
         if self.after_relu:
             return  # relu(relu(t)) = relu(t)
         # a Relu right on the input (no affine op yet) becomes an identity layer: exact
-        self.weights.append(self.a)
-        self.biases.append(self.c)
         n = self.width
-        self.a, self.c = np.eye(n), np.zeros(n)
+        self.weights.append(np.eye(n) if self.a is None else self.a)
+        self.biases.append(self.c)
+        self.a, self.c = None, np.zeros(n)
         self.pending = False
         self.after_relu = True
 
@@ -346,22 +357,21 @@ class _Chain:
         other = node.input[1] if node.input[0] == current else node.input[0]
         act_first = node.input[0] == current
         value = self._broadcast(node, self._const(node, other, constants), self.shape).ravel()
-        n = self.width
         if op == "Add":
-            self._affine(np.eye(n), value)
+            self._scale_shift(1.0, value)
         elif op == "Sub":
             if act_first:
-                self._affine(np.eye(n), -value)
+                self._scale_shift(1.0, -value)
             else:
-                self._affine(-np.eye(n), value)
+                self._scale_shift(-1.0, value)
         elif op == "Mul":
-            self._affine(np.diag(value), np.zeros(n))
+            self._scale_shift(value, 0.0)
         else:  # Div
             if not act_first:
                 raise self._unsupported(node, "divides a constant by the activation")
             if np.any(value == 0):
                 raise self._unsupported(node, "divides by zero")
-            self._affine(np.diag(1.0 / value), np.zeros(n))
+            self._scale_shift(1.0 / value, 0.0)
 
     def _broadcast(self, node: Any, value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """``value`` broadcast to ``shape`` (a leading batch dimension of 1 is allowed)."""
@@ -395,7 +405,7 @@ class _Chain:
         weights, biases = list(self.weights), list(self.biases)
         relu = [True] * len(weights)
         if self.pending:
-            weights.append(self.a)
+            weights.append(np.eye(self.width) if self.a is None else self.a)
             biases.append(self.c)
             relu.append(False)
         if not weights:
