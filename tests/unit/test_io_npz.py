@@ -106,3 +106,13 @@ def test_importing_reluscope_io_does_not_import_frameworks():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_pt_without_torch_installed_says_how_to_install(tmp_path, monkeypatch):
+    path = tmp_path / "net.pt"
+    path.write_bytes(b"whatever")
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    with pytest.raises(ModelFormatError, match=r"pip install 'reluscope\[torch\]'"):
+        reluscope.load(path)
+    with pytest.raises(ModelFormatError, match="needs PyTorch"):
+        random_small_network(1).save(tmp_path / "out.pt")

@@ -468,7 +468,7 @@ def _input_feature_shape(value_info: Any, source: str) -> tuple[int, ...]:
 
 def _domain_from_metadata(model: Any, source: str) -> tuple[Any, Any]:
     props = {p.key: p.value for p in model.metadata_props}
-    bounds = []
+    bounds: list[np.ndarray | None] = []
     for key in (LOWER_KEY, UPPER_KEY):
         if key not in props:
             bounds.append(None)

@@ -125,10 +125,10 @@ def to_torch(network: ReLUNetwork) -> Any:
     Its domain is attached as the attributes ``reluscope_lower``/``reluscope_upper``
     (lists of floats), which :func:`from_torch` reads back. Feed it float64 inputs.
     """
-    import torch
-    from torch import nn
+    torch = _import_torch()
+    nn = torch.nn
 
-    layers: list[nn.Module] = []
+    layers: list[Any] = []
     for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
         linear = nn.Linear(w.shape[1], w.shape[0], dtype=torch.float64)
         with torch.no_grad():
@@ -145,7 +145,7 @@ def to_torch(network: ReLUNetwork) -> Any:
 
 def save_torch(network: ReLUNetwork, path: str | Path) -> None:
     """Write ``network`` with ``torch.save`` as a float64 ``nn.Sequential`` (see to_torch)."""
-    import torch
+    torch = _import_torch()
 
     try:
         torch.save(to_torch(network), str(path))
@@ -163,7 +163,7 @@ def load_torch(path: str | Path) -> ReLUNetwork:
     connect: save the module itself (``torch.save(model, path)``) or build the module and
     call :func:`from_torch`.
     """
-    import torch
+    torch = _import_torch()
 
     if _is_torchscript(path):
         try:
@@ -197,6 +197,17 @@ def load_torch(path: str | Path) -> ReLUNetwork:
 
 
 # ----------------------------------------------------------------------------- helpers
+def _import_torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise ModelFormatError(
+            "reading or writing .pt/.pth files needs PyTorch, which is not installed; "
+            "install it with: pip install 'reluscope[torch]'"
+        ) from None
+    return torch
+
+
 def _kind(layer: Any) -> str:
     """The layer's class name; TorchScript modules keep it in ``original_name``."""
     return str(getattr(layer, "original_name", None) or type(layer).__name__)
