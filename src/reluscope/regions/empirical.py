@@ -378,8 +378,10 @@ def theorem2_bound(
         tables), never an enumeration of ``J``.
     """
     n_layers = len(max_unstable)
-    if n_layers == 0 or len(max_active) != n_layers:
-        raise ReluscopeError("give one I-table and one A-table per ReLU layer (at least one)")
+    if len(max_active) != n_layers:
+        raise ReluscopeError("give one I-table and one A-table per ReLU layer")
+    if n_layers == 0:  # no ReLU layer: the network is affine, one region
+        return 1
     i_tabs = [tuple(int(v) for v in t) for t in max_unstable]
     a_tabs = [tuple(int(v) for v in t) for t in max_active]
     for layer, (it, at) in enumerate(zip(i_tabs, a_tabs, strict=True)):

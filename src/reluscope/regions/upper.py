@@ -50,9 +50,10 @@ def _check_architecture(n0: int, widths: Sequence[int]) -> tuple[int, tuple[int,
         raise NetworkError(
             f"an architecture is integers (n0, n1, ..., nL); got n0={n0!r}, widths={widths!r}"
         ) from None
-    if n0_i < 1 or not ws or any(w < 1 for w in ws):
+    # no ReLU layer at all (a purely affine network) is allowed: one region
+    if n0_i < 1 or any(w < 1 for w in ws):
         raise NetworkError(
-            "an architecture needs n0 >= 1 and at least one ReLU layer, all widths >= 1; "
+            "an architecture needs n0 >= 1 and ReLU layer widths >= 1; "
             f"got n0={n0_i}, widths={ws}"
         )
     return n0_i, ws
@@ -72,7 +73,7 @@ def trivial_ub(n0: int, widths: Sequence[int]) -> int:
 def zaslavsky_ub(n0: int, widths: Sequence[int]) -> int:
     """``prod_l zaslavsky(n_l, n_{l-1})``: each layer an arrangement in its input space."""
     n0, ws = _check_architecture(n0, widths)
-    dims = (n0, *ws[:-1])
+    dims = (n0, *ws)[: len(ws)]
     return math.prod(zaslavsky(n, d) for n, d in zip(ws, dims, strict=True))
 
 
@@ -210,7 +211,7 @@ class UpperBounds:
             "montufar_ub": self.montufar_ub,
             "configuration_ub": self.configuration_ub,
             "empirical_ub": self.empirical_ub,
-            "maps": self.maps,
+            "maps": {"empirical_ub": None, **self.maps},
             "rank": self.rank,
             "bounds_method": self.bounds_method,
             "coverage": list(self.coverage),

@@ -1,0 +1,143 @@
+"""``reluscope upper``: analytical upper bounds on the number of linear regions.
+
+``reluscope upper MODEL`` gives every bound of a trained network (the Empirical UB needs
+its bounds step); ``reluscope upper --architecture 784,11,11,10`` the architecture-only
+bounds (input dimension first, then the ReLU layer widths).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from reluscope.bounds import BOUNDS_METHODS
+from reluscope.cli.common import EXAMPLE_MODEL, emit, load_network
+from reluscope.errors import NetworkError, ReluscopeError
+from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
+from reluscope.regions.upper import UpperBounds, upper_bounds
+
+#: The CLI's default bounds step: LP bounds take seconds where per-unit MILPs can take
+#: minutes (the library's default is ``"milp"``, the tightest).
+CLI_BOUNDS_METHOD = "lp"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "upper",
+        help="upper bounds on linear regions (Configuration UB, Empirical UB, ...)",
+        description="Upper bounds on the number of linear regions of a network (MODEL) or "
+        "of an architecture (--architecture N0,N1,...,NL).",
+    )
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        help=f"network file (.onnx, .pt/.pth, .npz), or '{EXAMPLE_MODEL}' for the bundled "
+        "network; omit with --architecture",
+    )
+    parser.add_argument(
+        "--architecture",
+        metavar="N0,N1,...",
+        help="input dimension and ReLU layer widths, e.g. 784,11,11,10 (no network needed)",
+    )
+    parser.add_argument(
+        "--domain", metavar="LO,HI", help="input box [LO,HI]^n0, overriding the file's domain"
+    )
+    parser.add_argument(
+        "--bounds-method",
+        choices=BOUNDS_METHODS,
+        default=CLI_BOUNDS_METHOD,
+        help=f"how to find stable units for the Empirical UB (default {CLI_BOUNDS_METHOD})",
+    )
+    parser.add_argument(
+        "--time-limit", type=float, metavar="S", help="seconds per MILP solve (milp bounds)"
+    )
+    parser.add_argument(
+        "--rank", action="store_true", help="cap dimensions by rank(W^l) (needs a network)"
+    )
+    parser.add_argument(
+        "--lower-bound",
+        type=int,
+        metavar="N",
+        help="a lower bound on the regions (e.g. MIPBound XOR-k) to report APP-k",
+    )
+    parser.add_argument(
+        "--exact-coverage-limit",
+        type=int,
+        default=DEFAULT_EXACT_COVERAGE_LIMIT,
+        metavar="N",
+        help="subsets enumerated per maximum-coverage problem before using greedy bounds",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.set_defaults(func=run)
+
+
+def parse_architecture(text: str) -> tuple[int, ...]:
+    """``"784,11,11,10"`` -> ``(784, 11, 11, 10)``."""
+    try:
+        arch = tuple(int(part) for part in text.replace(";", ",").split(","))
+    except ValueError:
+        raise NetworkError(
+            f"--architecture expects integers N0,N1,...,NL (e.g. 784,11,11,10); got {text!r}"
+        ) from None
+    if len(arch) < 2:
+        raise NetworkError(
+            f"--architecture needs the input dimension and at least one width; got {text!r}"
+        )
+    return arch
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.model is None) == (args.architecture is None):
+        raise ReluscopeError("give either MODEL or --architecture N0,N1,...,NL (exactly one)")
+    if args.architecture is not None:
+        target: object = parse_architecture(args.architecture)
+        title = f"architecture {args.architecture}"
+    else:
+        network = load_network(args)
+        target = network
+        title = network.describe()
+    result = upper_bounds(
+        target,  # type: ignore[arg-type]
+        bounds_method=args.bounds_method,
+        rank=args.rank,
+        exact_coverage_limit=args.exact_coverage_limit,
+        lower_bound=args.lower_bound,
+        time_limit=args.time_limit,
+    )
+    emit(args, result.to_dict(), _text(result, title))
+    return 0
+
+
+def _text(result: UpperBounds, title: str) -> str:
+    lines = [title, ""]
+    lines.append(f"{'bound':<18} {'value':>24} {'log2':>9}")
+    rows = [
+        ("trivial 2^n", "trivial_ub"),
+        ("Zaslavsky/layer", "zaslavsky_ub"),
+        ("Montufar 2017", "montufar_ub"),
+        ("Configuration UB" + (" (rank)" if result.rank else ""), "configuration_ub"),
+    ]
+    if result.empirical_ub is not None:
+        rows.append(("Empirical UB", "empirical_ub"))
+    for label, key in rows:
+        value = getattr(result, key)
+        shown = str(value) if len(str(value)) <= 24 else f"{float(value):.6e}"
+        lines.append(f"{label:<18} {shown:>24} {result.maps[key]:>9.3f}")
+    if result.empirical_ub is not None:
+        lines.append("")
+        lines.append(
+            f"Empirical UB from {result.bounds_method} bounds "
+            f"({result.bounds_seconds:.3f} s); coverage per layer: {', '.join(result.coverage)}"
+        )
+        for pos, lim in enumerate(result.layers, start=1):
+            lines.append(
+                f"  layer {pos}: width {lim.width}, stably active {lim.stably_active}, "
+                f"stably inactive {lim.stably_inactive}, unstable "
+                f"{lim.active_leaning + lim.inactive_leaning}, max unstable per region "
+                f"{lim.max_unstable[-1]}"
+            )
+    if result.app_k is not None:
+        lines.append(f"APP-k (log2 mean of LB {result.lower_bound} and UB): {result.app_k:.3f}")
+    lines.append(f"time {result.seconds:.3f} s")
+    return "\n".join(lines)
+
