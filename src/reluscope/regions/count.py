@@ -1,0 +1,111 @@
+"""count_regions: the exact number of linear regions of a ReLU network, by three engines.
+
+``method="lp"`` (default) is the fast depth-first search of :mod:`.lp_engine` (about
+one small HiGHS LP per region); ``"milp"`` is the paper's MILP enumeration with no-good
+cuts and ``"scip-count"`` SCIP's solution counter (both in :mod:`.milp_enum`). All three
+count the same patterns (definition in :mod:`reluscope.tolerances`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from reluscope.bounds import Bounds, tighten_bounds
+from reluscope.errors import ReluscopeError
+from reluscope.network import ReLUNetwork
+from reluscope.regions.result import RegionCount
+
+COUNT_METHODS = ("lp", "milp", "scip-count")
+
+
+def count_regions(
+    network: ReLUNetwork,
+    *,
+    method: str = "lp",
+    bounds: Bounds | None = None,
+    bounds_method: str = "lp",
+    time_limit: float | None = None,
+    n_jobs: int | None = None,
+    checkpoint: str | Path | None = None,
+    patterns_path: str | Path | None = None,
+    progress: bool = False,
+) -> RegionCount:
+    """Count the linear regions of ``network`` over its input box, exactly.
+
+    Parameters
+    ----------
+    method
+        ``"lp"``, ``"milp"`` or ``"scip-count"``.
+    bounds
+        Pre-activation bounds to use; default ``tighten_bounds(network,
+        method=bounds_method)``. Their time is included in ``seconds``.
+    bounds_method
+        ``"interval"``, ``"lp"`` or ``"milp"`` when ``bounds`` is not given.
+    time_limit
+        Seconds for the count; when reached, ``exact`` is False and ``regions`` is a
+        proven lower bound.
+    n_jobs
+        Processes for ``lp`` (None: ``os.cpu_count()``); the count never depends on it.
+    checkpoint
+        ``lp`` only: file to save the search state to, and to resume from when it
+        exists (a file of another network is refused).
+    patterns_path
+        ``.npy`` file receiving every region's bit-packed pattern (``lp`` and ``milp``);
+        read it with :func:`reluscope.regions.patterns.read_patterns`.
+    progress
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    RegionCount
+        ``exact`` is True iff the search finished; Ctrl-C gives status
+        ``"interrupted"`` with the regions proven so far.
+    """
+    if method not in COUNT_METHODS:
+        raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
+    if n_jobs is not None and n_jobs < 1:
+        raise ReluscopeError(f"n_jobs must be a positive number of processes, got {n_jobs}")
+    if time_limit is not None and time_limit < 0:
+        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    if checkpoint is not None and method != "lp":
+        raise ReluscopeError("checkpoints are supported by method='lp' only")
+    if patterns_path is not None and method == "scip-count":
+        raise ReluscopeError(
+            "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
+        )
+    start = time.perf_counter()
+    if bounds is None:
+        bounds = tighten_bounds(network, method=bounds_method)
+    remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+    if method == "lp":
+        from reluscope.regions.lp_engine import count_regions_lp
+
+        result = count_regions_lp(
+            network,
+            bounds,
+            time_limit=remaining,
+            n_jobs=n_jobs,
+            checkpoint=checkpoint,
+            patterns_path=patterns_path,
+            progress=progress,
+        )
+    elif method == "milp":
+        from reluscope.regions.milp_enum import count_regions_milp
+
+        result = count_regions_milp(
+            network, bounds, time_limit=remaining, progress=progress, patterns_path=patterns_path
+        )
+    else:
+        from reluscope.regions.milp_enum import count_regions_scip
+
+        result = count_regions_scip(network, bounds, time_limit=remaining)
+    return RegionCount(
+        regions=result.regions,
+        exact=result.exact,
+        method=result.method,
+        status=result.status,
+        seconds=time.perf_counter() - start,
+        lp_solves=result.lp_solves,
+        nodes=result.nodes,
+    )

@@ -1,0 +1,702 @@
+r"""Exact region counting by depth-first search with one small LP per branching.
+
+The search decides the ReLU units one at a time, in layer order. A node of the tree is a
+partial activation pattern and its polyhedron in input space: for every decided unit
+with affine pre-activation ``g(x) = a.x + c`` (given the pattern of the earlier layers)
+
+.. math::
+
+    \text{active:}\ a.x + c \ge \varepsilon, \qquad \text{inactive:}\ a.x + c \le 0,
+
+plus the input box, with :math:`\varepsilon` = ``tolerances.REGION_EPS``. A leaf (every
+unit decided) is a counted linear region; an empty node is never entered, so the number
+of leaves is the count, exactly as defined in :mod:`reluscope.tolerances`.
+
+To decide the next unit ``u`` at a node, the engine first tries to avoid any LP:
+
+* the range of ``g_u`` over the whole box, from the node's affine map (``c + sum`` of
+  positive and negative parts), intersected with the global :class:`Bounds`, settles the
+  units that are stable at this node (no row is added for them: it would be redundant);
+* every node carries a *witness* ``w``, a point of its polyhedron; ``g_u(w) >= eps``
+  proves the active side non-empty, ``g_u(w) <= 0`` the inactive side.
+
+Only the other side then needs one LP, ``min g_u`` (or ``max g_u``) over the node's
+polyhedron, solved by HiGHS's dual simplex on ONE ``Highs`` object per process: a row is
+added when descending and deleted on backtracking, only the objective changes between
+solves, so every solve is warm-started from the previous basis. The LP's optimum is the
+witness of the new child. A side counts as non-empty when the LP optimum reaches the
+threshold within ``SOLVER_FEASIBILITY_TOL`` (the brute-force oracle uses the same rule).
+
+So the LPs are: one per branching (``regions - 1`` of them) plus one per unit proven
+stable inside a node that the box range could not settle.
+
+Work is cut into *tasks* (a prefix pattern plus a witness), each searched for a time
+slice; what is left of a slice comes back as new tasks. This single mechanism gives the
+parallel split (``n_jobs`` processes), the time limit, Ctrl-C, and checkpoints: regions
+are counted only in finished slices, and a task is never lost, so a resumed run counts
+every region exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reluscope.bounds.interval import interval_bounds
+from reluscope.bounds.result import Bounds
+from reluscope.errors import SolverError
+from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
+from reluscope.tolerances import BOUND_PADDING, REGION_EPS, SOLVER_FEASIBILITY_TOL
+
+#: A unit of search work: the sides (1 active, 0 inactive) of units 0..k-1 and a point
+#: of that partial pattern's polyhedron.
+Task = tuple[NDArray[np.int8], FloatArray]
+
+#: Seconds per slice of work in a worker (between checkpoints / load balancing).
+SLICE_SECONDS = 3.0
+#: Shorter slices while there are too few tasks to keep every worker busy.
+SHORT_SLICE_SECONDS = 0.2
+#: Seconds between checkpoint writes.
+CHECKPOINT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PreparedNetwork:
+    """The arrays the search needs, picklable for worker processes."""
+
+    weights: tuple[FloatArray, ...]  # ReLU layers only
+    biases: tuple[FloatArray, ...]
+    lower: FloatArray
+    upper: FloatArray
+    global_lower: FloatArray  # per unit, from Bounds
+    global_upper: FloatArray
+    box_lower: FloatArray  # per unit: finite valid bounds (interval arithmetic, padded)
+    box_upper: FloatArray
+    layer_of: tuple[int, ...]  # per unit: index among the ReLU layers
+    index_in_layer: tuple[int, ...]
+    layer_start: tuple[int, ...]
+
+    @property
+    def n_units(self) -> int:
+        return len(self.layer_of)
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.lower.shape[0])
+
+
+def prepare(network: ReLUNetwork, bounds: Bounds | None) -> PreparedNetwork:
+    """Extract the ReLU layers and per-unit global bounds."""
+    layers = network.relu_layers
+    weights = tuple(np.ascontiguousarray(network.weights[i]) for i in layers)
+    biases = tuple(np.asarray(network.biases[i]) for i in layers)
+    layer_of, index_in_layer, starts = [], [], []
+    g_lo, g_hi = [], []
+    for k, layer in enumerate(layers):
+        width = network.widths[layer]
+        starts.append(len(layer_of))
+        layer_of.extend([k] * width)
+        index_in_layer.extend(range(width))
+        if bounds is not None:
+            g_lo.append(np.asarray(bounds.lower[layer], dtype=float))
+            g_hi.append(np.asarray(bounds.upper[layer], dtype=float))
+        else:
+            g_lo.append(np.full(width, -np.inf))
+            g_hi.append(np.full(width, np.inf))
+    interval = interval_bounds(network)
+    box_lo = [interval.lower[i] - BOUND_PADDING for i in layers]
+    box_hi = [interval.upper[i] + BOUND_PADDING for i in layers]
+    glo = np.concatenate(g_lo) if g_lo else np.zeros(0)
+    ghi = np.concatenate(g_hi) if g_hi else np.zeros(0)
+    blo = np.maximum(np.concatenate(box_lo), glo) if box_lo else np.zeros(0)
+    bhi = np.minimum(np.concatenate(box_hi), ghi) if box_hi else np.zeros(0)
+    return PreparedNetwork(
+        weights=weights,
+        biases=biases,
+        lower=np.asarray(network.lower, dtype=float),
+        upper=np.asarray(network.upper, dtype=float),
+        global_lower=glo,
+        global_upper=ghi,
+        box_lower=blo,
+        box_upper=np.maximum(bhi, blo),
+        layer_of=tuple(layer_of),
+        index_in_layer=tuple(index_in_layer),
+        layer_start=tuple(starts),
+    )
+
+
+@dataclass
+class SliceResult:
+    """What one slice of search proved: regions in the finished part, what is left."""
+
+    regions: int = 0
+    lp_solves: int = 0
+    nodes: int = 0
+    remaining: list[Task] = field(default_factory=list)
+    packed: bytes = b""
+
+
+class Searcher:
+    """Depth-first search over activation patterns with one warm-started HiGHS LP.
+
+    One instance per process. The LP is built once and only its bounds change:
+    variables ``x`` (the input box), ``g_u`` for every unit and ``h_u`` for every unit
+    feeding a next layer; rows ``g_u - W_u . (x or h_prev) = b_u`` and a link row
+    ``h_u - g_u`` (free, or ``= 0`` when ``u`` is active). Deciding ``u`` bounds ``g_u``
+    (``>= eps`` or ``<= 0``) and fixes ``h_u = 0`` (inactive) or ``h_u = g_u`` (active);
+    an undecided unit keeps its finite interval bounds, so every column stays boxed and
+    the dual simplex restarts from the previous basis after any change.
+    """
+
+    def __init__(self, prep: PreparedNetwork, *, record_patterns: bool = False) -> None:
+        import highspy
+
+        self.prep = prep
+        self.record = record_patterns
+        n, nu = prep.n_inputs, prep.n_units
+        self.n = n
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("simplex_strategy", 1)  # dual simplex: warm start after bound changes
+        h.setOptionValue("simplex_dual_edge_weight_strategy", 0)  # Dantzig: fastest measured
+        h.setOptionValue("primal_feasibility_tolerance", SOLVER_FEASIBILITY_TOL)
+        h.setOptionValue("dual_feasibility_tolerance", SOLVER_FEASIBILITY_TOL)
+        h.setOptionValue("threads", 1)
+        self.h = h
+        self._optimal = highspy.HighsModelStatus.kOptimal
+        self._infeasible = highspy.HighsModelStatus.kInfeasible
+        self.inf = inf = highspy.kHighsInf
+        n_layers = len(prep.weights)
+        self.n_layers = n_layers
+        self.last_of_layer = [
+            (prep.layer_start[k + 1] - 1 if k + 1 < n_layers else nu - 1) for k in range(n_layers)
+        ]
+        # ---- the lifted LP
+        feeds = [u for u in range(nu) if prep.layer_of[u] + 1 < n_layers]
+        self.g_col = [n + u for u in range(nu)]
+        self.h_col = [-1] * nu
+        self.link_row = [-1] * nu
+        for j, u in enumerate(feeds):
+            self.h_col[u] = n + nu + j
+        self.g_lo = prep.box_lower.tolist()
+        self.g_hi = prep.box_upper.tolist()
+        self.h_lo = [min(v, 0.0) for v in self.g_lo]
+        self.h_hi = [max(v, 0.0) for v in self.g_hi]
+        empty_i = np.zeros(0, dtype=np.int32)
+        h.addCols(n, np.zeros(n), prep.lower, prep.upper, 0, empty_i, empty_i, np.zeros(0))
+        n_extra = nu + len(feeds)
+        h.addCols(
+            n_extra,
+            np.zeros(n_extra),
+            np.array(self.g_lo + [self.h_lo[u] for u in feeds]),
+            np.array(self.g_hi + [self.h_hi[u] for u in feeds]),
+            0, empty_i, empty_i, np.zeros(0),
+        )
+        for u in range(nu):
+            layer, i = prep.layer_of[u], prep.index_in_layer[u]
+            w, b = prep.weights[layer][i], float(prep.biases[layer][i])
+            if layer == 0:
+                inputs = list(range(n))
+            else:
+                start = prep.layer_start[layer - 1]
+                inputs = [self.h_col[start + j] for j in range(len(w))]
+            keep = np.flatnonzero(w)
+            idx = np.array([self.g_col[u], *(inputs[j] for j in keep)], dtype=np.int32)
+            h.addRow(b, b, len(idx), idx, np.concatenate([[1.0], -w[keep]]))
+        for row, u in enumerate(feeds, start=nu):
+            cols = np.array([self.h_col[u], self.g_col[u]], dtype=np.int32)
+            h.addRow(-inf, inf, 2, cols, np.array([1.0, -1.0]))
+            self.link_row[u] = row
+        # ---- the current path
+        self.sides = np.zeros(nu, dtype=np.uint8)
+        self.depth = 0  # units decided on the current path
+        self.set_units: list[int] = []  # decided units whose LP bounds were changed
+        self.has_row = np.zeros(nu, dtype=bool)  # decided units whose constraint binds
+        self.row_a = np.zeros((nu, n))  # x-space rows (a, c) of decided units
+        self.row_c = np.zeros(nu)
+        # affine map of each layer's pre-activations in x, valid for the current path
+        self.maps: list[tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None]
+        self.maps = [None] * n_layers
+        if n_layers:
+            self.maps[0] = self._with_range(prep.weights[0], prep.biases[0])
+        self.lp_solves = 0
+        self.inward = True  # move new witnesses halfway towards the parent's
+
+    # ------------------------------------------------------------------ helpers
+    def _with_range(
+        self, a: FloatArray, c: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The map with the range of each g over the box (c + sum of min/max parts)."""
+        lo_part = np.minimum(a * self.prep.lower, a * self.prep.upper).sum(axis=1)
+        hi_part = np.maximum(a * self.prep.lower, a * self.prep.upper).sum(axis=1)
+        return a, c, c + lo_part, c + hi_part
+
+    def _bound_side(self, unit: int, side: int) -> None:
+        lo, hi = self.g_lo[unit], self.g_hi[unit]
+        if side:
+            lo = max(lo, REGION_EPS)
+            self.h.changeColBounds(self.g_col[unit], lo, max(lo, hi))
+        else:
+            hi = min(hi, 0.0)
+            self.h.changeColBounds(self.g_col[unit], min(lo, hi), hi)
+
+    def _truncate(self, depth: int) -> None:
+        """Forget the decisions of units >= depth (restore their LP bounds)."""
+        h, inf = self.h, self.inf
+        units = self.set_units
+        while units and units[-1] >= depth:
+            u = units.pop()
+            h.changeColBounds(self.g_col[u], self.g_lo[u], self.g_hi[u])
+            if self.h_col[u] >= 0:
+                if self.sides[u]:
+                    h.changeRowBounds(self.link_row[u], -inf, inf)
+                else:
+                    h.changeColBounds(self.h_col[u], self.h_lo[u], self.h_hi[u])
+        self.has_row[depth:] = False
+        self.depth = depth
+
+    def _descend(self, unit: int, side: int, add_row: bool) -> None:
+        """Decide ``unit`` (the next one): LP bounds, x-space row, next layer's map."""
+        prep = self.prep
+        layer = prep.layer_of[unit]
+        self.sides[unit] = side
+        self.set_units.append(unit)
+        if add_row:
+            self._bound_side(unit, side)
+            a, c, _, _ = self.maps[layer]  # type: ignore[misc]
+            i = prep.index_in_layer[unit]
+            self.has_row[unit] = True
+            self.row_a[unit] = a[i] if side else -a[i]  # row: row_a . x + row_c >= 0
+            self.row_c[unit] = c[i] - REGION_EPS if side else -c[i]
+        if self.h_col[unit] >= 0:
+            if side:
+                self.h.changeRowBounds(self.link_row[unit], 0.0, 0.0)
+            else:
+                self.h.changeColBounds(self.h_col[unit], 0.0, 0.0)
+        self.depth = unit + 1
+        if unit == self.last_of_layer[layer] and layer + 1 < self.n_layers:
+            a, c, _, _ = self.maps[layer]  # type: ignore[misc]
+            start = prep.layer_start[layer]
+            active = self.sides[start : unit + 1].astype(bool)
+            w = prep.weights[layer + 1][:, active]
+            self.maps[layer + 1] = self._with_range(
+                w @ a[active], w @ c[active] + prep.biases[layer + 1]
+            )
+
+    def _goto(self, prefix: NDArray[np.int8]) -> None:
+        """Make the current path equal to ``prefix`` (replaying decisions as needed)."""
+        k = len(prefix)
+        common = 0
+        limit = min(k, self.depth)
+        while common < limit and self.sides[common] == prefix[common]:
+            common += 1
+        self._truncate(common)
+        prep = self.prep
+        for unit in range(common, k):
+            side = int(prefix[unit])
+            _, _, lo, hi = self.maps[prep.layer_of[unit]]  # type: ignore[misc]
+            i = prep.index_in_layer[unit]
+            lo_u = max(lo[i], prep.global_lower[unit])
+            hi_u = min(hi[i], prep.global_upper[unit])
+            redundant = lo_u >= REGION_EPS if side else hi_u <= 0
+            self._descend(unit, side, not redundant)
+
+    def _probe(
+        self, unit: int, a: FloatArray, c: float, side: int
+    ) -> tuple[FloatArray | None, float]:
+        """Optimise ``g_u`` towards ``side``: a point of that side (or None) and the optimum.
+
+        ``min g_u`` for side 0 (the side is non-empty iff the minimum is
+        ``<= SOLVER_FEASIBILITY_TOL``), ``max g_u`` for side 1 (iff ``>= eps - tol``).
+        """
+        h = self.h
+        col = self.g_col[unit]
+        h.changeColCost(col, 1.0 if side == 0 else -1.0)
+        try:
+            if not self._run_lp():
+                raise SolverError(
+                    "HiGHS declared a region polyhedron with a known point infeasible; the "
+                    "network is numerically too hard for the lp engine: try method='milp'"
+                )
+            x = np.array(h.getSolution().col_value[: self.n])
+        finally:
+            h.changeColCost(col, 0.0)
+        g = float(a @ x) + c
+        if side == 0:
+            return (x if g <= SOLVER_FEASIBILITY_TOL else None), g
+        return (x if g >= REGION_EPS - SOLVER_FEASIBILITY_TOL else None), g
+
+    def _run_lp(self) -> bool:
+        """Solve; True if optimal, False if infeasible; else re-solve cold, then raise."""
+        h = self.h
+        h.run()
+        self.lp_solves += 1
+        status = h.getModelStatus()
+        if status == self._optimal:
+            return True
+        if status == self._infeasible:
+            return False
+        h.clearSolver()  # numerical trouble: solve again from scratch
+        h.run()
+        self.lp_solves += 1
+        status = h.getModelStatus()
+        if status == self._optimal:
+            return True
+        if status == self._infeasible:
+            return False
+        raise SolverError(
+            f"HiGHS returned {h.modelStatusToString(status)} on a region LP; the network is "
+            "numerically too hard for the lp engine: try method='milp'"
+        )
+
+    # --------------------------------------------------------------------- search
+    def run(
+        self,
+        task: Task,
+        *,
+        slice_end: float,
+        stop: threading.Event | None = None,
+    ) -> SliceResult:
+        """Search the subtree of ``task`` until done, ``slice_end`` (monotonic) or ``stop``."""
+        prep = self.prep
+        n_units = prep.n_units
+        layer_of, index_in_layer = prep.layer_of, prep.index_in_layer
+        g_lo_all, g_hi_all = prep.global_lower, prep.global_upper
+        eps = REGION_EPS
+        result = SliceResult()
+        packed: list[bytes] = []
+        lp_before = self.lp_solves
+        prefix, witness = task
+        k0 = len(prefix)
+        if k0 > 0:
+            self._goto(prefix[:-1])
+            # the task's last decision is replayed by the loop below (its row flag)
+            stack: list[tuple[int, int, FloatArray, bool]] = [
+                (k0, int(prefix[-1]), witness, True)
+            ]
+        else:
+            self._truncate(0)
+            stack = [(0, 0, witness, False)]
+        nodes = regions = 0
+        clock = time.monotonic
+        while stack:
+            if (nodes & 15) == 0 and (clock() >= slice_end or (stop is not None and stop.is_set())):
+                break
+            k, side, w, add_row = stack.pop()
+            nodes += 1
+            if k > 0:
+                if self.depth != k - 1:
+                    self._truncate(k - 1)
+                self._descend(k - 1, side, add_row)
+            if k == n_units:
+                regions += 1
+                if self.record:
+                    packed.append(np.packbits(self.sides).tobytes())
+                continue
+            layer = layer_of[k]
+            i = index_in_layer[k]
+            a, c, lo, hi = self.maps[layer]  # type: ignore[misc]
+            lo_u = lo[i]
+            if g_lo_all[k] > lo_u:
+                lo_u = g_lo_all[k]
+            hi_u = hi[i]
+            if g_hi_all[k] < hi_u:
+                hi_u = g_hi_all[k]
+            can_act = hi_u >= eps
+            can_inact = lo_u <= 0
+            if not can_act and not can_inact:
+                continue  # 0 < g < eps on the whole node: no region here
+            a_i = a[i]
+            c_i = c[i]
+            g_w = float(a_i @ w) + c_i
+            w_act = w if g_w >= eps else None
+            w_inact = w if g_w <= 0 else None
+            if can_inact and w_inact is None:
+                w_inact, g_min = self._probe(k, a_i, c_i, 0)
+                lo_u = max(lo_u, g_min)
+                if w_inact is not None and self.inward:
+                    mid = 0.5 * (w_inact + w)  # in the node (convex); keep it if on side 0
+                    if float(a_i @ mid) + c_i <= 0.0:
+                        w_inact = mid
+            if can_act and w_act is None:
+                w_act, g_max = self._probe(k, a_i, c_i, 1)
+                hi_u = min(hi_u, g_max)
+                if w_act is not None and self.inward:
+                    mid = 0.5 * (w_act + w)
+                    if float(a_i @ mid) + c_i >= eps:
+                        w_act = mid
+            if w_inact is not None:
+                stack.append((k + 1, 0, w_inact, hi_u > 0))
+            if w_act is not None:
+                stack.append((k + 1, 1, w_act, lo_u < eps))
+        # what is left becomes tasks (prefix of each pending node)
+        for k, side, w, _ in stack:
+            prefix_left = np.empty(k, dtype=np.int8)
+            prefix_left[: k - 1] = self.sides[: k - 1]
+            if k > 0:
+                prefix_left[k - 1] = side
+            result.remaining.append((prefix_left, w))
+        result.regions = regions
+        result.nodes = nodes
+        result.lp_solves = self.lp_solves - lp_before
+        result.packed = b"".join(packed)
+        return result
+
+
+# ---------------------------------------------------------------- worker processes
+_WORKER: Searcher | None = None
+
+
+def _init_worker(prep: PreparedNetwork, record: bool) -> None:
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _WORKER = Searcher(prep, record_patterns=record)
+
+
+def _run_in_worker(task: Task, slice_end_in: float, deadline: float) -> SliceResult:
+    assert _WORKER is not None
+    slice_end = min(time.monotonic() + slice_end_in, deadline)
+    return _WORKER.run(task, slice_end=slice_end)
+
+
+# ----------------------------------------------------------------------- driver
+@dataclass
+class _Progress:
+    regions: int = 0
+    lp_solves: int = 0
+    nodes: int = 0
+
+
+@contextlib.contextmanager
+def _sigint_to_event(stop: threading.Event) -> Iterator[None]:
+    """Turn Ctrl-C into ``stop.set()`` for the duration (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def count_regions_lp(
+    network: ReLUNetwork,
+    bounds: Bounds | None,
+    *,
+    time_limit: float | None = None,
+    n_jobs: int | None = None,
+    checkpoint: str | Path | None = None,
+    patterns_path: str | Path | None = None,
+    progress: bool = False,
+) -> RegionCount:
+    """Count the linear regions of ``network`` exactly with the LP search engine.
+
+    Parameters
+    ----------
+    bounds
+        Global pre-activation bounds (stable units need no LP); None uses only the
+        per-node box ranges.
+    time_limit
+        Seconds; when reached, the result has ``exact=False`` and the regions proven.
+    n_jobs
+        Worker processes (None: all cores). The count does not depend on it.
+    checkpoint
+        File to save the search frontier to (every few seconds and at the end) and to
+        resume from if it exists.
+    patterns_path
+        ``.npy`` file receiving every region's bit-packed pattern (see
+        :mod:`reluscope.regions.patterns`).
+    progress
+        Show a tqdm bar on stderr.
+    """
+    from reluscope.regions.checkpoint import (
+        CheckpointState,
+        load_checkpoint,
+        network_hash,
+        save_checkpoint,
+    )
+    from reluscope.regions.patterns import PatternWriter
+
+    start = time.monotonic()
+    deadline = start + time_limit if time_limit is not None else float("inf")
+    jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+    jobs = max(1, int(jobs))
+    prep = prepare(network, bounds)
+    digest = network_hash(network)
+    done = _Progress()
+    tasks: deque[Task] = deque()
+    writer: PatternWriter | None = None
+    record = patterns_path is not None
+
+    state = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
+    if state is not None:
+        done = _Progress(state.regions, state.lp_solves, state.nodes)
+        tasks.extend(state.tasks)
+        if record:
+            if state.pattern_rows < 0:
+                from reluscope.errors import ReluscopeError
+
+                raise ReluscopeError(
+                    "the checkpointed run did not record patterns, so the pattern file "
+                    "would miss regions; resume without patterns_path or start afresh"
+                )
+            writer = PatternWriter(patterns_path, prep.n_units, keep_rows=state.pattern_rows)  # type: ignore[arg-type]
+    else:
+        root = (np.zeros(0, dtype=np.int8), (prep.lower + prep.upper) / 2.0)
+        tasks.append(root)
+        if record:
+            writer = PatternWriter(patterns_path, prep.n_units)  # type: ignore[arg-type]
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=None, unit=" regions", file=sys.stderr, initial=done.regions)
+
+    stop = threading.Event()
+    in_flight: dict[int, Task] = {}
+    last_save = time.monotonic()
+
+    def save() -> None:
+        if checkpoint is None:
+            return
+        if writer is not None:
+            writer.flush()
+        save_checkpoint(
+            checkpoint,
+            CheckpointState(
+                network_hash=digest,
+                n_units=prep.n_units,
+                n_inputs=prep.n_inputs,
+                regions=done.regions,
+                lp_solves=done.lp_solves,
+                nodes=done.nodes,
+                pattern_rows=writer.rows if writer is not None else -1,
+                tasks=list(tasks) + list(in_flight.values()),
+            ),
+        )
+
+    def merge(res: SliceResult) -> None:
+        nonlocal last_save
+        done.regions += res.regions
+        done.lp_solves += res.lp_solves
+        done.nodes += res.nodes
+        tasks.extend(res.remaining)
+        if writer is not None and res.packed:
+            writer.write_packed(res.packed)
+        if bar is not None:
+            bar.update(res.regions)
+            bar.set_postfix(nodes=done.nodes, lp=done.lp_solves, refresh=False)
+        if time.monotonic() - last_save >= CHECKPOINT_SECONDS:
+            save()
+            last_save = time.monotonic()
+
+    slice_long = CHECKPOINT_SECONDS if checkpoint is not None else float("inf")
+    try:
+        with _sigint_to_event(stop):
+            if jobs == 1:
+                searcher = Searcher(prep, record_patterns=record)
+                while tasks and not stop.is_set() and time.monotonic() < deadline:
+                    task = tasks.pop()
+                    in_flight[0] = task
+                    res = searcher.run(
+                        task, slice_end=min(time.monotonic() + slice_long, deadline), stop=stop
+                    )
+                    del in_flight[0]
+                    merge(res)
+            else:
+                _run_pool(prep, record, jobs, tasks, in_flight, merge, stop, deadline)
+    finally:
+        save()
+        if writer is not None:
+            writer.close()
+        if bar is not None:
+            bar.close()
+
+    if not tasks:
+        status = COMPLETE
+    elif stop.is_set():
+        status = INTERRUPTED
+    else:
+        status = TIME_LIMIT
+    return RegionCount(
+        regions=int(done.regions),
+        exact=status == COMPLETE,
+        method="lp",
+        status=status,
+        seconds=time.monotonic() - start,
+        lp_solves=int(done.lp_solves),
+        nodes=int(done.nodes),
+    )
+
+
+def _run_pool(
+    prep: PreparedNetwork,
+    record: bool,
+    jobs: int,
+    tasks: deque[Task],
+    in_flight: dict[int, Task],
+    merge: Any,
+    stop: threading.Event,
+    deadline: float,
+) -> None:
+    """Farm tasks out to ``jobs`` processes until none is left, the deadline, or stop."""
+    ctx = multiprocessing.get_context("fork")
+    results: queue_module.Queue[tuple[int, SliceResult | BaseException]] = queue_module.Queue()
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(prep, record))
+    next_id = 0
+    try:
+        while True:
+            now = time.monotonic()
+            while tasks and len(in_flight) < jobs and not stop.is_set() and now < deadline:
+                task = tasks.pop() if len(tasks) > 2 * jobs else tasks.popleft()
+                slice_len = SHORT_SLICE_SECONDS if len(tasks) < 2 * jobs else SLICE_SECONDS
+                tid = next_id
+                next_id += 1
+                in_flight[tid] = task
+                pool.apply_async(
+                    _run_in_worker,
+                    (task, slice_len, deadline),
+                    callback=lambda res, tid=tid: results.put((tid, res)),
+                    error_callback=lambda exc, tid=tid: results.put((tid, exc)),
+                )
+            if not in_flight:
+                return
+            if stop.is_set():
+                return  # in-flight tasks stay in in_flight: the caller keeps them
+            try:
+                tid, res = results.get(timeout=0.1)
+            except queue_module.Empty:
+                continue
+            task = in_flight.pop(tid)
+            if isinstance(res, BaseException):
+                tasks.append(task)
+                raise res
+            merge(res)
+    finally:
+        pool.terminate()
+        pool.join()
+        # tasks still in flight were not counted: they go back to the frontier
+        tasks.extend(in_flight.values())
+        in_flight.clear()
