@@ -33,7 +33,7 @@ def run_ort(model_or_path, x: np.ndarray) -> np.ndarray:
     return session.run(None, {name: x})[0]
 
 
-def make_model(nodes, inits, in_shape, out_name="output", dtype=TensorProto.FLOAT):
+def make_model(nodes, inits, in_shape, out_name="output", dtype=TensorProto.FLOAT, opset=13):
     graph = helper.make_graph(
         nodes,
         "test",
@@ -44,7 +44,8 @@ def make_model(nodes, inits, in_shape, out_name="output", dtype=TensorProto.FLOA
                      else numpy_helper.from_array(np.asarray(v), k)
                      for k, v in inits.items()],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              ir_version=8)
     onnx.checker.check_model(model)
     return model
 
@@ -183,6 +184,30 @@ def test_preprocessing_before_flatten_and_constant_first_operands(const_first):
     x = RNG.random((50, 2, 3)).astype(np.float32)
     np.testing.assert_allclose(net.forward(x.reshape(50, -1)), run_ort(model, x),
                                rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("opset", [11, 13])
+def test_computations_on_constants_are_folded(opset):
+    """Transpose/Cast of a weight and Unsqueeze of a bias (axes: attribute in opset 11,
+    input in opset 13) left in the graph by an exporter; vs onnxruntime."""
+    if opset == 11:
+        unsqueeze = helper.make_node("Unsqueeze", ["b0"], ["b0u"], name="unsq", axes=[0])
+    else:
+        unsqueeze = helper.make_node("Unsqueeze", ["b0", "axes"], ["b0u"], name="unsq")
+    nodes = [
+        helper.make_node("Transpose", ["W0"], ["W0t"], name="transpose", perm=[1, 0]),
+        helper.make_node("Cast", ["W0t"], ["W0c"], name="cast", to=TensorProto.FLOAT),
+        unsqueeze,
+        helper.make_node("MatMul", ["input", "W0c"], ["mm"], name="matmul"),
+        helper.make_node("Add", ["mm", "b0u"], ["g"], name="add"),
+        helper.make_node("Relu", ["g"], ["output"], name="relu"),
+    ]
+    inits = {"W0": f32(4, 3), "b0": f32(4), "axes": np.array([0], dtype=np.int64)}
+    model = make_model(nodes, inits, (3,), opset=opset)
+    net = from_onnx_model(model)
+    assert net.widths == (4,) and net.relu == (True,)
+    x = RNG.random((30, 3)).astype(np.float32)
+    np.testing.assert_allclose(net.forward(x), run_ort(model, x), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("initializers_as_inputs", [False, True])

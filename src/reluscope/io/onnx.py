@@ -11,7 +11,9 @@ closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operat
 - ``Relu``;
 - ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)``, ``Identity``, ``Dropout``
   (inference mode: identity);
-- ``Constant`` nodes, treated like initializers.
+- ``Constant`` nodes, treated like initializers, and any deterministic node computing
+  on constants only (e.g. a ``Transpose`` of a weight), evaluated at load time with
+  ``onnx.reference``.
 
 Consecutive affine operators with no ``Relu`` in between are composed into one layer
 (``ReLUNetwork`` needs a ReLU after every hidden layer). Anything else raises
@@ -111,6 +113,7 @@ def from_onnx_model(
             readers.setdefault(name, []).append(f"{_node_label(node)} ({node.op_type})")
     readers.setdefault(output_name, []).append("the graph output")
 
+    opsets = {o.domain: o.version for o in model.opset_import}
     chain = _Chain(int(np.prod(shape)), shape, source)
     current = input_name
     for node in graph.node:
@@ -118,11 +121,15 @@ def from_onnx_model(
         if node.op_type == "Constant":
             constants[node.output[0]] = _constant_value(node, source)
             continue
+        if current not in node.input and _foldable(node, constants):
+            # e.g. a Transpose or Cast of a weight that an exporter did not constant-fold
+            constants.update(_fold(node, constants, opsets, source))
+            continue
         if current not in node.input:
             raise UnsupportedLayerError(
                 f"{source}: node {label} ({node.op_type}) does not read the chain's current "
                 f"tensor {current!r}; reluscope handles a single chain of fully connected "
-                f"layers ({_SUPPORTED}), not branching graphs or computations on constants"
+                f"layers ({_SUPPORTED}), not branching graphs"
             )
         users = readers.get(current, [])
         if len(users) != 1:
@@ -414,6 +421,46 @@ class _Chain:
                 "nothing to analyse"
             )
         return weights, biases, relu
+
+
+def _foldable(node: Any, constants: dict[str, np.ndarray]) -> bool:
+    """Does ``node`` compute, deterministically, on constants only?"""
+    names = [n for n in node.input if n]
+    random = "Random" in node.op_type or node.op_type in ("Bernoulli", "Multinomial")
+    return bool(names) and not random and all(n in constants for n in names)
+
+
+def _fold(
+    node: Any, constants: dict[str, np.ndarray], opsets: dict[str, int], source: str
+) -> dict[str, np.ndarray]:
+    """Evaluate a node on constants with ONNX's reference implementation."""
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    feeds = {n: np.asarray(constants[n]) for n in node.input if n}
+    try:
+        # a one-node model, so that the node is read with the file's opset
+        graph = helper.make_graph(
+            [node],
+            "fold",
+            [helper.make_tensor_value_info(
+                n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for n, v in feeds.items()],
+            [helper.make_empty_tensor_value_info(o) for o in node.output if o],
+        )
+        mini = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()]
+        )
+        values = ReferenceEvaluator(mini).run(None, feeds)
+    except Exception as exc:  # the reference runtime raises many types
+        raise UnsupportedLayerError(
+            f"{source}: node {_node_label(node)} ({node.op_type}) computes on constants "
+            f"only, and evaluating it failed ({type(exc).__name__}: {exc})"
+        ) from None
+    return {
+        name: np.asarray(value)
+        for name, value in zip(node.output, values, strict=False)
+        if name
+    }
 
 
 def _node_label(node: Any) -> str:
