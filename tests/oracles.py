@@ -22,14 +22,17 @@ from reluscope.tolerances import REGION_EPS
 #: pattern that misses the margin by more than this is rejected.
 _LP_FEASIBILITY_TOL = 1e-9
 
+#: A witness point is reused for a new row only if it satisfies it by this much.
+_WITNESS_SLACK = 1e-12
+
 #: Brute force refuses networks with more units than this (2^n patterns).
 MAX_BRUTE_FORCE_UNITS = 16
 
 
-def _feasible(a_ub: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> bool:
-    """Is ``{x in [lower, upper] : a_ub x <= b_ub}`` nonempty? (one LP, zero objective)."""
-    if a_ub.shape[0] == 0:
-        return True
+def _witness(
+    a_ub: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray | None:
+    """A point of ``{x in [lower, upper] : a_ub x <= b_ub}``, or None if it is empty."""
     res = linprog(
         np.zeros(a_ub.shape[1]),
         A_ub=a_ub,
@@ -39,9 +42,9 @@ def _feasible(a_ub: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.n
         options={"primal_feasibility_tolerance": _LP_FEASIBILITY_TOL},
     )
     if res.status == 0:
-        return True
+        return np.asarray(res.x, dtype=float)
     if res.status == 2:
-        return False
+        return None
     raise RuntimeError(f"linprog failed on a brute-force LP: {res.message}")
 
 
@@ -51,7 +54,9 @@ def brute_force_patterns(network: ReLUNetwork) -> set[tuple[bool, ...]]:
     Depth-first over the units in order (layer by layer): a unit's pre-activation is an
     affine function of ``x`` once the patterns of the earlier layers are fixed, so each
     choice adds one linear inequality, and a partial pattern whose inequalities are
-    infeasible is pruned with all its completions. Every leaf reached is checked by LP.
+    infeasible is pruned with all its completions. Every leaf reached is feasible: each
+    partial pattern carries a point satisfying its inequalities (found by LP, or the
+    parent's point when that one already satisfies the new inequality).
     """
     n_units = network.n_units
     if n_units > MAX_BRUTE_FORCE_UNITS:
@@ -76,6 +81,7 @@ def brute_force_patterns(network: ReLUNetwork) -> set[tuple[bool, ...]]:
         rows: list[np.ndarray],
         rhs: list[float],
         pattern: list[bool],
+        witness: np.ndarray,  # a point satisfying rows/rhs
     ) -> None:
         if layer == len(layers):
             found.add(tuple(pattern))
@@ -87,7 +93,7 @@ def brute_force_patterns(network: ReLUNetwork) -> set[tuple[bool, ...]]:
             active = np.array(pattern[len(pattern) - w.shape[0] :], dtype=bool)
             new_a = np.where(active[:, None], g_a, 0.0)
             new_c = np.where(active, g_c, 0.0)
-            visit(layer + 1, 0, new_a, new_c, g_a, g_c, rows, rhs, pattern)
+            visit(layer + 1, 0, new_a, new_c, g_a, g_c, rows, rhs, pattern, witness)
             return
         for is_active in (False, True):
             if is_active:  # g >= eps  <=>  -g_a x <= g_c - eps
@@ -96,16 +102,24 @@ def brute_force_patterns(network: ReLUNetwork) -> set[tuple[bool, ...]]:
                 row, bound = g_a[unit], -float(g_c[unit])
             rows.append(row)
             rhs.append(bound)
-            if _feasible(np.array(rows).reshape(len(rows), n0), np.array(rhs), lower, upper):
+            # no LP when the box alone refutes the new row, or when the parent's witness
+            # satisfies it outright
+            point: np.ndarray | None = witness
+            if float(np.minimum(row * lower, row * upper).sum()) > bound + _LP_FEASIBILITY_TOL:
+                point = None  # the new row alone already misses the whole box
+            elif float(row @ witness) > bound - _WITNESS_SLACK:
+                point = _witness(np.array(rows).reshape(len(rows), n0), np.array(rhs), lower, upper)
+            if point is not None:
                 pattern.append(is_active)
-                visit(layer, unit + 1, a_map, c_map, g_a, g_c, rows, rhs, pattern)
+                visit(layer, unit + 1, a_map, c_map, g_a, g_c, rows, rhs, pattern, point)
                 pattern.pop()
             rows.pop()
             rhs.pop()
 
     if not layers:
         return {()}
-    visit(0, 0, np.eye(n0), np.zeros(n0), np.zeros((0, n0)), np.zeros(0), [], [], [])
+    start = (lower + upper) / 2
+    visit(0, 0, np.eye(n0), np.zeros(n0), np.zeros((0, n0)), np.zeros(0), [], [], [], start)
     return found
 
 

@@ -264,15 +264,21 @@ def count_regions_milp(
     """Count linear regions with the paper's MILP enumeration (lazy no-good cuts).
 
     See :func:`enumerate_regions_milp` for the parameters. ``patterns_path``, if
-    given, receives the found patterns as a ``.npy`` boolean array with one column per
-    unit (written also when the run is cut short).
+    given, receives the patterns found, in the bit-packed ``.npy`` format of
+    :mod:`reluscope.regions.patterns` (read it with ``read_patterns``); it is written
+    also when the run is cut short.
     """
     count, patterns = enumerate_regions_milp(
         network, bounds, time_limit=time_limit, progress=progress,
         valid_inequalities=valid_inequalities,
     )
     if patterns_path is not None:
-        np.save(Path(patterns_path), patterns)
+        from reluscope.regions.patterns import row_bytes
+
+        packed = np.zeros((patterns.shape[0], row_bytes(network.n_units)), dtype=np.uint8)
+        if network.n_units:
+            packed = np.packbits(patterns, axis=1, bitorder="big")
+        np.save(Path(patterns_path), packed)
     return count
 
 
