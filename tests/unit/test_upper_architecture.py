@@ -5,12 +5,16 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reluscope
+from netgen import random_network
+from reluscope.bounds import tighten_bounds
 from reluscope.errors import NetworkError, ReluscopeError
+from reluscope.network import ReLUNetwork
 from reluscope.regions.upper import (
     app_k,
     configuration_ub,
@@ -140,3 +144,17 @@ def test_bad_architectures_raise(bad):
 def test_rank_needs_a_network():
     with pytest.raises(ReluscopeError, match="ReLUNetwork"):
         upper_bounds((3, 4, 4), rank=True)
+
+
+def test_bounds_of_another_network_are_rejected():
+    net = random_network(0, 3, (4, 4))
+    other = random_network(0, 3, (5, 4))
+    with pytest.raises(ReluscopeError, match="another network"):
+        upper_bounds(net, bounds=tighten_bounds(other, method="interval"))
+
+
+def test_affine_network_has_one_region():
+    net = ReLUNetwork([np.ones((2, 3))], [np.zeros(2)], relu=[False])
+    result = upper_bounds(net, bounds_method="interval")
+    assert result.architecture == (3,)
+    assert result.empirical_ub == result.configuration_ub == result.trivial_ub == 1

@@ -12,6 +12,7 @@ import argparse
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import EXAMPLE_MODEL, emit, load_network
 from reluscope.errors import NetworkError, ReluscopeError
+from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
 from reluscope.regions.upper import UpperBounds, upper_bounds
 
@@ -90,14 +91,14 @@ def run(args: argparse.Namespace) -> int:
     if (args.model is None) == (args.architecture is None):
         raise ReluscopeError("give either MODEL or --architecture N0,N1,...,NL (exactly one)")
     if args.architecture is not None:
-        target: object = parse_architecture(args.architecture)
+        target: ReLUNetwork | tuple[int, ...] = parse_architecture(args.architecture)
         title = f"architecture {args.architecture}"
     else:
         network = load_network(args)
         target = network
         title = network.describe()
     result = upper_bounds(
-        target,  # type: ignore[arg-type]
+        target,
         bounds_method=args.bounds_method,
         rank=args.rank,
         exact_coverage_limit=args.exact_coverage_limit,

@@ -277,6 +277,12 @@ def layer_limits(
             f"the bounds cover {bounds.n_layers} layers but the network has "
             f"{network.n_layers}; compute them with reluscope.tighten_bounds(network)"
         )
+    for layer, width in enumerate(network.widths):
+        if np.shape(bounds.lower[layer]) != (width,) or np.shape(bounds.upper[layer]) != (width,):
+            raise ReluscopeError(
+                f"the bounds of layer {layer} do not match its width {width}: they belong to "
+                "another network; compute them with reluscope.tighten_bounds(network)"
+            )
     out: list[LayerLimits] = []
     layers = network.relu_layers
     for pos, layer in enumerate(layers):
@@ -299,7 +305,7 @@ def layer_limits(
                     max_unstable=(n_up + n_down,),
                     max_active=(n_plus + n_up + n_down,),
                     coverage=COVERAGE_NONE,
-                    **common,  # type: ignore[arg-type]
+                    **common,
                 )
             )
             continue
@@ -342,7 +348,7 @@ def layer_limits(
                 max_active=_trim(active_table),
                 coverage=COVERAGE_EXACT if exact else COVERAGE_GREEDY,
                 enumerated=res_all.enumerated + res_down.enumerated,
-                **common,  # type: ignore[arg-type]
+                **common,
             )
         )
     return tuple(out)
