@@ -285,15 +285,49 @@ def test_transa_is_rejected():
         from_onnx_model(chain_with(node, {"W1": f32(4, 2)}))
 
 
-def test_runtime_reshape_is_rejected():
+def test_reshape_to_more_than_a_vector_is_rejected():
     nodes = [
         helper.make_node("Shape", ["input"], ["s"], name="shape_of_input"),
-        helper.make_node("Reshape", ["input", "s"], ["r"], name="reshape_dyn"),
+        helper.make_node("Gather", ["s", "index0"], ["batch"], name="gather", axis=0),
+        helper.make_node("Unsqueeze", ["batch", "zero"], ["b1"], name="unsqueeze"),
+        helper.make_node("Concat", ["b1", "two_two"], ["target"], name="concat", axis=0),
+        helper.make_node("Reshape", ["input", "target"], ["r"], name="reshape_3d"),
         helper.make_node("Gemm", ["r", "W0"], ["output"], name="gemm0", transB=1),
     ]
-    model = make_model(nodes, {"W0": f32(2, 4)}, (4,))
-    with pytest.raises(UnsupportedLayerError, match="'shape_of_input' .*'reshape_dyn'"):
+    inits = {"W0": f32(2, 4), "zero": np.array([0], dtype=np.int64),
+             "index0": np.array(0, dtype=np.int64),
+             "two_two": np.array([2, 2], dtype=np.int64)}
+    model = make_model(nodes, inits, (4,))
+    with pytest.raises(UnsupportedLayerError,
+                       match=r"'reshape_3d' \(Reshape\) reshapes to \['batch', 2, 2\]"):
         from_onnx_model(model)
+
+
+def test_torch_view_of_batch_size_in_custom_module(tmp_path):
+    """x.view(x.size(0), -1) exports as Shape -> Gather -> Unsqueeze -> Concat -> Reshape."""
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = torch.nn.Linear(16, 8), torch.nn.Linear(8, 3)
+
+        def forward(self, x):
+            x = x.view(x.size(0), -1)
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    torch.manual_seed(3)
+    path = tmp_path / "custom.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Net(), (torch.rand(2, 1, 4, 4),), str(path), dynamo=False,
+                          input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    assert "Shape" in [n.op_type for n in onnx.load(str(path)).graph.node]
+    net = reluscope.load(path)
+    assert net.widths == (8, 3) and net.relu == (True, False)
+    x = RNG.random((25, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(net.forward(x.reshape(25, -1)), run_ort(path, x), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_two_inputs_and_dynamic_features_are_format_errors():

@@ -9,8 +9,9 @@ closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operat
   operand, and elementwise ``Add``/``Sub``/``Mul``/``Div`` with a constant operand
   (which covers ``MatMul`` + ``Add`` in either operand order, and scalar rescaling);
 - ``Relu``;
-- ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)``, ``Identity``, ``Dropout``
-  (inference mode: identity);
+- ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)`` (with a constant shape, or one
+  built from ``Shape`` of the activation, as PyTorch exports ``x.view(x.size(0), -1)``),
+  ``Identity``, ``Dropout`` (inference mode: identity);
 - ``Constant`` nodes, treated like initializers, and any deterministic node computing
   on constants only (e.g. a ``Transpose`` of a weight), evaluated at load time with
   ``onnx.reference``.
@@ -49,6 +50,10 @@ IR_VERSION = 8
 
 _SUPPORTED = "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity"
 _PASSTHROUGH = {"Identity", "Dropout"}
+#: stands for the (unknown) batch size in the value of a Shape node; it survives the
+#: Gather/Unsqueeze/Concat that build a target shape, and no real shape entry is negative
+#: except -1
+_BATCH = -(2**61) - 7
 _ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
 
 
@@ -107,8 +112,11 @@ def from_onnx_model(
     shape = _input_feature_shape(inputs[0], source)
 
     # how many times each tensor is read: a chain reads each activation exactly once
+    # (a Shape node reads only the shape, which is known, so it does not count)
     readers: dict[str, list[str]] = {}
     for node in graph.node:
+        if node.op_type == "Shape":
+            continue
         for name in node.input:
             readers.setdefault(name, []).append(f"{_node_label(node)} ({node.op_type})")
     readers.setdefault(output_name, []).append("the graph output")
@@ -120,6 +128,10 @@ def from_onnx_model(
         label = _node_label(node)
         if node.op_type == "Constant":
             constants[node.output[0]] = _constant_value(node, source)
+            continue
+        if node.op_type == "Shape" and list(node.input) == [current]:
+            # x.view(x.size(0), -1) in PyTorch: Shape -> Gather -> Concat -> Reshape
+            constants[node.output[0]] = _shape_value(node, chain.shape)
             continue
         if current not in node.input and _foldable(node, constants):
             # e.g. a Transpose or Cast of a weight that an exporter did not constant-fold
@@ -400,10 +412,15 @@ class _Chain:
             )
         target = [int(v) for v in np.ravel(constants[node.input[1]])]
         n = self.width
-        ok = len(target) == 2 and target[0] in (0, -1, 1) and target[1] in (-1, n)
+        ok = (
+            len(target) == 2
+            and target[0] in (0, -1, 1, _BATCH)
+            and target[1] in (-1, n)
+        )
         if not ok or (target[0] == -1 and target[1] == -1):
             raise self._unsupported(
-                node, f"reshapes to {target}; only a reshape to a vector per example, "
+                node, f"reshapes to {[v if v != _BATCH else 'batch' for v in target]}; "
+                "only a reshape to a vector per example, "
                 f"(batch, {n}), is supported"
             )
         self.shape = (n,)
@@ -421,6 +438,13 @@ class _Chain:
                 "nothing to analyse"
             )
         return weights, biases, relu
+
+
+def _shape_value(node: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The value of ``Shape(x)``, with the batch dimension as the marker ``_BATCH``."""
+    full = np.array([_BATCH, *shape], dtype=np.int64)
+    start, end = int(_attr(node, "start", 0)), _attr(node, "end", None)
+    return full[start:] if end is None else full[start : int(end)]
 
 
 def _foldable(node: Any, constants: dict[str, np.ndarray]) -> bool:
