@@ -1,0 +1,157 @@
+"""Report arithmetic on hand-made records: gap closed, Table 1, APP-k, regressions, checks."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from reluscope.errors import ReluscopeError
+from reluscope.experiments.report import (
+    PAPER_TABLE1,
+    check_orderings,
+    flat_row,
+    gap_closed,
+    gap_closed_log2,
+    regressions,
+    render_report,
+    rows_to_csv,
+    table1,
+    time_totals,
+)
+from reluscope.experiments.reproduce import (
+    ALL_SPLITS,
+    ExperimentSettings,
+    Task,
+    _check_settings,
+    make_tasks,
+    record_finished,
+)
+
+
+def _record(n1, n2, index, *, conf, emp, exact, complete=True, acc=0.9, lbs=None,
+            milp=None):
+    lbs = lbs or {}
+    rec = {
+        "key": Task(n1, n2, index).key, "n1": n1, "n2": n2, "index": index, "seed": 0,
+        "train": {"train_accuracy": acc, "test_accuracy": acc, "seconds": 2.0},
+        "bounds": {"method": "milp", "seconds": 3.0, "stably_active": 1,
+                   "stably_inactive": 2, "unstable": 29},
+        "upper": {"configuration_ub": conf, "empirical_ub": emp, "seconds": 0.5},
+        "exact": {"regions": exact, "exact": complete, "seconds": 7.0,
+                  "status": "complete" if complete else "time_limit"},
+        "xor": {str(k): {"lower_bound": v, "log2_lower_bound": int(math.log2(v)),
+                         "probability": 0.97, "repetitions": 28, "status": "complete",
+                         "seconds": 1.5} for k, v in lbs.items()},
+    }
+    if milp is not None:
+        rec["exact_milp"] = {"regions": milp, "exact": True, "seconds": 20.0}
+    return rec
+
+
+def test_gap_closed_by_hand():
+    assert gap_closed(1000, 400, 100) == pytest.approx(100 * 600 / 900)
+    assert gap_closed(64, 64, 8) == 0.0
+    assert gap_closed(64, 8, 8) == 100.0
+    assert gap_closed(8, 8, 8) is None
+    assert gap_closed_log2(1000, 400, 100) == pytest.approx(
+        100 * (math.log2(1000) - math.log2(400)) / (math.log2(1000) - math.log2(100))
+    )
+    assert gap_closed_log2(1024, 32, 2) == pytest.approx(100 * 5 / 9)
+
+
+def test_table1_averages_finished_networks_only():
+    records = [
+        _record(1, 21, 0, conf=1000, emp=400, exact=100),
+        _record(1, 21, 1, conf=64, emp=64, exact=8),
+        _record(1, 21, 2, conf=64, emp=10, exact=9, complete=False),  # lower bound only
+        _record(11, 11, 0, conf=2**20, emp=2**19, exact=2**18),
+    ]
+    rows = [flat_row(r, [2]) for r in records]
+    t1 = {t["n1"]: t for t in table1(rows)}
+    assert t1[1]["networks"] == 3 and t1[1]["networks_in_gap"] == 2
+    assert t1[1]["gap_closed"] == pytest.approx((100 * 600 / 900 + 0.0) / 2)
+    assert t1[1]["paper_gap_closed"] == 73.1 and t1[11]["paper_gap_closed"] == 0.0
+    # 2^20 - 2^19 over 2^20 - 2^18 = 2/3 on counts; (20 - 19) / (20 - 18) on log2
+    assert t1[11]["gap_closed"] == pytest.approx(200 / 3)
+    assert t1[11]["gap_closed_log2"] == pytest.approx(50.0)
+    assert t1[11]["widths"] == "11;11;10"
+    assert len(PAPER_TABLE1) == 21 and sum(n1 + n2 == 22 for n1, n2 in ALL_SPLITS) == 21
+
+
+def test_app_k_checks_and_csv():
+    rec = _record(4, 18, 0, conf=5000, emp=1024, exact=100, lbs={2: 4, 3: 64},
+                  milp=100)
+    bad = _record(4, 18, 1, conf=5000, emp=1024, exact=100, lbs={2: 256}, milp=99)
+    rows = [flat_row(rec, [2, 3]), flat_row(bad, [2, 3])]
+    assert rows[0]["app2_log2"] == pytest.approx((2 + 10) / 2)
+    assert rows[0]["app3_log2"] == pytest.approx((6 + 10) / 2)
+    assert rows[1]["xor3_lb"] is None and rows[1]["app3_log2"] is None
+    checks = check_orderings(rows, [2, 3])
+    assert checks["exact_le_emp"] == {"hold": 2, "fail": 0}
+    assert checks["emp_le_conf"] == {"hold": 2, "fail": 0}
+    assert checks["xor2_le_exact"] == {"hold": 1, "fail": 1}  # 256 > 100
+    assert checks["lp_eq_milp"] == {"hold": 1, "fail": 1}
+    text = rows_to_csv(rows)
+    assert text.splitlines()[0].startswith("key,n1,n2,index")
+    assert len(text.splitlines()) == 3
+    # exact integers survive the CSV even beyond 2^63
+    huge = flat_row(_record(4, 18, 2, conf=2**70 + 1, emp=2**69, exact=3), [2])
+    assert str(2**70 + 1) in rows_to_csv([huge])
+
+
+def test_regression_line_by_hand():
+    records = [_record(8, 14, i, conf=2**12, emp=2**11, exact=2**e, acc=a, lbs={2: 2**(e - 2)})
+               for i, (a, e) in enumerate([(0.90, 10), (0.91, 8), (0.92, 6)])]
+    records.append(_record(2, 20, 0, conf=2**12, emp=2**11, exact=2, acc=0.5))  # too narrow
+    rows = [flat_row(r, [2]) for r in records]
+    reg = regressions(rows, [2])
+    assert reg["exact"]["points"] == 3
+    assert reg["exact"]["slope"] == pytest.approx(-200.0)
+    assert reg["exact"]["intercept"] == pytest.approx(190.0)
+    assert reg["exact"]["pearson_r"] == pytest.approx(-1.0)
+    # APP-2 = ((e - 2) + 11) / 2: slope is half of the exact one
+    assert reg["APP-2"]["slope"] == pytest.approx(-100.0)
+
+
+def test_time_totals_and_report_text():
+    records = [_record(1, 21, 0, conf=1000, emp=400, exact=100, lbs={2: 8}),
+               _record(1, 21, 1, conf=64, emp=64, exact=8, lbs={2: 4})]
+    totals = time_totals(records)
+    assert totals == {"train": 4.0, "bounds": 6.0, "upper": 1.0, "exact": 14.0, "xor2": 3.0}
+    rows = [flat_row(r, [2]) for r in records]
+    settings = ExperimentSettings(splits=((1, 21),), networks_per_split=2, xor_sizes=(2,))
+    text = render_report(settings.to_dict(), records, rows)
+    assert "| 1;21;10 | 2 (2) | 33.3 |" in text
+    assert "73.1" in text and "Exact counts finished: 2 of 2" in text
+
+
+def test_tasks_seeds_and_finished_records():
+    settings = ExperimentSettings(splits=((3, 19), (11, 11)), networks_per_split=2,
+                                  xor_sizes=(2,), milp_networks=1)
+    tasks = make_tasks(settings)
+    assert [t.key for t in tasks] == ["03-19-00", "03-19-01", "11-11-00", "11-11-01"]
+    assert len({t.seed(settings) for t in tasks}) == 4
+    rec = _record(3, 19, 1, conf=10, emp=9, exact=8, lbs={2: 4})
+    assert record_finished(rec, settings)  # index 1: no MILP count needed
+    rec0 = _record(3, 19, 0, conf=10, emp=9, exact=8, lbs={2: 4})
+    assert not record_finished(rec0, settings)  # index 0 needs the MILP count
+    rec0["exact_milp"] = {"regions": 8, "exact": True, "seconds": 1.0}
+    assert record_finished(rec0, settings)
+    rec0["xor"]["2"] = {"error": "SolverError: boom"}
+    assert not record_finished(rec0, settings)
+    assert ExperimentSettings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
+
+
+def test_settings_guard(tmp_path):
+    settings = ExperimentSettings(splits=((3, 19),), networks_per_split=1)
+    _check_settings(tmp_path, settings)
+    # more splits / networks extend the run
+    _check_settings(tmp_path, settings.with_scale([(5, 17)], 2))
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["splits"] == [[3, 19], [5, 17]] and saved["networks_per_split"] == 2
+    with pytest.raises(ReluscopeError, match="epochs"):
+        _check_settings(tmp_path, ExperimentSettings(splits=((3, 19),), epochs=3))
+    with pytest.raises(ReluscopeError, match="positive"):
+        ExperimentSettings(splits=((0, 22),))
