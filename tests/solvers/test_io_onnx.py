@@ -16,6 +16,7 @@ import reluscope
 from netgen import random_network, random_small_network
 from reluscope.errors import ModelFormatError, UnsupportedLayerError
 from reluscope.io.onnx import LOWER_KEY, from_onnx_model, load_onnx, save_onnx
+from reluscope.io.torch import to_torch
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -263,6 +264,31 @@ def test_unsupported_operator_names_node_and_type(op, attrs):
     message = str(info.value)
     assert f"node 'bad_{op.lower()}' has unsupported operator {op};" in message
     assert "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity" in message
+
+
+def test_final_softmax_error_suggests_exporting_logits():
+    node = helper.make_node("Softmax", ["h"], ["output"], name="probs", axis=1)
+    with pytest.raises(UnsupportedLayerError, match="'probs' has unsupported operator "
+                       "Softmax;.*export the logits"):
+        from_onnx_model(chain_with(node))
+
+
+def test_torch_float64_export_keeps_weights_exactly(tmp_path):
+    """reluscope -> torch (float64) -> torch.onnx.export -> reluscope is the identity."""
+    torch = pytest.importorskip("torch")
+    net = reluscope.example_network()
+    path = tmp_path / "digits_from_torch.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(to_torch(net), (torch.rand(1, 64, dtype=torch.float64),), str(path),
+                          dynamo=False, input_names=["input"],
+                          dynamic_axes={"input": {0: "batch"}})
+    back = load_onnx(path)
+    assert back.relu == net.relu
+    for a, b in zip(net.weights + net.biases, back.weights + back.biases, strict=True):
+        np.testing.assert_array_equal(a, b)
+    x = net.sample_inputs(100, random_state=5)
+    np.testing.assert_allclose(run_ort(path, x), back.forward(x), rtol=1e-12, atol=1e-12)
 
 
 def test_add_of_two_activations_is_rejected():

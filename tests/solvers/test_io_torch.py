@@ -116,6 +116,13 @@ def test_unsupported_layer_names_index_and_type(layer, kind):
         from_torch(module)
 
 
+def test_final_softmax_error_suggests_dropping_it():
+    module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.Softmax(dim=1))
+    with pytest.raises(UnsupportedLayerError, match=r"layer 3 \('3'\) is a Softmax.*model\[:-1\]"):
+        from_torch(module)
+    assert from_torch(module[:-1]).widths == (4, 2)
+
+
 def test_flatten_of_later_dims_and_custom_module_are_rejected():
     with pytest.raises(UnsupportedLayerError, match="start_dim=2"):
         from_torch(nn.Sequential(nn.Flatten(2), nn.Linear(4, 2)))

@@ -49,6 +49,7 @@ OPSET = 13
 IR_VERSION = 8
 
 _SUPPORTED = "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity"
+_SOFTMAX_HINT = "; export the logits, i.e. the model without its final softmax"
 _PASSTHROUGH = {"Identity", "Dropout"}
 #: stands for the (unknown) batch size in the value of a Shape node; it survives the
 #: Gather/Unsqueeze/Concat that build a target shape, and no real shape entry is negative
@@ -296,6 +297,7 @@ class _Chain:
             raise UnsupportedLayerError(
                 f"{self.source}: node {_node_label(node)} has unsupported operator {op}; "
                 f"reluscope handles fully connected ReLU networks ({_SUPPORTED})"
+                + (_SOFTMAX_HINT if op in ("Softmax", "LogSoftmax") else "")
             )
 
     def _relu(self) -> None:

@@ -103,6 +103,11 @@ def from_torch(module: Any, *, lower: Any = None, upper: Any = None) -> ReLUNetw
             raise UnsupportedLayerError(
                 f"layer {index} ({name!r}) is a {kind}, which is not supported; reluscope "
                 f"handles fully connected ReLU networks ({_SUPPORTED})"
+                + (
+                    "; analyse the logits: drop the final softmax, e.g. model[:-1]"
+                    if kind in ("Softmax", "LogSoftmax")
+                    else ""
+                )
             )
     relu = [True] * len(weights)
     if pending is not None:
