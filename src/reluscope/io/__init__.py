@@ -45,6 +45,9 @@ def load(path: str | Path) -> ReLUNetwork:
 def save(network: ReLUNetwork, path: str | Path) -> None:
     """Write ``network`` to ``path`` in the format of its extension."""
     fmt = _format_of(path)
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise ModelFormatError(f"{path}: the folder {parent} does not exist; create it first")
     if fmt == "npz":
         from reluscope.io.npz import save_npz
 

@@ -29,7 +29,7 @@ def load_npz(path: str | Path) -> ReLUNetwork:
         n_layers += 1
     if n_layers == 0:
         raise ModelFormatError(
-            f"{path}: no arrays W0, b0, ... found; see the NPZ layout in docs/user-guide.md"
+            f"{path}: no arrays W0, b0, ... found; see the NPZ layout in docs/formats.md"
         )
     missing = [f"b{i}" for i in range(n_layers) if f"b{i}" not in arrays]
     if missing:
