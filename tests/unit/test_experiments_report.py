@@ -131,7 +131,7 @@ def test_tasks_seeds_and_finished_records():
     settings = ExperimentSettings(splits=((3, 19), (11, 11)), networks_per_split=2,
                                   xor_sizes=(2,), milp_networks=1)
     tasks = make_tasks(settings)
-    assert [t.key for t in tasks] == ["03-19-00", "03-19-01", "11-11-00", "11-11-01"]
+    assert [t.key for t in tasks] == ["03-19-00", "11-11-00", "03-19-01", "11-11-01"]
     assert len({t.seed(settings) for t in tasks}) == 4
     rec = _record(3, 19, 1, conf=10, emp=9, exact=8, lbs={2: 4})
     assert record_finished(rec, settings)  # index 1: no MILP count needed

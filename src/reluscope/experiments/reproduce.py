@@ -147,6 +147,7 @@ def quick_settings() -> ExperimentSettings:
         milp_time_limit=20.0,
         xor_sizes=(2, 3, 4, 5),
         estimate_time_limit=15.0,
+        max_repetitions=16,
     )
 
 
@@ -168,11 +169,14 @@ class Task:
 
 
 def make_tasks(settings: ExperimentSettings) -> list[Task]:
-    """All tasks of a run, split by split."""
+    """All tasks of a run: network 0 of every split first, then network 1, ...
+
+    This order makes a run cut short by a time limit cover every split evenly.
+    """
     return [
         Task(n1, n2, i)
-        for n1, n2 in settings.splits
         for i in range(settings.networks_per_split)
+        for n1, n2 in settings.splits
     ]
 
 
