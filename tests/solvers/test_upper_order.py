@@ -101,3 +101,28 @@ def test_example_network_bounds():
     # the Empirical UB uses the sign structure: below the Configuration UB here
     assert result.empirical_ub < result.configuration_ub
     assert np.isclose(result.maps["trivial_ub"], 22.0)
+
+
+MEDIUM_SHAPES = [(3, (6, 6, 4)), (2, (8, 3, 8)), (4, (5, 5, 5)), (5, (10, 6))]
+
+
+@pytest.mark.parametrize(("n0", "widths"), MEDIUM_SHAPES)
+def test_exact_engine_count_below_empirical_on_medium_networks(n0, widths):
+    # a second oracle: reluscope.count_regions (the exact LP engine) on networks too
+    # large for brute force, with the first layer shifted so that some units are stable
+    for seed in range(5):
+        net = random_network(seed, n0, widths, bias_scale=0.3)
+        exact = reluscope.count_regions(net, n_jobs=1, bounds_method="lp")
+        assert exact.exact
+        result = upper_bounds(net, bounds_method="lp")
+        assert exact.regions <= result.empirical_ub <= result.configuration_ub, seed
+
+
+@pytest.mark.slow
+def test_example_network_count_below_empirical():
+    net = reluscope.example_network()
+    exact = reluscope.count_regions(net, n_jobs=1, bounds_method="lp")
+    assert exact.exact
+    for method in ("lp", "milp"):
+        result = upper_bounds(net, bounds_method=method)
+        assert exact.regions <= result.empirical_ub <= result.configuration_ub
