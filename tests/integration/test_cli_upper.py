@@ -88,3 +88,25 @@ def test_subprocess_entry_point():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["configuration_ub"] == 59
+
+
+def test_depth_study_json_and_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "depth.png"
+    payload = run_json(capsys, ["upper", "--depth-study", "--json", "--plot", str(plot)])
+    assert payload["n0"] == list(range(1, 61))
+    assert payload["configuration_ub"][0] == [61, 31**2, 21**3, 16**4, 13**5, 11**6]
+    assert payload["best_depth"][0] == 6 and payload["best_depth"][-1] == 1
+    assert plot.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["upper", "--depth-study", "--architecture", "3,4"],
+        ["upper", "--architecture", "3,4", "--plot", "x.png"],
+    ],
+)
+def test_depth_study_errors(capsys, argv):
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("reluscope: error:")

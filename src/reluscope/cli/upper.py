@@ -2,7 +2,8 @@
 
 ``reluscope upper MODEL`` gives every bound of a trained network (the Empirical UB needs
 its bounds step); ``reluscope upper --architecture 784,11,11,10`` the architecture-only
-bounds (input dimension first, then the ReLU layer widths).
+bounds (input dimension first, then the ReLU layer widths); ``reluscope upper
+--depth-study [--plot FILE]`` the blog's study of 60 ReLUs spread over 1..6 layers.
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--architecture",
         metavar="N0,N1,...",
         help="input dimension and ReLU layer widths, e.g. 784,11,11,10 (no network needed)",
+    )
+    parser.add_argument(
+        "--depth-study",
+        action="store_true",
+        help="Configuration UB of 60 ReLUs over 1..6 layers for n0 = 1..60 (no network)",
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE", help="with --depth-study: save the plot (.png, .pdf, .svg)"
     )
     parser.add_argument(
         "--domain", metavar="LO,HI", help="input box [LO,HI]^n0, overriding the file's domain"
@@ -88,8 +97,15 @@ def parse_architecture(text: str) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if (args.model is None) == (args.architecture is None):
-        raise ReluscopeError("give either MODEL or --architecture N0,N1,...,NL (exactly one)")
+    chosen = sum([args.model is not None, args.architecture is not None, args.depth_study])
+    if chosen != 1:
+        raise ReluscopeError(
+            "give exactly one of MODEL, --architecture N0,N1,...,NL or --depth-study"
+        )
+    if args.plot and not args.depth_study:
+        raise ReluscopeError("--plot is for --depth-study")
+    if args.depth_study:
+        return _depth_study(args)
     if args.architecture is not None:
         target: ReLUNetwork | tuple[int, ...] = parse_architecture(args.architecture)
         title = f"architecture {args.architecture}"
@@ -142,3 +158,19 @@ def _text(result: UpperBounds, title: str) -> str:
     lines.append(f"time {result.seconds:.3f} s")
     return "\n".join(lines)
 
+
+
+def _depth_study(args: argparse.Namespace) -> int:
+    from reluscope.regions.depth_study import depth_study, plot_depth_study
+
+    study = depth_study()
+    if args.plot:
+        try:
+            plot_depth_study(study).savefig(args.plot)
+        except (OSError, ValueError) as exc:
+            raise ReluscopeError(f"cannot save the plot to {args.plot!r}: {exc}") from None
+    text = study.table()
+    if args.plot:
+        text += f"\nplot saved to {args.plot}"
+    emit(args, study.to_dict(), text)
+    return 0
