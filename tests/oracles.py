@@ -153,3 +153,26 @@ def sampled_patterns(
         return {()} if n > 0 else set()
     patterns = np.concatenate(signs, axis=1)[clear]
     return {tuple(bool(v) for v in row) for row in patterns}
+
+
+def is_region(network: ReLUNetwork, pattern: tuple[bool, ...] | np.ndarray) -> bool:
+    """Is this one pattern a counted linear region? (one LP over all its inequalities)"""
+    bits = [bool(v) for v in pattern]
+    if len(bits) != network.n_units:
+        raise ValueError(f"pattern has {len(bits)} bits for {network.n_units} units")
+    lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
+    a_map, c_map = np.eye(network.n_inputs), np.zeros(network.n_inputs)
+    rows, rhs, start = [], [], 0
+    for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
+        if not has_relu:
+            break
+        g_a, g_c = np.asarray(w, float) @ a_map, np.asarray(w, float) @ c_map + b
+        active = np.array(bits[start : start + g_a.shape[0]], dtype=bool)
+        start += g_a.shape[0]
+        for i, on in enumerate(active):
+            rows.append(-g_a[i] if on else g_a[i])
+            rhs.append(float(g_c[i]) - REGION_EPS if on else -float(g_c[i]))
+        a_map, c_map = np.where(active[:, None], g_a, 0.0), np.where(active, g_c, 0.0)
+    if not rows:
+        return True
+    return _witness(np.array(rows), np.array(rhs), lower, upper) is not None
