@@ -1,0 +1,206 @@
+"""The lp region counter against oracles that share no code with it.
+
+Oracles: hand-counted 1-D networks, brute force over patterns with scipy's linprog
+(tests/oracles.py), a dense 2-D grid of inputs, uniform sampling (a lower bound), and
+the engine's own invariances (n_jobs, checkpoint/resume) compared with full counts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from netgen import random_network, random_small_network
+from oracles import brute_force_count, brute_force_patterns, sampled_patterns
+from reluscope import ReLUNetwork, ReluscopeError
+from reluscope.bounds import tighten_bounds
+from reluscope.regions.count import count_regions
+from reluscope.regions.patterns import read_patterns
+
+
+def lp_count(network: ReLUNetwork, **kwargs: object) -> int:
+    result = count_regions(network, bounds_method="interval", n_jobs=1, **kwargs)
+    assert result.exact and result.status == "complete" and result.method == "lp"
+    assert isinstance(result.regions, int)
+    return result.regions
+
+
+def thresholds_network(thresholds: list[float], lower: float = 0.0, upper: float = 1.0):
+    """1-D: unit i computes g_i = x - t_i."""
+    t = np.asarray(thresholds, dtype=float)
+    return ReLUNetwork([np.ones((len(t), 1))], [-t], lower=lower, upper=upper)
+
+
+# ------------------------------------------------------------------ hand-counted 1-D
+@pytest.mark.parametrize(
+    "thresholds, expected",
+    [
+        ([0.5], 2),
+        ([0.2, 0.4, 0.6, 0.8], 5),  # n distinct interior thresholds: n + 1 regions
+        ([0.9, 0.1, 0.5, 0.3, 0.7, 0.05, 0.95], 8),
+        ([0.5, 0.5], 2),  # duplicate rows: the two units always agree
+        ([0.0, 0.5], 3),  # threshold on the lower edge: x = 0 gives g = 0 (inactive)
+        ([0.5, 1.0], 2),  # on the upper edge: g = x - 1 never reaches REGION_EPS
+        ([1.5, -0.5], 1),  # outside the box: both stable
+    ],
+)
+def test_thresholds_1d(thresholds: list[float], expected: int) -> None:
+    network = thresholds_network(thresholds)
+    assert lp_count(network) == expected
+    assert lp_count(network, bounds=tighten_bounds(network, method="interval")) == expected
+
+
+def test_zero_rows() -> None:
+    # g = 0 everywhere: inactive; g = 1 everywhere: active; g = x - 0.5 splits: 2 regions
+    network = ReLUNetwork([np.array([[0.0], [0.0], [1.0]])], [np.array([0.0, 1.0, -0.5])])
+    assert lp_count(network) == 2
+
+
+def test_tent_two_layers() -> None:
+    # layer 1: x - 1/2 and 1/2 - x; layer 2: |x - 1/2| - 1/4.
+    # x in [0, .25): (0,1,1); [.25, .5): (0,1,0); x = .5: (0,0,0) (both g = 0);
+    # (.5, .75]: (1,0,0); (.75, 1]: (1,0,1)  -> 5 regions
+    network = ReLUNetwork(
+        [np.array([[1.0], [-1.0]]), np.array([[1.0, 1.0]])],
+        [np.array([-0.5, 0.5]), np.array([-0.25])],
+    )
+    assert lp_count(network) == 5
+    assert brute_force_count(network) == 5
+
+
+def test_zigzag_1d() -> None:
+    # each layer: max(0, x), max(0, x - 1/3), max(0, x - 2/3) folded by the next
+    # layer's weights into a zig-zag of 3 pieces on [0, 1]; counted by brute force.
+    w1 = np.array([[1.0], [1.0], [1.0]])
+    b1 = np.array([0.0, -1 / 3, -2 / 3])
+    fold = np.array([[3.0, -6.0, 6.0]])  # maps [0,1] onto [0,1] three times
+    w2 = np.vstack([fold, fold, fold]) * np.ones((3, 1))
+    b2 = np.array([0.0, -1 / 3, -2 / 3])
+    network = ReLUNetwork([w1, w2, np.array([[1.0, -1.0, 1.0]])], [b1, b2, np.array([-0.5])])
+    assert lp_count(network) == brute_force_count(network)
+
+
+# ------------------------------------------------------------------ brute force
+@pytest.mark.parametrize("seed", range(50))
+def test_matches_brute_force(seed: int) -> None:
+    network = random_small_network(seed)
+    expected = brute_force_count(network)
+    assert lp_count(network) == expected
+    assert (
+        count_regions(network, bounds=tighten_bounds(network, method="interval"), n_jobs=1).regions
+        == expected
+    )
+
+
+def test_patterns_equal_brute_force(tmp_path) -> None:
+    for seed in (3, 11, 17, 29):
+        network = random_network(seed, 3, (4, 3), lower=-1.0, upper=1.0)
+        path = tmp_path / f"p{seed}.npy"
+        count = lp_count(network, patterns_path=path)
+        rows = read_patterns(path, network.n_units)
+        found = {tuple(bool(v) for v in row) for row in rows}
+        assert len(rows) == count == len(found)  # each region written once
+        assert found == brute_force_patterns(network)
+
+
+# ------------------------------------------------------------------ sampling / grid
+@pytest.mark.parametrize("seed", [2, 3, 4, 7, 9])
+def test_grid_2d_finds_every_region(seed: int) -> None:
+    network = random_network(seed, 2, (8, 6), lower=-2.0, upper=2.0, bias_scale=0.5)
+    xs = np.linspace(-2.0, 2.0, 1000)
+    grid = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    g = np.concatenate(network.preactivations(grid), axis=1)
+    clear = np.all(np.abs(g) > 1e-5, axis=1)
+    patterns = network.activation_patterns(grid)[clear]
+    codes = patterns.astype(np.int64) @ (1 << np.arange(patterns.shape[1], dtype=np.int64))
+    assert lp_count(network) == len(np.unique(codes))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sampled_patterns_are_found(seed: int, tmp_path) -> None:
+    network = random_network(seed, 6, (7, 5), bias_scale=0.5)
+    path = tmp_path / "p.npy"
+    count = lp_count(network, patterns_path=path)
+    found = {tuple(bool(v) for v in row) for row in read_patterns(path, network.n_units)}
+    sampled = sampled_patterns(network, 20_000, seed)
+    assert len(sampled) <= count
+    assert sampled <= found
+
+
+# ------------------------------------------------------------------ parallel, limits
+def test_n_jobs_do_not_change_the_count() -> None:
+    network = random_network(3, 5, (8, 6))
+    one = count_regions(network, bounds_method="interval", n_jobs=1)
+    two = count_regions(network, bounds_method="interval", n_jobs=2)
+    assert one.exact and two.exact
+    assert one.regions == two.regions == 118
+
+
+def test_time_limit_gives_lower_bound() -> None:
+    network = random_network(2, 784, (6, 6, 4))
+    result = count_regions(network, bounds_method="interval", n_jobs=1, time_limit=0.5)
+    assert not result.exact
+    assert result.status == "time_limit"
+    assert 0 < result.regions < 2649  # full count measured: 2649 (benchmarks/bench_count.py)
+    assert result.seconds < 10
+
+
+def test_interrupt_returns_partial_count() -> None:
+    network = random_network(2, 784, (6, 6, 4))
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        result = count_regions(network, bounds_method="interval", n_jobs=1, time_limit=30)
+    finally:
+        timer.cancel()
+    assert result.status == "interrupted"
+    assert not result.exact
+    assert 0 <= result.regions < 2649
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_checkpoint_resume_is_exact(tmp_path, n_jobs: int) -> None:
+    network = random_network(1, 8, (10, 8, 6))
+    bounds = tighten_bounds(network, method="interval")
+    full_path = tmp_path / "full.npy"
+    full = count_regions(network, bounds=bounds, n_jobs=1, patterns_path=full_path)
+    ckpt = tmp_path / "state.ckpt"
+    part_path = tmp_path / "part.npy"
+    first = count_regions(
+        network, bounds=bounds, n_jobs=n_jobs, time_limit=0.05, checkpoint=ckpt,
+        patterns_path=part_path,
+    )
+    assert ckpt.exists()
+    assert first.regions < full.regions and first.status == "time_limit"
+    resumed = count_regions(
+        network, bounds=bounds, n_jobs=n_jobs, checkpoint=ckpt, patterns_path=part_path
+    )
+    assert resumed.exact and resumed.regions == full.regions
+    a = read_patterns(full_path, network.n_units)
+    b = read_patterns(part_path, network.n_units)
+    assert len(b) == full.regions
+    assert {r.tobytes() for r in a} == {r.tobytes() for r in b}
+    # a finished checkpoint answers at once
+    again = count_regions(network, bounds=bounds, n_jobs=1, checkpoint=ckpt)
+    assert again.exact and again.regions == full.regions
+
+
+def test_checkpoint_of_another_network_is_refused(tmp_path) -> None:
+    ckpt = tmp_path / "state.ckpt"
+    network = random_network(1, 4, (5, 4))
+    count_regions(network, bounds_method="interval", n_jobs=1, checkpoint=ckpt)
+    other = network.with_domain(-1.0, 1.0)
+    with pytest.raises(ReluscopeError, match="different network"):
+        count_regions(other, bounds_method="interval", n_jobs=1, checkpoint=ckpt)
+
+
+def test_bad_arguments() -> None:
+    network = random_network(1, 2, (3,))
+    with pytest.raises(ReluscopeError):
+        count_regions(network, method="nope")
+    with pytest.raises(ReluscopeError):
+        count_regions(network, n_jobs=0)
