@@ -9,6 +9,7 @@ whose counts are known by hand, and Hypothesis-drawn tiny networks.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 import reluscope
 from netgen import random_network
-from oracles import brute_force_count, brute_force_patterns, sampled_patterns
+from oracles import brute_force_count, brute_force_patterns, is_region, sampled_patterns
 from reluscope.network import ReLUNetwork
 from reluscope.regions.patterns import read_patterns
 
@@ -127,6 +128,16 @@ def test_milp_patterns_equal_brute_force_patterns(seed, tmp_path):
     assert found == brute_force_patterns(net)
 
 
+@pytest.mark.parametrize("seed", range(0, SWEEP, 40))
+def test_oracle_pruning_loses_nothing(seed):
+    """The pruned depth-first oracle equals checking all 2^n patterns one by one."""
+    net = sweep_network(seed)
+    every = {
+        p for p in itertools.product([False, True], repeat=net.n_units) if is_region(net, p)
+    }
+    assert every == brute_force_patterns(net)
+
+
 # --------------------------------------------------------------------------- degenerate
 def _net1d(weights, biases, lower=0.0, upper=1.0, relu=None):
     return ReLUNetwork(
@@ -185,6 +196,8 @@ DEGENERATE = [
     ("sliver below eps", _net1d([[[1.0], [-1.0]]], [[-0.5, 0.5 + 1e-7]]), 2),
     # with a gap of 1e-5 the same sliver is a region
     ("sliver above eps", _net1d([[[1.0], [-1.0]]], [[-0.5, 0.5 + 1e-5]]), 3),
+    # g = x + 1e-7 on [0, 1e-7]: stably positive but never >= eps, never <= 0: no region
+    ("stable below eps", _net1d([[[1.0]]], [[1e-7]], upper=1e-7), 0),
 ]
 
 
