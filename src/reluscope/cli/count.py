@@ -1,0 +1,70 @@
+"""``reluscope count MODEL``: the exact number of linear regions."""
+
+from __future__ import annotations
+
+import argparse
+
+from reluscope.bounds import BOUNDS_METHODS
+from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.regions.count import COUNT_METHODS, count_regions
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "count",
+        help="count the linear regions exactly",
+        description="Exact number of linear regions of a ReLU network over its input box. "
+        "With --time-limit or Ctrl-C the count found so far is printed as a lower bound.",
+    )
+    add_model_arguments(parser)
+    parser.add_argument(
+        "--method", choices=COUNT_METHODS, default="lp",
+        help="lp: fast LP search (default); milp: the paper's MILP enumeration; "
+        "scip-count: SCIP's solution counter",
+    )
+    parser.add_argument("--time-limit", type=float, metavar="S", help="seconds for the count")
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="processes for --method lp (default: all cores)"
+    )
+    parser.add_argument(
+        "--bounds-method", choices=BOUNDS_METHODS, default="lp",
+        help="how to bound the units first (stable units need no search)",
+    )
+    parser.add_argument(
+        "--checkpoint", metavar="PATH",
+        help="lp: save the search state here every few seconds; resume from it if it exists",
+    )
+    parser.add_argument(
+        "--patterns", metavar="OUT.npy",
+        help="write every region's bit-packed activation pattern (uint8 rows, np.packbits)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    network = load_network(args)
+    result = count_regions(
+        network,
+        method=args.method,
+        bounds_method=args.bounds_method,
+        time_limit=args.time_limit,
+        n_jobs=args.jobs,
+        checkpoint=args.checkpoint,
+        patterns_path=args.patterns,
+        progress=show_progress() and not args.json,
+    )
+    payload = result.to_dict()
+    payload["log2"] = result.log2 if result.regions > 0 else None
+    per_region = result.lp_solves / result.regions if result.regions else 0.0
+    bound = "" if result.exact else f"  (lower bound: stopped by {result.status})"
+    lines = [
+        network.describe(),
+        f"regions: {result.regions}{bound}",
+        f"log2: {result.log2:.3f}" if result.regions > 0 else "log2: -",
+        f"time: {result.seconds:.3f} s ({result.method})",
+        f"LP solves: {result.lp_solves} ({per_region:.2f} per region), nodes: {result.nodes}",
+    ]
+    if args.patterns:
+        lines.append(f"patterns written to {args.patterns}")
+    emit(args, payload, "\n".join(lines))
+    return 0
