@@ -6,9 +6,13 @@ shuffled by a seeded generator, cross-entropy on the network's outputs plus
 ``l1 * sum |W|`` over all weight matrices (biases are not penalised), 20 epochs (the
 ICML 2018 networks were trained for 20 epochs). With ``output_relu=True`` (the paper's
 networks ``n1;n2;10``) the logits fed to the cross-entropy are the ReLU outputs, so the
-analysed network is exactly the trained one. Training uses one thread
-(``torch.set_num_threads(1)``) so that several trainings can run side by side and the
-result does not depend on the machine's thread count.
+analysed network is exactly the trained one. An output unit whose pre-activation turns
+negative on every input then gets no gradient and its class is never predicted again
+(measured: 5 of 10 outputs dead, 48% test accuracy, for 25;25;10 after 2 epochs), so
+``aux_weight * CE(pre-activations)`` is added (default 0.1): it keeps every output unit
+trainable (same network: 0 dead, 92.8%) and does not change the analysed architecture.
+Training uses one thread (``torch.set_num_threads(1)``) so that several trainings can run
+side by side and the result does not depend on the machine's thread count.
 
 torch is imported only when :func:`train_network` is called.
 """
@@ -31,6 +35,8 @@ from reluscope.network import ReLUNetwork
 DEFAULT_EPOCHS = 20
 DEFAULT_BATCH_SIZE = 128
 DEFAULT_LR = 1e-3
+#: weight of the auxiliary cross-entropy on the output pre-activations (output_relu only)
+DEFAULT_AUX_WEIGHT = 0.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +86,7 @@ def train_network(
     *,
     output_relu: bool = True,
     l1: float = 0.0,
+    aux_weight: float = DEFAULT_AUX_WEIGHT,
     epochs: float = DEFAULT_EPOCHS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     lr: float = DEFAULT_LR,
@@ -103,6 +110,10 @@ def train_network(
         then taken on the rectified outputs).
     l1
         Weight of the L1 penalty ``l1 * sum |W|`` added to the mean cross-entropy.
+    aux_weight
+        With ``output_relu``: weight of a cross-entropy on the output layer's
+        pre-activations added to the loss, so that output units cannot die (see module
+        doc); 0 trains on the ReLU outputs only.
     epochs
         Passes over the training data; a fraction (e.g. 0.1) trains on that share of
         the mini-batches of one epoch (for quick tests).
@@ -140,8 +151,10 @@ def train_network(
             f"the last width ({widths[-1]}) is the number of outputs and must be at least "
             f"the number of classes ({n_classes}); widths include the output layer"
         )
-    if epochs <= 0 or batch_size < 1 or lr <= 0 or l1 < 0:
-        raise ReluscopeError("epochs, batch_size and lr must be positive and l1 >= 0")
+    if epochs <= 0 or batch_size < 1 or lr <= 0 or l1 < 0 or aux_weight < 0:
+        raise ReluscopeError(
+            "epochs, batch_size and lr must be positive, l1 and aux_weight >= 0"
+        )
 
     start = time.perf_counter()
     old_threads = torch.get_num_threads()
@@ -153,11 +166,12 @@ def train_network(
         n_in = x_arr.shape[1]
         for i, width in enumerate(widths):
             layers.append(torch.nn.Linear(n_in, width))
-            if i < len(widths) - 1 or output_relu:
+            if i < len(widths) - 1:
                 layers.append(torch.nn.ReLU())
             n_in = width
-        model = torch.nn.Sequential(*layers)
+        model = torch.nn.Sequential(*layers)  # output pre-activations; ReLU applied below
         linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+        use_aux = bool(output_relu) and aux_weight > 0
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         loss_fn = torch.nn.CrossEntropyLoss()
         xt = torch.from_numpy(x_arr.astype(np.float32))
@@ -179,7 +193,13 @@ def train_network(
                     break
                 idx = order[b * batch_size : (b + 1) * batch_size]
                 optimizer.zero_grad()
-                loss = loss_fn(model(xt[idx]), yt[idx])
+                z = model(xt[idx])
+                if output_relu:
+                    loss = loss_fn(torch.relu(z), yt[idx])
+                    if use_aux:
+                        loss = loss + aux_weight * loss_fn(z, yt[idx])
+                else:
+                    loss = loss_fn(z, yt[idx])
                 if l1 > 0:
                     loss = loss + l1 * sum(lin.weight.abs().sum() for lin in linears)
                 loss.backward()
@@ -205,11 +225,15 @@ def train_network(
         "widths": widths,
         "output_relu": bool(output_relu),
         "l1": float(l1),
+        "aux_weight": float(aux_weight) if output_relu else 0.0,
         "epochs": float(epochs),
         "batch_size": int(batch_size),
         "lr": float(lr),
         "optimizer": "adam",
-        "loss": "cross_entropy" + (" + l1*sum|W|" if l1 > 0 else ""),
+        "loss": (
+            ("cross_entropy(relu(z)) + aux_weight*cross_entropy(z)" if use_aux
+             else "cross_entropy(relu(z))") if output_relu else "cross_entropy(z)"
+        ) + (" + l1*sum|W|" if l1 > 0 else ""),
         "random_state": int(random_state),
         "n_train": int(x_arr.shape[0]),
         "steps": int(total_steps),
@@ -218,5 +242,12 @@ def train_network(
     return TrainedNetwork(network, train_acc, test_acc, seconds, recipe)
 
 
-__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_EPOCHS", "DEFAULT_LR", "TrainedNetwork",
-           "accuracy", "train_network"]
+__all__ = [
+    "DEFAULT_AUX_WEIGHT",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_EPOCHS",
+    "DEFAULT_LR",
+    "TrainedNetwork",
+    "accuracy",
+    "train_network",
+]
