@@ -49,6 +49,12 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
     ax.plot(x, series("configuration_ub"), "k--", marker="s", label="Configuration UB")
     ax.plot(x, series("empirical_ub"), "k-", marker="^", label="Empirical UB")
     ax.plot(x, series("exact_regions"), color="gray", lw=3, marker="o", label="exact count")
+    partial = [i for i, s in enumerate(summary) if s["exact_networks"] < s["networks"]
+               and s["proven_regions"] is not None]
+    if partial:
+        ax.scatter(x[partial], series("proven_regions")[partial], facecolors="none",
+                   edgecolors="gray", marker="v", s=40,
+                   label="count proven before the time limit (lower bound)")
     for k in xor_sizes:
         ax.plot(x, series(f"xor{k}_lb"), color=_color(k), marker=".", label=f"XOR-{k} LB")
     ax.set_yscale("log", base=2)
@@ -67,25 +73,32 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
     """Seconds of exact counting and of MIPBound (bounds + estimate) vs the exact count."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    good = [r for r in rows if r["exact_complete"]]
-    if good:
-        regions = np.array([r["exact_regions"] for r in good], float)
-        ax.scatter(regions, [r["exact_seconds"] for r in good], c="k", marker="o",
-                   label="exact (LP engine)")
-        milp = [r for r in good if r["milp_complete"]]
+    counted = [r for r in rows if r["exact_regions"] is not None]
+    for complete in (True, False):
+        group = [r for r in counted if bool(r["exact_complete"]) == complete]
+        if not group:
+            continue
+        face = None if complete else "none"
+        tag = "" if complete else " (x: lower bound, time limit)"
+        regions = [r["exact_regions"] for r in group]
+        ax.scatter(regions, [r["exact_seconds"] for r in group], c="k" if complete else None,
+                   facecolors=face, edgecolors="k", marker="o", label=f"exact, LP engine{tag}")
+        milp = [r for r in group if r["milp_seconds"] is not None]
         if milp:
             ax.scatter([r["exact_regions"] for r in milp], [r["milp_seconds"] for r in milp],
                        facecolors="none", edgecolors="k", marker="s",
-                       label="exact (MILP, paper's method)")
+                       label=f"exact, MILP (paper's method){tag}" if complete else None)
         for k in xor_sizes:
             pts = [(r["exact_regions"], (r["bounds_seconds"] or 0.0) + r[f"xor{k}_seconds"])
-                   for r in good if r.get(f"xor{k}_seconds") is not None]
+                   for r in group if r.get(f"xor{k}_seconds") is not None]
             if pts:
                 a, b = np.array(pts, float).T
-                ax.scatter(a, b, color=_color(k), marker=".", label=f"XOR-{k}")
+                ax.scatter(a, b, color=_color(k), marker="." if complete else "x",
+                           label=f"XOR-{k} (bounds + estimate){tag}" if complete or k == 2
+                           else None)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_xlabel("exact number of regions")
+    ax.set_xlabel("number of regions (exact; hollow/x: proven lower bound)")
     ax.set_ylabel("seconds")
     ax.set_title("Figure 2 (bottom): approximation vs exact counting time")
     ax.legend(fontsize=7)

@@ -190,6 +190,8 @@ def per_split_summary(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> l
             "empirical_ub": _mean([float(v) for v in col("empirical_ub")]),
             "exact_regions": _mean([float(v) for v in exact]),
             "exact_networks": len(exact),
+            # proven counts of all networks, finished or cut short (a lower bound)
+            "proven_regions": _mean([float(v) for v in col("exact_regions")]),
             "exact_seconds": _mean(col("exact_seconds")),
             "milp_seconds": _mean(col("milp_seconds")),
             "bounds_seconds": _mean(col("bounds_seconds")),
@@ -255,7 +257,7 @@ def time_totals(records: list[dict[str, Any]]) -> dict[str, float]:
     for rec in records:
         for name in ("train", "bounds", "upper", "exact", "exact_milp"):
             entry = rec.get(name)
-            if _ok(entry) and entry.get("seconds") is not None:
+            if isinstance(entry, dict) and _ok(entry) and entry.get("seconds") is not None:
                 totals[name] += float(entry["seconds"])
         for k, est in (rec.get("xor") or {}).items():
             if _ok(est):
