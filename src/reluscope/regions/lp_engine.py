@@ -71,6 +71,7 @@ Task = tuple[NDArray[np.int8], FloatArray]
 SLICE_SECONDS = 3.0
 #: Shorter slices while there are too few tasks to keep every worker busy.
 SHORT_SLICE_SECONDS = 0.2
+_OPTIMAL, _INFEASIBLE, _BOUND_STOP = 0, 1, 2
 #: Seconds between checkpoint writes.
 CHECKPOINT_SECONDS = 5.0
 
@@ -181,6 +182,8 @@ class Searcher:
         self.h = h
         self._optimal = highspy.HighsModelStatus.kOptimal
         self._infeasible = highspy.HighsModelStatus.kInfeasible
+        self._bound_stop = highspy.HighsModelStatus.kObjectiveBound
+        self.early_stop = True
         self.inf = inf = highspy.kHighsInf
         n_layers = len(prep.weights)
         self.n_layers = n_layers
@@ -320,16 +323,26 @@ class Searcher:
     def _probe(
         self, unit: int, a: FloatArray, c: float, side: int
     ) -> tuple[FloatArray | None, float]:
-        """Optimise ``g_u`` towards ``side``: a point of that side (or None) and the optimum.
+        """Optimise ``g_u`` towards ``side``: a point of that side (or None) and a bound.
 
         ``min g_u`` for side 0 (the side is non-empty iff the minimum is
         ``<= SOLVER_FEASIBILITY_TOL``), ``max g_u`` for side 1 (iff ``>= eps - tol``).
+        With ``early_stop`` the dual simplex stops as soon as its dual bound proves the
+        side empty (HiGHS ``objective_bound``); the bound returned is then the threshold.
         """
         h = self.h
         col = self.g_col[unit]
+        tol = SOLVER_FEASIBILITY_TOL
+        # minimise g (side 0) or -g (side 1); the side is empty iff the optimum > target
+        target = tol if side == 0 else tol - REGION_EPS
         h.changeColCost(col, 1.0 if side == 0 else -1.0)
+        if self.early_stop:
+            h.setOptionValue("objective_bound", target)
         try:
-            if not self._run_lp():
+            status = self._run_lp()
+            if status == _BOUND_STOP:
+                return None, (target if side == 0 else -target)
+            if status == _INFEASIBLE:
                 raise SolverError(
                     "HiGHS declared a region polyhedron with a known point infeasible; the "
                     "network is numerically too hard for the lp engine: try method='milp'"
@@ -339,27 +352,25 @@ class Searcher:
             h.changeColCost(col, 0.0)
         g = float(a @ x) + c
         if side == 0:
-            return (x if g <= SOLVER_FEASIBILITY_TOL else None), g
-        return (x if g >= REGION_EPS - SOLVER_FEASIBILITY_TOL else None), g
+            return (x if g <= tol else None), g
+        return (x if g >= REGION_EPS - tol else None), g
 
-    def _run_lp(self) -> bool:
-        """Solve; True if optimal, False if infeasible; else re-solve cold, then raise."""
+    def _run_lp(self) -> int:
+        """Solve: _OPTIMAL, _INFEASIBLE or _BOUND_STOP; on anything else re-solve from
+        scratch once, then raise SolverError (never count on an ambiguous status)."""
         h = self.h
-        h.run()
-        self.lp_solves += 1
-        status = h.getModelStatus()
-        if status == self._optimal:
-            return True
-        if status == self._infeasible:
-            return False
-        h.clearSolver()  # numerical trouble: solve again from scratch
-        h.run()
-        self.lp_solves += 1
-        status = h.getModelStatus()
-        if status == self._optimal:
-            return True
-        if status == self._infeasible:
-            return False
+        for attempt in range(2):
+            if attempt:
+                h.clearSolver()  # numerical trouble: solve again from scratch
+            h.run()
+            self.lp_solves += 1
+            status = h.getModelStatus()
+            if status == self._optimal:
+                return _OPTIMAL
+            if status == self._infeasible:
+                return _INFEASIBLE
+            if status == self._bound_stop:
+                return _BOUND_STOP
         raise SolverError(
             f"HiGHS returned {h.modelStatusToString(status)} on a region LP; the network is "
             "numerically too hard for the lp engine: try method='milp'"
