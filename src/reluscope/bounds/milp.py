@@ -1,0 +1,240 @@
+r"""MILP bound tightening: exact ``max g_i`` and ``min g_i`` of each unit (SCIP).
+
+For layer ``l >= 1`` one SCIP model of layers ``0..l-1`` (eqs 1-4 with the bounds found
+so far as big-M constants, :func:`reluscope.milp.build_network_model`) is built once;
+for each unit ``i`` of layer ``l`` its objective is set to ``W_i h^{l-1}`` (``+ b_i``)
+and the model is solved, maximising then minimising. Layer 0 is exact by interval
+arithmetic on a box. Reusing one model per layer (``freeTransform`` + ``setObjective``)
+is measured against rebuilding per solve in ``benchmarks/bench_bounds.py``.
+
+Choices (documented in docs/bounds.md):
+
+- The LP bounds (:func:`reluscope.bounds.lp.lp_bounds`) are computed first. Units they
+  prove stable keep their LP bounds: a stable unit gets no binary, so its bound value is
+  never a big-M constant. Only units unstable after the LP step are solved.
+- A unit whose ``max g`` is proven ``<= 0`` is stably inactive: its minimum is not
+  solved (it is never used) and keeps the LP value. The last layer, if it has no ReLU,
+  has every unit solved in both directions.
+- ``sign_only=True`` stops each solve as soon as the sign is decided (SCIP's
+  ``limits/dual``: the dual bound proves stability; ``limits/primal``: a solution proves
+  the unit can reach the other side). The bound returned is then SCIP's dual bound at
+  that moment: valid and classification-exact, but looser than the optimum.
+- A solve cut short by ``time_limit`` (seconds per solve) also keeps SCIP's dual bound,
+  which is always valid. Bounds are padded outward by
+  ``BOUND_PADDING * max(1, |bound|)`` and intersected with the LP bounds, so
+  ``milp`` lies within ``lp`` within ``interval`` exactly.
+- ``Bounds.exact`` is True when every solve ran to optimality: then the classification
+  is exact and every unstable unit's bounds are its exact range (up to the padding).
+- Ctrl-C returns what is proven so far: SCIP stops the running solve (its dual bound is
+  kept) and the remaining units keep their LP bounds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from reluscope.bounds.lp import _pad_down, _pad_up, lp_bounds
+from reluscope.bounds.result import Bounds
+from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.tolerances import BOUND_PADDING, REGION_EPS
+
+#: Cutting planes in the bound MILPs. Off: on the bundled example SCIP's root separation
+#: took 22x longer than branching without cuts (benchmarks/bench_bounds.py measures it).
+SCIP_SEPARATING = False
+
+#: Inputs sampled to find units that are visibly unstable before any MILP.
+MILP_SAMPLES = 1000
+
+#: SCIP reports an infinite bound as +-1e20.
+_SCIP_INFINITY = 1e19
+#: The default ("unset") value of limits/primal and limits/dual, whatever the sense.
+_SCIP_NO_LIMIT = 1e99
+
+
+def milp_bounds(
+    network: ReLUNetwork,
+    *,
+    time_limit: float | None = None,
+    sign_only: bool = False,
+    reuse_model: bool = True,
+    progress: bool = False,
+) -> Bounds:
+    """Exact bounds on every unstable unit's pre-activation, one MILP per direction.
+
+    Parameters
+    ----------
+    network
+        The network and its input box.
+    time_limit
+        Seconds allowed per MILP solve (None: no limit). A solve cut short keeps SCIP's
+        dual bound: valid, looser, and ``exact`` becomes False.
+    sign_only
+        Stop each solve once the unit's sign is decided (stable or not) instead of
+        solving to optimality; the bounds of unstable units are then valid but loose.
+    reuse_model
+        Keep one SCIP model per layer and change only its objective (default), or
+        rebuild the model for every solve (for benchmarking).
+    progress
+        Show a tqdm progress bar over the solves.
+
+    Returns
+    -------
+    Bounds
+        ``method="milp"``, elementwise within the LP bounds.
+    """
+    start = time.perf_counter()
+    lp = lp_bounds(network)
+    lowers = [a.copy() for a in lp.lower]
+    uppers = [a.copy() for a in lp.upper]
+    all_optimal = not sign_only
+    seen_lo, seen_hi = _sampled_range(network)
+    todo = [_units_to_solve(network, lp, layer) for layer in range(network.n_layers)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=int(sum(t.size for t in todo)), desc="MILP bounds", unit="unit")
+    try:
+        for layer in range(1, network.n_layers):
+            if todo[layer].size == 0:
+                continue
+            current = Bounds(
+                lower=tuple(lowers), upper=tuple(uppers), biases=network.biases, method="milp"
+            )
+            solver = _LayerSolver(network, current, layer, reuse=reuse_model)
+            is_relu = network.relu[layer]
+            for i in todo[layer]:
+                seen_positive = seen_hi[layer][i] > 0
+                seen_nonpositive = seen_lo[layer][i] <= 0
+                # a unit seen on both sides is unstable: sign_only needs no solve at all;
+                # otherwise try first the direction that may prove it stable
+                directions = [True, False]  # maximise (upper), minimise (lower)
+                if sign_only and is_relu:
+                    directions = [not seen_positive] if seen_positive != seen_nonpositive else []
+                elif seen_positive and not seen_nonpositive:
+                    directions = [False, True]
+                for maximize in directions:
+                    value, done = solver.bound(
+                        i, maximize=maximize, time_limit=time_limit, sign_only=sign_only and is_relu
+                    )
+                    all_optimal &= done
+                    if maximize:
+                        uppers[layer][i] = min(uppers[layer][i], value)
+                    else:
+                        lowers[layer][i] = max(lowers[layer][i], value)
+                    if solver.interrupted:
+                        raise KeyboardInterrupt
+                    if is_relu and (uppers[layer][i] <= 0 or lowers[layer][i] > 0):
+                        break  # proven stable: the other bound is never a big-M constant
+                if bar is not None:
+                    bar.update(1)
+    except KeyboardInterrupt:
+        all_optimal = False
+    finally:
+        if bar is not None:
+            bar.close()
+    return Bounds(
+        lower=tuple(lowers),
+        upper=tuple(uppers),
+        biases=network.biases,
+        method="milp",
+        seconds=time.perf_counter() - start,
+        exact=all_optimal,
+    )
+
+
+def _sampled_range(network: ReLUNetwork) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Smallest and largest pre-activations seen on sampled inputs (box centre included).
+
+    Reachable values, so ``max g >= seen_hi`` and ``min g <= seen_lo``: a unit seen on
+    both sides of zero is unstable without any MILP.
+    """
+    x = network.sample_inputs(MILP_SAMPLES, random_state=0)
+    x = np.vstack([x, (network.lower + network.upper) / 2, network.lower, network.upper])
+    pre = network.preactivations(x)
+    return [g.min(axis=0) for g in pre], [g.max(axis=0) for g in pre]
+
+
+def _units_to_solve(network: ReLUNetwork, lp: Bounds, layer: int) -> np.ndarray:
+    """Units of ``layer`` needing MILPs: unstable after LP (every unit of a linear layer)."""
+    if layer == 0:
+        return np.zeros(0, dtype=int)  # interval bounds are exact on the first layer
+    if not network.relu[layer]:
+        return np.arange(network.widths[layer])
+    return np.flatnonzero(lp.unstable(layer))
+
+
+class _LayerSolver:
+    """SCIP model(s) of layers ``0..layer-1`` with the pre-activations of ``layer`` as objective."""
+
+    def __init__(
+        self,
+        network: ReLUNetwork,
+        bounds: Bounds,
+        layer: int,
+        *,
+        reuse: bool,
+        separating: bool = SCIP_SEPARATING,
+    ) -> None:
+        self.network, self.bounds, self.layer, self.reuse = network, bounds, layer, reuse
+        self.separating = separating
+        self.nm: Any = self._build() if reuse else None
+        self.interrupted = False
+
+    def _build(self) -> Any:
+        from reluscope.milp.model import build_network_model
+
+        nm = build_network_model(self.network, self.bounds, n_layers=self.layer)
+        if not self.separating:
+            from pyscipopt import SCIP_PARAMSETTING
+
+            nm.model.setSeparating(SCIP_PARAMSETTING.OFF)
+        return nm
+
+    def bound(
+        self, unit: int, *, maximize: bool, time_limit: float | None, sign_only: bool
+    ) -> tuple[float, bool]:
+        """Valid padded bound on ``max g`` (or ``min g``) and whether it is the optimum.
+
+        Returns ``inf`` (``-inf``) when SCIP proved nothing; the caller intersects with
+        the LP bound.
+        """
+        from pyscipopt import quicksum
+
+        nm = self.nm if self.reuse else self._build()
+        model = nm.model
+        if self.reuse:
+            model.freeTransform()
+        w = self.network.weights[self.layer][unit]
+        b = float(self.network.biases[self.layer][unit])
+        prev = nm.h[-1]
+        expr = quicksum(float(w[j]) * prev[j] for j in np.flatnonzero(w))
+        model.setObjective(expr, sense="maximize" if maximize else "minimize")
+        model.setParam("limits/time", 1e20 if time_limit is None else float(time_limit))
+        # objective units: g - b. Stop once the sign of g is decided (sign_only).
+        if sign_only and maximize:
+            # dual bound proves max g <= 0 even after padding: stably inactive
+            model.setParam("limits/dual", -b - 2 * BOUND_PADDING)
+            model.setParam("limits/primal", -b + REGION_EPS)  # a point with g > 0
+        elif sign_only:
+            model.setParam("limits/dual", -b + REGION_EPS)  # min g > 0: stably active
+            model.setParam("limits/primal", -b)  # a point with g <= 0
+        else:
+            model.setParam("limits/dual", _SCIP_NO_LIMIT)
+            model.setParam("limits/primal", _SCIP_NO_LIMIT)
+        model.optimize()
+        status = model.getStatus()
+        if status == "userinterrupt":
+            self.interrupted = True
+        dual = float(model.getDualbound())
+        optimal = status == "optimal"
+        if maximize:
+            if not dual < _SCIP_INFINITY:
+                return float("inf"), False
+            return float(_pad_up(np.float64(dual + b))), optimal
+        if not dual > -_SCIP_INFINITY:
+            return float("-inf"), False
+        return float(_pad_down(np.float64(dual + b))), optimal

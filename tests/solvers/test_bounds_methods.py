@@ -1,0 +1,250 @@
+"""LP (HiGHS) and MILP (SCIP) bound tightening against independent oracles.
+
+Oracles: dense sampling of the input box (every bound must contain every sampled
+pre-activation; a unit called stable must never flip), exhaustive enumeration of the
+activation patterns of the earlier layers with one ``scipy.optimize.linprog`` per
+pattern (the exact range of each pre-activation), and the big-M LP relaxation with
+``z in [0, 1]`` written out independently for ``linprog``.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from netgen import planted_network, random_network
+from reluscope.bounds import interval_bounds, tighten_bounds
+from reluscope.bounds.lp import lp_bounds
+from reluscope.bounds.milp import milp_bounds
+
+N_SAMPLES = 100_000
+
+#: (seed, n0, widths, output_relu, lower, upper): several shapes and boxes other than [0,1]
+NETWORKS = [
+    (0, 4, (6, 5, 3), True, -1.0, 2.0),
+    (1, 3, (5, 5, 2), False, -2.5, 1.0),
+    (2, 5, (6, 4), True, 0.5, 3.0),
+    (3, 2, (4, 4, 4, 2), False, -1.0, 1.0),
+]
+
+
+def _net(spec):
+    seed, n0, widths, output_relu, lo, hi = spec
+    return random_network(seed, n0, widths, output_relu=output_relu, lower=lo, upper=hi)
+
+
+@pytest.fixture(scope="module", params=NETWORKS, ids=lambda s: f"seed{s[0]}")
+def computed(request):
+    net = _net(request.param)
+    return net, {
+        "interval": interval_bounds(net),
+        "lp": lp_bounds(net),
+        "milp": milp_bounds(net),
+    }
+
+
+def test_bounds_contain_sampled_preactivations(computed):
+    net, bounds = computed
+    pre = net.preactivations(net.sample_inputs(N_SAMPLES, random_state=7))
+    for method, b in bounds.items():
+        for layer in range(net.n_layers):
+            assert np.all(pre[layer] >= b.lower[layer]), (method, layer)
+            assert np.all(pre[layer] <= b.upper[layer]), (method, layer)
+
+
+def test_stable_units_never_flip_on_samples(computed):
+    net, bounds = computed
+    pre = net.preactivations(net.sample_inputs(N_SAMPLES, random_state=11))
+    for method, b in bounds.items():
+        for layer in net.relu_layers:
+            assert np.all(pre[layer][:, b.stably_active(layer)] > 0), method
+            assert np.all(pre[layer][:, b.stably_inactive(layer)] <= 0), method
+
+
+def test_milp_within_lp_within_interval(computed):
+    net, bounds = computed
+    for tight, loose in (("milp", "lp"), ("lp", "interval")):
+        for layer in range(net.n_layers):
+            assert np.all(bounds[tight].lower[layer] >= bounds[loose].lower[layer])
+            assert np.all(bounds[tight].upper[layer] <= bounds[loose].upper[layer])
+    assert bounds["milp"].exact and bounds["milp"].method == "milp"
+    assert bounds["lp"].method == "lp"
+
+
+# ----------------------------------------------------------- brute-force oracle
+def _exact_range(net, layer, unit):
+    """min and max of g[layer][unit] over the box: one LP per pattern of the earlier units.
+
+    For a fixed pattern of layers < layer the network is affine in x; the closed pieces
+    (g >= 0 for active units, g <= 0 for inactive ones) cover the box.
+    """
+    widths = net.widths[:layer]
+    lo_all, hi_all = np.inf, -np.inf
+    box = list(zip(net.lower, net.upper, strict=True))
+    for pattern in itertools.product((False, True), repeat=sum(widths)):
+        a_rows, b_rows = [], []
+        # h = A x + c for the current layer's input
+        a, c = np.eye(net.n_inputs), np.zeros(net.n_inputs)
+        start = 0
+        for k, width in enumerate(widths):
+            ga = net.weights[k] @ a
+            gc = net.weights[k] @ c + net.biases[k]
+            on = np.array(pattern[start : start + width])
+            start += width
+            # active: -g <= 0; inactive: g <= 0
+            a_rows.append(np.where(on[:, None], -ga, ga))
+            b_rows.append(np.where(on, gc, -gc))
+            a, c = ga * on[:, None], gc * on
+        obj_a = net.weights[layer][unit] @ a
+        obj_c = net.weights[layer][unit] @ c + net.biases[layer][unit]
+        a_ub = np.vstack(a_rows) if a_rows else None
+        b_ub = np.concatenate(b_rows) if b_rows else None
+        for sign in (1.0, -1.0):
+            res = linprog(sign * obj_a, A_ub=a_ub, b_ub=b_ub, bounds=box, method="highs")
+            if res.status == 2:
+                break  # empty piece
+            assert res.status == 0, res.message
+            value = sign * res.fun + obj_c
+            if sign > 0:
+                lo_all = min(lo_all, value)
+            else:
+                hi_all = max(hi_all, value)
+    return lo_all, hi_all
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_milp_bounds_are_attained(seed):
+    net = random_network(100 + seed, 2, (3, 3, 2), output_relu=bool(seed % 2), lower=-1, upper=1.5)
+    milp = milp_bounds(net)
+    lp = lp_bounds(net)
+    assert milp.exact
+    for layer in range(net.n_layers):
+        for i in range(net.widths[layer]):
+            lo, hi = _exact_range(net, layer, i)
+            tol = 1e-6 * (1 + abs(lo) + abs(hi))
+            assert milp.lower[layer][i] <= lo + 1e-9 and milp.upper[layer][i] >= hi - 1e-9
+            relu = net.relu[layer]
+            # the classification is exact
+            assert milp.stably_inactive(layer)[i] == (relu and hi <= 0) or not relu
+            assert milp.stably_active(layer)[i] == (relu and lo > 0) or not relu
+            unstable = not relu or lo < 0 < hi
+            if unstable:  # both big-M constants are the exact extremes
+                assert milp.upper[layer][i] == pytest.approx(hi, abs=tol)
+                assert milp.lower[layer][i] == pytest.approx(lo, abs=tol)
+            elif lp.unstable(layer)[i] and hi <= 0:  # solved by MILP: the max is exact
+                assert milp.upper[layer][i] == pytest.approx(hi, abs=tol)
+
+
+# ----------------------------------------------------- independent LP oracle
+def _bigm_lp_range(net, bounds, layer, unit):
+    """min/max of g over the big-M model (eqs 1-4) with z in [0,1], built for linprog.
+
+    Variables per earlier unit: g, h, hbar, z (bounds of those layers from ``bounds``).
+    """
+    n0 = net.n_inputs
+    sizes = net.widths[:layer]
+    n_vars = n0 + 4 * sum(sizes)
+    a_eq, b_eq, a_ub, b_ub = [], [], [], []
+    var_bounds = list(zip(net.lower, net.upper, strict=True))
+    prev = list(range(n0))
+    col = n0
+    for k, width in enumerate(sizes):
+        new_h = []
+        for i in range(width):
+            g, h, hb, z = col, col + 1, col + 2, col + 3
+            col += 4
+            big_h = max(bounds.upper[k][i], 0.0)
+            big_hb = max(-bounds.lower[k][i], 0.0)
+            row = np.zeros(n_vars)
+            row[prev] = net.weights[k][i]
+            row[g] = -1.0
+            a_eq.append(row)
+            b_eq.append(-net.biases[k][i])  # W h + b = g   (1)
+            row = np.zeros(n_vars)
+            row[[g, h, hb]] = [1.0, -1.0, 1.0]
+            a_eq.append(row)
+            b_eq.append(0.0)  # g = h - hbar   (2)
+            row = np.zeros(n_vars)
+            row[[h, z]] = [1.0, -big_h]
+            a_ub.append(row)
+            b_ub.append(0.0)  # h <= H z   (3)
+            row = np.zeros(n_vars)
+            row[[hb, z]] = [1.0, big_hb]
+            a_ub.append(row)
+            b_ub.append(big_hb)  # hbar <= Hbar (1 - z)   (3)
+            var_bounds += [(None, None), (0, None), (0, None), (0, 1)]
+            new_h.append(h)
+        prev = new_h
+    out = []
+    for sign in (1.0, -1.0):
+        c = np.zeros(n_vars)
+        c[prev] = sign * net.weights[layer][unit]
+        res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, A_eq=np.array(a_eq), b_eq=b_eq,
+                      bounds=var_bounds, method="highs")
+        assert res.status == 0, res.message
+        out.append(sign * res.fun + net.biases[layer][unit])
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("spec", NETWORKS[:3], ids=lambda s: f"seed{s[0]}")
+def test_lp_bounds_equal_bigm_relaxation(spec):
+    net = _net(spec)
+    lp = lp_bounds(net)
+    for layer in range(1, net.n_layers):
+        for i in range(net.widths[layer]):
+            lo, hi = _bigm_lp_range(net, lp, layer, i)
+            tol = 1e-6 * (1 + abs(lo) + abs(hi))
+            assert lp.lower[layer][i] <= lo + 1e-9 and lp.upper[layer][i] >= hi - 1e-9
+            assert lp.lower[layer][i] == pytest.approx(lo, abs=tol)
+            assert lp.upper[layer][i] == pytest.approx(hi, abs=tol)
+
+
+# ------------------------------------------------------------ planted and options
+@pytest.mark.parametrize("method", ["interval", "lp", "milp"])
+def test_planted_stable_units_found(method):
+    net = planted_network()
+    b = tighten_bounds(net, method=method)
+    assert b.stably_inactive(0).tolist()[:2] == [True, True]
+    assert b.stably_active(0).tolist()[2:4] == [True, True]
+    assert not b.unstable(0)[:4].any()
+    assert b.unstable(0)[4:].all()  # units 4, 5 cross zero on the box
+    assert b.count_stable(net)[:2] == (2, 2)
+
+
+def test_sign_only_matches_full_classification():
+    net = _net(NETWORKS[0])
+    full = milp_bounds(net)
+    quick = milp_bounds(net, sign_only=True)
+    assert not quick.exact
+    for layer in net.relu_layers:
+        assert np.array_equal(quick.stably_active(layer), full.stably_active(layer))
+        assert np.array_equal(quick.stably_inactive(layer), full.stably_inactive(layer))
+        assert np.all(quick.lower[layer] <= full.lower[layer] + 1e-9)
+        assert np.all(quick.upper[layer] >= full.upper[layer] - 1e-9)
+
+
+def test_rebuilt_models_give_same_bounds():
+    net = _net(NETWORKS[1])
+    a, b = milp_bounds(net), milp_bounds(net, reuse_model=False)
+    for layer in range(net.n_layers):
+        np.testing.assert_allclose(a.lower[layer], b.lower[layer], atol=1e-6)
+        np.testing.assert_allclose(a.upper[layer], b.upper[layer], atol=1e-6)
+
+
+def test_time_limit_returns_valid_looser_bounds():
+    net = random_network(5, 6, (10, 10, 3), lower=-1.0, upper=1.0)
+    limited = milp_bounds(net, time_limit=1e-3)
+    full = milp_bounds(net, time_limit=None)
+    lp = lp_bounds(net)
+    assert not limited.exact
+    pre = net.preactivations(net.sample_inputs(N_SAMPLES, random_state=3))
+    for layer in range(net.n_layers):
+        assert np.all(pre[layer] >= limited.lower[layer])
+        assert np.all(pre[layer] <= limited.upper[layer])
+        assert np.all(limited.lower[layer] >= lp.lower[layer])
+        assert np.all(limited.upper[layer] <= lp.upper[layer])
+        assert np.all(limited.lower[layer] <= full.lower[layer] + 1e-9)
+        assert np.all(limited.upper[layer] >= full.upper[layer] - 1e-9)
