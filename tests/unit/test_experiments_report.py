@@ -155,3 +155,17 @@ def test_settings_guard(tmp_path):
         _check_settings(tmp_path, ExperimentSettings(splits=((3, 19),), epochs=3))
     with pytest.raises(ReluscopeError, match="positive"):
         ExperimentSettings(splits=((0, 22),))
+
+
+def test_failed_task_is_recorded_and_retried(tmp_path):
+    pytest.importorskip("torch")
+    from reluscope.experiments.reproduce import load_record, reproduce
+
+    # 5 outputs for 10 classes: train_network refuses, the run goes on and notes it
+    settings = ExperimentSettings(splits=((2, 3),), networks_per_split=1, dataset="digits",
+                                  n_train=100, output_width=5, epochs=0.1)
+    result = reproduce(tmp_path, settings=settings, report=False)
+    assert result.tasks == 1 and result.finished == 0 and result.computed == 0
+    record = load_record(tmp_path, Task(2, 3, 0))
+    assert "number of classes" in record["task_error"]
+    assert not record_finished(record, settings)

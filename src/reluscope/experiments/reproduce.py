@@ -281,6 +281,7 @@ def run_task(
     import reluscope
 
     record = json.loads(json.dumps(record)) if record else {}
+    record.pop("task_error", None)
     record.update(
         {"key": task.key, "n1": task.n1, "n2": task.n2, "index": task.index,
          "seed": task.seed(settings), "dataset": settings.dataset}
@@ -385,7 +386,8 @@ class ReproduceResult:
     tasks, finished, computed
         Tasks in the run, tasks whose records are complete, tasks (re)computed now.
     status
-        ``"complete"``, ``"time_limit"`` (tasks left unstarted) or ``"interrupted"``.
+        ``"complete"``, ``"time_limit"`` (tasks left unstarted), ``"interrupted"`` or
+        ``"worker_crashed"`` (a worker process died; the rest was not started).
     seconds
         Wall time of this call.
     files
@@ -569,6 +571,13 @@ def reproduce(
         if bar is not None:
             bar.update(1)
 
+    def fail(task: Task, exc: BaseException) -> None:
+        """A task that raised outside its steps (training, a crashed worker): note it."""
+        record = load_record(out, task) or {"key": task.key, "n1": task.n1, "n2": task.n2,
+                                             "index": task.index}
+        record["task_error"] = f"{type(exc).__name__}: {exc}"
+        dump_json(out / "records" / f"{task.key}.json", record)
+
     executor = _executor(n_jobs, cluster)
     settings_dict = settings.to_dict()
     try:
@@ -577,15 +586,20 @@ def reproduce(
                 if deadline is not None and time.perf_counter() >= deadline:
                     status = "time_limit"
                     break
-                save(*run_task(task, settings, record, net_bytes))
+                try:
+                    result = run_task(task, settings, record, net_bytes)
+                except Exception as exc:  # noted in the record, retried next run
+                    fail(task, exc)
+                    continue
+                save(*result)
         else:
             # at most one task per worker (thread), so that a deadline stops new starts
             max_pending = (
                 n_jobs if cluster is None else max(1, sum(executor.nthreads().values()))
             )
             status = _run_parallel(
-                executor, todo, settings_dict, save, deadline, dask=cluster is not None,
-                max_pending=max_pending,
+                executor, todo, settings_dict, save, fail, deadline,
+                dask=cluster is not None, max_pending=max_pending,
             )
     except KeyboardInterrupt:
         status = "interrupted"
@@ -616,15 +630,19 @@ def _run_parallel(
     todo: list[tuple[Task, dict[str, Any] | None, bytes | None]],
     settings_dict: dict[str, Any],
     save: Callable[[dict[str, Any], bytes], None],
+    fail: Callable[[Task, BaseException], None],
     deadline: float | None,
     *,
     dask: bool,
     max_pending: int,
 ) -> str:
     """Submit tasks (at most ``max_pending`` at once, so a deadline stops new starts)."""
+    from concurrent.futures import BrokenExecutor
+
     status = "complete"
     queue = list(todo)
     pending: set[Any] = set()
+    owner: dict[Any, Task] = {}
     if dask:
         from distributed import wait as dask_wait
 
@@ -654,11 +672,21 @@ def _run_parallel(
             else:
                 fut = executor.submit(run_task_files, task, settings_dict, record, net_bytes)
             pending.add(fut)
+            owner[fut] = task
         if not pending:
             break
         done, pending = wait_one(pending)
         for fut in done:
-            save(*fut.result())
+            task = owner.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:  # noted in the record, retried next run
+                fail(task, exc)
+                if isinstance(exc, BrokenExecutor):  # a worker died: no new starts
+                    status = "worker_crashed"
+                    queue.clear()
+                continue
+            save(*result)
     return status
 
 
