@@ -177,10 +177,10 @@ class _LayerSolver:
         layer: int,
         *,
         reuse: bool,
-        separating: bool = SCIP_SEPARATING,
+        separating: bool | None = None,
     ) -> None:
         self.network, self.bounds, self.layer, self.reuse = network, bounds, layer, reuse
-        self.separating = separating
+        self.separating = SCIP_SEPARATING if separating is None else separating
         self.nm: Any = self._build() if reuse else None
         self.interrupted = False
 
