@@ -12,25 +12,33 @@ Choices (documented in docs/bounds.md):
 - The LP bounds (:func:`reluscope.bounds.lp.lp_bounds`) are computed first. Units they
   prove stable keep their LP bounds: a stable unit gets no binary, so its bound value is
   never a big-M constant. Only units unstable after the LP step are solved.
-- A unit whose ``max g`` is proven ``<= 0`` is stably inactive: its minimum is not
-  solved (it is never used) and keeps the LP value. The last layer, if it has no ReLU,
-  has every unit solved in both directions.
-- ``sign_only=True`` stops each solve as soon as the sign is decided (SCIP's
-  ``limits/dual``: the dual bound proves stability; ``limits/primal``: a solution proves
-  the unit can reach the other side). The bound returned is then SCIP's dual bound at
-  that moment: valid and classification-exact, but looser than the optimum.
-- A solve cut short by ``time_limit`` (seconds per solve) also keeps SCIP's dual bound,
-  which is always valid. Bounds are padded outward by
-  ``BOUND_PADDING * max(1, |bound|)`` and intersected with the LP bounds, so
-  ``milp`` lies within ``lp`` within ``interval`` exactly.
-- ``Bounds.exact`` is True when every solve ran to optimality: then the classification
-  is exact and every unstable unit's bounds are its exact range (up to the padding).
+- The network is evaluated on ``MILP_SAMPLES`` sampled inputs first. The direction that
+  could prove a unit stable is solved first (``min g`` for a unit only seen positive,
+  else ``max g``); once a unit is proven stable the other direction is not solved (that
+  bound is never used) and keeps the LP value. The last layer, if it has no ReLU, has
+  every unit solved in both directions.
+- ``sign_only=True`` decides only the classification: a unit seen on both sides of zero
+  is unstable without any solve (it keeps its LP bounds); for the others one solve stops
+  as soon as the sign is decided (SCIP's ``limits/dual``: the dual bound proves
+  stability; ``limits/primal``: a solution reaches the other side). Its bound is SCIP's
+  dual bound at that moment: valid, classification-exact, looser than the optimum.
+- A solve cut short by ``time_limit`` (seconds per solve) keeps SCIP's dual bound, which
+  is always valid. Bounds are padded outward by ``BOUND_PADDING * max(1, |bound|)`` and
+  intersected with the LP bounds, so ``milp`` lies within ``lp`` within ``interval``.
+- ``Bounds.exact`` is True when every solve ran to optimality (never with
+  ``sign_only``): then the classification is exact and every unstable unit's bounds are
+  its exact range (up to the padding).
+- SCIP's cutting planes are off (:data:`SCIP_SEPARATING`): root separation dominated the
+  time of these small, many, repeated MILPs (29x slower with cuts on the example).
+  Changing only the objective of one model per layer is as fast as rebuilding per solve
+  on the example (ratio 0.99); the model is reused.
 - Ctrl-C returns what is proven so far: SCIP stops the running solve (its dual bound is
   kept) and the remaining units keep their LP bounds.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -42,11 +50,13 @@ from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 #: Cutting planes in the bound MILPs. Off: on the bundled example SCIP's root separation
-#: took 22x longer than branching without cuts (benchmarks/bench_bounds.py measures it).
+#: made the full MILP bounds 29x slower (benchmarks/bench_bounds.py measures it).
 SCIP_SEPARATING = False
 
 #: Inputs sampled to find units that are visibly unstable before any MILP.
 MILP_SAMPLES = 1000
+
+_log = logging.getLogger(__name__)
 
 #: SCIP reports an infinite bound as +-1e20.
 _SCIP_INFINITY = 1e19
@@ -121,7 +131,17 @@ def milp_bounds(
                         i, maximize=maximize, time_limit=time_limit, sign_only=sign_only and is_relu
                     )
                     all_optimal &= done
-                    if maximize:
+                    # a bound that cuts off a sampled (reachable) value is a solver
+                    # failure: keep the LP bound instead
+                    if maximize and value < seen_hi[layer][i]:
+                        _log.warning("SCIP bound %g below sampled %g (layer %d unit %d); "
+                                     "keeping the LP bound", value, seen_hi[layer][i], layer, i)
+                        all_optimal = False
+                    elif not maximize and value > seen_lo[layer][i]:
+                        _log.warning("SCIP bound %g above sampled %g (layer %d unit %d); "
+                                     "keeping the LP bound", value, seen_lo[layer][i], layer, i)
+                        all_optimal = False
+                    elif maximize:
                         uppers[layer][i] = min(uppers[layer][i], value)
                     else:
                         lowers[layer][i] = max(lowers[layer][i], value)
