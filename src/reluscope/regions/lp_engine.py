@@ -72,6 +72,9 @@ SLICE_SECONDS = 3.0
 #: Shorter slices while there are too few tasks to keep every worker busy.
 SHORT_SLICE_SECONDS = 0.2
 _OPTIMAL, _INFEASIBLE, _BOUND_STOP = 0, 1, 2
+#: Witness points kept per node (each settles sides without LP).
+MAX_WITNESSES = 4
+_NO_POINTS = np.zeros((0, 0))
 #: Seconds between checkpoint writes.
 CHECKPOINT_SECONDS = 5.0
 
@@ -239,7 +242,8 @@ class Searcher:
         if n_layers:
             self.maps[0] = self._with_range(prep.weights[0], prep.biases[0])
         self.lp_solves = 0
-        self.inward = True  # move new witnesses halfway towards the parent's
+        self.inward = True  # also keep the midpoint of a new witness and the parent's
+        self.max_points = MAX_WITNESSES
 
     # ------------------------------------------------------------------ helpers
     def _with_range(
@@ -320,6 +324,19 @@ class Searcher:
             redundant = lo_u >= REGION_EPS if side else hi_u <= 0
             self._descend(unit, side, not redundant)
 
+    def _new_points(
+        self, x: FloatArray, other: FloatArray, a: FloatArray, c: float, side: int
+    ) -> FloatArray:
+        """Witnesses of the child found by LP: the optimum ``x`` and, when it is still on
+        ``side``, the midpoint with a point ``other`` of the node (inside the node by
+        convexity, and farther from the child's faces: it settles more later units)."""
+        if self.inward:
+            mid = 0.5 * (x + other)
+            g = float(a @ mid) + c
+            if (g >= REGION_EPS) if side else (g <= 0.0):
+                return np.stack([mid, x])
+        return x[None, :]
+
     def _probe(
         self, unit: int, a: FloatArray, c: float, side: int
     ) -> tuple[FloatArray | None, float]:
@@ -399,17 +416,18 @@ class Searcher:
             self._goto(prefix[:-1])
             # the task's last decision is replayed by the loop below (its row flag)
             stack: list[tuple[int, int, FloatArray, bool]] = [
-                (k0, int(prefix[-1]), witness, True)
+                (k0, int(prefix[-1]), witness[None, :], True)
             ]
         else:
             self._truncate(0)
-            stack = [(0, 0, witness, False)]
+            stack = [(0, 0, witness[None, :], False)]
+        max_points = self.max_points
         nodes = regions = 0
         clock = time.monotonic
         while stack:
             if (nodes & 15) == 0 and (clock() >= slice_end or (stop is not None and stop.is_set())):
                 break
-            k, side, w, add_row = stack.pop()
+            k, side, pts, add_row = stack.pop()
             nodes += 1
             if k > 0:
                 if self.depth != k - 1:
@@ -435,34 +453,30 @@ class Searcher:
                 continue  # 0 < g < eps on the whole node: no region here
             a_i = a[i]
             c_i = c[i]
-            g_w = float(a_i @ w) + c_i
-            w_act = w if g_w >= eps else None
-            w_inact = w if g_w <= 0 else None
-            if can_inact and w_inact is None:
-                w_inact, g_min = self._probe(k, a_i, c_i, 0)
+            g_pts = pts @ a_i + c_i
+            pts_inact = pts[g_pts <= 0.0] if can_inact else _NO_POINTS
+            pts_act = pts[g_pts >= eps] if can_act else _NO_POINTS
+            if can_inact and not len(pts_inact):
+                x, g_min = self._probe(k, a_i, c_i, 0)
                 lo_u = max(lo_u, g_min)
-                if w_inact is not None and self.inward:
-                    mid = 0.5 * (w_inact + w)  # in the node (convex); keep it if on side 0
-                    if float(a_i @ mid) + c_i <= 0.0:
-                        w_inact = mid
-            if can_act and w_act is None:
-                w_act, g_max = self._probe(k, a_i, c_i, 1)
+                if x is not None:
+                    pts_inact = self._new_points(x, pts[0], a_i, c_i, 0)
+            if can_act and not len(pts_act):
+                x, g_max = self._probe(k, a_i, c_i, 1)
                 hi_u = min(hi_u, g_max)
-                if w_act is not None and self.inward:
-                    mid = 0.5 * (w_act + w)
-                    if float(a_i @ mid) + c_i >= eps:
-                        w_act = mid
-            if w_inact is not None:
-                stack.append((k + 1, 0, w_inact, hi_u > 0))
-            if w_act is not None:
-                stack.append((k + 1, 1, w_act, lo_u < eps))
+                if x is not None:
+                    pts_act = self._new_points(x, pts[0], a_i, c_i, 1)
+            if len(pts_inact):
+                stack.append((k + 1, 0, pts_inact[:max_points], hi_u > 0))
+            if len(pts_act):
+                stack.append((k + 1, 1, pts_act[:max_points], lo_u < eps))
         # what is left becomes tasks (prefix of each pending node)
-        for k, side, w, _ in stack:
+        for k, side, pts, _ in stack:
             prefix_left = np.empty(k, dtype=np.int8)
             prefix_left[: k - 1] = self.sides[: k - 1]
             if k > 0:
                 prefix_left[k - 1] = side
-            result.remaining.append((prefix_left, w))
+            result.remaining.append((prefix_left, pts[0]))
         result.regions = regions
         result.nodes = nodes
         result.lp_solves = self.lp_solves - lp_before
