@@ -31,7 +31,11 @@ from oracles import brute_force_patterns
 from reluscope.bounds import interval_bounds
 from reluscope.milp import SAFE_SCIP_PARAMS, build_network_model
 from reluscope.network import ReLUNetwork
-from reluscope.regions.milp_enum import count_regions_scip, run_enumeration
+from reluscope.regions.milp_enum import (
+    count_regions_scip,
+    enumerate_regions_milp,
+    run_enumeration,
+)
 from reluscope.tolerances import SOLVER_FEASIBILITY_TOL
 
 
@@ -103,13 +107,22 @@ def test_safe_settings_enumerate_symmetric_networks_exactly(k, width):
     assert found == expected
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(10))
 def test_safe_settings_enumerate_mirrored_networks_exactly(seed):
     net = mirrored_network(seed)
     found, expected = enumerate_patterns(net)
     assert found == expected
     found, expected = enumerate_patterns(net, cover_seed=seed)
     assert found == expected
+
+
+@pytest.mark.parametrize("seed", range(0, 12, 3))
+def test_public_enumeration_on_mirrored_networks(seed):
+    """enumerate_regions_milp (safe settings plus its own search settings)."""
+    net = mirrored_network(seed)
+    count, patterns = enumerate_regions_milp(net, interval_bounds(net))
+    assert count.exact
+    assert {tuple(bool(v) for v in row) for row in patterns} == brute_force_patterns(net)
 
 
 @pytest.mark.parametrize("k,width", [(3, 1), (4, 2)])

@@ -179,7 +179,24 @@ def enumerate_regions_milp(
     nm = build_network_model(
         network, bounds, counting=True, valid_inequalities=valid_inequalities
     )
+    _enumeration_search(nm.model)
     return run_enumeration(nm, start=start, time_limit=time_limit, progress=progress)
+
+
+def _enumeration_search(scip: Any) -> None:
+    """Search settings for enumeration: depth first, no cutting planes, no heuristics.
+
+    Every integral point is cut off, so there is no incumbent to improve: primal
+    heuristics only produce solutions that the no-good handler rejects, and cutting
+    planes strengthen a bound that never prunes. Depth-first search reaches integral
+    leaves fastest. Measured 2.5-3x faster than SCIP's default search (docs/solvers.md);
+    the counts do not depend on it.
+    """
+    from pyscipopt import SCIP_PARAMSETTING
+
+    scip.setHeuristics(SCIP_PARAMSETTING.OFF)
+    scip.setSeparating(SCIP_PARAMSETTING.OFF)
+    scip.setParam("nodeselection/dfs/stdpriority", 1_000_000)
 
 
 def run_enumeration(
