@@ -341,7 +341,10 @@ class _MipboundEngine:
     during it (they live in the transformed problem), giving back ``F`` for the next
     repetition. Primal heuristics are off: every solution they find is rejected
     without a draw (draws only happen at LP solutions in enforcement), so they are pure
-    overhead here; measured 3x faster on tiny networks (docs/bench-mipbound.md).
+    overhead here. Cutting-plane separation is off too: SCIP's time goes into the dual
+    LPs of the tree that proves infeasibility (profiled, docs/bench-mipbound.md), and
+    its cuts did not pay for themselves (1.8x slower at XOR-5 on a 784-input network,
+    about 3x on tiny ones). Neither setting affects correctness.
     """
 
     def __init__(self, network: ReLUNetwork, bounds: Bounds, k: int) -> None:
@@ -352,6 +355,7 @@ class _MipboundEngine:
         self.nm = build_network_model(network, bounds, counting=True)
         self.model = self.nm.model
         self.model.setHeuristics(SCIP_PARAMSETTING.OFF)
+        self.model.setSeparating(SCIP_PARAMSETTING.OFF)
         self.variables = [v for _, v in self.nm.binaries]
         self.outcome = _RepetitionOutcome()
         self.handler = _handler_class()(self.variables, np.random.default_rng(0), k,
@@ -390,13 +394,18 @@ class _MboundEngine:
 
     Constraints are static here (all ``2^{k-1}`` canonical cuts of each), added to the
     original problem between solves and deleted at the end of the repetition.
+    Separation is off as in MIPBound (same model, same settings); primal heuristics stay
+    on, since here they find the first solution that ends a feasible solve.
     """
 
     def __init__(self, network: ReLUNetwork, bounds: Bounds, k: int) -> None:
+        from pyscipopt import SCIP_PARAMSETTING
+
         from reluscope.milp.model import build_network_model
 
         self.nm = build_network_model(network, bounds, counting=True)
         self.model = self.nm.model
+        self.model.setSeparating(SCIP_PARAMSETTING.OFF)
         self.model.setParam("limits/solutions", 1)  # satisfiability test: stop at a region
         self.variables = [v for _, v in self.nm.binaries]
         self.k = k
