@@ -204,3 +204,14 @@ def test_bad_arguments() -> None:
         count_regions(network, method="nope")
     with pytest.raises(ReluscopeError):
         count_regions(network, n_jobs=0)
+
+
+# ------------------------------------------------------------------ second engine
+@pytest.mark.parametrize("seed", range(3))
+def test_lp_equals_milp_enumeration(seed: int) -> None:
+    network = random_network(seed, 6, (6, 5, 3), lower=-1.0, upper=1.0)
+    bounds = tighten_bounds(network, method="interval")
+    lp = count_regions(network, bounds=bounds, n_jobs=1)
+    milp = count_regions(network, method="milp", bounds=bounds)
+    assert lp.exact and milp.exact
+    assert lp.regions == milp.regions
