@@ -15,7 +15,7 @@ import sys
 from reluscope.errors import ReluscopeError
 
 #: subcommand modules, in the order of ``reluscope --help``
-COMMANDS = ("info", "bounds", "reproduce", "upper", "count", "estimate")
+COMMANDS = ("info", "bounds", "reproduce", "upper", "count", "compress", "train", "estimate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,78 @@
+"""``reluscope compress MODEL -o OUT``: LEO lossless compression of a network file."""
+
+from __future__ import annotations
+
+import argparse
+
+from reluscope.bounds import BOUNDS_METHODS
+from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.compress import STRATEGIES, VERIFY_MODES, compress
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "compress",
+        help="remove and fold stable units (LEO): a smaller network with the same outputs",
+    )
+    add_model_arguments(parser)
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT",
+        help="compressed network file; format from its extension (.onnx, .pt, .npz)",
+    )
+    parser.add_argument("--strategy", choices=STRATEGIES, default="single",
+                        help="how stable units are found (default: single)")
+    parser.add_argument("--bounds", choices=BOUNDS_METHODS, default="lp", dest="bounds_method",
+                        help="cheap bounds computed before the MILPs (default: lp)")
+    parser.add_argument("--verify", choices=VERIFY_MODES, default="auto",
+                        help="equivalence check: sampling, plus a MILP proof for small "
+                        "networks with auto (default: auto)")
+    parser.add_argument("--samples", type=int, default=100_000, metavar="N",
+                        help="inputs sampled for the equivalence check (default: 100000)")
+    parser.add_argument("--time-limit", type=float, metavar="S",
+                        help="seconds for the stable-unit search (undecided units are kept)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the sampling")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reluscope.io import save
+
+    network = load_network(args)
+    result = compress(
+        network,
+        strategy=args.strategy,
+        bounds_method=args.bounds_method,
+        time_limit=args.time_limit,
+        verify=args.verify,
+        n_samples=args.samples,
+        random_state=args.seed,
+        progress=show_progress() and not args.json,
+    )
+    save(result.network, args.output)
+    payload = result.to_dict()
+    payload["output"] = str(args.output)
+    lines = [
+        f"before: {network.describe()}",
+        f"after:  {result.network.describe()}",
+        f"units {result.units_before} -> {result.units_after} "
+        f"({100 * result.removed_fraction:.1f}% removed), layers {result.layers_before} -> "
+        f"{result.layers_after}" + (" (unchanged: no stable unit to remove)" if result.unchanged
+                                    else ""),
+        f"stable units ({result.stable.strategy}): {result.stable.n_active} stably active, "
+        f"{result.stable.n_inactive} stably inactive, {result.stable.milp_solves} MILPs"
+        + ("" if result.complete else " (time limit: search incomplete, result still exact)"),
+    ]
+    eq = result.equivalence
+    if eq is not None:
+        lines.append(
+            f"max |f - f'| on {eq.n_samples} sampled inputs: {eq.max_abs_diff:.3g} "
+            f"(relative {eq.relative:.3g})"
+        )
+        if eq.milp_proven is not None:
+            lines.append(
+                f"MILP over the whole domain: max |f - f'| <= {eq.milp_max_abs_diff:.3g} "
+                f"({'proven equal' if eq.milp_proven else 'NOT equal'})"
+            )
+    lines.append(f"wrote {args.output} in {result.seconds:.2f} s")
+    emit(args, payload, "\n".join(lines))
+    return 0

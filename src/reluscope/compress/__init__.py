@@ -1,0 +1,227 @@
+"""LEO: lossless compression of a ReLU network by removing and folding stable units.
+
+``compress(net)`` finds the units that are stable over the whole input domain
+(:mod:`reluscope.compress.stability`), rewrites the network without them
+(:mod:`reluscope.compress.fold`) and checks that the outputs did not change
+(:mod:`reluscope.compress.equivalence`). See docs/compression.md.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from numpy.typing import ArrayLike
+
+from reluscope.compress.equivalence import (
+    Equivalence,
+    check_equivalence,
+    milp_difference,
+    sampled_difference,
+)
+from reluscope.compress.fold import LayerChange, fold_network
+from reluscope.compress.stability import STRATEGIES, StableUnits, find_stable_units
+from reluscope.errors import ReluscopeError
+from reluscope.network import ReLUNetwork
+
+VERIFY_MODES = ("auto", "milp", "sample", "none")
+
+#: ``verify="auto"`` adds the MILP proof when the original has at most this many units
+AUTO_MILP_MAX_UNITS = 40
+
+
+@dataclass(frozen=True, eq=False)
+class CompressionResult:
+    """A compressed network and what was done to get it.
+
+    Attributes
+    ----------
+    network, original
+        The compressed network and the one given.
+    stable
+        The stable units that were found (:class:`StableUnits`).
+    units_before, units_after, layers_before, layers_after
+        ReLU units and affine layers of the original and compressed networks.
+    widths_before, widths_after
+        Layer widths.
+    layers
+        One :class:`LayerChange` per original layer (removed / folded / merged units).
+    equivalence
+        Sampled (and maybe MILP) comparison of the two networks; None with verify="none".
+    unchanged
+        Nothing could be removed: ``network`` is ``original``.
+    seconds, stability_seconds, fold_seconds
+        Wall times (total includes verification).
+    """
+
+    network: ReLUNetwork
+    original: ReLUNetwork
+    stable: StableUnits
+    units_before: int
+    units_after: int
+    layers_before: int
+    layers_after: int
+    widths_before: tuple[int, ...]
+    widths_after: tuple[int, ...]
+    layers: tuple[LayerChange, ...]
+    equivalence: Equivalence | None
+    unchanged: bool
+    seconds: float
+    stability_seconds: float
+    fold_seconds: float
+    complete: bool = field(default=True)
+
+    @property
+    def removed_fraction(self) -> float:
+        """Fraction of the original ReLU units that are gone."""
+        if self.units_before == 0:
+            return 0.0
+        return 1.0 - self.units_after / self.units_before
+
+    @property
+    def max_abs_diff(self) -> float | None:
+        return None if self.equivalence is None else self.equivalence.max_abs_diff
+
+    @property
+    def milp_proven(self) -> bool | None:
+        return None if self.equivalence is None else self.equivalence.milp_proven
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the networks themselves are not included)."""
+        eq = self.equivalence
+        return {
+            "units_before": self.units_before,
+            "units_after": self.units_after,
+            "layers_before": self.layers_before,
+            "layers_after": self.layers_after,
+            "widths_before": list(self.widths_before),
+            "widths_after": list(self.widths_after),
+            "removed_fraction": self.removed_fraction,
+            "unchanged": self.unchanged,
+            "complete": self.complete,
+            "max_abs_diff": None if eq is None else eq.max_abs_diff,
+            "relative_diff": None if eq is None else eq.relative,
+            "milp_max_abs_diff": None if eq is None else eq.milp_max_abs_diff,
+            "milp_proven": None if eq is None else eq.milp_proven,
+            "equivalence": None if eq is None else eq.to_dict(),
+            "layers": [change.to_dict() for change in self.layers],
+            "stable": self.stable.to_dict(),
+            "strategy": self.stable.strategy,
+            "seconds": self.seconds,
+            "stability_seconds": self.stability_seconds,
+            "fold_seconds": self.fold_seconds,
+        }
+
+
+def compress(
+    network: ReLUNetwork,
+    *,
+    strategy: str = "single",
+    bounds_method: str = "lp",
+    samples: ArrayLike | None = None,
+    time_limit: float | None = None,
+    verify: str = "auto",
+    n_samples: int = 100_000,
+    random_state: Any = None,
+    progress: bool = False,
+) -> CompressionResult:
+    """Remove and fold the stable units of ``network`` without changing its outputs.
+
+    Parameters
+    ----------
+    strategy
+        ``"single"`` or ``"per-unit"``: how stable units are found
+        (:func:`find_stable_units`). Both find the same units.
+    bounds_method
+        Cheap bounds computed before any MILP (``"interval"``, ``"lp"``, ``"milp"``).
+    samples
+        Inputs inside the domain (e.g. training data) seeding ``single``, also compared
+        in the equivalence check.
+    time_limit
+        Seconds for the stable-unit search (and, separately, for the MILP proof). When
+        it runs out, undecided units are kept: the result is smaller but maybe not
+        minimal (``complete`` is False).
+    verify
+        ``"auto"``: sampled comparison on ``n_samples`` inputs, plus the MILP proof
+        when the network has at most ``AUTO_MILP_MAX_UNITS`` units; ``"milp"``: both
+        always; ``"sample"``: sampling only; ``"none"``: no check.
+    """
+    if verify not in VERIFY_MODES:
+        raise ReluscopeError(f"unknown verify mode {verify!r}; choose one of {VERIFY_MODES}")
+    start = time.perf_counter()
+    stable = find_stable_units(
+        network,
+        strategy=strategy,
+        samples=samples,
+        bounds_method=bounds_method,
+        time_limit=time_limit,
+        random_state=random_state,
+        progress=progress,
+    )
+    fold_start = time.perf_counter()
+    folded, changes = fold_network(network, stable.active, stable.inactive)
+    unchanged = _same(network, folded)
+    if unchanged:
+        folded = network
+    fold_seconds = time.perf_counter() - fold_start
+    equivalence = None
+    if verify != "none":
+        use_milp = verify == "milp" or (
+            verify == "auto" and network.n_units <= AUTO_MILP_MAX_UNITS
+        )
+        equivalence = check_equivalence(
+            network,
+            folded,
+            n_samples=n_samples,
+            samples=samples,
+            milp=use_milp and not unchanged,
+            bounds_method="interval" if bounds_method == "interval" else "lp",
+            time_limit=time_limit,
+            random_state=random_state,
+        )
+    return CompressionResult(
+        network=folded,
+        original=network,
+        stable=stable,
+        units_before=network.n_units,
+        units_after=folded.n_units,
+        layers_before=network.n_layers,
+        layers_after=folded.n_layers,
+        widths_before=network.widths,
+        widths_after=folded.widths,
+        layers=tuple(changes),
+        equivalence=equivalence,
+        unchanged=unchanged,
+        seconds=time.perf_counter() - start,
+        stability_seconds=stable.seconds,
+        fold_seconds=fold_seconds,
+        complete=stable.complete,
+    )
+
+
+def _same(first: ReLUNetwork, second: ReLUNetwork) -> bool:
+    import numpy as np
+
+    if first.widths != second.widths or first.relu != second.relu:
+        return False
+    return all(
+        np.array_equal(a, b) for a, b in zip(first.weights, second.weights, strict=True)
+    ) and all(np.array_equal(a, b) for a, b in zip(first.biases, second.biases, strict=True))
+
+
+__all__ = [
+    "AUTO_MILP_MAX_UNITS",
+    "STRATEGIES",
+    "VERIFY_MODES",
+    "CompressionResult",
+    "Equivalence",
+    "LayerChange",
+    "StableUnits",
+    "check_equivalence",
+    "compress",
+    "find_stable_units",
+    "fold_network",
+    "milp_difference",
+    "sampled_difference",
+]

@@ -1,0 +1,216 @@
+r"""Network surgery of LEO: remove and fold stable units, merge linear layers.
+
+Write hidden layer ``l`` as ``h = relu(W h^- + b)`` and the next layer as
+``g^+ = V h + c``. Each step below leaves every output unchanged on the domain:
+
+1. **Stably inactive unit** ``i`` (``h_i = 0`` on the domain): delete row ``i`` of
+   ``W, b`` and column ``i`` of ``V``.
+2. **Unit with zero outgoing weights** (column ``i`` of ``V`` is zero): it contributes
+   nothing; delete it the same way.
+3. **All units of the layer stably active** (``h = W h^- + b``): the layer is affine
+   and merges into the next one, ``g^+ = (V W) h^- + (V b + c)``; one layer fewer.
+4. **Some units stably active** (set ``A``), others not: an active unit passes on its
+   affine ``h_a = W_a h^- + b_a``. If ``W_a = sum_{k in B} t_k W_k`` for a set ``B`` of
+   other active units (a basis of the active rows, chosen greedily), then
+   ``h_a = sum_k t_k h_k + (b_a - sum_k t_k b_k)`` on the domain, so
+   ``V_{:,k} += t_k V_{:,a}`` for ``k`` in ``B``, ``c += V_{:,a} (b_a - t . b_B)``
+   and unit ``a`` is deleted. At most ``rank(W_A)`` active units remain. Active rows
+   are *not* expressed through unstable units: an unstable unit passes on
+   ``relu(g)``, not ``g``, so no linear identity holds.
+5. **Output layer**: its ReLU flag is kept. An output unit with a ReLU that is stably
+   inactive always outputs 0: its row and bias become 0 (``relu(0) = 0``), which can
+   give units of the last hidden layer zero outgoing weights (step 2).
+6. **Empty layer**: if a hidden layer loses all its units, everything after it is
+   constant. The result is then a single affine layer ``0 * x + c`` (with the
+   original output ReLU flag; ``c`` is the constant output, ``>= 0`` when there is a
+   ReLU), i.e. a network with no hidden unit and a constant output.
+
+Steps repeat until nothing changes: deleting a unit can leave units of the previous
+layer with zero outgoing weights, and merging a layer can make the previous layer's
+columns zero. Stability is a property of each remaining unit's function ``g_i(x)``, and
+every step keeps those functions, so the stable units found once stay valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.tolerances import FOLD_RANK_RTOL
+
+
+@dataclass
+class LayerChange:
+    """What happened to one layer of the original network."""
+
+    layer: int
+    units_before: int
+    removed_inactive: int = 0
+    removed_no_output: int = 0
+    folded_active: int = 0
+    merged: bool = False
+    zeroed_outputs: int = 0
+    units_after: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "units_before": self.units_before,
+            "removed_inactive": self.removed_inactive,
+            "removed_no_output": self.removed_no_output,
+            "folded_active": self.folded_active,
+            "merged": self.merged,
+            "zeroed_outputs": self.zeroed_outputs,
+            "units_after": self.units_after,
+        }
+
+
+@dataclass
+class _Layer:
+    w: FloatArray
+    b: FloatArray
+    relu: bool
+    origin: int
+    active: np.ndarray
+    inactive: np.ndarray
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def fold_network(
+    network: ReLUNetwork,
+    active: tuple[np.ndarray, ...],
+    inactive: tuple[np.ndarray, ...],
+) -> tuple[ReLUNetwork, list[LayerChange]]:
+    """Apply steps 1-6 (module doc) given the stable units of every layer.
+
+    Returns the compressed network and one :class:`LayerChange` per original layer.
+    """
+    layers = [
+        _Layer(
+            w=np.array(w, dtype=float),
+            b=np.array(b, dtype=float),
+            relu=bool(r),
+            origin=i,
+            active=np.array(a, dtype=bool),
+            inactive=np.array(z, dtype=bool),
+        )
+        for i, (w, b, r, a, z) in enumerate(
+            zip(network.weights, network.biases, network.relu, active, inactive, strict=True)
+        )
+    ]
+    changes = [LayerChange(layer=i, units_before=w) for i, w in enumerate(network.widths)]
+
+    out = layers[-1]
+    if out.relu and out.inactive.any():
+        dead = out.inactive & ((np.abs(out.w).sum(axis=1) > 0) | (out.b != 0))
+        out.w[dead] = 0.0
+        out.b[dead] = 0.0
+        changes[-1].zeroed_outputs = int(out.inactive.sum())
+    out.active = np.zeros_like(out.active)  # the output keeps its ReLU: nothing to fold
+    out.inactive = np.zeros_like(out.inactive)
+
+    changed = True
+    while changed:
+        changed = False
+        l = 0
+        while l < len(layers) - 1:
+            cur, nxt = layers[l], layers[l + 1]
+            change = changes[cur.origin]
+            # steps 1 and 2: inactive units and units with zero outgoing weights
+            no_output = ~np.any(nxt.w != 0, axis=0)
+            drop = cur.inactive | no_output
+            if drop.any():
+                change.removed_inactive += int(cur.inactive.sum())
+                change.removed_no_output += int((no_output & ~cur.inactive).sum())
+                _delete_units(cur, nxt, drop)
+                changed = True
+            if cur.w.shape[0] == 0:  # step 6
+                constant = _constant_network(network, layers, l)
+                changes = _finish(changes, None)
+                if network.relu[-1]:
+                    changes[-1].units_after = network.n_outputs
+                return constant, changes
+            # step 3: the whole layer is affine
+            if cur.active.all():
+                change.folded_active += int(cur.w.shape[0])
+                change.merged = True
+                nxt.b = nxt.w @ cur.b + nxt.b
+                nxt.w = nxt.w @ cur.w
+                del layers[l]
+                changed = True
+                continue
+            # step 4: active rows dependent on other active rows
+            if int(cur.active.sum()) >= 2 and _fold_dependent(cur, nxt):
+                change.folded_active += cur.extra.pop("folded", 0)
+                changed = True
+            l += 1
+    compressed = ReLUNetwork(
+        [layer.w for layer in layers],
+        [layer.b for layer in layers],
+        relu=[layer.relu for layer in layers],
+        lower=network.lower,
+        upper=network.upper,
+    )
+    return compressed, _finish(changes, layers)
+
+
+def _delete_units(cur: _Layer, nxt: _Layer, drop: np.ndarray) -> None:
+    keep = ~drop
+    cur.w, cur.b = cur.w[keep], cur.b[keep]
+    cur.active, cur.inactive = cur.active[keep], cur.inactive[keep]
+    nxt.w = nxt.w[:, keep]
+
+
+def _fold_dependent(cur: _Layer, nxt: _Layer) -> bool:
+    """Step 4: fold each active unit whose row is a combination of earlier basis rows."""
+    basis: list[int] = []
+    folded: list[int] = []
+    for a in np.flatnonzero(cur.active):
+        row = cur.w[a]
+        if basis:
+            rows = cur.w[basis]
+            coef, *_ = np.linalg.lstsq(rows.T, row, rcond=None)
+            residual = float(np.linalg.norm(rows.T @ coef - row))
+            if residual <= FOLD_RANK_RTOL * max(float(np.linalg.norm(row)), 1e-300):
+                column = nxt.w[:, a].copy()
+                nxt.w[:, basis] += np.outer(column, coef)
+                nxt.b = nxt.b + column * (cur.b[a] - float(coef @ cur.b[basis]))
+                nxt.w[:, a] = 0.0
+                folded.append(int(a))
+                continue
+        basis.append(int(a))
+    if not folded:
+        return False
+    drop = np.zeros(cur.w.shape[0], dtype=bool)
+    drop[folded] = True
+    _delete_units(cur, nxt, drop)
+    cur.extra["folded"] = len(folded)
+    return True
+
+
+def _constant_network(network: ReLUNetwork, layers: list[_Layer], empty: int) -> ReLUNetwork:
+    """Step 6: layer ``empty`` has no unit left; the output is the constant computed from
+    a zero vector through the layers after it."""
+    h = np.zeros(0)
+    for layer in layers[empty + 1 :]:
+        h = layer.w @ h + layer.b
+        if layer.relu:
+            h = np.maximum(h, 0.0)
+    n_out = network.n_outputs
+    return ReLUNetwork(
+        [np.zeros((n_out, network.n_inputs))],
+        [h],
+        relu=[network.relu[-1]],
+        lower=network.lower,
+        upper=network.upper,
+    )
+
+
+def _finish(changes: list[LayerChange], layers: list[_Layer] | None) -> list[LayerChange]:
+    remaining = {} if layers is None else {layer.origin: layer.w.shape[0] for layer in layers}
+    for change in changes:
+        change.units_after = int(remaining.get(change.layer, 0))
+    return changes
