@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import sys
 import time
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,3 +227,19 @@ __all__ = [
     "milp_difference",
     "sampled_difference",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """``reluscope.compress`` names both this subpackage and the function :func:`compress`.
+
+    Importing the subpackage (e.g. ``import reluscope.compress.fold``) makes Python set
+    the attribute ``reluscope.compress`` to the module, hiding the lazily exported
+    function; calling the module forwards to the function, so ``reluscope.compress(net)``
+    works whatever was imported first.
+    """
+
+    def __call__(self, network: ReLUNetwork, **options: Any) -> CompressionResult:
+        return compress(network, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
