@@ -2,7 +2,8 @@
 
 A checkpoint is an ``.npz`` file with the regions counted so far, the work counters,
 the number of pattern rows written, and the *frontier*: every unexplored partial
-pattern (its prefix of unit sides) with a witness point inside its polyhedron. Regions
+pattern (the decisions leading to it, in search order, coded ``2 * unit + side``) with a
+witness point inside its polyhedron. Regions
 are counted only for finished parts of the tree and every unexplored part is in the
 frontier, so resuming counts each region exactly once. The file stores a SHA-256 of the
 network (weights, biases, ReLU flags, domain) and is refused for another network.
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 from reluscope.errors import ReluscopeError
 from reluscope.network import FloatArray, ReLUNetwork
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def network_hash(network: ReLUNetwork) -> str:
@@ -48,7 +49,7 @@ class CheckpointState:
     lp_solves: int
     nodes: int
     pattern_rows: int  # -1 when the run does not record patterns
-    tasks: list[tuple[NDArray[np.int8], FloatArray]]
+    tasks: list[tuple[NDArray[np.int32], FloatArray]]  # decisions 2*unit+side, witness
 
 
 def save_checkpoint(path: str | Path, state: CheckpointState) -> None:
@@ -56,7 +57,7 @@ def save_checkpoint(path: str | Path, state: CheckpointState) -> None:
     path = Path(path)
     n_tasks = len(state.tasks)
     lengths = np.array([len(p) for p, _ in state.tasks], dtype=np.int64)
-    prefixes = np.full((n_tasks, state.n_units), -1, dtype=np.int8)
+    prefixes = np.full((n_tasks, state.n_units), -1, dtype=np.int32)
     witnesses = np.zeros((n_tasks, state.n_inputs), dtype=np.float64)
     for row, (prefix, witness) in enumerate(state.tasks):
         prefixes[row, : len(prefix)] = prefix

@@ -63,9 +63,9 @@ from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS, SOLVER_FEASIBILITY_TOL
 
-#: A unit of search work: the sides (1 active, 0 inactive) of units 0..k-1 and a point
-#: of that partial pattern's polyhedron.
-Task = tuple[NDArray[np.int8], FloatArray]
+#: A unit of search work: the decisions leading to a node, in order, each coded as
+#: ``2 * unit + side`` (side 1 active, 0 inactive), and a point of the node's polyhedron.
+Task = tuple[NDArray[np.int32], FloatArray]
 
 #: Seconds per slice of work in a worker (between checkpoints / load balancing).
 SLICE_SECONDS = 3.0
@@ -232,8 +232,9 @@ class Searcher:
         # ---- the current path
         self.sides = np.zeros(nu, dtype=np.uint8)
         self.depth = 0  # units decided on the current path
-        self.set_units: list[int] = []  # decided units whose LP bounds were changed
+        self.set_units: list[int] = []  # the unit decided at each depth of the path
         self.has_row = np.zeros(nu, dtype=bool)  # decided units whose constraint binds
+        self.is_set = np.zeros(nu, dtype=bool)  # decided units
         self.row_a = np.zeros((nu, n))  # x-space rows (a, c) of decided units
         self.row_c = np.zeros(nu)
         # affine map of each layer's pre-activations in x, valid for the current path
@@ -244,6 +245,7 @@ class Searcher:
         self.lp_solves = 0
         self.inward = True  # also keep the midpoint of a new witness and the parent's
         self.max_points = MAX_WITNESSES
+        self.dynamic_order = True  # choose the next unit within a layer per node
 
     # ------------------------------------------------------------------ helpers
     def _with_range(
@@ -264,10 +266,10 @@ class Searcher:
             self.h.changeColBounds(self.g_col[unit], min(lo, hi), hi)
 
     def _truncate(self, depth: int) -> None:
-        """Forget the decisions of units >= depth (restore their LP bounds)."""
+        """Forget the decisions made at depths >= depth (restore their LP bounds)."""
         h, inf = self.h, self.inf
         units = self.set_units
-        while units and units[-1] >= depth:
+        while len(units) > depth:
             u = units.pop()
             h.changeColBounds(self.g_col[u], self.g_lo[u], self.g_hi[u])
             if self.h_col[u] >= 0:
@@ -275,14 +277,17 @@ class Searcher:
                     h.changeRowBounds(self.link_row[u], -inf, inf)
                 else:
                     h.changeColBounds(self.h_col[u], self.h_lo[u], self.h_hi[u])
-        self.has_row[depth:] = False
+            self.has_row[u] = False
+            self.is_set[u] = False
         self.depth = depth
 
     def _descend(self, unit: int, side: int, add_row: bool) -> None:
-        """Decide ``unit`` (the next one): LP bounds, x-space row, next layer's map."""
+        """Decide ``unit`` at the next depth: LP bounds, x-space row, next layer's map."""
         prep = self.prep
         layer = prep.layer_of[unit]
+        depth = self.depth
         self.sides[unit] = side
+        self.is_set[unit] = True
         self.set_units.append(unit)
         if add_row:
             self._bound_side(unit, side)
@@ -296,27 +301,32 @@ class Searcher:
                 self.h.changeRowBounds(self.link_row[unit], 0.0, 0.0)
             else:
                 self.h.changeColBounds(self.h_col[unit], 0.0, 0.0)
-        self.depth = unit + 1
-        if unit == self.last_of_layer[layer] and layer + 1 < self.n_layers:
+        self.depth = depth + 1
+        if depth == self.last_of_layer[layer] and layer + 1 < self.n_layers:
             a, c, _, _ = self.maps[layer]  # type: ignore[misc]
             start = prep.layer_start[layer]
-            active = self.sides[start : unit + 1].astype(bool)
+            active = self.sides[start : depth + 1].astype(bool)
             w = prep.weights[layer + 1][:, active]
             self.maps[layer + 1] = self._with_range(
                 w @ a[active], w @ c[active] + prep.biases[layer + 1]
             )
 
-    def _goto(self, prefix: NDArray[np.int8]) -> None:
-        """Make the current path equal to ``prefix`` (replaying decisions as needed)."""
+    def _path_codes(self, depth: int) -> NDArray[np.int32]:
+        """The decisions at depths < depth, as ``2 * unit + side``."""
+        units = np.asarray(self.set_units[:depth], dtype=np.int32)
+        return 2 * units + self.sides[units].astype(np.int32)
+
+    def _goto(self, prefix: NDArray[np.int32]) -> None:
+        """Make the current path equal to ``prefix`` (codes ``2 * unit + side``)."""
         k = len(prefix)
-        common = 0
         limit = min(k, self.depth)
-        while common < limit and self.sides[common] == prefix[common]:
-            common += 1
+        current = self._path_codes(limit)
+        differ = np.flatnonzero(current != prefix[:limit])
+        common = int(differ[0]) if differ.size else limit
         self._truncate(common)
         prep = self.prep
-        for unit in range(common, k):
-            side = int(prefix[unit])
+        for code in prefix[common:].tolist():
+            unit, side = code >> 1, code & 1
             _, _, lo, hi = self.maps[prep.layer_of[unit]]  # type: ignore[misc]
             i = prep.index_in_layer[unit]
             lo_u = max(lo[i], prep.global_lower[unit])
@@ -404,7 +414,7 @@ class Searcher:
         """Search the subtree of ``task`` until done, ``slice_end`` (monotonic) or ``stop``."""
         prep = self.prep
         n_units = prep.n_units
-        layer_of, index_in_layer = prep.layer_of, prep.index_in_layer
+        layer_of = prep.layer_of
         g_lo_all, g_hi_all = prep.global_lower, prep.global_upper
         eps = REGION_EPS
         result = SliceResult()
@@ -416,72 +426,99 @@ class Searcher:
             self._goto(prefix[:-1])
             # the task's last decision is replayed by the loop below (its row flag)
             stack: list[tuple[int, int, FloatArray, bool]] = [
-                (k0, int(prefix[-1]), witness[None, :], True)
+                (k0, int(prefix[-1]), np.atleast_2d(witness), True)
             ]
         else:
             self._truncate(0)
-            stack = [(0, 0, witness[None, :], False)]
+            stack = [(0, -1, np.atleast_2d(witness), False)]
         max_points = self.max_points
+        dynamic = self.dynamic_order
+        layer_start, last_of_layer = prep.layer_start, self.last_of_layer
         nodes = regions = 0
         clock = time.monotonic
         while stack:
             if (nodes & 15) == 0 and (clock() >= slice_end or (stop is not None and stop.is_set())):
                 break
-            k, side, pts, add_row = stack.pop()
+            k, code, pts, add_row = stack.pop()
             nodes += 1
             if k > 0:
                 if self.depth != k - 1:
                     self._truncate(k - 1)
-                self._descend(k - 1, side, add_row)
+                self._descend(code >> 1, code & 1, add_row)
             if k == n_units:
                 regions += 1
                 if self.record:
                     packed.append(np.packbits(self.sides).tobytes())
                 continue
+            # the undecided units of the current layer, with their ranges over the node's box
             layer = layer_of[k]
-            i = index_in_layer[k]
+            start = layer_start[layer]
             a, c, lo, hi = self.maps[layer]  # type: ignore[misc]
-            lo_u = lo[i]
-            if g_lo_all[k] > lo_u:
-                lo_u = g_lo_all[k]
-            hi_u = hi[i]
-            if g_hi_all[k] < hi_u:
-                hi_u = g_hi_all[k]
-            can_act = hi_u >= eps
-            can_inact = lo_u <= 0
-            if not can_act and not can_inact:
-                continue  # 0 < g < eps on the whole node: no region here
-            a_i = a[i]
-            c_i = c[i]
-            g_pts = pts @ a_i + c_i
+            local = np.flatnonzero(~self.is_set[start : last_of_layer[layer] + 1])
+            units = local + start
+            lo_c = np.maximum(lo[local], g_lo_all[units])
+            hi_c = np.minimum(hi[local], g_hi_all[units])
+            act_ok = hi_c >= eps
+            inact_ok = lo_c <= 0.0
+            if not np.all(act_ok | inact_ok):
+                continue  # a unit has 0 < g < eps on the whole node: no region here
+            if dynamic and len(local) > 1:
+                g_all = pts @ a[local].T + c[local]
+                j = _choose_unit(g_all, a[local], act_ok, inact_ok)
+                g_pts = g_all[:, j]
+            else:
+                j = 0
+                g_pts = pts @ a[local[0]] + c[local[0]]
+            i = int(local[j])
+            unit = start + i
+            a_i, c_i = a[i], c[i]
+            lo_u, hi_u = lo_c[j], hi_c[j]
+            can_act, can_inact = act_ok[j], inact_ok[j]
             pts_inact = pts[g_pts <= 0.0] if can_inact else _NO_POINTS
             pts_act = pts[g_pts >= eps] if can_act else _NO_POINTS
             if can_inact and not len(pts_inact):
-                x, g_min = self._probe(k, a_i, c_i, 0)
+                x, g_min = self._probe(unit, a_i, c_i, 0)
                 lo_u = max(lo_u, g_min)
                 if x is not None:
                     pts_inact = self._new_points(x, pts[0], a_i, c_i, 0)
             if can_act and not len(pts_act):
-                x, g_max = self._probe(k, a_i, c_i, 1)
+                x, g_max = self._probe(unit, a_i, c_i, 1)
                 hi_u = min(hi_u, g_max)
                 if x is not None:
                     pts_act = self._new_points(x, pts[0], a_i, c_i, 1)
             if len(pts_inact):
-                stack.append((k + 1, 0, pts_inact[:max_points], hi_u > 0))
+                stack.append((k + 1, 2 * unit, pts_inact[:max_points], hi_u > 0))
             if len(pts_act):
-                stack.append((k + 1, 1, pts_act[:max_points], lo_u < eps))
-        # what is left becomes tasks (prefix of each pending node)
-        for k, side, pts, _ in stack:
-            prefix_left = np.empty(k, dtype=np.int8)
-            prefix_left[: k - 1] = self.sides[: k - 1]
+                stack.append((k + 1, 2 * unit + 1, pts_act[:max_points], lo_u < eps))
+        # what is left becomes tasks (the decisions leading to each pending node)
+        for k, code, pts, _ in stack:
             if k > 0:
-                prefix_left[k - 1] = side
-            result.remaining.append((prefix_left, pts[0]))
+                prefix_left = np.append(self._path_codes(k - 1), np.int32(code))
+            else:
+                prefix_left = np.zeros(0, dtype=np.int32)
+            result.remaining.append((prefix_left.astype(np.int32), pts[0]))
         result.regions = regions
         result.nodes = nodes
         result.lp_solves = self.lp_solves - lp_before
         result.packed = b"".join(packed)
         return result
+
+
+def _choose_unit(
+    g: FloatArray, a: FloatArray, act_ok: NDArray[np.bool_], inact_ok: NDArray[np.bool_]
+) -> int:
+    """Which undecided unit of the layer to decide next (any order gives the same count).
+
+    First units stable over the node's box (no branching, no LP); then units needing an
+    LP, those whose witnesses lie farthest from their hyperplane first (likely stable
+    here: proving it once at this node saves proving it again in every sub-node);
+    last units with witnesses on both sides (they split for free).
+    """
+    witnessed = ((g >= REGION_EPS).any(axis=0) | ~act_ok) & ((g <= 0.0).any(axis=0) | ~inact_ok)
+    category = np.where(~(act_ok & inact_ok), 0.0, np.where(witnessed, 4.0, 2.0))
+    norms = np.sqrt(np.einsum("ij,ij->i", a, a)) + 1e-300
+    margin = np.abs(g).min(axis=0) / norms
+    return int(np.argmin(category + 1.0 / (1.0 + margin)))
 
 
 # ---------------------------------------------------------------- worker processes
@@ -588,7 +625,7 @@ def count_regions_lp(
                 )
             writer = PatternWriter(patterns_path, prep.n_units, keep_rows=state.pattern_rows)  # type: ignore[arg-type]
     else:
-        root = (np.zeros(0, dtype=np.int8), (prep.lower + prep.upper) / 2.0)
+        root = (np.zeros(0, dtype=np.int32), (prep.lower + prep.upper) / 2.0)
         tasks.append(root)
         if record:
             writer = PatternWriter(patterns_path, prep.n_units)  # type: ignore[arg-type]
