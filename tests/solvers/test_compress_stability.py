@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netgen import planted_network, random_network
+from netgen import planted_network, random_network, random_small_network
 from reluscope.compress import compress, find_stable_units
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
@@ -126,3 +126,34 @@ def test_time_limit_returns_a_sound_partial_result() -> None:
 def test_unknown_strategy_is_an_error() -> None:
     with pytest.raises(ReluscopeError, match="strategy"):
         find_stable_units(planted_network(), strategy="fast")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_small_random_networks_any_box(seed: int) -> None:
+    # random boxes (negative inputs too), depth 1-3, linear or ReLU output
+    net = random_small_network(seed)
+    per_unit = find_stable_units(net, strategy="per-unit", bounds_method="interval")
+    single = find_stable_units(net, strategy="single", bounds_method="lp", random_state=seed)
+    assert _sets(per_unit) == _sets(single)
+    result = compress(net, bounds_method="interval", verify="sample", n_samples=20_000,
+                      random_state=seed)
+    assert result.equivalence is not None
+    assert result.equivalence.relative <= EQUAL_RTOL
+    assert result.network.relu[-1] == net.relu[-1]
+    assert result.network.n_outputs == net.n_outputs
+
+
+def test_single_fallback_after_node_limit_gives_same_units(monkeypatch) -> None:
+    from reluscope.compress import stability
+
+    monkeypatch.setattr(stability, "SINGLE_NODE_LIMIT", 1)
+    stalled = 0
+    for seed in range(4):
+        net = random_network(seed, 5, (10, 8, 3), bias_scale=1.5)
+        few = net.sample_inputs(2, seed)
+        single = find_stable_units(net, strategy="single", bounds_method="interval",
+                                   samples=few)
+        per_unit = find_stable_units(net, strategy="per-unit", bounds_method="interval")
+        assert _sets(single) == _sets(per_unit)
+        stalled += single.stalled_layers
+    assert stalled > 0  # the fallback path was exercised
