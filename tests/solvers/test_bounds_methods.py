@@ -19,6 +19,7 @@ from netgen import planted_network, random_network
 from reluscope.bounds import interval_bounds, tighten_bounds
 from reluscope.bounds.lp import lp_bounds
 from reluscope.bounds.milp import milp_bounds
+from reluscope.network import ReLUNetwork
 
 N_SAMPLES = 100_000
 
@@ -248,3 +249,23 @@ def test_time_limit_returns_valid_looser_bounds():
         assert np.all(limited.upper[layer] <= lp.upper[layer])
         assert np.all(limited.lower[layer] <= full.lower[layer] + 1e-9)
         assert np.all(limited.upper[layer] >= full.upper[layer] - 1e-9)
+
+
+def test_single_layer_and_dead_first_layer():
+    one = random_network(7, 3, (4,), lower=-1.0, upper=1.0)
+    ref = interval_bounds(one)
+    for b in (lp_bounds(one), milp_bounds(one)):
+        assert b.exact
+        np.testing.assert_array_equal(b.lower[0], ref.lower[0])
+        np.testing.assert_array_equal(b.upper[0], ref.upper[0])
+    # every unit of layer 0 stably inactive: layer 1 sees h = 0, so g = b exactly
+    w0 = np.ones((3, 2))
+    b0 = np.full(3, -10.0)
+    w1 = np.array([[1.0, -2.0, 3.0], [0.5, 0.5, 0.5]])
+    b1 = np.array([0.25, -0.5])
+    dead = ReLUNetwork([w0, w1], [b0, b1], relu=[True, False])
+    for b in (lp_bounds(dead), milp_bounds(dead)):
+        assert b.stably_inactive(0).all()
+        np.testing.assert_allclose(b.lower[1], b1, atol=1e-6)
+        np.testing.assert_allclose(b.upper[1], b1, atol=1e-6)
+        assert np.all(b.lower[1] <= b1) and np.all(b.upper[1] >= b1)
