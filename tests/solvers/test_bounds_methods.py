@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from netgen import planted_network, random_network
+from netgen import planted_network, random_network, random_small_network
 from reluscope.bounds import interval_bounds, tighten_bounds
 from reluscope.bounds.lp import lp_bounds
 from reluscope.bounds.milp import milp_bounds
@@ -269,3 +269,17 @@ def test_single_layer_and_dead_first_layer():
         np.testing.assert_allclose(b.lower[1], b1, atol=1e-6)
         np.testing.assert_allclose(b.upper[1], b1, atol=1e-6)
         assert np.all(b.lower[1] <= b1) and np.all(b.upper[1] >= b1)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_small_random_networks_sound_and_nested(seed):
+    net = random_small_network(seed)
+    bounds = [interval_bounds(net), lp_bounds(net), milp_bounds(net)]
+    assert bounds[2].exact
+    pre = net.preactivations(net.sample_inputs(20_000, random_state=seed))
+    for layer in range(net.n_layers):
+        for b in bounds:
+            assert np.all(pre[layer] >= b.lower[layer]) and np.all(pre[layer] <= b.upper[layer])
+        for tight, loose in zip(bounds[1:], bounds[:-1], strict=True):
+            assert np.all(tight.lower[layer] >= loose.lower[layer])
+            assert np.all(tight.upper[layer] <= loose.upper[layer])
