@@ -77,7 +77,7 @@ def _make_nogood_handler(binaries: list[Any], on_pattern: Any) -> Any:
     """A SCIP constraint handler that records and cuts off every integral solution."""
     from pyscipopt import SCIP_RESULT, Conshdlr, quicksum
 
-    class NoGoodHandler(Conshdlr):  # type: ignore[misc]
+    class NoGoodHandler(Conshdlr):
         """Lazy no-good cuts on ``binaries``; ``on_pattern(bits)`` sees each new pattern."""
 
         def __init__(self) -> None:
@@ -106,8 +106,9 @@ def _make_nogood_handler(binaries: list[Any], on_pattern: Any) -> Any:
                 removable=False,
             )
 
-        def conscheck(self, constraints, solution, checkintegrality, checklprows,
-                      printreason, completely):  # noqa: ANN001
+        def conscheck(self, constraints: Any, solution: Any, checkintegrality: bool,
+                      checklprows: bool, printreason: bool,
+                      completely: bool) -> dict[str, Any]:
             # Reached only after every other handler accepted the solution (unless SCIP
             # checks "completely", when it does not stop at the first violation).
             bits = self._bits(solution)
@@ -125,14 +126,16 @@ def _make_nogood_handler(binaries: list[Any], on_pattern: Any) -> Any:
             self._cut(bits)
             return {"result": SCIP_RESULT.CONSADDED}
 
-        def consenfolp(self, constraints, nusefulconss, solinfeasible):  # noqa: ANN001
+        def consenfolp(self, constraints: Any, nusefulconss: int,
+                       solinfeasible: bool) -> dict[str, Any]:
             return self._enforce(solinfeasible)
 
-        def consenfops(self, constraints, nusefulconss, solinfeasible,
-                       objinfeasible):  # noqa: ANN001
+        def consenfops(self, constraints: Any, nusefulconss: int, solinfeasible: bool,
+                       objinfeasible: bool) -> dict[str, Any]:
             return self._enforce(solinfeasible)
 
-        def conslock(self, constraint, locktype, nlockspos, nlocksneg):  # noqa: ANN001
+        def conslock(self, constraint: Any, locktype: int, nlockspos: int,
+                     nlocksneg: int) -> None:
             # a no-good cut can be violated by moving any binary either way
             both = nlockspos + nlocksneg
             for var in binaries:
