@@ -18,6 +18,7 @@ from netgen import random_network, random_small_network
 from oracles import brute_force_count, brute_force_patterns, sampled_patterns
 from reluscope import ReLUNetwork, ReluscopeError
 from reluscope.bounds import tighten_bounds
+from reluscope.regions import lp_engine
 from reluscope.regions.count import count_regions
 from reluscope.regions.patterns import read_patterns
 
@@ -132,12 +133,28 @@ def test_sampled_patterns_are_found(seed: int, tmp_path) -> None:
 
 
 # ------------------------------------------------------------------ parallel, limits
-def test_n_jobs_do_not_change_the_count() -> None:
+@pytest.fixture
+def pool_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start the worker pool at once (normally small counts finish in-process first)."""
+    monkeypatch.setattr(lp_engine, "SERIAL_START_SECONDS", 0.0)
+    monkeypatch.setattr(lp_engine, "SHORT_SLICE_SECONDS", 0.01)
+
+
+def test_n_jobs_do_not_change_the_count(pool_at_once: None, tmp_path) -> None:
     network = random_network(3, 5, (8, 6))
     one = count_regions(network, bounds_method="interval", n_jobs=1)
-    two = count_regions(network, bounds_method="interval", n_jobs=2)
+    two = count_regions(network, bounds_method="interval", n_jobs=2, patterns_path=tmp_path / "p")
     assert one.exact and two.exact
     assert one.regions == two.regions == 118
+    rows = read_patterns(tmp_path / "p", network.n_units)
+    assert len({r.tobytes() for r in rows}) == 118
+
+
+def test_time_limit_with_pool(pool_at_once: None) -> None:
+    network = random_network(2, 784, (6, 6, 4))
+    result = count_regions(network, bounds_method="interval", n_jobs=2, time_limit=1.0)
+    assert result.status == "time_limit" and not result.exact
+    assert 0 < result.regions < 2649
 
 
 def test_time_limit_gives_lower_bound() -> None:
@@ -163,7 +180,7 @@ def test_interrupt_returns_partial_count() -> None:
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_checkpoint_resume_is_exact(tmp_path, n_jobs: int) -> None:
+def test_checkpoint_resume_is_exact(tmp_path, n_jobs: int, pool_at_once: None) -> None:
     network = random_network(1, 8, (10, 8, 6))
     bounds = tighten_bounds(network, method="interval")
     full_path = tmp_path / "full.npy"

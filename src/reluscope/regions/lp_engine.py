@@ -75,6 +75,8 @@ _OPTIMAL, _INFEASIBLE, _BOUND_STOP = 0, 1, 2
 #: Witness points kept per node (each settles sides without LP).
 MAX_WITNESSES = 4
 _NO_POINTS = np.zeros((0, 0))
+#: With n_jobs > 1, seconds searched in the calling process before starting the pool.
+SERIAL_START_SECONDS = 0.5
 #: Seconds between checkpoint writes.
 CHECKPOINT_SECONDS = 5.0
 
@@ -677,17 +679,18 @@ def count_regions_lp(
     slice_long = CHECKPOINT_SECONDS if checkpoint is not None else float("inf")
     try:
         with _sigint_to_event(stop):
-            if jobs == 1:
-                searcher = Searcher(prep, record_patterns=record)
-                while tasks and not stop.is_set() and time.monotonic() < deadline:
-                    task = tasks.pop()
-                    in_flight[0] = task
-                    res = searcher.run(
-                        task, slice_end=min(time.monotonic() + slice_long, deadline), stop=stop
-                    )
-                    del in_flight[0]
-                    merge(res)
-            else:
+            # in this process first: small networks finish before a pool would start
+            serial_end = deadline if jobs == 1 else min(deadline, start + SERIAL_START_SECONDS)
+            searcher = Searcher(prep, record_patterns=record)
+            while tasks and not stop.is_set() and time.monotonic() < serial_end:
+                task = tasks.pop()
+                in_flight[0] = task
+                res = searcher.run(
+                    task, slice_end=min(time.monotonic() + slice_long, serial_end), stop=stop
+                )
+                del in_flight[0]
+                merge(res)
+            if tasks and jobs > 1 and not stop.is_set() and time.monotonic() < deadline:
                 _run_pool(prep, record, jobs, tasks, in_flight, merge, stop, deadline)
     finally:
         save()
