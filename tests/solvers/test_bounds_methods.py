@@ -17,7 +17,7 @@ from scipy.optimize import linprog
 
 from netgen import planted_network, random_network, random_small_network
 from reluscope.bounds import interval_bounds, tighten_bounds
-from reluscope.bounds.lp import lp_bounds
+from reluscope.bounds.lp import lp_bounds, lp_bounds_with_witnesses
 from reluscope.bounds.milp import milp_bounds
 from reluscope.network import ReLUNetwork
 
@@ -283,3 +283,14 @@ def test_small_random_networks_sound_and_nested(seed):
         for tight, loose in zip(bounds[1:], bounds[:-1], strict=True):
             assert np.all(tight.lower[layer] >= loose.lower[layer])
             assert np.all(tight.upper[layer] <= loose.upper[layer])
+
+
+def test_lp_witnesses_are_domain_points():
+    net = _net(NETWORKS[0])
+    bounds, points = lp_bounds_with_witnesses(net)
+    assert points.shape == (2 * sum(net.widths[1:]), net.n_inputs)
+    assert np.all(points >= net.lower) and np.all(points <= net.upper)
+    pre = net.preactivations(points)
+    for layer in range(net.n_layers):
+        assert np.all(pre[layer] >= bounds.lower[layer])
+        assert np.all(pre[layer] <= bounds.upper[layer])

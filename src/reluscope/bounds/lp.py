@@ -61,8 +61,21 @@ def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
         ``method="lp"``; elementwise within the interval bounds. ``exact`` is True only
         for a single-layer network (where interval bounds are already exact).
     """
+    return lp_bounds_with_witnesses(network, progress=progress)[0]
+
+
+def lp_bounds_with_witnesses(
+    network: ReLUNetwork, *, progress: bool = False
+) -> tuple[Bounds, FloatArray]:
+    """:func:`lp_bounds` and the input part ``x`` of every optimal LP solution.
+
+    The inputs (clipped to the box, shape ``(n_solves, n0)``) are points of the domain
+    where the relaxed unit reached its extreme; evaluated through the real network they
+    often show a unit on both sides of zero, proving it unstable without a MILP.
+    """
     start = time.perf_counter()
     base = interval_bounds(network)
+    witnesses: list[FloatArray] = []
     lowers = [base.lower[0].copy()]
     uppers = [base.upper[0].copy()]
     interrupted = False
@@ -75,7 +88,9 @@ def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
             hi = np.minimum(hi, base.upper[layer])
             if not interrupted:
                 try:
-                    lp_lo, lp_hi = _layer_lp_bounds(network, lowers, uppers, layer, bar)
+                    lp_lo, lp_hi = _layer_lp_bounds(
+                        network, lowers, uppers, layer, bar, witnesses
+                    )
                     lo, hi = np.maximum(lo, lp_lo), np.minimum(hi, lp_hi)
                 except KeyboardInterrupt:
                     interrupted = True
@@ -84,7 +99,7 @@ def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
     finally:
         if bar is not None:
             bar.close()
-    return Bounds(
+    bounds = Bounds(
         lower=tuple(lowers),
         upper=tuple(uppers),
         biases=network.biases,
@@ -92,6 +107,8 @@ def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
         seconds=time.perf_counter() - start,
         exact=network.n_layers == 1,
     )
+    points = np.array(witnesses).reshape(-1, network.n_inputs)
+    return bounds, np.clip(points, network.lower, network.upper)
 
 
 # ---------------------------------------------------------------------------- the LP
@@ -159,6 +176,8 @@ class LayerLP:
             self.row_upper = np.zeros(0)
         self.objective_cols = np.arange(starts[layer], starts[layer + 1], dtype=np.int32)
         self.n_cols = n_cols
+        self.n_inputs = n0
+        self.last_x = None
 
         lp = highspy.HighsLp()
         lp.num_col_ = n_cols
@@ -193,8 +212,11 @@ class LayerLP:
         self.highs.changeColsCost(cols.size, cols, np.asarray(coefficients, dtype=float))
         self.highs.run()
         self._cost[cols] = coefficients
+        self.last_x: FloatArray | None = None
         if self.highs.getModelStatus() == self._optimal:
-            duals = np.asarray(self.highs.getSolution().row_dual, dtype=float)
+            solution = self.highs.getSolution()
+            duals = np.asarray(solution.row_dual, dtype=float)
+            self.last_x = np.asarray(solution.col_value[: self.n_inputs], dtype=float)
         else:  # no usable duals: the bound from the column box alone (still valid)
             duals = np.zeros(self.matrix.shape[0])
         bound = _dual_bound(self, self._cost, duals)
@@ -246,15 +268,20 @@ def _layer_lp_bounds(
     uppers: list[FloatArray],
     layer: int,
     bar: Any,
+    witnesses: list[FloatArray],
 ) -> tuple[FloatArray, FloatArray]:
-    """Padded LP lower and upper bounds of every unit of ``layer``."""
+    """Padded LP lower and upper bounds of every unit of ``layer``; appends LP optima's x."""
     lp = LayerLP(network, lowers, uppers, layer)
     w, b = network.weights[layer], network.biases[layer]
     lo = np.empty(w.shape[0])
     hi = np.empty(w.shape[0])
     for i in range(w.shape[0]):
         lo[i] = lp.minimize(w[i]) + b[i]
+        if lp.last_x is not None:
+            witnesses.append(lp.last_x)
         hi[i] = -lp.minimize(-w[i]) + b[i]
+        if lp.last_x is not None:
+            witnesses.append(lp.last_x)
         if bar is not None:
             bar.update(1)
     return _pad_down(lo), _pad_up(hi)

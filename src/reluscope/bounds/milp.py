@@ -12,7 +12,8 @@ Choices (documented in docs/bounds.md):
 - The LP bounds (:func:`reluscope.bounds.lp.lp_bounds`) are computed first. Units they
   prove stable keep their LP bounds: a stable unit gets no binary, so its bound value is
   never a big-M constant. Only units unstable after the LP step are solved.
-- The network is evaluated on ``MILP_SAMPLES`` sampled inputs first. The direction that
+- The network is evaluated first on ``MILP_SAMPLES`` sampled inputs and on the input
+  part of every LP optimum (points where a relaxed unit reaches its extreme). The direction that
   could prove a unit stable is solved first (``min g`` for a unit only seen positive,
   else ``max g``); once a unit is proven stable the other direction is not solved (that
   bound is never used) and keeps the LP value. The last layer, if it has no ReLU, has
@@ -44,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from reluscope.bounds.lp import _pad_down, _pad_up, lp_bounds
+from reluscope.bounds.lp import _pad_down, _pad_up, lp_bounds_with_witnesses
 from reluscope.bounds.result import Bounds
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS
@@ -96,11 +97,11 @@ def milp_bounds(
         ``method="milp"``, elementwise within the LP bounds.
     """
     start = time.perf_counter()
-    lp = lp_bounds(network)
+    lp, witnesses = lp_bounds_with_witnesses(network)
     lowers = [a.copy() for a in lp.lower]
     uppers = [a.copy() for a in lp.upper]
     all_optimal = not sign_only
-    seen_lo, seen_hi = _sampled_range(network)
+    seen_lo, seen_hi = _sampled_range(network, witnesses)
     todo = [_units_to_solve(network, lp, layer) for layer in range(network.n_layers)]
     bar = None
     if progress:
@@ -166,14 +167,17 @@ def milp_bounds(
     )
 
 
-def _sampled_range(network: ReLUNetwork) -> tuple[list[FloatArray], list[FloatArray]]:
-    """Smallest and largest pre-activations seen on sampled inputs (box centre included).
+def _sampled_range(
+    network: ReLUNetwork, witnesses: FloatArray
+) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Smallest and largest pre-activations seen on sampled inputs and LP optima's inputs.
 
     Reachable values, so ``max g >= seen_hi`` and ``min g <= seen_lo``: a unit seen on
     both sides of zero is unstable without any MILP.
     """
     x = network.sample_inputs(MILP_SAMPLES, random_state=0)
-    x = np.vstack([x, (network.lower + network.upper) / 2, network.lower, network.upper])
+    x = np.vstack([x, witnesses, (network.lower + network.upper) / 2, network.lower,
+                   network.upper])
     pre = network.preactivations(x)
     return [g.min(axis=0) for g in pre], [g.max(axis=0) for g in pre]
 
