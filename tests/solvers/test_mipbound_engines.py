@@ -78,7 +78,9 @@ def simulated_rs(patterns: np.ndarray, seed: int, k: int, repetitions: int) -> l
 
 
 @pytest.mark.parametrize("method", ["mipbound", "mbound"])
-@pytest.mark.parametrize("name,k", [("a15", 2), ("b6", 3), ("c47", 3), ("d129", 2), ("e4", 5)])
+@pytest.mark.parametrize(
+    "name,k", [("a15", 2), ("b6", 3), ("c47", 3), ("d129", 2), ("e4", 5), ("d129", 7)]
+)
 def test_engine_reproduces_exact_r_per_repetition(cases, name, k, method):
     net, bounds, patterns = cases[name]
     est = estimate_regions(net, xor_size=k, random_state=5, bounds=bounds, method=method,

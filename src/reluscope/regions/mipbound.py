@@ -31,7 +31,9 @@ Engines:
   every candidate solution: if it violates a parity constraint already drawn, the
   canonical cut of its assignment on that constraint's variables is added; otherwise
   (a genuine solution of the current model) new constraints are drawn until one removes
-  it, and that one's cut is added. The solve ends infeasible; ``r`` = constraints drawn.
+  it. A drawn constraint of size ``k <= EAGER_MAX_XOR`` enters the model at once as its
+  ``2^{k-1}`` canonical cuts (faster, measured); larger ones cut by cut as violated.
+  The solve ends infeasible; ``r`` = constraints drawn.
 * ``method="mbound"``: the SAT-style baseline. For ``s = 0, 1, 2, ...`` a fresh solve
   of the model with constraints ``C_1..C_s`` (all ``2^{k-1}`` canonical cuts each),
   stopping at the first solution, until infeasible: ``r + 1`` solver calls.
@@ -248,24 +250,28 @@ def _handler_class() -> Any:
         """Rejects every candidate; draws parity constraints at genuine solutions."""
 
         def __init__(self, variables: list[Any], rng: np.random.Generator, k: int,
-                     outcome: _RepetitionOutcome) -> None:
+                     outcome: _RepetitionOutcome, eager: bool) -> None:
             self.variables = variables
             self.rng = rng
             self.k = k
             self.outcome = outcome
+            self.eager = eager
             self.parities: list[ParityConstraint] = []
 
         def _assignment(self) -> np.ndarray:
             return np.array([self.model.getSolVal(None, v) for v in self.variables]) > 0.5
 
-        def _add_cut(self, parity: ParityConstraint, assignment: np.ndarray) -> None:
-            indices, coefficients, rhs = parity.canonical_cut(assignment)
+        def _add(self, cut: Any) -> None:
+            indices, coefficients, rhs = cut
             self.model.addCons(
                 quicksum(float(c) * self.variables[i] for i, c in
                          zip(indices, coefficients, strict=True)) >= rhs,
                 name=f"parity{self.outcome.cuts}",
             )
             self.outcome.cuts += 1
+
+        def _add_cut(self, parity: ParityConstraint, assignment: np.ndarray) -> None:
+            self._add(parity.canonical_cut(assignment))
 
         def _enforce(self, solinfeasible: bool) -> dict[str, Any]:
             assignment = self._assignment()
@@ -280,8 +286,12 @@ def _handler_class() -> Any:
             while True:
                 parity = draw_parity(self.rng, len(self.variables), self.k)
                 self.parities.append(parity)
+                if self.eager:  # the whole constraint now: its 2^(k-1) canonical cuts
+                    for cut in parity.all_cuts():
+                        self._add(cut)
                 if not parity.satisfied(assignment):
-                    self._add_cut(parity, assignment)
+                    if not self.eager:
+                        self._add_cut(parity, assignment)
                     return {"result": SCIP_RESULT.CONSADDED}
 
         def consenfolp(self, constraints: Any, nusefulconss: Any, solinfeasible: bool) -> Any:
@@ -334,9 +344,20 @@ def _finish_solve(model: Any, outcome: _RepetitionOutcome) -> bool | None:
     )
 
 
-class _MipboundEngine:
-    """MIPBound: one SCIP model reused by every repetition, parity cuts added lazily.
+#: Up to this XOR size, MIPBound adds all ``2^(k-1)`` canonical cuts of a parity
+#: constraint as soon as it is drawn (at most 32 rows); above it, only the cut of each
+#: violating assignment, when one shows up. Measured on 784-input networks: adding whole
+#: constraints is 1.6x (XOR-3) to 1.9x (XOR-5) faster than cut-by-cut, same results.
+EAGER_MAX_XOR = 6
 
+
+class _MipboundEngine:
+    """MIPBound: one SCIP model reused by every repetition, parity constraints in a handler.
+
+    Constraints are drawn only inside the handler, at a solution of the current model;
+    with ``eager`` (default for ``k <= EAGER_MAX_XOR``) each drawn constraint enters the
+    model at once as its canonical cuts, otherwise cut by cut as violated. The objective
+    is dropped (a feasibility problem: no solution is ever accepted; 1.3x faster).
     The model is built once; after each solve ``freeTransform`` drops the cuts added
     during it (they live in the transformed problem), giving back ``F`` for the next
     repetition. Primal heuristics are off: every solution they find is rejected
@@ -347,19 +368,22 @@ class _MipboundEngine:
     about 3x on tiny ones). Neither setting affects correctness.
     """
 
-    def __init__(self, network: ReLUNetwork, bounds: Bounds, k: int) -> None:
+    def __init__(self, network: ReLUNetwork, bounds: Bounds, k: int,
+                 eager: bool | None = None) -> None:
         from pyscipopt import SCIP_PARAMSETTING
 
         from reluscope.milp.model import build_network_model
 
         self.nm = build_network_model(network, bounds, counting=True)
         self.model = self.nm.model
+        self.model.setObjective(0)
         self.model.setHeuristics(SCIP_PARAMSETTING.OFF)
         self.model.setSeparating(SCIP_PARAMSETTING.OFF)
         self.variables = [v for _, v in self.nm.binaries]
         self.outcome = _RepetitionOutcome()
+        eager = k <= EAGER_MAX_XOR if eager is None else eager
         self.handler = _handler_class()(self.variables, np.random.default_rng(0), k,
-                                        self.outcome)
+                                        self.outcome, eager)
         self.model.includeConshdlr(
             self.handler, "lazyparity", "random parity constraints as lazy canonical cuts",
             enfopriority=_HANDLER_PRIORITY, chckpriority=_HANDLER_PRIORITY,
@@ -394,7 +418,7 @@ class _MboundEngine:
 
     Constraints are static here (all ``2^{k-1}`` canonical cuts of each), added to the
     original problem between solves and deleted at the end of the repetition.
-    Separation is off as in MIPBound (same model, same settings); primal heuristics stay
+    Objective and separation are off as in MIPBound (same model); primal heuristics stay
     on, since here they find the first solution that ends a feasible solve.
     """
 
@@ -405,6 +429,7 @@ class _MboundEngine:
 
         self.nm = build_network_model(network, bounds, counting=True)
         self.model = self.nm.model
+        self.model.setObjective(0)
         self.model.setSeparating(SCIP_PARAMSETTING.OFF)
         self.model.setParam("limits/solutions", 1)  # satisfiability test: stop at a region
         self.variables = [v for _, v in self.nm.binaries]
