@@ -1,6 +1,6 @@
-r"""Exact region counting by depth-first search with one small LP per branching.
+r"""Exact region counting by depth-first search with about one small LP per branching.
 
-The search decides the ReLU units one at a time, in layer order. A node of the tree is a
+The search decides the ReLU units one at a time, layer by layer. A node of the tree is a
 partial activation pattern and its polyhedron in input space: for every decided unit
 with affine pre-activation ``g(x) = a.x + c`` (given the pattern of the earlier layers)
 
@@ -10,31 +10,35 @@ with affine pre-activation ``g(x) = a.x + c`` (given the pattern of the earlier 
 
 plus the input box, with :math:`\varepsilon` = ``tolerances.REGION_EPS``. A leaf (every
 unit decided) is a counted linear region; an empty node is never entered, so the number
-of leaves is the count, exactly as defined in :mod:`reluscope.tolerances`.
+of leaves is the count, exactly as defined in :mod:`reluscope.tolerances`. Within a
+layer the next unit is chosen per node (:func:`_choose_unit`); any order gives the same
+leaves.
 
-To decide the next unit ``u`` at a node, the engine first tries to avoid any LP:
+To decide a unit ``u`` at a node, the engine first tries to avoid any LP:
 
 * the range of ``g_u`` over the whole box, from the node's affine map (``c + sum`` of
   positive and negative parts), intersected with the global :class:`Bounds`, settles the
-  units that are stable at this node (no row is added for them: it would be redundant);
-* every node carries a *witness* ``w``, a point of its polyhedron; ``g_u(w) >= eps``
-  proves the active side non-empty, ``g_u(w) <= 0`` the inactive side.
+  units that are stable at this node (no constraint is added for them: it is redundant);
+* every node carries up to ``MAX_WITNESSES`` points of its polyhedron; one with
+  ``g_u >= eps`` proves the active side non-empty, one with ``g_u <= 0`` the inactive side.
 
-Only the other side then needs one LP, ``min g_u`` (or ``max g_u``) over the node's
-polyhedron, solved by HiGHS's dual simplex on ONE ``Highs`` object per process: a row is
-added when descending and deleted on backtracking, only the objective changes between
-solves, so every solve is warm-started from the previous basis. The LP's optimum is the
-witness of the new child. A side counts as non-empty when the LP optimum reaches the
-threshold within ``SOLVER_FEASIBILITY_TOL`` (the brute-force oracle uses the same rule).
+Only a side left open needs one LP, ``min g_u`` (or ``max g_u``) over the node, solved
+by HiGHS's dual simplex on ONE ``Highs`` object per process (:class:`Searcher`): the
+lifted LP is built once and the search only changes bounds and one cost coefficient, so
+every solve is warm-started. A side counts as non-empty when the LP optimum reaches the
+threshold within ``SOLVER_FEASIBILITY_TOL`` (the brute-force oracle uses the same rule);
+a side is proven empty either by the optimum or, earlier, by HiGHS's exact dual bound
+(``objective_bound``). The optimum (and its midpoint with a point of the parent) become
+the new child's witnesses.
 
 So the LPs are: one per branching (``regions - 1`` of them) plus one per unit proven
 stable inside a node that the box range could not settle.
 
-Work is cut into *tasks* (a prefix pattern plus a witness), each searched for a time
-slice; what is left of a slice comes back as new tasks. This single mechanism gives the
-parallel split (``n_jobs`` processes), the time limit, Ctrl-C, and checkpoints: regions
-are counted only in finished slices, and a task is never lost, so a resumed run counts
-every region exactly once.
+Work is cut into *tasks* (the decisions leading to a node, plus a witness), each
+searched for a time slice; what is left of a slice comes back as new tasks. This single
+mechanism gives the parallel split (``n_jobs`` processes), the time limit, Ctrl-C, and
+checkpoints: regions are counted only in finished slices, and a task is never lost, so
+a resumed run counts every region exactly once.
 """
 
 from __future__ import annotations
