@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -263,10 +265,40 @@ def run_enumeration(
     return count, patterns
 
 
+@contextlib.contextmanager
+def _solver_stdout_to_stderr() -> Iterator[None]:
+    """Send what SCIP/SoPlex print on the C-level stdout to stderr while inside.
+
+    ``hideOutput()`` does not silence everything: SCIP prints ``pressed CTRL-C`` on an
+    interrupt and SoPlex an occasional tolerance warning. Library code must not write
+    to stdout (``reluscope count --json`` prints one JSON object there).
+    """
+    import ctypes
+    import sys
+
+    try:
+        stdout_fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(stdout_fd)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        yield  # no real stdout (embedded interpreter): nothing to protect
+        return
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    libc.fflush(None)
+    os.dup2(sys.__stderr__.fileno() if sys.__stderr__ is not None else 2, stdout_fd)
+    try:
+        yield
+    finally:
+        libc.fflush(None)
+        os.dup2(saved, stdout_fd)
+        os.close(saved)
+
+
 def _solve_once(scip: Any) -> str:
     """Run SCIP; KeyboardInterrupt outside SCIP's own handler counts as Ctrl-C."""
     try:
-        scip.optimize()
+        with _solver_stdout_to_stderr():
+            scip.optimize()
     except KeyboardInterrupt:
         return INTERRUPTED
     return _status(scip.getStatus())
@@ -327,7 +359,8 @@ def count_regions_scip(
     if time_limit is not None:
         scip.setParam("limits/time", max(float(time_limit), 0.0))
     try:
-        scip.count()
+        with _solver_stdout_to_stderr():
+            scip.count()
         status = _status(scip.getStatus())
     except KeyboardInterrupt:
         status = INTERRUPTED
