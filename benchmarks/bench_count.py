@@ -11,7 +11,9 @@ Run::
     .venv/bin/python benchmarks/bench_count.py            # about 15 minutes
     .venv/bin/python benchmarks/bench_count.py --quick    # about 3 minutes
 
-Timings are only comparable within one run (the machine is shared).
+Timings are only comparable within one run. On a shared machine wall time depends on
+the load, so every engine's CPU time (this process plus finished worker processes) is
+measured too, and the ratios and rates use CPU seconds.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import argparse
 import cProfile
 import io
 import pstats
+import resource
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -47,16 +50,34 @@ def networks(quick: bool) -> list[tuple[str, object]]:
     return nets
 
 
-def rate(result: RegionCount) -> float:
-    return result.regions / max(result.seconds, 1e-9)
+@dataclass
+class Run:
+    result: RegionCount
+    cpu: float  # CPU seconds of this process and its finished children
+
+    @property
+    def rate(self) -> float:
+        """Regions per CPU second."""
+        return self.result.regions / max(self.cpu, 1e-9)
 
 
-def ratio(other: RegionCount, lp: RegionCount) -> str:
-    if other.exact and lp.exact:
-        return f"{other.seconds / lp.seconds:.2f}"
-    if other.regions == 0:
+def cpu_now() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def timed(net: object, **kwargs: object) -> Run:
+    start = cpu_now()
+    result = count_regions(net, **kwargs)  # type: ignore[arg-type]
+    return Run(result, cpu_now() - start)
+
+
+def ratio(other: Run, lp: Run) -> str:
+    if other.result.exact and lp.result.exact:
+        return f"{other.cpu / lp.cpu:.2f}"
+    if other.result.regions == 0:
         return "n/a"
-    return f"~{rate(lp) / rate(other):.2f}"
+    return f"~{lp.rate / other.rate:.2f}"
 
 
 def main() -> None:
@@ -68,28 +89,33 @@ def main() -> None:
     lp_limit = 20.0 if args.quick else args.lp_limit
     milp_limit = 20.0 if args.quick else args.milp_limit
 
-    print(f"time limits: lp {lp_limit:g} s, milp/scip-count {milp_limit:g} s; bounds: lp")
+    print(f"time limits (wall): lp {lp_limit:g} s, milp/scip-count {milp_limit:g} s; bounds: lp")
+    print("times are CPU seconds (wall seconds in brackets); ratios: CPU time, or CPU rate (~)")
     header = (
-        f"{'network':<20} {'regions':>8} {'lp s':>7} {'milp s':>7} {'scip s':>7} "
+        f"{'network':<20} {'regions':>8} {'lp':>13} {'milp':>13} {'scip-count':>13} "
         f"{'milp/lp':>8} {'scip/lp':>8} {'LP/reg':>7} {'nodes':>7}  status lp/milp/scip"
     )
     print(header)
     for name, net in networks(args.quick):
         bounds = tighten_bounds(net, method="lp")
-        lp = count_regions(net, bounds=bounds, n_jobs=1, time_limit=lp_limit)
-        milp = count_regions(net, method="milp", bounds=bounds, time_limit=milp_limit)
-        scip = count_regions(net, method="scip-count", bounds=bounds, time_limit=milp_limit)
-        if lp.exact and milp.exact:
-            assert lp.regions == milp.regions, (name, lp.regions, milp.regions)
-        if lp.exact and scip.exact:
-            assert lp.regions == scip.regions, (name, lp.regions, scip.regions)
-        regions = f"{lp.regions}" + ("" if lp.exact else "+")
+        lp = timed(net, bounds=bounds, n_jobs=1, time_limit=lp_limit)
+        milp = timed(net, method="milp", bounds=bounds, time_limit=milp_limit)
+        scip = timed(net, method="scip-count", bounds=bounds, time_limit=milp_limit)
+        for other in (milp, scip):
+            if lp.result.exact and other.result.exact:
+                assert lp.result.regions == other.result.regions, (name, lp, other)
+        r = lp.result
+        regions = f"{r.regions}" + ("" if r.exact else "+")
+
+        def cell(run: Run) -> str:
+            return f"{run.cpu:.1f} ({run.result.seconds:.0f})"
+
         print(
-            f"{name:<20} {regions:>8} {lp.seconds:>7.1f} {milp.seconds:>7.1f} "
-            f"{scip.seconds:>7.1f} {ratio(milp, lp):>8} {ratio(scip, lp):>8} "
-            f"{lp.lp_solves / max(lp.regions, 1):>7.2f} {lp.nodes:>7}  "
-            f"{lp.status}/{milp.status}/{scip.status} "
-            f"(milp {milp.regions}, scip {scip.regions})",
+            f"{name:<20} {regions:>8} {cell(lp):>13} {cell(milp):>13} {cell(scip):>13} "
+            f"{ratio(milp, lp):>8} {ratio(scip, lp):>8} "
+            f"{r.lp_solves / max(r.regions, 1):>7.2f} {r.nodes:>7}  "
+            f"{r.status}/{milp.result.status}/{scip.result.status} "
+            f"(regions/CPU-s lp {lp.rate:.0f}, milp {milp.rate:.0f}, scip {scip.rate:.0f})",
             flush=True,
         )
 
@@ -97,28 +123,31 @@ def main() -> None:
     name, net = networks(True)[2]
     bounds = tighten_bounds(net, method="lp")
     limit = 10.0 if args.quick else 30.0
-    one = count_regions(net, bounds=bounds, n_jobs=1, time_limit=limit)
-    two = count_regions(net, bounds=bounds, n_jobs=2, time_limit=limit)
+    one = timed(net, bounds=bounds, n_jobs=1, time_limit=limit)
+    two = timed(net, bounds=bounds, n_jobs=2, time_limit=limit)
+    wall_one = one.result.regions / one.result.seconds
+    wall_two = two.result.regions / two.result.seconds
     print(
-        f"\nn_jobs on {name} ({limit:g} s each): 1 job {rate(one):.1f} regions/s, "
-        f"2 jobs {rate(two):.1f} regions/s, ratio {rate(two) / max(rate(one), 1e-9):.2f}"
-        f" (counts {one.regions}/{two.regions}, {one.status}/{two.status})"
+        f"\nn_jobs on {name} ({limit:g} s wall each): regions per wall second "
+        f"1 job {wall_one:.1f}, 2 jobs {wall_two:.1f} "
+        f"(ratio {wall_two / max(wall_one, 1e-9):.2f}); "
+        f"regions per CPU second {one.rate:.0f} / {two.rate:.0f}; counts "
+        f"{one.result.regions}/{two.result.regions} ({one.result.status}/{two.result.status})"
     )
 
     # where the lp engine's time goes
     profiler = cProfile.Profile()
     profiler.enable()
-    prof = count_regions(net, bounds=bounds, n_jobs=1, time_limit=10.0)
+    prof = count_regions(net, bounds=bounds, n_jobs=1, time_limit=20.0)
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
-    print(f"\ncProfile of lp on {name} (10 s, {prof.regions} regions, {prof.lp_solves} LPs):")
+    print(f"\ncProfile of lp on {name} (20 s, {prof.regions} regions, {prof.lp_solves} LPs):")
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:6]  # type: ignore[attr-defined]
     for (path, line, func), (_, ncalls, tottime, _, _) in rows:
         where = f"{Path(path).name}:{line}({func})" if path != "~" else func
         print(f"  {100 * tottime / total:5.1f}%  {ncalls:>7} calls  {where}")
-    np.set_printoptions()
 
 
 if __name__ == "__main__":
