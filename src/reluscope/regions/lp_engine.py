@@ -81,6 +81,8 @@ MAX_WITNESSES = 4
 _NO_POINTS = np.zeros((0, 0))
 #: With n_jobs > 1, seconds searched in the calling process before starting the pool.
 SERIAL_START_SECONDS = 0.5
+#: Seconds between progress bar updates (in-process search).
+PROGRESS_SECONDS = 0.5
 #: Seconds between checkpoint writes.
 CHECKPOINT_SECONDS = 5.0
 
@@ -680,7 +682,10 @@ def count_regions_lp(
             save()
             last_save = time.monotonic()
 
+    # in-process slices: as long as possible, but short enough for checkpoints and the bar
     slice_long = CHECKPOINT_SECONDS if checkpoint is not None else float("inf")
+    if progress:
+        slice_long = min(slice_long, PROGRESS_SECONDS)
     try:
         with _sigint_to_event(stop):
             # in this process first: small networks finish before a pool would start
