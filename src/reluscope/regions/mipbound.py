@@ -246,7 +246,7 @@ def _handler_class() -> Any:
         return _HANDLER_CLASS
     from pyscipopt import SCIP_RESULT, Conshdlr, quicksum
 
-    class LazyParityHandler(Conshdlr):  # type: ignore[misc]
+    class LazyParityHandler(Conshdlr):
         """Rejects every candidate; draws parity constraints at genuine solutions."""
 
         def __init__(self, variables: list[Any], rng: np.random.Generator, k: int,
