@@ -232,3 +232,20 @@ def test_lp_equals_milp_enumeration(seed: int) -> None:
     milp = count_regions(network, method="milp", bounds=bounds)
     assert lp.exact and milp.exact
     assert lp.regions == milp.regions
+
+
+@pytest.mark.slow
+def test_interrupt_with_pool_then_resume(tmp_path, pool_at_once: None) -> None:
+    network = random_network(2, 784, (6, 6, 4))
+    ckpt = tmp_path / "state.ckpt"
+    timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        first = count_regions(
+            network, bounds_method="interval", n_jobs=2, checkpoint=ckpt, time_limit=60
+        )
+    finally:
+        timer.cancel()
+    assert first.status == "interrupted" and first.regions < 2649
+    resumed = count_regions(network, bounds_method="interval", n_jobs=2, checkpoint=ckpt)
+    assert resumed.exact and resumed.regions == 2649
