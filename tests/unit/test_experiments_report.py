@@ -73,6 +73,10 @@ def test_table1_averages_finished_networks_only():
     assert t1[1]["networks"] == 3 and t1[1]["networks_in_gap"] == 2
     assert t1[1]["gap_closed"] == pytest.approx((100 * 600 / 900 + 0.0) / 2)
     assert t1[1]["paper_gap_closed"] == 73.1 and t1[11]["paper_gap_closed"] == 0.0
+    # the cut-short network enters the ">=" column with its proven count 9 in place of x
+    assert rows[2]["gap_closed_at_least"] == pytest.approx(100 * 54 / 55)
+    assert t1[1]["networks_at_least"] == 3
+    assert t1[1]["gap_closed_at_least"] == pytest.approx((100 * 600 / 900 + 0 + 100 * 54 / 55) / 3)
     # 2^20 - 2^19 over 2^20 - 2^18 = 2/3 on counts; (20 - 19) / (20 - 18) on log2
     assert t1[11]["gap_closed"] == pytest.approx(200 / 3)
     assert t1[11]["gap_closed_log2"] == pytest.approx(50.0)
