@@ -117,8 +117,11 @@ def prepare(network: ReLUNetwork, bounds: Bounds | None) -> PreparedNetwork:
     layers = network.relu_layers
     weights = tuple(np.ascontiguousarray(network.weights[i]) for i in layers)
     biases = tuple(np.asarray(network.biases[i]) for i in layers)
-    layer_of, index_in_layer, starts = [], [], []
-    g_lo, g_hi = [], []
+    layer_of: list[int] = []
+    index_in_layer: list[int] = []
+    starts: list[int] = []
+    g_lo: list[FloatArray] = []
+    g_hi: list[FloatArray] = []
     for k, layer in enumerate(layers):
         width = network.widths[layer]
         starts.append(len(layer_of))
@@ -335,7 +338,7 @@ class Searcher:
         prep = self.prep
         for code in prefix[common:].tolist():
             unit, side = code >> 1, code & 1
-            _, _, lo, hi = self.maps[prep.layer_of[unit]]  # type: ignore[misc]
+            _, _, lo, hi = self.maps[prep.layer_of[unit]]
             i = prep.index_in_layer[unit]
             lo_u = max(lo[i], prep.global_lower[unit])
             hi_u = min(hi[i], prep.global_upper[unit])
@@ -725,6 +728,15 @@ def count_regions_lp(
     )
 
 
+def _reporter(results: queue_module.Queue[Any], tid: int) -> Any:
+    """A pool callback putting ``(tid, outcome)`` on ``results``."""
+
+    def report(outcome: Any) -> None:
+        results.put((tid, outcome))
+
+    return report
+
+
 def _run_pool(
     prep: PreparedNetwork,
     record: bool,
@@ -752,8 +764,8 @@ def _run_pool(
                 pool.apply_async(
                     _run_in_worker,
                     (task, slice_len, deadline),
-                    callback=lambda res, tid=tid: results.put((tid, res)),
-                    error_callback=lambda exc, tid=tid: results.put((tid, exc)),
+                    callback=_reporter(results, tid),
+                    error_callback=_reporter(results, tid),
                 )
             if not in_flight:
                 return

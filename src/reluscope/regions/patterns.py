@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,6 +64,7 @@ class PatternWriter:
         self.path = Path(path)
         self.n_units = n_units
         self.row_bytes = row_bytes(n_units)
+        self._file: BinaryIO
         if keep_rows is None:
             self._file = open(self.path, "wb")  # noqa: SIM115 (closed in close())
             self._file.write(_header(0, self.row_bytes))
