@@ -80,7 +80,7 @@ def profile(net: ReLUNetwork, k: int) -> None:
     engine.model.writeStatistics(path)
     with open(path) as handle:
         for line in handle:
-            if line.startswith(("  dual LP", "  strong branching", "  presolving")):
+            if line.startswith(("  dual LP", "  presolving")):
                 print("  " + line.rstrip())
     engine.model.freeTransform()
 
