@@ -324,6 +324,20 @@ def render_report(
     complete = sum(1 for r in rows if r["exact_complete"])
     lines += ["## Summary: what matched the paper and what did not", ""]
     lines += verdicts(t1, checks, regs, rows, xor_sizes)
+    if leo:
+        plain = [r.get("removed_percent") or 0.0 for r in leo if not r.get("l1")]
+        reg = [r for r in leo if r.get("l1")]
+        if reg:
+            top = max(reg, key=lambda r: r.get("removed_percent") or 0.0)
+            lines.insert(len(lines) - 1, (
+                f"- LEO (paper: nothing removable without L1; 15-31% of the units with L1 at "
+                f"95.8-98.1% accuracy): without L1 {max(plain, default=0.0):.1f}% removed; "
+                f"with L1 at most {top.get('removed_percent', 0.0):.1f}% (width "
+                f"{top.get('width')}, L1 {top.get('l1')}, accuracy "
+                f"{_fmt(top.get('test_accuracy_before'), '.4f')}); largest output "
+                f"difference after compression on the checked inputs "
+                f"{max(float(r.get('max_abs_diff') or 0.0) for r in leo):.2g}."
+            ))
     lines += ["## What was run", ""]
     lines.append(f"- Networks analysed: {len(rows)} (the paper: 210 = 21 splits x 10), over "
                  f"{len(splits)} splits: " + ", ".join(f"{a};{b};10" for a, b in splits) + ".")
@@ -426,15 +440,23 @@ def render_report(
     # --- LEO and depth study
     lines += ["## LEO (CPAIOR 2020): lossless compression of L1-trained networks", ""]
     if leo:
-        lines += ["| width | L1 | acc. before | acc. after | removed | single s | per-unit s |",
-                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["From benchmarks/bench_leo.py (another run, its own settings); `*`: a "
+                  "strategy hit its time limit (units it could not prove stable are kept).", "",
+                  "| width | L1 | acc. before | acc. after | removed | widths after "
+                  "| single s | per-unit s |",
+                  "|---:|---:|---:|---:|---:|---|---:|---:|"]
         for r in leo:
+            def star(flag: Any) -> str:
+                return "" if flag in (True, None) else "*"
+
+            after = ";".join(str(w) for w in r.get("widths_after") or [])
             lines.append(
                 f"| {r.get('width')} | {r.get('l1')} | "
                 f"{_fmt(r.get('test_accuracy_before'), '.4f')} | "
                 f"{_fmt(r.get('test_accuracy_after'), '.4f')} | "
-                f"{_fmt(r.get('removed_percent'))}% | {_fmt(r.get('single_seconds'))} | "
-                f"{_fmt(r.get('per_unit_seconds'))} |")
+                f"{_fmt(r.get('removed_percent'))}% | {after} | "
+                f"{_fmt(r.get('single_seconds'))}{star(r.get('single_complete'))} | "
+                f"{_fmt(r.get('per_unit_seconds'))}{star(r.get('per_unit_complete'))} |")
         lines.append("")
         lines.append("Paper (CPAIOR 2020): 22% (width 25) to 31% (width 100) of the units "
                      "removed at 95.8-97.1% accuracy with L1; none without L1.")
