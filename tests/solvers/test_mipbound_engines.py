@@ -172,7 +172,7 @@ def test_no_unstable_unit_gives_exact_count_one():
 def test_time_limit_returns_the_repetitions_done(cases):
     net = random_network(13, 4, (8, 6), bias_scale=0.3, lower=-1.0, upper=1.0)  # 462 regions
     bounds = tighten_bounds(net, method="lp")
-    cut = estimate_regions(net, xor_size=3, random_state=2, bounds=bounds, time_limit=0.6,
+    cut = estimate_regions(net, xor_size=3, random_state=2, bounds=bounds, time_limit=1.0,
                            max_repetitions=10_000, target_probability=1 - 1e-12)
     assert cut.status == "time_limit"
     assert 0 < cut.repetitions < repetitions_for_target(1 - 1e-12)
@@ -183,3 +183,24 @@ def test_time_limit_returns_the_repetitions_done(cases):
     assert full.constraints == cut.constraints
     assert cut.lower_bound == 2 ** cut.log2_lower_bound
     assert math.isclose(sum(cut.f[:1]), cut.repetitions)
+
+
+def test_ctrl_c_returns_the_repetitions_done():
+    import os
+    import signal
+    import threading
+
+    net = random_network(13, 4, (8, 6), bias_scale=0.3, lower=-1.0, upper=1.0)
+    bounds = tighten_bounds(net, method="lp")
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        cut = estimate_regions(net, xor_size=3, random_state=2, bounds=bounds,
+                               max_repetitions=100_000, target_probability=1 - 1e-12)
+    finally:
+        timer.cancel()
+    assert cut.status == "interrupted"
+    assert 0 < cut.repetitions < repetitions_for_target(1 - 1e-12)
+    full = estimate_regions(net, xor_size=3, random_state=2, bounds=bounds,
+                            max_repetitions=cut.repetitions, target_probability=1 - 1e-12)
+    assert full.constraints == cut.constraints
