@@ -204,3 +204,13 @@ def test_ctrl_c_returns_the_repetitions_done():
     full = estimate_regions(net, xor_size=3, random_state=2, bounds=bounds,
                             max_repetitions=cut.repetitions, target_probability=1 - 1e-12)
     assert full.constraints == cut.constraints
+
+
+def test_engines_keep_the_safe_scip_settings(cases):
+    from reluscope.milp.model import SAFE_SCIP_PARAMS
+    from reluscope.regions.mipbound import _MboundEngine, _MipboundEngine
+
+    net, bounds, _ = cases["a15"]
+    for engine in (_MipboundEngine(net, bounds, 3), _MboundEngine(net, bounds, 3)):
+        for key, value in SAFE_SCIP_PARAMS.items():
+            assert engine.model.getParam(key) == value
