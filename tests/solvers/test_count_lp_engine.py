@@ -249,3 +249,16 @@ def test_interrupt_with_pool_then_resume(tmp_path, pool_at_once: None) -> None:
     assert first.status == "interrupted" and first.regions < 2649
     resumed = count_regions(network, bounds_method="interval", n_jobs=2, checkpoint=ckpt)
     assert resumed.exact and resumed.regions == 2649
+
+
+@pytest.mark.slow
+def test_bundled_example_network() -> None:
+    # 64;6;6;10 trained on sklearn digits: 6752 regions, also found by scip-count
+    from reluscope.data import example_network
+
+    network = example_network()
+    bounds = tighten_bounds(network, method="lp")
+    lp = count_regions(network, bounds=bounds, n_jobs=1)
+    scip = count_regions(network, method="scip-count", bounds=bounds)
+    assert lp.exact and scip.exact
+    assert lp.regions == scip.regions == 6752
