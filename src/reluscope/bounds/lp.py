@@ -115,9 +115,9 @@ def lp_bounds_with_witnesses(
 class LayerLP:
     """The triangle relaxation of layers ``0..layer-1`` as arrays, with HiGHS loaded.
 
-    Columns: ``x`` then ``h^0, h^1, ..., h^{layer-1}``; ``cols[k]`` is the column index
-    range of ``h^k`` (``cols[-1]`` those of ``x``). Minimising ``c @ h^{layer-1}`` over
-    it is what :meth:`minimize` does.
+    Columns: ``x`` then ``h^0, h^1, ..., h^{layer-1}`` (``objective_cols`` are those of
+    ``h^{layer-1}``); rows: the active-unit equalities and the two triangle rows of each
+    unstable unit. :meth:`minimize` minimises ``c @ h^{layer-1}`` over it.
     """
 
     def __init__(
@@ -177,7 +177,8 @@ class LayerLP:
         self.objective_cols = np.arange(starts[layer], starts[layer + 1], dtype=np.int32)
         self.n_cols = n_cols
         self.n_inputs = n0
-        self.last_x = None
+        #: input part of the last optimal solution (None if the last solve was not optimal)
+        self.last_x: FloatArray | None = None
 
         lp = highspy.HighsLp()
         lp.num_col_ = n_cols
@@ -212,7 +213,7 @@ class LayerLP:
         self.highs.changeColsCost(cols.size, cols, np.asarray(coefficients, dtype=float))
         self.highs.run()
         self._cost[cols] = coefficients
-        self.last_x: FloatArray | None = None
+        self.last_x = None
         if self.highs.getModelStatus() == self._optimal:
             solution = self.highs.getSolution()
             duals = np.asarray(solution.row_dual, dtype=float)
