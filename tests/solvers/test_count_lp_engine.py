@@ -262,3 +262,9 @@ def test_bundled_example_network() -> None:
     scip = count_regions(network, method="scip-count", bounds=bounds)
     assert lp.exact and scip.exact
     assert lp.regions == scip.regions == 6752
+
+
+def test_network_without_relu_units_has_one_region(tmp_path) -> None:
+    network = ReLUNetwork([np.ones((2, 3))], [np.zeros(2)], relu=[False])
+    assert lp_count(network, patterns_path=tmp_path / "p.npy") == 1
+    assert read_patterns(tmp_path / "p.npy", 0).shape == (1, 0)

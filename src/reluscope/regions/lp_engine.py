@@ -459,7 +459,7 @@ class Searcher:
             if k == n_units:
                 regions += 1
                 if self.record:
-                    packed.append(np.packbits(self.sides).tobytes())
+                    packed.append(np.packbits(self.sides).tobytes() or b"\x00")
                 continue
             # the undecided units of the current layer, with their ranges over the node's box
             layer = layer_of[k]
