@@ -294,3 +294,33 @@ def test_lp_witnesses_are_domain_points():
     for layer in range(net.n_layers):
         assert np.all(pre[layer] >= bounds.lower[layer])
         assert np.all(pre[layer] <= bounds.upper[layer])
+
+
+def test_lagrangian_bound_valid_for_any_multipliers():
+    from reluscope.bounds.lp import LayerLP, _dual_bound
+
+    net = _net(NETWORKS[0])
+    ib = interval_bounds(net)
+    lp = LayerLP(net, list(ib.lower), list(ib.upper), 2)
+    rng = np.random.default_rng(0)
+    a = lp.matrix.toarray()
+    finite_lo, finite_hi = np.isfinite(lp.row_lower), np.isfinite(lp.row_upper)
+    a_ub = np.vstack([a[finite_hi], -a[finite_lo]])
+    b_ub = np.concatenate([lp.row_upper[finite_hi], -lp.row_lower[finite_lo]])
+    col_box = list(zip(lp.col_lower, lp.col_upper, strict=True))
+    for i in range(net.widths[2]):
+        cost = np.zeros(lp.n_cols)
+        cost[lp.objective_cols] = net.weights[2][i]
+        res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=col_box, method="highs")
+        assert res.status == 0
+        assert lp.minimize(net.weights[2][i]) == pytest.approx(res.fun, abs=1e-7)
+        for _ in range(20):  # arbitrary multipliers: never above the optimum
+            y = rng.normal(size=lp.matrix.shape[0]) * rng.choice([0.0, 0.1, 10.0])
+            assert _dual_bound(lp, cost, y) <= res.fun + 1e-9
+    # HiGHS stopped after one iteration: still a valid (weaker) bound
+    fresh = LayerLP(net, list(ib.lower), list(ib.upper), 2)
+    fresh.highs.setOptionValue("simplex_iteration_limit", 1)
+    cost = np.zeros(lp.n_cols)
+    cost[lp.objective_cols] = -net.weights[2][0]
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=col_box, method="highs")
+    assert fresh.minimize(-net.weights[2][0]) <= res.fun + 1e-9
