@@ -256,11 +256,13 @@ def _dual_bound(lp: LayerLP, cost: FloatArray, duals: FloatArray) -> float:
 
 
 def _pad_down(value: FloatArray) -> FloatArray:
-    return value - BOUND_PADDING * np.maximum(1.0, np.abs(value))
+    """``value`` moved down by ``BOUND_PADDING`` (relative above magnitude 1)."""
+    return np.asarray(value - BOUND_PADDING * np.maximum(1.0, np.abs(value)), dtype=float)
 
 
 def _pad_up(value: FloatArray) -> FloatArray:
-    return value + BOUND_PADDING * np.maximum(1.0, np.abs(value))
+    """``value`` moved up by ``BOUND_PADDING`` (relative above magnitude 1)."""
+    return np.asarray(value + BOUND_PADDING * np.maximum(1.0, np.abs(value)), dtype=float)
 
 
 def _layer_lp_bounds(

@@ -258,7 +258,7 @@ class _LayerSolver:
         if maximize:
             if not dual < _SCIP_INFINITY:
                 return float("inf"), False
-            return float(_pad_up(np.float64(dual + b))), optimal
+            return float(_pad_up(np.array(dual + b))), optimal
         if not dual > -_SCIP_INFINITY:
             return float("-inf"), False
-        return float(_pad_down(np.float64(dual + b))), optimal
+        return float(_pad_down(np.array(dual + b))), optimal
