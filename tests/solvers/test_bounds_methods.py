@@ -287,7 +287,8 @@ def test_small_random_networks_sound_and_nested(seed):
 
 def test_lp_witnesses_are_domain_points():
     net = _net(NETWORKS[0])
-    bounds, points = lp_bounds_with_witnesses(net)
+    bounds, points, interrupted = lp_bounds_with_witnesses(net)
+    assert not interrupted
     assert points.shape == (2 * sum(net.widths[1:]), net.n_inputs)
     assert np.all(points >= net.lower) and np.all(points <= net.upper)
     pre = net.preactivations(points)

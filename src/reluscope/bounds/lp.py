@@ -66,8 +66,9 @@ def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
 
 def lp_bounds_with_witnesses(
     network: ReLUNetwork, *, progress: bool = False
-) -> tuple[Bounds, FloatArray]:
-    """:func:`lp_bounds` and the input part ``x`` of every optimal LP solution.
+) -> tuple[Bounds, FloatArray, bool]:
+    """:func:`lp_bounds`, the input part ``x`` of every optimal LP solution, and whether
+    Ctrl-C cut the LPs short.
 
     The inputs (clipped to the box, shape ``(n_solves, n0)``) are points of the domain
     where the relaxed unit reached its extreme; evaluated through the real network they
@@ -108,7 +109,7 @@ def lp_bounds_with_witnesses(
         exact=network.n_layers == 1,
     )
     points = np.array(witnesses).reshape(-1, network.n_inputs)
-    return bounds, np.clip(points, network.lower, network.upper)
+    return bounds, np.clip(points, network.lower, network.upper), interrupted
 
 
 # ---------------------------------------------------------------------------- the LP

@@ -97,12 +97,15 @@ def milp_bounds(
         ``method="milp"``, elementwise within the LP bounds.
     """
     start = time.perf_counter()
-    lp, witnesses = lp_bounds_with_witnesses(network)
+    lp, witnesses, interrupted = lp_bounds_with_witnesses(network)
     lowers = [a.copy() for a in lp.lower]
     uppers = [a.copy() for a in lp.upper]
     all_optimal = not sign_only
     seen_lo, seen_hi = _sampled_range(network, witnesses)
     todo = [_units_to_solve(network, lp, layer) for layer in range(network.n_layers)]
+    if interrupted:  # Ctrl-C during the LPs: return the LP/interval bounds proven so far
+        todo = [np.zeros(0, dtype=int) for _ in todo]
+        all_optimal = False
     bar = None
     if progress:
         from tqdm import tqdm
