@@ -10,8 +10,8 @@ relaxation projects onto the *triangle* of each unstable ReLU, which is what is 
 
     \text{stably inactive } (U \le 0):&\quad h = 0\\
     \text{stably active } (L > 0):&\quad h = W h^{\mathrm{prev}} + b\\
-    \text{unstable}:&\quad h \ge 0,\quad h \ge W h^{\mathrm{prev}} + b,\quad
-        h \le \tfrac{U}{U - L}\,(W h^{\mathrm{prev}} + b - L),\quad h \le U
+    \text{unstable}:&\quad g = W h^{\mathrm{prev}} + b,\quad L \le g \le U,\quad
+        h \ge 0,\quad h \ge g,\quad h \le \tfrac{U}{U - L}\,(g - L),\quad h \le U
 
 with ``x`` in the domain box. Layer 0 needs no LP: interval bounds are exact on a box.
 
@@ -19,6 +19,9 @@ Implementation choices (documented in docs/bounds.md):
 
 - One ``Highs`` object per layer; between the ``2 n_l`` solves only the objective
   changes, so each solve warm-starts from the previous optimal basis.
+- An unstable unit gets its own ``g`` column, so its dense row ``W h + b`` appears once
+  (the two triangle rows are sparse in ``g, h``): 1.3-1.4x faster than writing
+  ``W h + b`` into both triangle rows, same bounds (784;100;100;10 MNIST networks).
 - Every unit of every layer is bounded, stable or not: the bounds are the big-M
   constants and the CLI reports them; the cost is small next to one MILP.
 - Soundness does not rely on HiGHS's tolerances: each reported bound is recomputed from
@@ -139,32 +142,48 @@ class LayerLP:
         starts = [0, n0]
         for k in range(layer):
             starts.append(starts[-1] + network.widths[k])
-        n_cols = starts[-1]
+        classes = [_classes(lowers[k], uppers[k]) for k in range(layer)]
+        # one g column per unstable unit, after all h columns
+        g_starts = [starts[-1]]
+        for _, _, unstable in classes:
+            g_starts.append(g_starts[-1] + int(unstable.sum()))
+        n_cols = g_starts[-1]
+        g_lo: list[FloatArray] = []
+        g_hi: list[FloatArray] = []
         for k in range(layer):
             w, b = network.weights[k], network.biases[k]
             lo, hi = lowers[k], uppers[k]
             prev = slice(starts[k], starts[k + 1])
             own = starts[k + 1]
-            active = lo > 0
-            inactive = (hi <= 0) & ~active
-            unstable = ~(active | inactive)
-            h_lo = np.where(active, lo, 0.0)
-            h_hi = np.where(inactive, 0.0, np.maximum(hi, 0.0))
-            col_lo.append(h_lo)
-            col_hi.append(h_hi)
-            # h - W h_prev = b (active); h - W h_prev >= b (unstable)
-            rows = np.flatnonzero(active | unstable)
+            active, inactive, unstable = classes[k]
+            col_lo.append(np.where(active, lo, 0.0))
+            col_hi.append(np.where(inactive, 0.0, np.maximum(hi, 0.0)))
+            # stably active: h - W h_prev = b
+            rows = np.flatnonzero(active)
             if rows.size:
                 blocks.append(_rows(w[rows], own + rows, prev, n_cols))
                 row_lo.append(b[rows])
-                row_hi.append(np.where(active[rows], b[rows], np.inf))
-            # h - s W h_prev <= s (b - L), s = U / (U - L) (unstable)
+                row_hi.append(b[rows])
+            # unstable: g - W h_prev = b (the only dense rows), then the triangle in (g, h):
+            # h - g >= 0 and h - s g <= -s L with s = U / (U - L)
             rows = np.flatnonzero(unstable)
             if rows.size:
+                g_cols = np.arange(g_starts[k], g_starts[k + 1])
+                h_cols = own + rows
+                g_lo.append(lo[rows])
+                g_hi.append(hi[rows])
+                blocks.append(_rows(w[rows], g_cols, prev, n_cols))
+                row_lo.append(b[rows])
+                row_hi.append(b[rows])
                 s = hi[rows] / (hi[rows] - lo[rows])
-                blocks.append(_rows(w[rows] * s[:, None], own + rows, prev, n_cols))
+                blocks.append(_pairs(h_cols, g_cols, np.ones(rows.size), n_cols))
+                row_lo.append(np.zeros(rows.size))
+                row_hi.append(np.full(rows.size, np.inf))
+                blocks.append(_pairs(h_cols, g_cols, s, n_cols))
                 row_lo.append(np.full(rows.size, -np.inf))
-                row_hi.append(s * (b[rows] - lo[rows]))
+                row_hi.append(-s * lo[rows])
+        col_lo.extend(g_lo)
+        col_hi.extend(g_hi)
         self.col_lower = np.concatenate(col_lo)
         self.col_upper = np.concatenate(col_hi)
         if blocks:
@@ -235,6 +254,22 @@ def _rows(w: FloatArray, own_cols: Any, prev: slice, n_cols: int) -> sp.csr_matr
     rows = np.concatenate([r, np.arange(n_rows)])
     cols = np.concatenate([c + prev.start, np.asarray(own_cols)])
     vals = np.concatenate([-w[r, c], np.ones(n_rows)])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
+
+
+def _classes(lo: FloatArray, hi: FloatArray) -> tuple[Any, Any, Any]:
+    """Masks (stably active, stably inactive, unstable) from pre-activation bounds."""
+    active = lo > 0
+    inactive = (hi <= 0) & ~active
+    return active, inactive, ~(active | inactive)
+
+
+def _pairs(h_cols: Any, g_cols: Any, g_coef: FloatArray, n_cols: int) -> sp.csr_matrix:
+    """Rows ``h - g_coef * g``, one per (h, g) column pair."""
+    n_rows = len(h_cols)
+    rows = np.concatenate([np.arange(n_rows), np.arange(n_rows)])
+    cols = np.concatenate([np.asarray(h_cols), np.asarray(g_cols)])
+    vals = np.concatenate([np.ones(n_rows), -np.asarray(g_coef, dtype=float)])
     return sp.csr_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
 
 
