@@ -31,6 +31,10 @@ handling on every model it creates.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +65,35 @@ def new_scip_model(name: str = "reluscope", *, threads: int = 1) -> Any:
         model.setParam(key, value)
     model.setParam("parallel/maxnthreads", threads)
     return model
+
+
+@contextlib.contextmanager
+def solver_output_to_stderr() -> Iterator[None]:
+    """Send what SCIP/SoPlex print on the C-level stdout to stderr while inside.
+
+    ``hideOutput()`` does not silence everything: SCIP prints ``pressed CTRL-C`` on an
+    interrupt and SoPlex an occasional tolerance warning. Library code must not write
+    to stdout (``reluscope count --json`` prints one JSON object there).
+    """
+    import ctypes
+    import sys
+
+    try:
+        stdout_fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(stdout_fd)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        yield  # no real stdout (embedded interpreter): nothing to protect
+        return
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    libc.fflush(None)
+    os.dup2(sys.__stderr__.fileno() if sys.__stderr__ is not None else 2, stdout_fd)
+    try:
+        yield
+    finally:
+        libc.fflush(None)
+        os.dup2(saved, stdout_fd)
+        os.close(saved)
 
 
 @dataclass(eq=False)
@@ -96,9 +129,13 @@ class NetworkModel:
     def pattern(self, solution: Any = None) -> NDArray[np.bool_]:
         """Activation pattern of a solution (default: the best one), all units."""
         pattern = self.fixed_pattern()
-        get = self.model.getVal if solution is None else (lambda v: self.model.getSolVal(solution, v))
         for unit, var in self.binaries:
-            pattern[unit] = get(var) > 0.5
+            value = (
+                self.model.getVal(var)
+                if solution is None
+                else self.model.getSolVal(solution, var)
+            )
+            pattern[unit] = value > 0.5
         return pattern
 
 
@@ -190,7 +227,8 @@ def _add_valid_inequalities(nm: NetworkModel, layer: int) -> None:
         constant = int(np.sum(signs & prev_active))
         if constant > 0:
             continue  # a stably active predecessor already satisfies the inequality
-        terms = [nm.z[layer - 1][j] for j in np.flatnonzero(signs) if nm.z[layer - 1][j] is not None]
+        previous = nm.z[layer - 1]
+        terms = [previous[j] for j in np.flatnonzero(signs) if previous[j] is not None]
         lhs = z_i if b[i] <= 0 else 1 - z_i
         nm.model.addCons(lhs <= quicksum(terms), name=f"valid{layer}_{i}")
 

@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,7 @@ from numpy.typing import NDArray
 
 from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
-from reluscope.milp.model import NetworkModel
+from reluscope.milp.model import NetworkModel, solver_output_to_stderr
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
 
@@ -265,39 +263,10 @@ def run_enumeration(
     return count, patterns
 
 
-@contextlib.contextmanager
-def _solver_stdout_to_stderr() -> Iterator[None]:
-    """Send what SCIP/SoPlex print on the C-level stdout to stderr while inside.
-
-    ``hideOutput()`` does not silence everything: SCIP prints ``pressed CTRL-C`` on an
-    interrupt and SoPlex an occasional tolerance warning. Library code must not write
-    to stdout (``reluscope count --json`` prints one JSON object there).
-    """
-    import ctypes
-    import sys
-
-    try:
-        stdout_fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
-        saved = os.dup(stdout_fd)
-    except (OSError, ValueError, io.UnsupportedOperation):
-        yield  # no real stdout (embedded interpreter): nothing to protect
-        return
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
-    libc.fflush(None)
-    os.dup2(sys.__stderr__.fileno() if sys.__stderr__ is not None else 2, stdout_fd)
-    try:
-        yield
-    finally:
-        libc.fflush(None)
-        os.dup2(saved, stdout_fd)
-        os.close(saved)
-
-
 def _solve_once(scip: Any) -> str:
     """Run SCIP; KeyboardInterrupt outside SCIP's own handler counts as Ctrl-C."""
     try:
-        with _solver_stdout_to_stderr():
+        with solver_output_to_stderr():
             scip.optimize()
     except KeyboardInterrupt:
         return INTERRUPTED
@@ -359,7 +328,7 @@ def count_regions_scip(
     if time_limit is not None:
         scip.setParam("limits/time", max(float(time_limit), 0.0))
     try:
-        with _solver_stdout_to_stderr():
+        with solver_output_to_stderr():
             scip.count()
         status = _status(scip.getStatus())
     except KeyboardInterrupt:

@@ -59,6 +59,7 @@ import numpy as np
 
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError, SolverError
+from reluscope.milp.model import solver_output_to_stderr
 from reluscope.network import ReLUNetwork
 from reluscope.regions.parity import ParityConstraint, draw_parity
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
@@ -399,7 +400,8 @@ class _MipboundEngine:
             outcome.status = TIME_LIMIT
             return outcome
         try:
-            self.model.optimize()
+            with solver_output_to_stderr():
+                self.model.optimize()
             outcome.solver_calls = 1
             feasible = _finish_solve(self.model, outcome)
         finally:
@@ -446,7 +448,8 @@ class _MboundEngine:
                 if not _set_time(model, deadline):
                     outcome.status = TIME_LIMIT
                     return outcome
-                model.optimize()
+                with solver_output_to_stderr():
+                    model.optimize()
                 outcome.solver_calls += 1
                 feasible = _finish_solve(model, outcome)
                 if feasible:
