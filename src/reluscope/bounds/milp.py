@@ -231,6 +231,8 @@ class _LayerSolver:
         """
         from pyscipopt import quicksum
 
+        from reluscope.milp.model import solver_output_to_stderr
+
         nm = self.nm if self.reuse else self._build()
         model = nm.model
         if self.reuse:
@@ -252,7 +254,8 @@ class _LayerSolver:
         else:
             model.setParam("limits/dual", _SCIP_NO_LIMIT)
             model.setParam("limits/primal", _SCIP_NO_LIMIT)
-        model.optimize()
+        with solver_output_to_stderr():  # keep stdout clean (SCIP's 'pressed CTRL-C')
+            model.optimize()
         status = model.getStatus()
         if status == "userinterrupt":
             self.interrupted = True
