@@ -119,6 +119,17 @@ def _exact_range(net, layer, unit):
 @pytest.mark.parametrize("seed", range(4))
 def test_milp_bounds_are_attained(seed):
     net = random_network(100 + seed, 2, (3, 3, 2), output_relu=bool(seed % 2), lower=-1, upper=1.5)
+    _check_attained(net)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(6))
+def test_milp_bounds_are_attained_larger(seed):
+    net = random_network(200 + seed, 4, (5, 5, 2), output_relu=bool(seed % 2), lower=-2, upper=1)
+    _check_attained(net)
+
+
+def _check_attained(net):
     milp = milp_bounds(net)
     lp = lp_bounds(net)
     assert milp.exact
