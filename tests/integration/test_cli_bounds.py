@@ -153,3 +153,10 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+def test_negative_domain_may_follow_a_space(capsys):
+    assert main(["bounds", "example", "--method", "interval", "--domain", "-1,1", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    expected = interval_bounds(example_network().with_domain(-1.0, 1.0))
+    assert payload["layers"][0]["lower"] == [float(v) for v in expected.lower[0]]

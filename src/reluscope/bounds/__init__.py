@@ -17,7 +17,12 @@ BOUNDS_METHODS = ("interval", "lp", "milp")
 
 
 def tighten_bounds(
-    network: ReLUNetwork, *, method: str = "lp", time_limit: float | None = None
+    network: ReLUNetwork,
+    *,
+    method: str = "lp",
+    time_limit: float | None = None,
+    sign_only: bool = False,
+    progress: bool = False,
 ) -> Bounds:
     """Bounds on every unit's pre-activation over the network's domain.
 
@@ -28,17 +33,24 @@ def tighten_bounds(
     time_limit
         For ``milp``: seconds allowed per MILP solve; a solve cut short keeps the
         solver's valid dual bound (still a sound, looser bound).
+    sign_only
+        For ``milp``: stop each solve once the unit's sign is settled (enough for the
+        stability classes; the bounds stay valid but may be looser).
+    progress
+        Show a progress bar (``lp`` and ``milp``).
     """
     if method == "interval":
         return interval_bounds(network)
     if method == "lp":
         from reluscope.bounds.lp import lp_bounds
 
-        return lp_bounds(network)
+        return lp_bounds(network, progress=progress)
     if method == "milp":
         from reluscope.bounds.milp import milp_bounds
 
-        return milp_bounds(network, time_limit=time_limit)
+        return milp_bounds(
+            network, time_limit=time_limit, sign_only=sign_only, progress=progress
+        )
     raise ReluscopeError(f"unknown bounds method {method!r}; choose one of {BOUNDS_METHODS}")
 
 

@@ -30,9 +30,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """Let ``--domain -1,1`` through: argparse would read ``-1,1`` as an option."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] == "--domain" and arg.startswith("-"):
+            joined[-1] = f"--domain={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
     try:
         result = args.func(args)
     except ReluscopeError as exc:

@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 
 from reluscope.bounds import BOUNDS_METHODS, tighten_bounds
-from reluscope.cli.common import add_model_arguments, emit, load_network
+from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,21 +17,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--time-limit", type=float, metavar="S", help="seconds per MILP solve (milp method)"
     )
+    parser.add_argument(
+        "--sign-only",
+        action="store_true",
+        help="milp: stop each solve once the sign is settled (stable units only)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     network = load_network(args)
-    bounds = tighten_bounds(network, method=args.method, time_limit=args.time_limit)
+    bounds = tighten_bounds(
+        network,
+        method=args.method,
+        time_limit=args.time_limit,
+        sign_only=args.sign_only,
+        progress=show_progress(),
+    )
     payload = bounds.to_dict(network)
     lines = [network.describe(), f"bounds by {bounds.method} in {bounds.seconds:.3f} s", ""]
     lines.append(f"{'layer':>5} {'units':>5} {'active':>7} {'inactive':>8} {'unstable':>8}"
                  f" {'min lower':>11} {'max upper':>11}")
     for layer in network.relu_layers:
+        active = int(bounds.stably_active(layer).sum())
+        inactive = int(bounds.stably_inactive(layer).sum())
+        unstable = int(bounds.unstable(layer).sum())
+        low, high = float(np.min(bounds.lower[layer])), float(np.max(bounds.upper[layer]))
         lines.append(
-            f"{layer:>5} {network.widths[layer]:>5} {int(bounds.stably_active(layer).sum()):>7}"
-            f" {int(bounds.stably_inactive(layer).sum()):>8} {int(bounds.unstable(layer).sum()):>8}"
-            f" {float(np.min(bounds.lower[layer])):>11.4g} {float(np.max(bounds.upper[layer])):>11.4g}"
+            f"{layer:>5} {network.widths[layer]:>5} {active:>7} {inactive:>8} {unstable:>8}"
+            f" {low:>11.4g} {high:>11.4g}"
         )
     active, inactive, unstable = bounds.count_stable(network)
     lines.append(f"total: {active} stably active, {inactive} stably inactive, {unstable} unstable")

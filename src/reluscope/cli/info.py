@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
         "widths": list(network.widths),
         "relu": list(network.relu),
         "units": network.n_units,
-        "parameters": int(sum(w.size + b.size for w, b in zip(network.weights, network.biases))),
+        "parameters": sum(int(w.size) for w in network.weights)
+        + sum(int(b.size) for b in network.biases),
         "lower": float(network.lower.min()),
         "upper": float(network.upper.max()),
     }
