@@ -29,7 +29,7 @@ def test_compress_cli_json(tmp_path: Path, capsys, strategy: str) -> None:
     net.save(src)
     code, payload, _ = _run(capsys, ["compress", str(src), "-o", str(out), "--json",
                                      "--strategy", strategy, "--bounds", "interval",
-                                     "--samples", "20000"])
+                                     "--n-samples", "20000"])
     assert code == 0
     assert payload["units_before"] == 6 and payload["units_after"] == 4
     assert payload["layers_before"] == 2 and payload["layers_after"] == 2

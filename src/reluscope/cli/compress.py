@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--verify", choices=VERIFY_MODES, default="auto",
                         help="equivalence check: sampling, plus a MILP proof for small "
                         "networks with auto (default: auto)")
-    parser.add_argument("--samples", type=int, default=100_000, metavar="N",
+    parser.add_argument("--n-samples", type=int, default=100_000, metavar="N",
                         help="inputs sampled for the equivalence check (default: 100000)")
     parser.add_argument("--time-limit", type=float, metavar="S",
                         help="seconds for the stable-unit search (undecided units are kept)")
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         bounds_method=args.bounds_method,
         time_limit=args.time_limit,
         verify=args.verify,
-        n_samples=args.samples,
+        n_samples=args.n_samples,
         random_state=args.seed,
         progress=show_progress() and not args.json,
     )
