@@ -41,7 +41,7 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
     summary = per_split_summary(rows, xor_sizes)
     labels = [f"{s['n1']};{s['n2']}" for s in summary]
     x = np.arange(len(summary))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
 
     def series(name: str) -> np.ndarray:
         return np.array([np.nan if s[name] is None else s[name] for s in summary], float)
@@ -62,7 +62,7 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
     ax.set_xlabel("widths n1;n2 (output layer: 10)")
     ax.set_ylabel("linear regions (mean over networks)")
     ax.set_title("Figure 2 (top): bounds vs exact count")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -72,7 +72,7 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
 def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
     """Seconds of exact counting and of MIPBound vs the count (both include the bounds)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
     counted = [r for r in rows if r["exact_regions"] is not None]
     for complete in (True, False):
         group = [r for r in counted if bool(r["exact_complete"]) == complete]
@@ -103,7 +103,7 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
     ax.set_xlabel("number of regions (exact; hollow/x: proven lower bound)")
     ax.set_ylabel("seconds (MILP bounds included)")
     ax.set_title("Figure 2 (bottom): approximation vs exact counting time")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
