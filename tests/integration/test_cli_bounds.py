@@ -160,3 +160,19 @@ def test_negative_domain_may_follow_a_space(capsys):
     payload = json.loads(capsys.readouterr().out)
     expected = interval_bounds(example_network().with_domain(-1.0, 1.0))
     assert payload["layers"][0]["lower"] == [float(v) for v in expected.lower[0]]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bounds", "example", "--method", "milp", "--time-limit", "-1"],
+        ["count", "example", "--patterns", "/nonexistent-folder/p.npy"],
+        ["count", "example", "--checkpoint", "/nonexistent-folder/c.ckpt"],
+        ["estimate", "example", "--time-limit", "-1"],
+    ],
+)
+def test_bad_limits_and_paths_are_one_line_errors(argv, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("reluscope: error: ") and captured.err.count("\n") == 1

@@ -39,6 +39,8 @@ def tighten_bounds(
     progress
         Show a progress bar (``lp`` and ``milp``).
     """
+    if time_limit is not None and not time_limit >= 0:
+        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
     if method == "interval":
         return interval_bounds(network)
     if method == "lp":

@@ -23,7 +23,10 @@ def load_npz(path: str | Path) -> ReLUNetwork:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ModelFormatError(f"{path}: not a readable .npz file ({exc})") from None
+        reason = "not an archive of NumPy arrays" if "pickle" in str(exc) else str(exc)
+        raise ModelFormatError(
+            f"{path}: not a NumPy .npz file of reluscope's layout ({reason}); see docs/formats.md"
+        ) from None
     n_layers = 0
     while f"W{n_layers}" in arrays:
         n_layers += 1

@@ -24,8 +24,8 @@ Valid inequalities for layers after the first (optional):
 ``j`` of the previous layer counts as the constant 1 and a stably inactive one as 0.
 
 Safe settings: models that get constraints during the solve (lazy no-good, parity and
-stability cuts) gave wrong answers with SCIP's defaults (REFERENCE.md section 8, docs/
-solvers.md). :func:`new_scip_model` therefore turns off dual reductions and symmetry
+stability cuts) gave wrong answers with SCIP's defaults (see docs/solvers.md).
+:func:`new_scip_model` therefore turns off dual reductions and symmetry
 handling on every model it creates.
 """
 

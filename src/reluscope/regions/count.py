@@ -74,6 +74,11 @@ def count_regions(
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
         )
+    for path in (checkpoint, patterns_path):
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise ReluscopeError(
+                f"{path}: the folder {Path(path).resolve().parent} does not exist; create it first"
+            )
     start = time.perf_counter()
     if bounds is None:
         bounds = tighten_bounds(network, method=bounds_method)

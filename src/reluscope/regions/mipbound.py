@@ -535,6 +535,8 @@ def estimate_regions(
     if int(xor_size) != xor_size or xor_size < 1:
         raise ReluscopeError(f"xor_size must be a positive integer, got {xor_size!r}")
     xor_size = int(xor_size)
+    if time_limit is not None and not time_limit >= 0:
+        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
     planned = repetitions_for_target(target_probability)
     if max_repetitions is not None:
         if max_repetitions < 1:

@@ -22,7 +22,7 @@ excludes exactly ``a`` among the ``2^k`` assignments of ``z_S``; the ``2^{k-1}``
 wrong-parity assignments give ``2^{k-1}`` cuts that together describe the constraint.
 reluscope adds them lazily, one when a solution with that wrong assignment shows up.
 SCIP's native XOR constraint and the ``sum z - 2t = b`` row are deliberately not used
-(wrong answers and crashes measured here, REFERENCE.md section 8).
+(wrong answers and crashes measured here, see docs/solvers.md).
 
 This module is solver-free: a cut is returned as ``(indices, coefficients, rhs)``
 meaning ``sum_j coefficients[j] * z[indices[j]] >= rhs``.
