@@ -43,7 +43,7 @@ def test_info_and_bounds_json_on_each_format(tmp_path, capsys, network, suffix):
     assert info["relu"] == [True, True, False]
     assert info["units"] == 10
     assert info["parameters"] == 6 * 5 + 6 + 4 * 6 + 4 + 3 * 4 + 3
-    assert (info["lower"], info["upper"]) == (-1.0, 2.0)
+    assert (info["lower"], info["upper"]) == ([-1.0] * 5, [2.0] * 5)
 
     payload = run_json(capsys, ["bounds", str(path), "--method", "interval", "--json"])
     expected = json.loads(json.dumps(interval_bounds(network).to_dict(network)))
@@ -56,7 +56,7 @@ def test_domain_override_applies_to_onnx(tmp_path, capsys, network):
     path = tmp_path / "net.onnx"
     network.save(path)
     info = run_json(capsys, ["info", str(path), "--domain", "0,1", "--json"])
-    assert (info["lower"], info["upper"]) == (0.0, 1.0)
+    assert (info["lower"], info["upper"]) == ([0.0] * 5, [1.0] * 5)
 
 
 @pytest.mark.parametrize("name", ["bad.onnx", "bad.pt", "bad.npz"])

@@ -22,8 +22,8 @@ def run(args: argparse.Namespace) -> int:
         "units": network.n_units,
         "parameters": sum(int(w.size) for w in network.weights)
         + sum(int(b.size) for b in network.biases),
-        "lower": float(network.lower.min()),
-        "upper": float(network.upper.max()),
+        "lower": network.lower.tolist(),
+        "upper": network.upper.tolist(),
     }
     emit(args, payload, network.describe())
     return 0
