@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reluscope.compress import compress
+from reluscope.compression import compress
 from reluscope.experiments.training import accuracy, train_network
 from reluscope.io import load, save
 

@@ -41,9 +41,9 @@ _LAZY = {
     "estimate_regions": "reluscope.regions.mipbound",
     "UpperBounds": "reluscope.regions.upper",
     "upper_bounds": "reluscope.regions.upper",
-    "CompressionResult": "reluscope.compress",
-    "compress": "reluscope.compress",
-    "find_stable_units": "reluscope.compress",
+    "CompressionResult": "reluscope.compression",
+    "compress": "reluscope.compression",
+    "find_stable_units": "reluscope.compression",
     "example_network": "reluscope.data",
 }
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from netgen import planted_network, random_network
-from reluscope.compress import check_equivalence, compress, milp_difference
+from reluscope.compression import check_equivalence, compress, milp_difference
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.tolerances import EQUAL_RTOL

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from netgen import planted_network, random_network
-from reluscope.compress import compress
+from reluscope.compression import compress
 from reluscope.io import load, save
 from reluscope.network import ReLUNetwork
 from reluscope.tolerances import EQUAL_RTOL

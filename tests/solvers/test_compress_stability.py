@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from netgen import planted_network, random_network, random_small_network
-from reluscope.compress import compress, find_stable_units
+from reluscope.compression import compress, find_stable_units
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.tolerances import EQUAL_RTOL, STABLE_MARGIN
@@ -144,7 +144,7 @@ def test_small_random_networks_any_box(seed: int) -> None:
 
 
 def test_single_fallback_after_node_limit_gives_same_units(monkeypatch) -> None:
-    from reluscope.compress import stability
+    from reluscope.compression import stability
 
     monkeypatch.setattr(stability, "SINGLE_NODE_LIMIT", 1)
     stalled = 0
@@ -157,3 +157,19 @@ def test_single_fallback_after_node_limit_gives_same_units(monkeypatch) -> None:
         assert _sets(single) == _sets(per_unit)
         stalled += single.stalled_layers
     assert stalled > 0  # the fallback path was exercised
+
+
+def test_compress_function_survives_submodule_import() -> None:
+    """``reluscope.compress`` is the function even after the subpackage's modules load
+    (the subpackage is ``reluscope.compression``, so importing it never shadows it)."""
+    import importlib
+
+    import reluscope
+
+    importlib.import_module("reluscope.compression.fold")
+    import reluscope.compression.stability  # noqa: F401
+
+    assert callable(reluscope.compress) and not isinstance(reluscope.compress, type(reluscope))
+    result = reluscope.compress(planted_network(), bounds_method="interval", verify="none")
+    assert isinstance(result, reluscope.CompressionResult)
+    assert result.units_after == 4

@@ -11,7 +11,7 @@ import pytest
 
 from netgen import planted_network, random_network
 from reluscope.bounds.interval import interval_bounds
-from reluscope.compress.fold import fold_network
+from reluscope.compression.fold import fold_network
 from reluscope.network import ReLUNetwork
 from reluscope.tolerances import EQUAL_RTOL
 

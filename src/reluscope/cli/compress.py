@@ -6,7 +6,7 @@ import argparse
 
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
-from reluscope.compress import STRATEGIES, VERIFY_MODES, compress
+from reluscope.compression import STRATEGIES, VERIFY_MODES, compress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.output}",
     ]
     if args.compress:
-        from reluscope.compress import compress
+        from reluscope.compression import compress
 
         result = compress(
             trained.network,

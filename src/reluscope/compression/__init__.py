@@ -1,29 +1,27 @@
 """LEO: lossless compression of a ReLU network by removing and folding stable units.
 
 ``compress(net)`` finds the units that are stable over the whole input domain
-(:mod:`reluscope.compress.stability`), rewrites the network without them
-(:mod:`reluscope.compress.fold`) and checks that the outputs did not change
-(:mod:`reluscope.compress.equivalence`). See docs/compression.md.
+(:mod:`reluscope.compression.stability`), rewrites the network without them
+(:mod:`reluscope.compression.fold`) and checks that the outputs did not change
+(:mod:`reluscope.compression.equivalence`). See docs/compression.md.
 """
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
 from numpy.typing import ArrayLike
 
-from reluscope.compress.equivalence import (
+from reluscope.compression.equivalence import (
     Equivalence,
     check_equivalence,
     milp_difference,
     sampled_difference,
 )
-from reluscope.compress.fold import LayerChange, fold_network
-from reluscope.compress.stability import STRATEGIES, StableUnits, find_stable_units
+from reluscope.compression.fold import LayerChange, fold_network
+from reluscope.compression.stability import STRATEGIES, StableUnits, find_stable_units
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 
@@ -228,18 +226,3 @@ __all__ = [
     "sampled_difference",
 ]
 
-
-class _CallableModule(types.ModuleType):
-    """``reluscope.compress`` names both this subpackage and the function :func:`compress`.
-
-    Importing the subpackage (e.g. ``import reluscope.compress.fold``) makes Python set
-    the attribute ``reluscope.compress`` to the module, hiding the lazily exported
-    function; calling the module forwards to the function, so ``reluscope.compress(net)``
-    works whatever was imported first.
-    """
-
-    def __call__(self, network: ReLUNetwork, **options: Any) -> CompressionResult:
-        return compress(network, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
