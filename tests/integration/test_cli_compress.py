@@ -28,7 +28,7 @@ def test_compress_cli_json(tmp_path: Path, capsys, strategy: str) -> None:
     net = planted_network()
     net.save(src)
     code, payload, _ = _run(capsys, ["compress", str(src), "-o", str(out), "--json",
-                                     "--strategy", strategy, "--bounds", "interval",
+                                     "--strategy", strategy, "--bounds-method", "interval",
                                      "--n-samples", "20000"])
     assert code == 0
     assert payload["units_before"] == 6 and payload["units_after"] == 4
@@ -50,7 +50,7 @@ def test_compress_cli_text_and_unchanged(tmp_path: Path, capsys) -> None:
                       [np.zeros(2), np.array([-0.2])], relu=[True, False])
     net.save(tmp_path / "n.npz")
     code = main(["compress", str(tmp_path / "n.npz"), "-o", str(tmp_path / "o.npz"),
-                 "--bounds", "interval"])
+                 "--bounds-method", "interval"])
     text = capsys.readouterr().out
     assert code == 0 and "unchanged" in text and "units 2 -> 2" in text
 
@@ -60,6 +60,37 @@ def test_compress_cli_error_exit_2(tmp_path: Path, capsys) -> None:
     code = main(["compress", str(tmp_path / "n.npz"), "-o", str(tmp_path / "o.xyz")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "error" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "word"),
+    [(["--time-limit", "-1"], "time_limit"), (["--verify", "sample", "--n-samples", "0"],
+                                              "n_samples"),
+     (["--n-samples", "-3"], "n_samples")],
+)
+def test_compress_cli_bad_options_exit_2(tmp_path: Path, capsys, extra: list[str],
+                                         word: str) -> None:
+    planted_network().save(tmp_path / "n.npz")
+    code = main(["compress", str(tmp_path / "n.npz"), "-o", str(tmp_path / "o.npz"), *extra])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err.count("\n") == 1 and word in captured.err
+    assert captured.out == "" and not (tmp_path / "o.npz").exists()
+
+
+def test_compress_cli_proof_cut_short_says_not_proven(tmp_path: Path, capsys) -> None:
+    from netgen import random_network
+
+    random_network(0, 20, (12, 12, 8), output_relu=False).save(tmp_path / "n.npz")
+    code = main(["compress", str(tmp_path / "n.npz"), "-o", str(tmp_path / "o.npz"),
+                 "--bounds-method", "interval", "--verify", "milp", "--n-samples", "1000",
+                 "--time-limit", "3"])
+    text = capsys.readouterr().out
+    assert code == 0 and "not proven (time limit)" in text and "NOT equal" not in text
+    code, payload, _ = _run(capsys, ["compress", str(tmp_path / "n.npz"), "-o",
+                                     str(tmp_path / "o.npz"), "--verify", "milp",
+                                     "--n-samples", "1000", "--time-limit", "3", "--json"])
+    assert code == 0 and payload["milp_proven"] is None
+    assert payload["milp_status"] == "time limit"
 
 
 @pytest.mark.slow

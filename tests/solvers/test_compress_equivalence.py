@@ -8,6 +8,8 @@ times the grid step).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,9 @@ def test_dropping_an_unstable_unit_is_caught() -> None:
     sampled = float(np.abs(net.forward(xs) - wrong.forward(xs)).max())
     assert sampled > 0.1
     assert eq.milp_proven is False and eq.milp_exact is True
+    assert eq.milp_status == "difference found"
+    # the counterexample is a real input: checked by forward passes, up to the maximum
+    assert sampled - 1e-9 <= eq.milp_found_diff <= eq.milp_max_abs_diff + 1e-9
     # the MILP maximum is over the whole box: at least every sampled difference
     assert eq.milp_max_abs_diff >= sampled - 1e-9
     assert eq.max_abs_diff == pytest.approx(sampled, rel=0.05)
@@ -57,11 +62,13 @@ def test_milp_difference_matches_dense_grid_in_one_dimension(seed: int) -> None:
     weights = [w.copy() for w in net.weights]
     weights[1] = weights[1] + rng.normal(scale=0.3, size=weights[1].shape)
     other = ReLUNetwork(weights, net.biases, relu=net.relu, lower=-1.0, upper=2.0)
-    bound, exact = milp_difference(net, other)
+    result = milp_difference(net, other)
     grid = np.linspace(-1.0, 2.0, 300_001)[:, None]
     true_max = float(np.abs(net.forward(grid) - other.forward(grid)).max())
-    assert exact
-    assert bound == pytest.approx(true_max, abs=1e-3)
+    assert result.exact and result.status in ("difference found", "proven")
+    assert result.bound == pytest.approx(true_max, abs=1e-3)
+    assert result.found == pytest.approx(true_max, abs=1e-3)  # an input attains it
+    assert result.found <= result.bound + 1e-9
 
 
 def test_incompatible_networks_are_an_error() -> None:
@@ -69,3 +76,81 @@ def test_incompatible_networks_are_an_error() -> None:
     b = random_network(0, 3, (3, 1))
     with pytest.raises(ReluscopeError, match="inputs"):
         check_equivalence(a, b)
+
+
+def _hard_pair() -> tuple[ReLUNetwork, ReLUNetwork]:
+    """20 inputs -> 12;12;8 (24 units): its MILP proof takes minutes; compressed with
+    sampling only (seconds)."""
+    net = random_network(0, 20, (12, 12, 8), output_relu=False)
+    result = compress(net, bounds_method="interval", verify="none", random_state=0)
+    assert not result.unchanged
+    return net, result.network
+
+
+def test_proof_cut_short_is_not_proven_and_the_bound_is_an_upper_bound() -> None:
+    net, small = _hard_pair()
+    start = time.perf_counter()
+    eq = check_equivalence(net, small, milp=True, n_samples=1000, time_limit=1.0,
+                           random_state=0)
+    assert time.perf_counter() - start < 15.0
+    assert eq.milp_status == "time limit"
+    assert eq.milp_proven is None and eq.milp_exact is False
+    assert eq.equal  # not disproven: the sampled outputs agree
+    # an upper bound on the true maximum (0: the compression is lossless)
+    assert eq.milp_max_abs_diff >= eq.max_abs_diff
+    assert eq.milp_found_diff <= EQUAL_RTOL * max(eq.output_scale, 1.0)
+
+
+def test_ctrl_c_stops_the_whole_proof(monkeypatch) -> None:
+    """A KeyboardInterrupt during one solve ends the proof; no further solve starts."""
+    import contextlib
+
+    import reluscope.milp.model as milp_model
+
+    net, small = _hard_pair()
+    entered = []
+
+    @contextlib.contextmanager
+    def interrupt_second_solve():
+        entered.append(1)
+        if len(entered) == 2:
+            raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(milp_model, "solver_output_to_stderr", interrupt_second_solve)
+    result = milp_difference(net, small, tolerance=1e-6, time_limit=2.0)
+    assert len(entered) == 2 and result.solves == 1
+    assert result.status == "interrupted" and not result.exact
+    eq_bound_finite = np.isfinite(result.bound)
+    assert eq_bound_finite and result.bound >= 0
+
+
+def test_compress_honours_time_limit_for_the_whole_call() -> None:
+    net = random_network(0, 20, (12, 12, 8), output_relu=False)
+    start = time.perf_counter()
+    result = compress(net, verify="milp", n_samples=1000, time_limit=3.0, random_state=0)
+    assert time.perf_counter() - start < 3.0 + 10.0  # bounds and sampling overhead
+    assert result.milp_proven is None
+    assert result.equivalence is not None and result.equivalence.milp_status == "time limit"
+    assert result.to_dict()["milp_status"] == "time limit"
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"time_limit": -1.0}, "time_limit"),
+        ({"n_samples": 0, "verify": "sample"}, "n_samples"),
+        ({"n_samples": -5, "verify": "auto"}, "n_samples"),
+    ],
+)
+def test_bad_options_are_errors(options: dict, match: str) -> None:
+    with pytest.raises(ReluscopeError, match=match):
+        compress(planted_network(), bounds_method="interval", **options)
+
+
+def test_check_equivalence_needs_an_input() -> None:
+    net = planted_network()
+    with pytest.raises(ReluscopeError, match="n_samples"):
+        check_equivalence(net, net, n_samples=0)
+    with pytest.raises(ReluscopeError, match="time_limit"):
+        milp_difference(net, net, time_limit=-1.0)

@@ -6,7 +6,7 @@ import argparse
 
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
-from reluscope.compression import STRATEGIES, VERIFY_MODES, compress
+from reluscope.compression import STRATEGIES, VERIFY_MODES, Equivalence, compress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,15 +21,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--strategy", choices=STRATEGIES, default="single",
                         help="how stable units are found (default: single)")
-    parser.add_argument("--bounds", choices=BOUNDS_METHODS, default="lp", dest="bounds_method",
+    parser.add_argument("--bounds-method", choices=BOUNDS_METHODS, default="lp",
                         help="cheap bounds computed before the MILPs (default: lp)")
     parser.add_argument("--verify", choices=VERIFY_MODES, default="auto",
                         help="equivalence check: sampling, plus a MILP proof for small "
-                        "networks with auto (default: auto)")
+                        "networks with auto (at most 20 s; default: auto)")
     parser.add_argument("--n-samples", type=int, default=100_000, metavar="N",
                         help="inputs sampled for the equivalence check (default: 100000)")
     parser.add_argument("--time-limit", type=float, metavar="S",
-                        help="seconds for the stable-unit search (undecided units are kept)")
+                        help="seconds for the whole run: stable-unit search (undecided "
+                        "units are kept), then the MILP proof in what is left")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the sampling")
     parser.set_defaults(func=run)
 
@@ -68,11 +69,23 @@ def run(args: argparse.Namespace) -> int:
             f"max |f - f'| on {eq.n_samples} sampled inputs: {eq.max_abs_diff:.3g} "
             f"(relative {eq.relative:.3g})"
         )
-        if eq.milp_proven is not None:
-            lines.append(
-                f"MILP over the whole domain: max |f - f'| <= {eq.milp_max_abs_diff:.3g} "
-                f"({'proven equal' if eq.milp_proven else 'NOT equal'})"
-            )
+        if eq.milp_status is not None:
+            lines.append(_milp_line(eq))
     lines.append(f"wrote {args.output} in {result.seconds:.2f} s")
     emit(args, payload, "\n".join(lines))
     return 0
+
+
+def _milp_line(eq: Equivalence) -> str:
+    bound = eq.milp_max_abs_diff
+    if eq.milp_status == "proven":
+        return f"MILP over the whole domain: max |f - f'| <= {bound:.3g} (proven equal)"
+    if eq.milp_status == "difference found":
+        return (
+            f"MILP over the whole domain: NOT equal, an input gives |f - f'| = "
+            f"{eq.milp_found_diff:.3g} (max <= {bound:.3g})"
+        )
+    return (
+        f"MILP over the whole domain: not proven ({eq.milp_status}); "
+        f"max |f - f'| <= {bound:.3g} (upper bound only)"
+    )

@@ -12,10 +12,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from reluscope.compression.equivalence import (
     Equivalence,
+    MilpDifference,
     check_equivalence,
     milp_difference,
     sampled_difference,
@@ -29,6 +31,10 @@ VERIFY_MODES = ("auto", "milp", "sample", "none")
 
 #: ``verify="auto"`` adds the MILP proof when the original has at most this many units
 AUTO_MILP_MAX_UNITS = 40
+
+#: seconds the MILP proof may take with ``verify="auto"`` (all solves together); when
+#: they run out the result says "not proven (time limit)" and nothing else changes
+AUTO_MILP_TIME_LIMIT = 20.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +91,7 @@ class CompressionResult:
 
     @property
     def milp_proven(self) -> bool | None:
+        """True: proven equal; False: a difference found; None: not run or not proven."""
         return None if self.equivalence is None else self.equivalence.milp_proven
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +111,7 @@ class CompressionResult:
             "relative_diff": None if eq is None else eq.relative,
             "milp_max_abs_diff": None if eq is None else eq.milp_max_abs_diff,
             "milp_proven": None if eq is None else eq.milp_proven,
+            "milp_status": None if eq is None else eq.milp_status,
             "equivalence": None if eq is None else eq.to_dict(),
             "layers": [change.to_dict() for change in self.layers],
             "stable": self.stable.to_dict(),
@@ -139,16 +147,34 @@ def compress(
         Inputs inside the domain (e.g. training data) seeding ``single``, also compared
         in the equivalence check.
     time_limit
-        Seconds for the stable-unit search (and, separately, for the MILP proof). When
-        it runs out, undecided units are kept: the result is smaller but maybe not
-        minimal (``complete`` is False).
+        Seconds for the whole call: the stable-unit search, then the MILP proof in what
+        is left. When the search runs out, undecided units are kept: the result is
+        exact but maybe not minimal (``complete`` is False); when the proof runs out it
+        is reported as not proven (``milp_proven`` None, ``milp_status`` "time limit").
     verify
         ``"auto"``: sampled comparison on ``n_samples`` inputs, plus the MILP proof
-        when the network has at most ``AUTO_MILP_MAX_UNITS`` units; ``"milp"``: both
-        always; ``"sample"``: sampling only; ``"none"``: no check.
+        when the network has at most ``AUTO_MILP_MAX_UNITS`` units, within
+        ``AUTO_MILP_TIME_LIMIT`` seconds; ``"milp"``: both always (the proof limited
+        only by ``time_limit``); ``"sample"``: sampling only; ``"none"``: no check.
+    n_samples
+        Uniform inputs of the sampled comparison (>= 1 unless ``samples`` are given).
+
+    Ctrl-C stops the stable-unit search (undecided units are kept) or the MILP proof
+    (``milp_status`` "interrupted"); a result is returned either way.
     """
     if verify not in VERIFY_MODES:
         raise ReluscopeError(f"unknown verify mode {verify!r}; choose one of {VERIFY_MODES}")
+    if time_limit is not None and not time_limit >= 0:
+        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    if verify != "none" and (
+        not isinstance(n_samples, (int, np.integer))
+        or n_samples < 0
+        or (n_samples == 0 and samples is None)
+    ):
+        raise ReluscopeError(
+            f"n_samples must be a positive number of inputs to compare on, got {n_samples!r} "
+            "(use verify='none' to skip the check)"
+        )
     start = time.perf_counter()
     stable = find_stable_units(
         network,
@@ -170,6 +196,15 @@ def compress(
         use_milp = verify == "milp" or (
             verify == "auto" and network.n_units <= AUTO_MILP_MAX_UNITS
         )
+        proof_limit = None
+        if time_limit is not None:
+            proof_limit = max(float(time_limit) - (time.perf_counter() - start), 0.0)
+        if verify == "auto":
+            proof_limit = (
+                AUTO_MILP_TIME_LIMIT
+                if proof_limit is None
+                else min(proof_limit, AUTO_MILP_TIME_LIMIT)
+            )
         equivalence = check_equivalence(
             network,
             folded,
@@ -177,7 +212,7 @@ def compress(
             samples=samples,
             milp=use_milp and not unchanged,
             bounds_method="interval" if bounds_method == "interval" else "lp",
-            time_limit=time_limit,
+            time_limit=proof_limit,
             random_state=random_state,
         )
     return CompressionResult(
@@ -201,8 +236,6 @@ def compress(
 
 
 def _same(first: ReLUNetwork, second: ReLUNetwork) -> bool:
-    import numpy as np
-
     if first.widths != second.widths or first.relu != second.relu:
         return False
     return all(
@@ -212,11 +245,13 @@ def _same(first: ReLUNetwork, second: ReLUNetwork) -> bool:
 
 __all__ = [
     "AUTO_MILP_MAX_UNITS",
+    "AUTO_MILP_TIME_LIMIT",
     "STRATEGIES",
     "VERIFY_MODES",
     "CompressionResult",
     "Equivalence",
     "LayerChange",
+    "MilpDifference",
     "StableUnits",
     "check_equivalence",
     "compress",

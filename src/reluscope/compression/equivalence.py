@@ -9,7 +9,9 @@ their inputs tied ``x = x'``); for every output ``k`` two solves, ``max f_k - f'
 and ``max f'_k - f_k``, each with SCIP's objective limit at the tolerance
 ``EQUAL_RTOL * output_scale``: it either proves nothing exceeds the tolerance, or finds
 and maximises a larger difference. The result is a proven upper bound on
-``max_x |f(x) - f'(x)|`` over the whole box.
+``max_x |f(x) - f'(x)|`` over the whole box, and a status: proven equal, a difference
+found (an input, checked by forward passes, where the outputs differ by more than the
+tolerance), or not proven (time limit, Ctrl-C: the bound is then only an upper bound).
 """
 
 from __future__ import annotations
@@ -40,11 +42,19 @@ class Equivalence:
         Largest absolute output difference on them, ``max |f(x)|`` there, and their ratio.
     milp_max_abs_diff
         Proven upper bound on ``max |f - f'|`` over the whole domain (None: not run).
+        Equal to the tolerance when the MILP proved nothing exceeds it; SCIP's dual
+        bound (or the output bounds) when a time limit or Ctrl-C cut it short.
     milp_exact
-        The bound is the exact maximum (False when the MILP only proved it below the
-        tolerance ``EQUAL_RTOL * output_scale``, or was cut short).
+        Every MILP solve finished (False when cut short).
     milp_proven
-        The MILP proved ``max |f - f'| <= EQUAL_RTOL * output_scale`` (None: not run).
+        True: the MILP proved ``max |f - f'| <= EQUAL_RTOL * output_scale``; False: it
+        found an input where the outputs differ by more (a checked counterexample);
+        None: not run, or not proven either way (time limit, Ctrl-C).
+    milp_status
+        ``"proven"``, ``"difference found"``, ``"time limit"``, ``"interrupted"``, or
+        None when the MILP was not run (:class:`MilpDifference`).
+    milp_found_diff
+        Largest difference on an input found by the MILP, checked by forward passes.
     seconds
         Wall time of both checks.
     """
@@ -56,6 +66,8 @@ class Equivalence:
     milp_max_abs_diff: float | None = None
     milp_exact: bool | None = None
     milp_proven: bool | None = None
+    milp_status: str | None = None
+    milp_found_diff: float | None = None
     seconds: float = 0.0
 
     @property
@@ -72,6 +84,8 @@ class Equivalence:
             "milp_max_abs_diff": self.milp_max_abs_diff,
             "milp_exact": self.milp_exact,
             "milp_proven": self.milp_proven,
+            "milp_status": self.milp_status,
+            "milp_found_diff": self.milp_found_diff,
             "seconds": self.seconds,
         }
 
@@ -105,6 +119,38 @@ def sampled_difference(
     return count, diff, scale
 
 
+@dataclass(frozen=True)
+class MilpDifference:
+    """Outcome of the MILP comparison of two networks over the whole box.
+
+    Attributes
+    ----------
+    bound
+        Proven upper bound on ``max_x |f(x) - f'(x)|`` (SCIP's dual bound for a solve
+        cut short, the output bounds for a solve never run).
+    found
+        Largest difference attained by an input SCIP found, checked by an exact forward
+        pass of both networks (a real counterexample when above the tolerance; 0 when
+        none was found).
+    exact
+        Every solve finished: ``bound`` is the exact maximum, or (with a tolerance)
+        nothing exceeds it.
+    status
+        ``"proven"`` (every solve finished, nothing above the tolerance),
+        ``"difference found"`` (an input shows a difference above the tolerance),
+        ``"time limit"`` or ``"interrupted"`` (not proven either way).
+    """
+
+    bound: float
+    found: float
+    exact: bool
+    status: str
+    solves: int = 0
+
+
+MILP_STATUSES = ("proven", "difference found", "time limit", "interrupted")
+
+
 def milp_difference(
     first: ReLUNetwork,
     second: ReLUNetwork,
@@ -112,55 +158,94 @@ def milp_difference(
     bounds_method: str = "interval",
     tolerance: float | None = None,
     time_limit: float | None = None,
-) -> tuple[float, bool]:
-    """Proven upper bound on ``max_x |f(x) - f'(x)|`` over the box, and whether it is exact.
+) -> MilpDifference:
+    """Compare ``f`` and ``f'`` over the whole box by MILP (two solves per output).
 
     With ``tolerance``, each solve only has to show that no difference exceeds it (SCIP's
     objective limit prunes every node whose bound is below it, much faster when the
-    networks are equal); the bound returned is then ``tolerance`` when that holds, and
-    the exact maximum otherwise. ``time_limit`` is for all ``2 * n_outputs`` solves
-    together; a solve cut short contributes its dual bound (still a valid upper bound).
+    networks are equal); a solve that shows this contributes ``tolerance`` to the bound,
+    one that finds more maximises it. Without, every solve maximises. ``time_limit`` is
+    for all ``2 * n_outputs`` solves together, shared out so that each remaining solve
+    gets an equal part of what is left. A time limit or Ctrl-C stops the comparison: the
+    result says what was proven (status ``"time limit"`` / ``"interrupted"``), never
+    that the networks differ unless an input shows it.
     """
     from reluscope.bounds import tighten_bounds
-    from reluscope.milp.model import build_network_model, new_scip_model
+    from reluscope.milp.model import build_network_model, new_scip_model, solver_output_to_stderr
 
     _check_compatible(first, second)
+    if time_limit is not None and not time_limit >= 0:
+        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
     start = time.perf_counter()
     from pyscipopt import SCIP_PARAMSETTING
 
+    tol = 0.0 if tolerance is None else float(tolerance)
+    b1 = tighten_bounds(first, method=bounds_method)
+    b2 = tighten_bounds(second, method=bounds_method)
+    # valid bounds on f_k - f'_k for the solves never run (from the output bounds)
+    lo1, hi1 = _output_range(first, b1)
+    lo2, hi2 = _output_range(second, b2)
     model = new_scip_model("equivalence")
     # root cutting planes cost ~10x the whole search on these models (measured): off
     model.setSeparating(SCIP_PARAMSETTING.OFF)
-    nm1 = build_network_model(first, tighten_bounds(first, method=bounds_method), model=model)
-    nm2 = build_network_model(second, tighten_bounds(second, method=bounds_method), model=model)
+    nm1 = build_network_model(first, b1, model=model)
+    nm2 = build_network_model(second, b2, model=model)
     for a, b in zip(nm1.x, nm2.x, strict=True):
         model.addCons(a == b)
-    worst, worst_exact, cut_short = 0.0, False, False
-    for k in range(first.n_outputs):
-        diff = nm1.h[-1][k] - nm2.h[-1][k]
-        for sign in (1.0, -1.0):
+    jobs = [(k, sign) for k in range(first.n_outputs) for sign in (1.0, -1.0)]
+    bounds = {
+        (k, sign): float(hi1[k] - lo2[k]) if sign > 0 else float(hi2[k] - lo1[k])
+        for k, sign in jobs
+    }
+    found, stopped, finished, solves = 0.0, None, True, 0
+    try:
+        for index, (k, sign) in enumerate(jobs):
             if time_limit is not None:
                 remaining = time_limit - (time.perf_counter() - start)
-                model.setParam("limits/time", max(remaining, 0.01))
+                if remaining <= 0:
+                    stopped = "time limit"
+                    break
+                model.setParam("limits/time", max(remaining / (len(jobs) - index), 0.01))
+            diff = nm1.h[-1][k] - nm2.h[-1][k]
             model.setObjective(sign * diff, sense="maximize")
             if tolerance is not None:
-                model.setObjlimit(float(tolerance))
-            model.optimize()
+                model.setObjlimit(tol)
+            with solver_output_to_stderr():
+                model.optimize()
+            solves += 1
             status = model.getStatus()
-            solved = status == "optimal"
-            if solved:
+            if model.getNSols() > 0:
+                x = np.array([model.getVal(v) for v in nm1.x], dtype=float)
+                found = max(found, _forward_difference(first, second, x))
+            if status == "optimal":
                 bound = max(float(model.getObjVal()), float(model.getDualbound()))
             elif status == "infeasible" and tolerance is not None:
-                bound = float(tolerance)  # nothing above the objective limit
+                bound = tol  # nothing above the objective limit
             elif status == "infeasible":
                 raise ReluscopeError("the equivalence MILP is infeasible: the domain is empty")
-            else:
+            else:  # time limit, Ctrl-C: the dual bound is still valid
                 bound = float(model.getDualbound())
-                cut_short = True
-            if bound > worst or (bound == worst and solved):
-                worst, worst_exact = bound, solved
+                finished = False
+            bounds[(k, sign)] = min(bounds[(k, sign)], max(bound, tol))
             model.freeTransform()
-    return worst, worst_exact and not cut_short
+            if status == "userinterrupt":
+                stopped = "interrupted"
+                break
+            if status not in ("optimal", "infeasible") and bound > tol:
+                stopped = "time limit"
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    done = solves == len(jobs) and finished and stopped is None
+    worst = max(max(bounds.values()), 0.0)
+    if found > tol:
+        status = "difference found"
+    elif worst <= tol:
+        status = "proven"  # every solve showed nothing above the tolerance
+    else:
+        status = stopped or "time limit"
+    return MilpDifference(
+        bound=worst, found=found, exact=done, status=status, solves=solves
+    )
 
 
 def check_equivalence(
@@ -174,32 +259,64 @@ def check_equivalence(
     time_limit: float | None = None,
     random_state: Any = None,
 ) -> Equivalence:
-    """Compare two networks on sampled inputs and, with ``milp=True``, by MILP."""
+    """Compare two networks on sampled inputs and, with ``milp=True``, by MILP.
+
+    ``time_limit`` bounds the MILP comparison (see :func:`milp_difference`).
+    """
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 0:
+        raise ReluscopeError(f"n_samples must be a non-negative integer, got {n_samples!r}")
+    if time_limit is not None and not time_limit >= 0:
+        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
     start = time.perf_counter()
     count, diff, scale = sampled_difference(
         first, second, n_samples=n_samples, samples=samples, random_state=random_state
     )
+    if count == 0:
+        raise ReluscopeError(
+            "no input to compare the networks on: give n_samples >= 1 or some samples"
+        )
     ref = scale if scale > 0 else 1.0
-    milp_bound = milp_exact = proven = None
+    result = None
     if milp:
-        milp_bound, milp_exact = milp_difference(
+        result = milp_difference(
             first,
             second,
             bounds_method=bounds_method,
             tolerance=EQUAL_RTOL * ref,
             time_limit=time_limit,
         )
-        proven = milp_bound <= EQUAL_RTOL * ref
+    proven = None
+    if result is not None and result.status == "proven":
+        proven = True
+    elif result is not None and result.status == "difference found":
+        proven = False
     return Equivalence(
         n_samples=count,
         max_abs_diff=diff,
         output_scale=scale,
         relative=diff / ref,
-        milp_max_abs_diff=milp_bound,
-        milp_exact=milp_exact,
+        milp_max_abs_diff=None if result is None else result.bound,
+        milp_exact=None if result is None else result.exact,
         milp_proven=proven,
+        milp_status=None if result is None else result.status,
+        milp_found_diff=None if result is None else result.found,
         seconds=time.perf_counter() - start,
     )
+
+
+def _output_range(network: ReLUNetwork, bounds: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Valid bounds on each output over the box (after the output ReLU, if any)."""
+    lo = np.asarray(bounds.lower[-1], dtype=float)
+    hi = np.asarray(bounds.upper[-1], dtype=float)
+    if network.relu[-1]:
+        lo, hi = np.maximum(lo, 0.0), np.maximum(hi, 0.0)
+    return lo, hi
+
+
+def _forward_difference(first: ReLUNetwork, second: ReLUNetwork, x: np.ndarray) -> float:
+    """``max_k |f_k(x) - f'_k(x)|`` by exact forward passes (x clipped to the box)."""
+    x = np.clip(x, first.lower, first.upper)[None, :]
+    return float(np.max(np.abs(first.forward(x) - second.forward(x)), initial=0.0))
 
 
 def _check_compatible(first: ReLUNetwork, second: ReLUNetwork) -> None:

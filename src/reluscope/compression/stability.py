@@ -57,6 +57,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
+from reluscope.milp.model import solver_output_to_stderr
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.tolerances import BOUND_PADDING, STABLE_MARGIN
 
@@ -169,6 +170,8 @@ def find_stable_units(
     """
     if strategy not in STRATEGIES:
         raise ReluscopeError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    if time_limit is not None and not time_limit >= 0:
+        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
     from reluscope.bounds import tighten_bounds
 
     start = time.perf_counter()
@@ -360,7 +363,8 @@ class _Search:
                     name=f"side{unit}_{side}",
                 )
                 model.setObjective(side * expr, sense="maximize")
-                model.optimize()
+                with solver_output_to_stderr():
+                    model.optimize()
                 self.solves += 1
                 status = model.getStatus()
                 if model.getNSols() > 0:
@@ -421,7 +425,8 @@ class _Search:
         # each shaving little off the bound; measured on MNIST): switch them off
         model.setSeparating(SCIP_PARAMSETTING.OFF)
         model.setParam("limits/nodes", max(SINGLE_NODE_LIMIT, 0))
-        model.optimize()
+        with solver_output_to_stderr():
+            model.optimize()
         self.solves += 1
         status = model.getStatus()
         log.debug(
