@@ -109,6 +109,7 @@ def test_empty_layer_gives_constant_network(output_relu: bool) -> None:
     expected = [0.7, 0.0] if output_relu else [0.7, -0.4]
     assert small.biases[0].tolist() == pytest.approx(expected)
     assert changes[0].units_after == 0
+    _assert_accounted(net, small, changes)
     _assert_same_outputs(net, small)
 
 
@@ -132,6 +133,48 @@ def test_random_networks_with_interval_stable_sets(seed: int) -> None:
     bounds = interval_bounds(net)
     active = tuple(bounds.stably_active(l) & net.relu[l] for l in range(net.n_layers))
     inactive = tuple(bounds.stably_inactive(l) & net.relu[l] for l in range(net.n_layers))
-    small, _ = fold_network(net, active, inactive)
+    small, changes = fold_network(net, active, inactive)
     assert small.n_units <= net.n_units
+    _assert_accounted(net, small, changes)
+    _assert_same_outputs(net, small)
+
+
+def _assert_accounted(net: ReLUNetwork, small: ReLUNetwork, changes: list) -> None:
+    """Every unit of every original layer is left, removed, folded/merged or dropped
+    with an emptied layer, and what is left is what the compressed network has."""
+    assert [c.layer for c in changes] == list(range(net.n_layers))
+    for change, width in zip(changes, net.widths, strict=True):
+        assert change.units_before == width
+        assert change.units_before == (
+            change.units_after + change.removed_inactive + change.removed_no_output
+            + change.folded_active + change.removed_constant
+        ) == change.units_after + change.removed
+        assert change.to_dict()["removed_constant"] == change.removed_constant
+    assert changes[-1].units_after == net.n_outputs == small.n_outputs
+    assert sum(c.units_after for c in changes) == sum(small.widths)
+
+
+def test_empty_hidden_layer_accounts_for_every_unit() -> None:
+    """Seed 105, 2 -> 2;3;2 with large biases: layer 1 ends up empty, so layer 0's two
+    units go too (before the fix they were in no count: 2 before, 0 after, all reasons 0)."""
+    net = random_network(105, 2, (2, 3, 2), bias_scale=3.0, output_relu=True)
+    bounds = interval_bounds(net)
+    active = tuple(bounds.stably_active(l) & net.relu[l] for l in range(net.n_layers))
+    inactive = tuple(bounds.stably_inactive(l) & net.relu[l] for l in range(net.n_layers))
+    small, changes = fold_network(net, active, inactive)
+    assert small.n_layers == 1  # constant output
+    assert changes[0].units_after == 0 and changes[0].removed_constant > 0
+    _assert_accounted(net, small, changes)
+    _assert_same_outputs(net, small)
+
+
+@pytest.mark.parametrize("seed", range(100, 131))
+@pytest.mark.parametrize("widths", [(2, 3, 2), (3, 3, 3, 2), (4, 2, 3, 1)])
+def test_layer_changes_add_up(seed: int, widths: tuple[int, ...]) -> None:
+    net = random_network(seed, 2, widths, bias_scale=3.0, output_relu=bool(seed % 2))
+    bounds = interval_bounds(net)
+    active = tuple(bounds.stably_active(l) & net.relu[l] for l in range(net.n_layers))
+    inactive = tuple(bounds.stably_inactive(l) & net.relu[l] for l in range(net.n_layers))
+    small, changes = fold_network(net, active, inactive)
+    _assert_accounted(net, small, changes)
     _assert_same_outputs(net, small)

@@ -44,7 +44,27 @@ from reluscope.tolerances import FOLD_RANK_RTOL
 
 @dataclass
 class LayerChange:
-    """What happened to one layer of the original network."""
+    """What happened to one layer of the original network.
+
+    Every unit is accounted for: ``units_before == units_after + removed_inactive +
+    removed_no_output + folded_active + removed_constant`` (a merged layer counts all its
+    units in ``folded_active``; zeroed output units stay, so they are in ``units_after``).
+
+    Attributes
+    ----------
+    removed_inactive, removed_no_output
+        Units deleted as stably inactive (step 1), or for having no outgoing weight (2).
+    folded_active, merged
+        Stably active units folded into the next layer (step 4), or the whole layer
+        merged into it (step 3, ``merged`` True).
+    zeroed_outputs
+        Stably inactive output units with ReLU whose row and bias became 0 (step 5).
+    removed_constant
+        Units deleted because some hidden layer lost all its units, which makes the
+        output constant (step 6): the network becomes a single affine layer.
+    units_after
+        Units of this layer left in the compressed network.
+    """
 
     layer: int
     units_before: int
@@ -54,6 +74,17 @@ class LayerChange:
     merged: bool = False
     zeroed_outputs: int = 0
     units_after: int = 0
+    removed_constant: int = 0
+
+    @property
+    def removed(self) -> int:
+        """Units of this layer that are gone, for any reason."""
+        return (
+            self.removed_inactive
+            + self.removed_no_output
+            + self.folded_active
+            + self.removed_constant
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +95,7 @@ class LayerChange:
             "folded_active": self.folded_active,
             "merged": self.merged,
             "zeroed_outputs": self.zeroed_outputs,
+            "removed_constant": self.removed_constant,
             "units_after": self.units_after,
         }
 
@@ -129,9 +161,10 @@ def fold_network(
                 changed = True
             if cur.w.shape[0] == 0:  # step 6
                 constant = _constant_network(network, layers, l)
+                for layer in layers[:-1]:  # every hidden unit left goes
+                    changes[layer.origin].removed_constant += int(layer.w.shape[0])
                 changes = _finish(changes, None)
-                if network.relu[-1]:
-                    changes[-1].units_after = network.n_outputs
+                changes[-1].units_after = network.n_outputs  # the output layer stays
                 return constant, changes
             # step 3: the whole layer is affine
             if cur.active.all():
