@@ -125,6 +125,27 @@ def test_ctrl_c_stops_the_whole_proof(monkeypatch) -> None:
     assert eq_bound_finite and result.bound >= 0
 
 
+def test_sigint_during_the_proof_ends_it() -> None:
+    """A real Ctrl-C (SIGINT) one second into a proof that needs minutes: SCIP stops the
+    running solve and no further solve starts."""
+    import os
+    import signal
+    import threading
+
+    net, small = _hard_pair()
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        result = milp_difference(net, small, tolerance=1e-6, time_limit=120.0)
+    finally:
+        timer.cancel()
+        timer.join()
+    assert time.perf_counter() - start < 30.0
+    assert result.status == "interrupted" and not result.exact
+    assert result.solves < 2 * net.n_outputs
+
+
 def test_compress_honours_time_limit_for_the_whole_call() -> None:
     net = random_network(0, 20, (12, 12, 8), output_relu=False)
     start = time.perf_counter()
@@ -154,3 +175,21 @@ def test_check_equivalence_needs_an_input() -> None:
         check_equivalence(net, net, n_samples=0)
     with pytest.raises(ReluscopeError, match="time_limit"):
         milp_difference(net, net, time_limit=-1.0)
+
+
+def test_ctrl_c_in_the_search_skips_the_proof(monkeypatch) -> None:
+    import dataclasses
+
+    import reluscope.compression as compression
+
+    real = compression.find_stable_units
+
+    def interrupted_search(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), interrupted=True, complete=False)
+
+    monkeypatch.setattr(compression, "find_stable_units", interrupted_search)
+    result = compression.compress(planted_network(), bounds_method="interval",
+                                  verify="milp", n_samples=1000)
+    assert result.equivalence is not None and result.equivalence.milp_status is None
+    assert result.equivalence.n_samples == 1000  # the sampled check still ran
+    assert result.stable.to_dict()["interrupted"] is True

@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
                                     else ""),
         f"stable units ({result.stable.strategy}): {result.stable.n_active} stably active, "
         f"{result.stable.n_inactive} stably inactive, {result.stable.milp_solves} MILPs"
-        + ("" if result.complete else " (time limit: search incomplete, result still exact)"),
+        + ("" if result.complete else
+           f" ({'interrupted' if result.stable.interrupted else 'time limit'}: search "
+           "incomplete, result still exact)"),
     ]
     eq = result.equivalence
     if eq is not None:

@@ -159,8 +159,9 @@ def compress(
     n_samples
         Uniform inputs of the sampled comparison (>= 1 unless ``samples`` are given).
 
-    Ctrl-C stops the stable-unit search (undecided units are kept) or the MILP proof
-    (``milp_status`` "interrupted"); a result is returned either way.
+    Ctrl-C stops the stable-unit search (undecided units are kept and the MILP proof is
+    skipped) or the MILP proof (``milp_status`` "interrupted"); a result is returned
+    either way.
     """
     if verify not in VERIFY_MODES:
         raise ReluscopeError(f"unknown verify mode {verify!r}; choose one of {VERIFY_MODES}")
@@ -210,7 +211,8 @@ def compress(
             folded,
             n_samples=n_samples,
             samples=samples,
-            milp=use_milp and not unchanged,
+            # after Ctrl-C in the search, no proof: the user asked to stop
+            milp=use_milp and not unchanged and not stable.interrupted,
             bounds_method="interval" if bounds_method == "interval" else "lp",
             time_limit=proof_limit,
             random_state=random_state,

@@ -101,6 +101,8 @@ class StableUnits:
         kept as unstable (sound, possibly not all stable units found).
     seconds
         Wall time, bounds included.
+    interrupted
+        Ctrl-C stopped the search (``complete`` is then False too).
     """
 
     active: tuple[BoolArray, ...]
@@ -112,6 +114,7 @@ class StableUnits:
     complete: bool
     seconds: float
     stalled_layers: int = 0
+    interrupted: bool = False
 
     @property
     def n_active(self) -> int:
@@ -138,6 +141,7 @@ class StableUnits:
             "sides_from_samples": self.sides_from_samples,
             "complete": self.complete,
             "stalled_layers": self.stalled_layers,
+            "interrupted": self.interrupted,
             "seconds": self.seconds,
         }
 
@@ -209,7 +213,7 @@ def find_stable_units(
                     (possible_pos if side > 0 else possible_neg)[i] = ok
             state.settle(layer, possible_pos, possible_neg)
     except KeyboardInterrupt:
-        state.stopped = True
+        state.stopped = state.interrupted = True
     active, inactive = [], []
     for layer in range(network.n_layers):
         if network.relu[layer]:
@@ -228,6 +232,7 @@ def find_stable_units(
         complete=not state.stopped,
         seconds=time.perf_counter() - start,
         stalled_layers=state.fallbacks,
+        interrupted=state.interrupted,
     )
 
 
@@ -286,6 +291,7 @@ class _Search:
         self.solves = 0
         self.fallbacks = 0
         self.stopped = False
+        self.interrupted = False
 
     # ------------------------------------------------------------------ helpers
     def settle(self, layer: int, possible_pos: BoolArray, possible_neg: BoolArray) -> None:
@@ -377,6 +383,8 @@ class _Search:
                     found[(unit, side)] = False
                 else:  # time limit or interrupt: undecided, keep the unit
                     self.stopped = True
+                if status == "userinterrupt":  # Ctrl-C, even after a solution
+                    self.stopped = self.interrupted = True
                 model.freeTransform()
                 model.delCons(cons)
                 if bar is not None:
@@ -438,6 +446,7 @@ class _Search:
             return {key: key in handler.witnessed for key in witnesses}
         if status != "nodelimit":  # time limit or interrupt
             self.stopped = True
+            self.interrupted = status == "userinterrupt"
             return {key: True for key in handler.witnessed}
         # the joint proof stalled: settle the sides not witnessed one by one
         self.fallbacks += 1
