@@ -660,6 +660,9 @@ def write_report(
     settings = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
     records = read_records(out)
     xor_sizes = [int(k) for k in settings.get("xor_sizes", [2, 3, 4, 5])]
+    # a task that failed before training (noted with task_error) has no numbers yet
+    unfinished = [r["key"] for r in records if not _ok(r.get("train"))]
+    records = [r for r in records if _ok(r.get("train"))]
     rows = [flat_row(r, xor_sizes) for r in records]
     files: list[str] = []
     (out / "results.csv").write_text(rows_to_csv(rows))
@@ -690,6 +693,9 @@ def write_report(
         files += figure_files
     text = render_report(settings, records, rows, figures=figure_files, leo=leo,
                          depth=depth_rows, run_info=run_info)
+    if unfinished:
+        text += (f"\nTasks without results yet (failed or interrupted before training ended; "
+                 f"retried by the next run): {', '.join(unfinished)}.\n")
     (out / "report.md").write_text(text)
     files.append("report.md")
     return tuple(files)
