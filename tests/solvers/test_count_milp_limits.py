@@ -19,6 +19,10 @@ from reluscope.regions.patterns import read_patterns
 RICH = dict(seed=0, n0=4, widths=(10, 10), lower=-1, upper=1, bias_scale=0.2)
 RICH_REGIONS = 966
 
+#: 8 inputs, 12;12;10 units: far more regions than any engine counts in a few seconds, so
+#: a SIGINT after 0.7 s always lands mid-count however fast the machine is
+HUGE = dict(seed=0, n0=8, widths=(12, 12, 10), lower=-1, upper=1, bias_scale=0.2)
+
 
 def _rich():
     return random_network(**RICH)
@@ -50,18 +54,21 @@ def test_milp_time_limit_zero():
 
 
 def test_scip_count_time_limit():
-    net = _rich()
+    net = random_network(**HUGE)  # scip-count finishes RICH in under 0.5 s on an idle machine
     result = count_regions_scip(net, interval_bounds(net), time_limit=0.5)
-    _check_partial(result, "scip-count")
+    assert result.method == "scip-count" and not result.exact
     assert result.status == "time_limit"
+    assert 0 <= result.regions < 2**net.n_units
 
 
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to itself")
-@pytest.mark.parametrize("engine", [count_regions_milp, count_regions_scip])
+# scip-count is not here: SCIP's counting mode does not stop on SIGINT (measured: it
+# ran on to its time limit), so only time_limit bounds it (docs/counting.md).
+@pytest.mark.parametrize("engine", [count_regions_milp])
 def test_ctrl_c_returns_regions_so_far(engine, capfd):
     """SIGINT during the solve is caught by SCIP: status 'interrupted', no exception,
     and SCIP's "pressed CTRL-C" notice goes to stderr, not stdout."""
-    net = _rich()
+    net = random_network(**HUGE)
     bounds = interval_bounds(net)
     timer = threading.Timer(0.7, os.kill, args=(os.getpid(), signal.SIGINT))
     timer.start()
@@ -71,7 +78,7 @@ def test_ctrl_c_returns_regions_so_far(engine, capfd):
         timer.cancel()
     assert result.status == "interrupted"
     assert not result.exact
-    assert result.regions <= RICH_REGIONS
+    assert 0 <= result.regions < 2**net.n_units
     captured = capfd.readouterr()
     assert captured.out == ""
 
