@@ -13,7 +13,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from netgen import random_network  # noqa: E402
-
 from reluscope import count_regions, example_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
 
