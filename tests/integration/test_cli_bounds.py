@@ -14,31 +14,12 @@ import sys
 import numpy as np
 import pytest
 
+from clitools import run_error, run_json
 from reluscope.bounds import interval_bounds
 from reluscope.cli import main
 from reluscope.data import example_network, example_path
 
 LAYER_KEYS = {"layer", "lower", "upper", "stably_active", "stably_inactive", "unstable"}
-
-
-def run_json(capsys, argv):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    lines = out.strip().splitlines()
-    assert len(lines) == 1
-    return json.loads(lines[0])
-
-
-def run_error(capsys, argv):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 2
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("reluscope: error:"), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +153,4 @@ def test_negative_domain_may_follow_a_space(capsys):
     ],
 )
 def test_bad_limits_and_paths_are_one_line_errors(argv, capsys):
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.startswith("reluscope: error: ") and captured.err.count("\n") == 1
+    run_error(capsys, argv)

@@ -9,14 +9,8 @@ import sys
 
 import pytest
 
+from clitools import run_json
 from reluscope.cli import main
-
-
-def run_json(capsys, argv):
-    assert main(argv) == 0
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1  # one JSON object on one line
-    return json.loads(out)
 
 
 def test_architecture_json(capsys):

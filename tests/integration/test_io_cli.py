@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+from clitools import run_json
 from netgen import random_network
 from reluscope.bounds import interval_bounds
 from reluscope.cli import main
@@ -22,15 +23,6 @@ pytest.importorskip("torch")
 @pytest.fixture(scope="module")
 def network():
     return random_network(11, 5, (6, 4, 3), output_relu=False, lower=-1.0, upper=2.0)
-
-
-def run_json(capsys, argv):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    lines = out.strip().splitlines()
-    assert len(lines) == 1
-    return json.loads(lines[0])
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".onnx", ".pt"])
