@@ -64,6 +64,11 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
     ax.set_title("Figure 2 (top): bounds vs exact count")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
+    _save(plt, fig, path)
+
+
+def _save(plt: Any, fig: Any, path: Path) -> None:
+    """Lay out, write and release a figure (every figure here is saved the same way)."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -105,9 +110,7 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
     ax.set_title("Figure 2 (bottom): approximation vs exact counting time")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
@@ -137,9 +140,7 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
     if pts:
         ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def make_figures(out_dir: Path, rows: list[dict[str, Any]],
