@@ -229,7 +229,7 @@ def _domain_arrays(
     except ValueError:
         raise DomainError(
             f"the domain bounds must be scalars or vectors of length n0 = {n0}; got shapes "
-            f"{np.shape(lower)} and {np.shape(upper)}"
+            f"{np.shape(np.asarray(lower))} and {np.shape(np.asarray(upper))}"
         ) from None
     if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
         raise DomainError("the domain bounds contain NaN")

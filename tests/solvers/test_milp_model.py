@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from netgen import planted_network, random_network
 
+from netgen import planted_network, random_network
 from reluscope.bounds import interval_bounds
 from reluscope.milp import SAFE_SCIP_PARAMS, build_network_model
 

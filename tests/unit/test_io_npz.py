@@ -76,7 +76,8 @@ def test_npz_without_weights_is_an_error(tmp_path):
 def test_npz_not_a_zip_is_an_error(tmp_path):
     path = tmp_path / "text.npz"
     path.write_text("this is not a zip archive\n")
-    with pytest.raises(ModelFormatError, match="not a NumPy .npz file.*not an archive of NumPy arrays"):
+    expected = "not a NumPy .npz file.*not an archive of NumPy arrays"
+    with pytest.raises(ModelFormatError, match=expected):
         reluscope.load(path)
 
 

@@ -326,9 +326,9 @@ def render_report(
     lines += verdicts(t1, checks, regs, rows, xor_sizes)
     if leo:
         plain = [r.get("removed_percent") or 0.0 for r in leo if not r.get("l1")]
-        reg = [r for r in leo if r.get("l1")]
-        if reg:
-            top = max(reg, key=lambda r: r.get("removed_percent") or 0.0)
+        with_l1 = [r for r in leo if r.get("l1")]
+        if with_l1:
+            top = max(with_l1, key=lambda r: r.get("removed_percent") or 0.0)
             lines.insert(len(lines) - 1, (
                 f"- LEO (paper: nothing removable without L1; 15-31% of the units with L1 at "
                 f"95.8-98.1% accuracy): without L1 {max(plain, default=0.0):.1f}% removed; "

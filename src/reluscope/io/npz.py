@@ -57,4 +57,4 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
     arrays["lower"] = network.lower
     arrays["upper"] = network.upper
     with open(path, "wb") as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle only
