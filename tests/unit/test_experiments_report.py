@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -145,6 +146,11 @@ def test_tasks_seeds_and_finished_records():
     assert record_finished(rec0, settings)
     rec0["xor"]["2"] = {"error": "SolverError: boom"}
     assert not record_finished(rec0, settings)
+    # with xor_networks=1 only network 0 of a split needs MIPBound
+    only_first = dataclasses.replace(settings, xor_networks=1)
+    no_xor = _record(3, 19, 1, conf=10, emp=9, exact=8, lbs={})
+    assert record_finished(no_xor, only_first) and not record_finished(no_xor, settings)
+    assert not record_finished(rec0, only_first)
     assert ExperimentSettings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
 
 

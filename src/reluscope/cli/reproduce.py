@@ -74,6 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="seconds per XOR-k estimate")
     group.add_argument("--xor-sizes", metavar="K,K", help="default 2,3,4,5")
     group.add_argument("--max-repetitions", type=int, metavar="N")
+    group.add_argument("--xor-networks", type=int, metavar="N",
+                       help="networks per split that run MIPBound (default: all)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.set_defaults(func=run)
 
@@ -89,7 +91,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         changes["xor_sizes"] = _ints(args.xor_sizes)
     for name in ("networks", "dataset", "n_train", "epochs", "bounds_time_limit",
                  "count_time_limit", "milp_time_limit", "milp_networks",
-                 "estimate_time_limit", "max_repetitions"):
+                 "estimate_time_limit", "max_repetitions", "xor_networks"):
         value = getattr(args, name)
         if value is not None:
             changes["networks_per_split" if name == "networks" else name] = value

@@ -10,7 +10,8 @@ record, saved network) returning a JSON-ready record:
 3. ``exact``: the exact count (``count_regions(net, method="lp")``);
 4. ``exact_milp``: the MILP engine (the paper's method) on the first ``milp_networks``
    networks of each split, for timing;
-5. ``xor``: MIPBound XOR-k lower bounds at 95% for ``k in xor_sizes``.
+5. ``xor``: MIPBound XOR-k lower bounds at 95% for ``k in xor_sizes``, on the first
+   ``xor_networks`` networks of each split (all by default).
 
 The driver (:func:`reproduce`) does all file I/O, so tasks run unchanged in a local
 process pool or on a Dask cluster without a shared file system. Every finished record
@@ -75,6 +76,8 @@ class ExperimentSettings:
         How many networks per split are also counted with the MILP engine.
     xor_sizes, confidence, max_repetitions
         MIPBound settings (paper: k = 2..5, 95%, as many repetitions as 99.5% needs).
+    xor_networks
+        How many networks per split run MIPBound (None: every network).
     """
 
     splits: tuple[tuple[int, int], ...] = ALL_SPLITS
@@ -95,6 +98,7 @@ class ExperimentSettings:
     estimate_time_limit: float | None = 3600.0
     confidence: float = 0.95
     max_repetitions: int | None = None
+    xor_networks: int | None = None
 
     def __post_init__(self) -> None:
         splits = tuple((int(a), int(b)) for a, b in self.splits)
@@ -104,6 +108,8 @@ class ExperimentSettings:
             raise ReluscopeError(f"splits must be pairs of positive widths, got {splits}")
         if self.networks_per_split < 1:
             raise ReluscopeError("networks_per_split must be at least 1")
+        if self.xor_networks is not None and self.xor_networks < 0:
+            raise ReluscopeError("xor_networks must be at least 0 (None: every network)")
         if self.dataset not in ("mnist", "digits"):
             raise ReluscopeError(f"dataset must be 'mnist' or 'digits', got {self.dataset!r}")
 
@@ -261,8 +267,15 @@ def record_finished(record: dict[str, Any] | None, settings: ExperimentSettings)
             return False
     if record["index"] < settings.milp_networks and not _done(record.get("exact_milp")):
         return False
+    if not runs_xor(record["index"], settings):
+        return True
     xor = record.get("xor") or {}
     return all(_done(xor.get(str(k))) for k in settings.xor_sizes)
+
+
+def runs_xor(index: int, settings: ExperimentSettings) -> bool:
+    """Whether network ``index`` of its split runs MIPBound (``xor_networks``)."""
+    return settings.xor_networks is None or index < settings.xor_networks
 
 
 def run_task(
@@ -360,9 +373,10 @@ def run_task(
     step(record, "exact", count("lp", settings.count_time_limit))
     if task.index < settings.milp_networks:
         step(record, "exact_milp", count("milp", settings.milp_time_limit))
-    xor = record.setdefault("xor", {})
-    for k in settings.xor_sizes:
-        step(xor, str(k), estimate(k))
+    if runs_xor(task.index, settings):
+        xor = record.setdefault("xor", {})
+        for k in settings.xor_sizes:
+            step(xor, str(k), estimate(k))
     return record, network_bytes
 
 
