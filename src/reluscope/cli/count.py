@@ -7,6 +7,7 @@ import argparse
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.regions.count import COUNT_METHODS, count_regions
+from reluscope.regions.result import INTERRUPTED, TIME_LIMIT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+#: how the text output names a count cut short, by RegionCount.status
+_STOPPED = {TIME_LIMIT: "stopped by the time limit", INTERRUPTED: "interrupted (Ctrl-C)"}
+
+
 def run(args: argparse.Namespace) -> int:
     network = load_network(args)
     result = count_regions(
@@ -56,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     payload = result.to_dict()
     payload["log2"] = result.log2 if result.regions > 0 else None
     per_region = result.lp_solves / result.regions if result.regions else 0.0
-    bound = "" if result.exact else f"  (lower bound: stopped by {result.status})"
+    bound = "" if result.exact else f"  (lower bound: {_STOPPED.get(result.status, result.status)})"
     lines = [
         network.describe(),
         f"regions: {result.regions}{bound}",
