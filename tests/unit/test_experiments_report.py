@@ -161,6 +161,14 @@ def test_settings_guard(tmp_path):
     _check_settings(tmp_path, settings.with_scale([(5, 17)], 2))
     saved = json.loads((tmp_path / "settings.json").read_text())
     assert saved["splits"] == [[3, 19], [5, 17]] and saved["networks_per_split"] == 2
+    # so do more networks with MIPBound or the MILP engine; None (every network) wins
+    _check_settings(tmp_path, dataclasses.replace(settings, xor_networks=1, milp_networks=3))
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["xor_networks"] is None and saved["milp_networks"] == 3
+    fresh = tmp_path / "fresh"
+    _check_settings(fresh, dataclasses.replace(settings, xor_networks=1))
+    _check_settings(fresh, dataclasses.replace(settings, xor_networks=2))
+    assert json.loads((fresh / "settings.json").read_text())["xor_networks"] == 2
     with pytest.raises(ReluscopeError, match="epochs"):
         _check_settings(tmp_path, ExperimentSettings(splits=((3, 19),), epochs=3))
     with pytest.raises(ReluscopeError, match="positive"):

@@ -446,7 +446,13 @@ def dump_json(path: Path, payload: Any) -> None:
     _write_atomic(path, json.dumps(payload, indent=1, default=_json_default).encode())
 
 
-_SCALE_FIELDS = ("splits", "networks_per_split")
+#: settings that only say how much to run, not how: a run may be extended along them
+_SCALE_FIELDS = ("splits", "networks_per_split", "milp_networks", "xor_networks")
+
+
+def _at_most_all(a: int | None, b: int | None) -> int | None:
+    """The larger of two per-split network counts, None meaning every network."""
+    return None if a is None or b is None else max(a, b)
 
 
 def _check_settings(out: Path, settings: ExperimentSettings) -> None:
@@ -467,8 +473,12 @@ def _check_settings(out: Path, settings: ExperimentSettings) -> None:
         # keep the union of splits so that the report covers everything computed
         splits = [tuple(s) for s in old.get("splits", [])]
         splits += [s for s in settings.splits if s not in splits]
-        merged = settings.with_scale(
-            splits, max(int(old.get("networks_per_split", 1)), settings.networks_per_split)
+        merged = dataclasses.replace(
+            settings.with_scale(
+                splits, max(int(old.get("networks_per_split", 1)), settings.networks_per_split)
+            ),
+            milp_networks=max(int(old.get("milp_networks", 0)), settings.milp_networks),
+            xor_networks=_at_most_all(old.get("xor_networks"), settings.xor_networks),
         )
         dump_json(path, merged.to_dict())
     else:
