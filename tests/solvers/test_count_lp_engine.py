@@ -268,3 +268,49 @@ def test_network_without_relu_units_has_one_region(tmp_path) -> None:
     network = ReLUNetwork([np.ones((2, 3))], [np.zeros(2)], relu=[False])
     assert lp_count(network, patterns_path=tmp_path / "p.npy") == 1
     assert read_patterns(tmp_path / "p.npy", 0).shape == (1, 0)
+
+
+class _CyclingHighs:
+    """A real Highs whose every 5th solve ends as if its simplex had cycled into the
+    iteration cap (status kIterationLimit), as one MNIST network made HiGHS do."""
+
+    def __init__(self, highs) -> None:
+        import highspy
+
+        self._highs = highs
+        self._runs = 0
+        self._limit = highspy.HighsModelStatus.kIterationLimit
+        self.capped = 0
+
+    def run(self):
+        self._runs += 1
+        return self._highs.run()
+
+    def getModelStatus(self):
+        if self._runs % 5 == 0:
+            self.capped += 1
+            return self._limit
+        return self._highs.getModelStatus()
+
+    def __getattr__(self, name):
+        return getattr(self._highs, name)
+
+
+def test_lp_stopped_by_the_iteration_cap_is_solved_again(monkeypatch) -> None:
+    """An LP stopped by MAX_LP_ITERATIONS is solved again from scratch and the count is
+    unchanged; the cap is set on every searcher (a cycling LP cannot hang a count)."""
+    net = random_network(seed=1, n0=2, widths=(4, 4), lower=-1, upper=1, bias_scale=0.3)
+    expected = brute_force_count(net)  # 25 regions, about 40 LPs
+    searchers = []
+    original = lp_engine.Searcher.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        assert self.h.getOptionValue("simplex_iteration_limit")[1] == lp_engine.MAX_LP_ITERATIONS
+        self.h = _CyclingHighs(self.h)
+        searchers.append(self)
+
+    monkeypatch.setattr(lp_engine.Searcher, "__init__", init)
+    result = count_regions(net, method="lp", n_jobs=1)
+    assert result.exact and result.regions == expected
+    assert sum(s.h.capped for s in searchers) > 0

@@ -79,6 +79,9 @@ _OPTIMAL, _INFEASIBLE, _BOUND_STOP = 0, 1, 2
 #: Witness points kept per node (each settles sides without LP).
 MAX_WITNESSES = 4
 _NO_POINTS = np.zeros((0, 0))
+#: Simplex iterations allowed per LP solve; region LPs take 10-150 (measured), so
+#: hitting the cap means cycling, and the LP is solved again from scratch.
+MAX_LP_ITERATIONS = 20_000
 #: With n_jobs > 1, seconds searched in the calling process before starting the pool.
 SERIAL_START_SECONDS = 0.5
 #: Seconds between progress bar updates (in-process search).
@@ -193,6 +196,9 @@ class Searcher:
         h.setOptionValue("primal_feasibility_tolerance", SOLVER_FEASIBILITY_TOL)
         h.setOptionValue("dual_feasibility_tolerance", SOLVER_FEASIBILITY_TOL)
         h.setOptionValue("threads", 1)
+        # a degenerate LP can make the dual simplex cycle for ever (measured: one MNIST
+        # network, 10+ minutes inside one run()); the cap turns that into a retry
+        h.setOptionValue("simplex_iteration_limit", MAX_LP_ITERATIONS)
         self.h = h
         self._optimal = highspy.HighsModelStatus.kOptimal
         self._infeasible = highspy.HighsModelStatus.kInfeasible
