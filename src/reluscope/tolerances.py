@@ -15,6 +15,12 @@ REGION_EPS = 1e-6
 #: Primal feasibility tolerance requested from LP/MILP solvers.
 SOLVER_FEASIBILITY_TOL = 1e-9
 
+#: Simplex iterations allowed per warm-started HiGHS solve (lp counting engine, LP
+#: bounds). Their LPs take 10-250 iterations (measured); a solve that reaches the cap
+#: has cycled (seen once on an MNIST network: 10+ minutes in one solve) and is solved
+#: again from scratch.
+MAX_LP_ITERATIONS = 20_000
+
 #: Outward padding of computed pre-activation bounds, absorbing solver round-off so that
 #: bounds stay valid (they must contain every reachable value).
 BOUND_PADDING = 1e-7

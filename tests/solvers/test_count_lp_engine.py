@@ -21,6 +21,7 @@ from reluscope.bounds import tighten_bounds
 from reluscope.regions import lp_engine
 from reluscope.regions.count import count_regions
 from reluscope.regions.patterns import read_patterns
+from reluscope.tolerances import MAX_LP_ITERATIONS
 
 
 def lp_count(network: ReLUNetwork, **kwargs: object) -> int:
@@ -306,7 +307,7 @@ def test_lp_stopped_by_the_iteration_cap_is_solved_again(monkeypatch) -> None:
 
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
-        assert self.h.getOptionValue("simplex_iteration_limit")[1] == lp_engine.MAX_LP_ITERATIONS
+        assert self.h.getOptionValue("simplex_iteration_limit")[1] == MAX_LP_ITERATIONS
         self.h = _CyclingHighs(self.h)
         searchers.append(self)
 

@@ -45,7 +45,7 @@ from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds, post_activation, propagate_interval
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
-from reluscope.tolerances import BOUND_PADDING
+from reluscope.tolerances import BOUND_PADDING, MAX_LP_ITERATIONS
 
 
 def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
@@ -219,8 +219,10 @@ class LayerLP:
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("presolve", "off")  # keep the basis between solves
+        self.highs.setOptionValue("simplex_iteration_limit", MAX_LP_ITERATIONS)
         self.highs.passModel(lp)
         self._optimal = highspy.HighsModelStatus.kOptimal
+        self._iteration_cap = highspy.HighsModelStatus.kIterationLimit
         self._cost = np.zeros(n_cols)
 
     def minimize(self, coefficients: FloatArray) -> float:
@@ -232,6 +234,9 @@ class LayerLP:
         cols = self.objective_cols
         self.highs.changeColsCost(cols.size, cols, np.asarray(coefficients, dtype=float))
         self.highs.run()
+        if self.highs.getModelStatus() == self._iteration_cap:  # cycled: solve from scratch
+            self.highs.clearSolver()
+            self.highs.run()
         self._cost[cols] = coefficients
         self.last_x = None
         if self.highs.getModelStatus() == self._optimal:

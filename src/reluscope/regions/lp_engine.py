@@ -65,7 +65,12 @@ from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
-from reluscope.tolerances import BOUND_PADDING, REGION_EPS, SOLVER_FEASIBILITY_TOL
+from reluscope.tolerances import (
+    BOUND_PADDING,
+    MAX_LP_ITERATIONS,
+    REGION_EPS,
+    SOLVER_FEASIBILITY_TOL,
+)
 
 #: A unit of search work: the decisions leading to a node, in order, each coded as
 #: ``2 * unit + side`` (side 1 active, 0 inactive), and a point of the node's polyhedron.
@@ -79,9 +84,6 @@ _OPTIMAL, _INFEASIBLE, _BOUND_STOP = 0, 1, 2
 #: Witness points kept per node (each settles sides without LP).
 MAX_WITNESSES = 4
 _NO_POINTS = np.zeros((0, 0))
-#: Simplex iterations allowed per LP solve; region LPs take 10-150 (measured), so
-#: hitting the cap means cycling, and the LP is solved again from scratch.
-MAX_LP_ITERATIONS = 20_000
 #: With n_jobs > 1, seconds searched in the calling process before starting the pool.
 SERIAL_START_SECONDS = 0.5
 #: Seconds between progress bar updates (in-process search).
