@@ -33,6 +33,8 @@ PAPER_TABLE1: dict[int, float] = {
 }
 #: Figure 3 keeps networks whose hidden layers both have at least this many units
 FIG3_MIN_WIDTH = 4
+#: fewest networks behind a regression line before the report draws a verdict from it
+MIN_REGRESSION_POINTS = 5
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -569,7 +571,8 @@ def verdicts(
             f"{r['exact_regions']} regions proven in "
             f"{(r['bounds_seconds'] or 0) + r['exact_seconds']:.0f} s (bounds included)."
         )
-    apps = {name: reg for name, reg in regs.items() if name.startswith("APP-")}
+    apps = {name: reg for name, reg in regs.items()
+            if name.startswith("APP-") and reg["points"] >= MIN_REGRESSION_POINTS}
     if apps:
         signs = ", ".join(f"{name} {reg['slope']:+.0f} (r = {_fmt(reg['pearson_r'], '.2f')})"
                           for name, reg in apps.items())
@@ -582,7 +585,10 @@ def verdicts(
                "**does not match** (not all negative; with trivial XOR-k bounds APP-k is "
                "log2(EmpUB)/2, which follows the architecture more than the training).")
         )
-    if "exact" in regs:
+    if "exact" in regs and regs["exact"]["points"] < MIN_REGRESSION_POINTS:
+        out.append(f"- Figure 3 against exact counts: only {regs['exact']['points']} network(s) "
+                   "with a finished count and both widths >= 4: too few for a slope.")
+    elif "exact" in regs:
         r_exact = regs["exact"]
         sign = "negative" if r_exact["slope"] < 0 else "positive"
         out.append(f"- Figure 3 (ICML 2018 / paper: fewer regions with higher accuracy for "
