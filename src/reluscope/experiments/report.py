@@ -365,8 +365,9 @@ def render_report(
     lines.append(f"- XOR sizes {xor_sizes}, confidence {settings.get('confidence')}, "
                  f"repetitions capped at {settings.get('max_repetitions')} "
                  "(None: as many as a 99.5% bound needs, 28), on "
-                 + (f"the first {settings['xor_networks']} network(s) per split."
-                    if settings.get("xor_networks") is not None else "every network."))
+                 + (f"the first {settings['xor_networks']} network(s) per split"
+                    if settings.get("xor_networks") is not None else "every network")
+                 + f"; MIPBound results for {sum(1 for r in records if r.get('xor'))} networks.")
     lines.append(f"- Exact counts finished: {complete} of {len(rows)} networks.")
     n_err = sum(1 for r in rows if r["errors"])
     if n_err:
