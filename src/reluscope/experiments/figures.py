@@ -15,7 +15,11 @@ from typing import Any
 import numpy as np
 
 from reluscope.errors import ReluscopeError
-from reluscope.experiments.report import FIG3_MIN_WIDTH, per_split_summary
+from reluscope.experiments.report import (
+    FIG3_MIN_WIDTH,
+    MIN_REGRESSION_POINTS,
+    per_split_summary,
+)
 
 _COLORS = {2: "tab:blue", 3: "tab:orange", 4: "tab:green", 5: "tab:red"}
 
@@ -114,7 +118,8 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
 
 
 def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
-    """Test accuracy vs log2 count: exact (black) and APP-k (colours), with regressions."""
+    """Test accuracy vs log2 count: exact (black) and APP-k (colours), with regressions
+    (drawn from MIN_REGRESSION_POINTS networks on)."""
     plt = _pyplot()
     keep = [r for r in rows if min(r["n1"], r["n2"]) >= FIG3_MIN_WIDTH
             and r["test_accuracy"] is not None]
@@ -130,7 +135,7 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
         color = "k" if name == "exact" else _color(int(name.split("-")[1]))
         a, c = np.array(values, float).T
         ax.scatter(a, c, color=color, s=12, label=name)
-        if len(values) >= 2 and np.ptp(a) > 0:
+        if len(values) >= MIN_REGRESSION_POINTS and np.ptp(a) > 0:
             slope, intercept = np.polyfit(a, c, 1)
             grid = np.linspace(a.min(), a.max(), 2)
             ax.plot(grid, slope * grid + intercept, color=color, lw=1)
