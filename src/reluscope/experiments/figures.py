@@ -6,8 +6,6 @@ small enough to commit.
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,9 @@ from reluscope.errors import ReluscopeError
 from reluscope.experiments.report import (
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
+    figure3_series,
     per_split_summary,
+    regressions,
 )
 
 _COLORS = {2: "tab:blue", 3: "tab:orange", 4: "tab:green", 5: "tab:red"}
@@ -118,27 +118,20 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
 
 
 def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
-    """Test accuracy vs log2 count: exact (black) and APP-k (colours), with regressions
-    (drawn from MIN_REGRESSION_POINTS networks on)."""
+    """Test accuracy vs log2 count: exact (black) and APP-k (colours), with the report's
+    regression lines (drawn from MIN_REGRESSION_POINTS networks on)."""
     plt = _pyplot()
-    keep = [r for r in rows if min(r["n1"], r["n2"]) >= FIG3_MIN_WIDTH
-            and r["test_accuracy"] is not None]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    pts: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for r in keep:
-        if r["exact_complete"]:
-            pts["exact"].append((r["test_accuracy"], math.log2(r["exact_regions"])))
-        for k in xor_sizes:
-            if r[f"app{k}_log2"] is not None:
-                pts[f"APP-{k}"].append((r["test_accuracy"], r[f"app{k}_log2"]))
+    pts = {name: values for name, values in figure3_series(rows, xor_sizes).items() if values}
+    lines = regressions(rows, xor_sizes)
     for name, values in pts.items():
         color = "k" if name == "exact" else _color(int(name.split("-")[1]))
         a, c = np.array(values, float).T
         ax.scatter(a, c, color=color, s=12, label=name)
-        if len(values) >= MIN_REGRESSION_POINTS and np.ptp(a) > 0:
-            slope, intercept = np.polyfit(a, c, 1)
+        line = lines.get(name)
+        if line is not None and line["points"] >= MIN_REGRESSION_POINTS:
             grid = np.linspace(a.min(), a.max(), 2)
-            ax.plot(grid, slope * grid + intercept, color=color, lw=1)
+            ax.plot(grid, line["slope"] * grid + line["intercept"], color=color, lw=1)
     ax.set_xlabel("test accuracy")
     ax.set_ylabel("log2 number of regions")
     ax.set_title(f"Figure 3: accuracy vs regions (hidden widths >= {FIG3_MIN_WIDTH})")

@@ -243,9 +243,10 @@ def check_orderings(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> dic
     return {name: {"hold": v[0], "fail": v[1]} for name, v in out.items()}
 
 
-def regressions(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
-                min_width: int = FIG3_MIN_WIDTH) -> dict[str, dict[str, float]]:
-    """Least-squares lines log2(count) = a * accuracy + b for Figure 3 (exact, APP-k)."""
+def figure3_series(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
+                   min_width: int = FIG3_MIN_WIDTH) -> dict[str, list[tuple[float, float]]]:
+    """Figure 3's points (accuracy, log2 count) per series: exact (finished counts) and
+    APP-k, over the networks whose hidden layers both have ``min_width`` units."""
     keep = [r for r in rows if min(r["n1"], r["n2"]) >= min_width
             and r["test_accuracy"] is not None]
     series = {"exact": [(r["test_accuracy"], _log2(r["exact_regions"]))
@@ -253,9 +254,14 @@ def regressions(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
     for k in xor_sizes:
         series[f"APP-{k}"] = [(r["test_accuracy"], r[f"app{k}_log2"]) for r in keep
                               if r[f"app{k}_log2"] is not None]
+    return {name: [(a, c) for a, c in pts if c is not None] for name, pts in series.items()}
+
+
+def regressions(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
+                min_width: int = FIG3_MIN_WIDTH) -> dict[str, dict[str, float]]:
+    """Least-squares lines log2(count) = a * accuracy + b for Figure 3 (exact, APP-k)."""
     out = {}
-    for name, pts in series.items():
-        pts = [(a, c) for a, c in pts if c is not None]
+    for name, pts in figure3_series(rows, xor_sizes, min_width).items():
         if len(pts) < 2 or len({a for a, _ in pts}) < 2:
             continue
         acc, cnt = np.array(pts, dtype=float).T
