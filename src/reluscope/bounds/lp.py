@@ -45,7 +45,9 @@ from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds, post_activation, propagate_interval
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
-from reluscope.tolerances import BOUND_PADDING, MAX_LP_ITERATIONS
+from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch
+from reluscope.solvers.highs import run as run_highs
+from reluscope.tolerances import BOUND_PADDING
 
 
 def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
@@ -216,13 +218,8 @@ class LayerLP:
         lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
         lp.a_matrix_.index_ = csc.indices.astype(np.int32)
         lp.a_matrix_.value_ = csc.data.astype(float)
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
-        self.highs.setOptionValue("presolve", "off")  # keep the basis between solves
-        self.highs.setOptionValue("simplex_iteration_limit", MAX_LP_ITERATIONS)
+        self.highs = new_highs()  # presolve off: the basis is kept between solves
         self.highs.passModel(lp)
-        self._optimal = highspy.HighsModelStatus.kOptimal
-        self._iteration_cap = highspy.HighsModelStatus.kIterationLimit
         self._cost = np.zeros(n_cols)
 
     def minimize(self, coefficients: FloatArray) -> float:
@@ -233,13 +230,13 @@ class LayerLP:
         """
         cols = self.objective_cols
         self.highs.changeColsCost(cols.size, cols, np.asarray(coefficients, dtype=float))
-        self.highs.run()
-        if self.highs.getModelStatus() == self._iteration_cap:  # cycled: solve from scratch
-            self.highs.clearSolver()
-            self.highs.run()
+        outcome = run_highs(self.highs)
+        if outcome is LPOutcome.NUMERICAL:  # e.g. cycled: solve once more from scratch
+            retry_from_scratch(self.highs)
+            outcome = run_highs(self.highs)
         self._cost[cols] = coefficients
         self.last_x = None
-        if self.highs.getModelStatus() == self._optimal:
+        if outcome is LPOutcome.OPTIMAL:
             solution = self.highs.getSolution()
             duals = np.asarray(solution.row_dual, dtype=float)
             self.last_x = np.asarray(solution.col_value[: self.n_inputs], dtype=float)

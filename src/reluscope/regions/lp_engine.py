@@ -65,9 +65,10 @@ from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
+from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch
+from reluscope.solvers.highs import run as run_highs
 from reluscope.tolerances import (
     BOUND_PADDING,
-    MAX_LP_ITERATIONS,
     REGION_EPS,
     SOLVER_FEASIBILITY_TOL,
 )
@@ -81,6 +82,11 @@ SLICE_SECONDS = 3.0
 #: Shorter slices while there are too few tasks to keep every worker busy.
 SHORT_SLICE_SECONDS = 0.2
 _OPTIMAL, _INFEASIBLE, _BOUND_STOP = 0, 1, 2
+_STATUS_OF = {
+    LPOutcome.OPTIMAL: _OPTIMAL,
+    LPOutcome.INFEASIBLE: _INFEASIBLE,
+    LPOutcome.BOUND_STOP: _BOUND_STOP,
+}
 #: Witness points kept per node (each settles sides without LP).
 MAX_WITNESSES = 4
 _NO_POINTS = np.zeros((0, 0))
@@ -190,21 +196,10 @@ class Searcher:
         self.record = record_patterns
         n, nu = prep.n_inputs, prep.n_units
         self.n = n
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("simplex_strategy", 1)  # dual simplex: warm start after bound changes
-        h.setOptionValue("simplex_dual_edge_weight_strategy", 0)  # Dantzig: fastest measured
-        h.setOptionValue("primal_feasibility_tolerance", SOLVER_FEASIBILITY_TOL)
-        h.setOptionValue("dual_feasibility_tolerance", SOLVER_FEASIBILITY_TOL)
-        h.setOptionValue("threads", 1)
-        # a degenerate LP can make the dual simplex cycle for ever (measured: one MNIST
-        # network, 10+ minutes inside one run()); the cap turns that into a retry
-        h.setOptionValue("simplex_iteration_limit", MAX_LP_ITERATIONS)
-        self.h = h
-        self._optimal = highspy.HighsModelStatus.kOptimal
-        self._infeasible = highspy.HighsModelStatus.kInfeasible
-        self._bound_stop = highspy.HighsModelStatus.kObjectiveBound
+        self.h = h = new_highs(
+            simplex_strategy=1,  # dual simplex: warm start after bound changes
+            simplex_dual_edge_weight_strategy=0,  # Dantzig: fastest measured
+        )
         self.early_stop = True
         self.inf = inf = highspy.kHighsInf
         n_layers = len(prep.weights)
@@ -402,24 +397,20 @@ class Searcher:
         return (x if g >= REGION_EPS - tol else None), g
 
     def _run_lp(self) -> int:
-        """Solve: _OPTIMAL, _INFEASIBLE or _BOUND_STOP; on anything else re-solve from
-        scratch once, then raise SolverError (never count on an ambiguous status)."""
-        h = self.h
+        """Solve: _OPTIMAL, _INFEASIBLE or _BOUND_STOP. A numerical outcome (such as a
+        cycling dual simplex stopped by the iteration cap) is solved again from scratch
+        once; if it persists, :class:`SolverError` (never count on an ambiguous status).
+        A solver error is raised at once by :func:`reluscope.solvers.highs.run`."""
         for attempt in range(2):
             if attempt:
-                h.clearSolver()  # numerical trouble: solve again from scratch
-            h.run()
+                retry_from_scratch(self.h)
+            outcome = run_highs(self.h)
             self.lp_solves += 1
-            status = h.getModelStatus()
-            if status == self._optimal:
-                return _OPTIMAL
-            if status == self._infeasible:
-                return _INFEASIBLE
-            if status == self._bound_stop:
-                return _BOUND_STOP
+            if outcome is not LPOutcome.NUMERICAL:
+                return _STATUS_OF[outcome]
         raise SolverError(
-            f"HiGHS returned {h.modelStatusToString(status)} on a region LP; the network is "
-            "numerically too hard for the lp engine: try method='milp'"
+            "HiGHS found no reliable answer on a region LP, twice (numerical trouble); "
+            "the network is numerically too hard for the lp engine: try method='milp'"
         )
 
     # --------------------------------------------------------------------- search
