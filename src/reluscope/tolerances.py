@@ -12,8 +12,15 @@ from __future__ import annotations
 #: Margin standing for the strict inequality g > 0 of an active unit (see module doc).
 REGION_EPS = 1e-6
 
-#: Primal feasibility tolerance requested from LP/MILP solvers.
+#: Primal feasibility tolerance requested from the LP solvers (HiGHS), and the rule of
+#: the lp engine and the brute-force oracle: a side is non-empty when the LP optimum
+#: reaches its threshold within this.
 SOLVER_FEASIBILITY_TOL = 1e-9
+
+#: SCIP's feasibility tolerance (``numerics/feastol``; SCIP's default is 1e-6). Not
+#: below 1e-7: SCIP tightens it by 1000x for SoPlex when an LP is in numerical
+#: trouble, and SoPlex cannot go below 1e-10 without GMP ("error in LP solver").
+SCIP_FEASIBILITY_TOL = 1e-7
 
 #: Simplex iterations allowed per warm-started HiGHS solve (lp counting engine, LP
 #: bounds). Their LPs take 10-250 iterations (measured); a solve that reaches the cap
