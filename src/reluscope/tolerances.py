@@ -22,6 +22,11 @@ SOLVER_FEASIBILITY_TOL = 1e-9
 #: trouble, and SoPlex cannot go below 1e-10 without GMP ("error in LP solver").
 SCIP_FEASIBILITY_TOL = 1e-7
 
+#: SCIP's feasibility tolerance in its solution counter (``scip-count``), which cannot
+#: have its patterns checked afterwards (the milp enumeration checks each one), so it
+#: runs at the region definition's tolerance and may fail where SoPlex cannot follow.
+SCIP_COUNT_FEASIBILITY_TOL = SOLVER_FEASIBILITY_TOL
+
 #: Simplex iterations allowed per warm-started HiGHS solve (lp counting engine, LP
 #: bounds). Their LPs take 10-250 iterations (measured); a solve that reaches the cap
 #: has cycled (seen once on an MNIST network: 10+ minutes in one solve) and is solved

@@ -20,9 +20,19 @@ added lazily by a constraint handler. The solve ends infeasible once every regio
 been cut off; the count is the number of distinct binary patterns recorded (stable
 units are fixed, so they add nothing).
 
+SCIP works to its feasibility tolerance (:data:`~reluscope.tolerances.SCIP_FEASIBILITY_TOL`,
+looser than the region definition: a tighter one makes SoPlex fail), so its feasible
+set contains every region and possibly slivers that miss the margin ``f >= eps`` by
+that tolerance. Each proposed pattern is therefore checked before it counts
+(:class:`~reluscope.regions.verify.PatternVerifier`: SCIP's own point through a forward
+pass, or else one LP at the definition's tolerance) and cut off either way.
+
 ``method="scip-count"`` hands the same model to SCIP's counting mode
 (``setParamsCountsols`` + ``count``), which counts the distinct projections of the
-feasible set onto the binaries: the same number, faster, but without the patterns.
+feasible set onto the binaries: the same number, faster, but without the patterns, so
+nothing can be checked: it runs at the definition's tolerance
+(:data:`~reluscope.tolerances.SCIP_COUNT_FEASIBILITY_TOL`), where SoPlex may fail on
+hard networks (status ``"failed"``, the count so far kept).
 
 Both run with the safe settings of :func:`reluscope.solvers.scip.new_scip_model` (no dual
 reductions, no symmetry handling): without them, lazily constrained SCIP runs
@@ -43,9 +53,10 @@ from numpy.typing import NDArray
 from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
 from reluscope.milp.model import NetworkModel
-from reluscope.network import ReLUNetwork
+from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.progress import progress_bar
 from reluscope.regions.result import RegionCount
+from reluscope.regions.verify import PatternVerifier
 from reluscope.solvers.scip import (
     BINARY_THRESHOLD,
     LazyConstraintHandler,
@@ -55,16 +66,19 @@ from reluscope.solvers.scip import (
     apply_safe_params,
     solve,
 )
+from reluscope.tolerances import SCIP_COUNT_FEASIBILITY_TOL
 
 #: Integrality slack on binaries before an LP solution is treated as integral.
 _INTEGRAL_SLACK = 1e-6
 
 
 class _NoGoodHandler(LazyConstraintHandler):
-    """Lazy no-good cuts on ``binaries``; ``on_pattern(bits)`` sees each new pattern."""
+    """Lazy no-good cuts on ``binaries``; ``on_pattern(bits, x)`` sees each new pattern
+    with the solution's input point ``x`` (values of ``inputs``)."""
 
-    def __init__(self, binaries: list[Any], on_pattern: Any) -> None:
+    def __init__(self, binaries: list[Any], inputs: list[Any], on_pattern: Any) -> None:
         self.locked_variables = binaries
+        self.inputs = inputs
         self.on_pattern = on_pattern
         self.seen: dict[tuple[bool, ...], None] = {}
         self.cuts = 0
@@ -75,10 +89,11 @@ class _NoGoodHandler(LazyConstraintHandler):
             return None
         return tuple(v > BINARY_THRESHOLD for v in values)
 
-    def _record(self, bits: tuple[bool, ...]) -> None:
+    def _record(self, bits: tuple[bool, ...], solution: Any) -> None:
         if bits not in self.seen:
             self.seen[bits] = None
-            self.on_pattern(bits)
+            x = np.array([self.model.getSolVal(solution, v) for v in self.inputs])
+            self.on_pattern(bits, x)
 
     def _cut(self, bits: tuple[bool, ...]) -> None:
         from pyscipopt import quicksum
@@ -98,7 +113,7 @@ class _NoGoodHandler(LazyConstraintHandler):
         # checks "completely", when it does not stop at the first violation).
         bits = self._bits(solution)
         if bits is not None and not completely:
-            self._record(bits)
+            self._record(bits, solution)
         return "INFEASIBLE"
 
     def enforce(self, solinfeasible: bool) -> str:
@@ -107,7 +122,7 @@ class _NoGoodHandler(LazyConstraintHandler):
         bits = self._bits(None)
         if bits is None:
             return "FEASIBLE"  # integrality branches first
-        self._record(bits)
+        self._record(bits, None)
         self._cut(bits)
         return "CONSADDED"
 
@@ -189,18 +204,23 @@ def run_enumeration(
     found: list[tuple[bool, ...]] = []
     bar = progress_bar(progress, desc="regions", unit=" regions")
 
-    def on_pattern(bits: tuple[bool, ...]) -> None:
-        found.append(bits)
-        if bar is not None:
-            bar.update(1)
+    verifier = PatternVerifier(nm.network)
+
+    def on_pattern(bits: tuple[bool, ...], x: FloatArray | None) -> None:
+        pattern = fixed.copy()
+        pattern[units] = bits
+        if verifier.is_region(pattern, x):
+            found.append(bits)
+            if bar is not None:
+                bar.update(1)
 
     if not nm.binaries:
         outcome = solve(scip)
         if outcome.scip_status == "optimal":
-            found.append(())
+            on_pattern((), np.array([scip.getVal(v) for v in nm.x]))
     else:
         add_lazy_handler(
-            scip, _NoGoodHandler, [var for _, var in nm.binaries], on_pattern,
+            scip, _NoGoodHandler, [var for _, var in nm.binaries], nm.x, on_pattern,
             name="reluscope_nogood", description="lazy no-good cuts enumerating linear regions",
         )
         outcome = solve(scip)
@@ -280,6 +300,7 @@ def count_regions_scip(
     scip.setObjective(0.0, sense="maximize")  # counting is a feasibility question
     scip.setParamsCountsols()
     apply_safe_params(scip)
+    scip.setParam("numerics/feastol", SCIP_COUNT_FEASIBILITY_TOL)
     if time_limit is not None:
         scip.setParam("limits/time", max(float(time_limit), 0.0))
     outcome = solve(scip, count=True)
