@@ -98,17 +98,25 @@ def _clip(verts: FloatArray, vals: FloatArray, tol: float) -> FloatArray | None:
     return _dedupe(out)
 
 
-def _cut(verts: FloatArray, vals: FloatArray) -> FloatArray:
-    """Where ``vals = 0`` crosses the polygon's boundary: the ends of the cut segment
-    (2-D), or the cut point (1-D)."""
-    pts = []
+def _cut(verts: FloatArray, vals: FloatArray, tol: float) -> FloatArray:
+    """Where ``vals = 0`` meets the polygon: the cut segment's two ends (2-D), or the
+    cut point (1-D); empty if it only touches."""
+    pts = [verts[i] for i in np.flatnonzero(np.abs(vals) <= tol)]
     k = len(verts)
     for i in range(k if verts.shape[1] == 2 else 1):
         j = (i + 1) % k
         vi, vj = vals[i], vals[j]
-        if (vi < 0 < vj) or (vj < 0 < vi):
+        if (vi < -tol and vj > tol) or (vj < -tol and vi > tol):
             pts.append(verts[i] + vi / (vi - vj) * (verts[j] - verts[i]))
-    return np.array(pts[:2])
+    if verts.shape[1] == 1:
+        return np.array(pts[:1])
+    if len(pts) < 2:
+        return np.zeros((0, 2))
+    arr = np.array(pts)
+    # the two extreme points along the line
+    d = arr[np.argmax(np.abs(arr - arr[0]).sum(axis=1))] - arr[0]
+    proj = arr @ d
+    return np.array([arr[np.argmin(proj)], arr[np.argmax(proj)]])
 
 
 # ------------------------------------------------------------------ results
@@ -284,7 +292,7 @@ def _split_layer(
             unit = idx[0]
             vals_t = t_verts @ ga[unit] + gc[unit]
             if t0[0] and t1[0]:
-                seg = _cut(t_verts, vals_t)
+                seg = _cut(t_verts, vals_t, tol[0])
                 if len(seg):
                     segments.append(seg)
             for on in (False, True):
