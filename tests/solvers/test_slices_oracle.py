@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from netgen import random_network
 from oracles import brute_force_patterns
-
 from reluscope.network import ReLUNetwork
 from reluscope.regions.count import count_regions
 from reluscope.regions.slices import composed_network, line_regions, slice_regions
