@@ -161,6 +161,9 @@ def plot_local_histogram(regions: Sequence[int], exact: Sequence[bool], path: st
     ax.set_xlabel(f"linear regions in the L-inf ball of radius {radius:g}")
     ax.set_ylabel("data points")
     ax.set_title(title or f"local region counts of {len(r)} points")
-    ax.legend(fontsize=8)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=8, loc="upper right")
     fig.savefig(out, dpi=100, bbox_inches="tight")
     plt.close(fig)
