@@ -6,8 +6,8 @@ import csv
 
 import numpy as np
 import pytest
-from clitools import run_error, run_json
 
+from clitools import run_error, run_json
 from reluscope.data import example_network
 from reluscope.regions.count import count_regions
 from reluscope.regions.slices import line_regions, slice_regions
