@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from netgen import random_network
 from oracles import brute_force_count
-
 from reluscope.errors import ReluscopeError
 from reluscope.regions.local import ball_network, local_regions
 
