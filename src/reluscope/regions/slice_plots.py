@@ -85,7 +85,7 @@ def plot_slice(
     for layer, segs in enumerate(result.boundaries):
         style, width = _LAYER_STYLE[layer % len(_LAYER_STYLE)]
         if len(segs):
-            ax.add_collection(LineCollection(segs, colors=style, linewidths=width))
+            ax.add_collection(LineCollection(list(segs), colors=style, linewidths=width))
         handles.append(plt.Line2D([], [], color=style, lw=max(width, 1.0) * 1.5,
                                   label=f"boundary of layer {layer + 1}"))
     dom = np.vstack([result.domain, result.domain[:1]])

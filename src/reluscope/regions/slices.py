@@ -309,6 +309,7 @@ def _split_layer(
                     if child_q is None:
                         continue
                     child_t = child_q  # a degenerate cell: represented by its Q
+                assert child_t is not None  # child_pos implies a clipped T
                 child_bits = bits.copy()
                 child_bits[unit] = on
                 stack.append((child_t, child_pos, child_q, child_bits, idx[1:]))
