@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from netgen import random_network
-from oracles import brute_force_patterns
+from oracles import brute_force_count, brute_force_patterns
+from reluscope.errors import DomainError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.count import count_regions
 from reluscope.regions.slices import composed_network, line_regions, slice_regions
@@ -159,3 +160,21 @@ def test_line_clipped_and_path() -> None:
     assert _counted(first) == brute_force_patterns(comp, a, b)
     assert line.regions == sum(s.regions for s in line.segments)
     assert line.distinct <= line.regions
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_slice_meeting_the_box_in_a_segment(seed: int) -> None:
+    """The parallelogram leaves [0,1]^2 except along the edge x0 = 1: its domain is a
+    segment, no cell has area, and the count is that of the segment."""
+    net = random_network(seed, 2, (4, 3))
+    result = slice_regions(net, np.array([[1.0, 0.0], [2.0, 0.0], [1.0, 1.0]]))
+    assert result.domain_measure == 0.0
+    assert all(c.measure == 0.0 for c in result.cells)
+    seg = composed_network(net, [1.0, 0.0], [0.0, 1.0])
+    assert result.regions == brute_force_count(seg)
+
+
+def test_slice_outside_the_box_is_an_error() -> None:
+    net = random_network(0, 2, (3,))
+    with pytest.raises(DomainError):
+        slice_regions(net, np.array([[2.0, 2.0], [3.0, 2.0], [2.0, 3.0]]))
