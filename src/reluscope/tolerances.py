@@ -51,3 +51,10 @@ STABLE_MARGIN = 1e-7
 #: Relative residual below which a stably active unit's weight row counts as a linear
 #: combination of other stably active rows of its layer (compression folds it).
 FOLD_RANK_RTOL = 1e-10
+
+#: Exact slices and lines (reluscope.regions.slices): a polygon vertex counts as lying
+#: on the kept side of a cutting line ``g = bound`` when it misses it by at most
+#: SLICE_TOL times the scale ``1 + |a|_1 + |c|`` of ``g(p) = a.p + c`` (floating-point
+#: round-off of the clipping, far below REGION_EPS); and a cell is a 2-D (1-D) piece of
+#: the tiling iff its area (length) in slice coordinates exceeds SLICE_TOL.
+SLICE_TOL = 1e-12
