@@ -14,21 +14,11 @@ import numpy as np
 
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
+from reluscope.plotting import pyplot
 from reluscope.regions.slices import LineResult, SliceResult, slice_outputs
 
 #: colours and widths of the region boundaries of ReLU layer 1, 2, 3, ... (cycled)
 _LAYER_STYLE = (("black", 1.4), ("tab:blue", 0.8), ("red", 0.8), ("tab:green", 0.6))
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise ReluscopeError("plots need matplotlib: pip install 'reluscope[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _check_path(path: str | Path) -> Path:
@@ -60,7 +50,7 @@ def plot_slice(
     if color not in ("region", "class"):
         raise ReluscopeError(f"color must be 'region' or 'class', got {color!r}")
     out = _check_path(path)
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.patches import Patch
 
@@ -111,7 +101,7 @@ def plot_line(result: LineResult, network: ReLUNetwork, path: str | Path,
     """Each output along the path (exact: drawn through the breakpoints), with the
     breakpoints of every layer marked below and the path's points as dashed lines."""
     out = _check_path(path)
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.8))
     xs, ys = [], []
     for i, seg in enumerate(result.segments):
@@ -148,7 +138,7 @@ def plot_local_histogram(regions: Sequence[int], exact: Sequence[bool], path: st
                          *, radius: float, title: str | None = None) -> None:
     """Histogram of the local region counts (exact ones and MIPBound estimates stacked)."""
     out = _check_path(path)
-    plt = _pyplot()
+    plt = pyplot()
     r = np.asarray(regions, dtype=float)
     ex = np.asarray(exact, dtype=bool)
     fig, ax = plt.subplots(figsize=(7, 4.2))
