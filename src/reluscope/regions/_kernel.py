@@ -160,6 +160,8 @@ def solve_lp(
     max_iter = int(params[4])
     perturb = params[9]
     nv = n + m
+    cand = np.empty(nv, dtype=np.int64)
+    cand_t = np.empty(nv)
     # the costs the simplex works with: perturbed (breaks the dual degeneracy that makes
     # a textbook dual simplex cycle); decisions only use the true ``cost``
     pc = np.empty(n)
@@ -200,10 +202,14 @@ def solve_lp(
                 if is_basic[v] >= 0:
                     d[v] = 0.0
                     continue
-                if v < n:
-                    z[v] = xl[v] if d[v] >= 0.0 else xu[v]
-                else:
-                    z[v] = 0.0 if d[v] >= 0.0 else row_s[v - n]
+                lo = xl[v] if v < n else 0.0
+                hi = xu[v] if v < n else row_s[v - n]
+                if it == 0 or z[v] != lo and z[v] != hi:
+                    z[v] = lo if d[v] >= 0.0 else hi
+                elif z[v] == lo and d[v] < -dtol:
+                    z[v] = hi
+                elif z[v] == hi and d[v] > dtol:
+                    z[v] = lo
             # basic values x_B = B^{-1}(b - N z_N)
             for i in range(m):
                 s = row_b[i]
@@ -289,8 +295,10 @@ def solve_lp(
             work_alpha[j] = s
         for i in range(m):
             work_alpha[n + i] = -work_rho[i]
-        # Harris two-pass ratio test
-        tmax = np.inf
+        # bound-flipping ratio test: pass every breakpoint whose flip keeps the dual
+        # objective's slope positive (those variables go to their other bound), enter
+        # at the first one that does not; Harris tolerance among the remaining ones
+        nc = 0
         for v in range(nv):
             if is_basic[v] >= 0:
                 continue
@@ -301,28 +309,62 @@ def solve_lp(
             at = sgn * work_alpha[v]
             at_upper = z[v] >= hi and z[v] > lo
             if (not at_upper and at > pivtol) or (at_upper and at < -pivtol):
-                t = (abs(d[v]) + dtol) / abs(at)
-                if t < tmax:
-                    tmax = t
-        if tmax == np.inf:
+                cand[nc] = v
+                cand_t[nc] = abs(d[v]) / abs(at)
+                nc += 1
+        if nc == 0:
             break  # dual unbounded: the node would be empty, yet it has a point
+        order = np.argsort(cand_t[:nc])
+        slope = lo_p - z[p] if below else z[p] - hi_p
+        kq = nc - 1
+        for k in range(nc):
+            v = cand[order[k]]
+            lo = xl[v] if v < n else 0.0
+            hi = xu[v] if v < n else row_s[v - n]
+            slope -= abs(work_alpha[v]) * (hi - lo)
+            if slope < 0.0:
+                kq = k
+                break
+        tmax = np.inf
+        for k in range(kq, nc):
+            v = cand[order[k]]
+            t = (abs(d[v]) + dtol) / abs(work_alpha[v])
+            if t < tmax:
+                tmax = t
         q = -1
         big = 0.0
-        for v in range(nv):
-            if is_basic[v] >= 0:
-                continue
-            lo = xl[v] if v < n else 0.0
-            hi = xu[v] if v < n else row_s[v - n]
-            if hi - lo <= 0.0:
-                continue
-            at = sgn * work_alpha[v]
-            at_upper = z[v] >= hi and z[v] > lo
-            if (not at_upper and at > pivtol) or (at_upper and at < -pivtol):
-                if abs(d[v]) / abs(at) <= tmax and abs(at) > big:
-                    big = abs(at)
-                    q = v
+        for k in range(kq, nc):
+            v = cand[order[k]]
+            if cand_t[order[k]] > tmax:
+                break
+            if abs(work_alpha[v]) > big:
+                big = abs(work_alpha[v])
+                q = v
         if q < 0:
             break
+        # flip the passed breakpoints (before q in the order)
+        nflip = 0
+        for i in range(m):
+            work_rho[i] = 0.0
+        for k in range(kq):
+            v = cand[order[k]]
+            lo = xl[v] if v < n else 0.0
+            hi = xu[v] if v < n else row_s[v - n]
+            new = lo if z[v] == hi else hi
+            delta = new - z[v]
+            z[v] = new
+            if v < n:
+                for i in range(m):
+                    work_rho[i] += delta * row_a[i, v]
+            else:
+                work_rho[v - n] -= delta
+            nflip += 1
+        if nflip > 0:
+            for k in range(m):
+                s = 0.0
+                for i in range(m):
+                    s += binv[k, i] * work_rho[i]
+                z[basic[k]] -= s
         # column of q, primal step
         _column(q, n, m, row_a, binv, work_col)
         piv = work_col[r]
@@ -360,9 +402,9 @@ def solve_lp(
             if hi - lo <= 0.0:
                 continue
             new = z[v]
-            if d[v] > 0.0 and z[v] != lo:
+            if d[v] > dtol and z[v] != lo:
                 new = lo
-            elif d[v] < 0.0 and z[v] != hi:
+            elif d[v] < -dtol and z[v] != hi:
                 new = hi
             if new != z[v]:
                 delta = new - z[v]
