@@ -421,6 +421,8 @@ def solve_lp(
 def forward_check(x, sides, w0, b0, wd, bd, widths, eps, tol):
     """True iff the forward pass of ``x`` has pattern ``sides`` (with margin ``tol``)."""
     n_layers = widths.shape[0]
+    if n_layers == 0:
+        return True
     wmax = bd.shape[1]
     h = np.zeros(wmax)
     g = np.zeros(wmax)
@@ -677,9 +679,6 @@ def search(
             for kk in range(mb):
                 snap_basic[depth, kk] = basic[kk]
             if status == _LP_TROUBLE:
-                for j in range(n):
-                    row_a[nu, j] = cost[j]  # DEBUG
-                row_b[nu] = target  # DEBUG
                 for j in range(n):
                     trouble_pt[j] = st_pts[sp, 0, j]
                 ist[I_TROUBLE_K] = k
