@@ -23,7 +23,6 @@ from reluscope.regions.count import count_regions
 from reluscope.regions.patterns import read_patterns
 from reluscope.tolerances import MAX_LP_ITERATIONS
 
-
 #: the two engines of the depth-first search: compiled (default) and HiGHS
 SEARCH_METHODS = ["lp", "highs"]
 
@@ -202,7 +201,8 @@ def test_checkpoint_resume_is_exact(tmp_path, n_jobs: int, pool_at_once: None, m
     ckpt = tmp_path / "state.ckpt"
     part_path = tmp_path / "part.npy"
     first = count_regions(
-        network, method=method, bounds=bounds, n_jobs=n_jobs, time_limit=0.05, checkpoint=ckpt, patterns_path=part_path,
+        network, method=method, bounds=bounds, n_jobs=n_jobs, time_limit=0.05, checkpoint=ckpt,
+        patterns_path=part_path,
     )
     assert ckpt.exists()
     assert first.regions < full.regions and first.status == "time_limit"

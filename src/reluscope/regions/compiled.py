@@ -63,7 +63,10 @@ class CompiledSearcher:
         widths = np.array([w.shape[0] for w in prep.weights], dtype=np.int64)
         wmax = int(widths.max()) if n_layers else 1
         self.widths = widths if n_layers else np.zeros(0, dtype=np.int64)
-        self.w0 = np.ascontiguousarray(prep.weights[0], dtype=float) if n_layers else np.zeros((1, n))
+        if n_layers:
+            self.w0 = np.ascontiguousarray(prep.weights[0], dtype=float)
+        else:
+            self.w0 = np.zeros((1, n))
         self.b0 = np.asarray(prep.biases[0], dtype=float) if n_layers else np.zeros(1)
         self.wd = np.zeros((max(n_layers, 1), wmax, wmax))
         self.bd = np.zeros((max(n_layers, 1), wmax))
@@ -75,7 +78,10 @@ class CompiledSearcher:
         self.idx_in_layer = np.array(prep.index_in_layer, dtype=np.int64)
         self.layer_start = np.array(prep.layer_start, dtype=np.int64)
         self.last_of_layer = np.array(
-            [(prep.layer_start[k + 1] - 1 if k + 1 < n_layers else nu - 1) for k in range(n_layers)],
+            [
+                (prep.layer_start[k + 1] - 1 if k + 1 < n_layers else nu - 1)
+                for k in range(n_layers)
+            ],
             dtype=np.int64,
         )
         self.xl = np.ascontiguousarray(prep.lower, dtype=float)
@@ -113,7 +119,8 @@ class CompiledSearcher:
         self.st_add = np.zeros(size, dtype=np.bool_)
         self.st_np = np.zeros(size, dtype=np.int64)
         self.st_pts = np.zeros((size, MAX_WITNESSES, n))
-        self.patterns = np.zeros((NODE_BUDGET if record_patterns else 0, max(nu, 1)), dtype=np.uint8)
+        rows = NODE_BUDGET if record_patterns else 0
+        self.patterns = np.zeros((rows, max(nu, 1)), dtype=np.uint8)
         self.trouble_pt = np.zeros(n)
         # LP work space
         self.binv = np.zeros((nu + 1, nu + 1))
