@@ -35,6 +35,7 @@ from reluscope.bounds import tighten_bounds  # noqa: E402
 from reluscope.data import example_network  # noqa: E402
 from reluscope.regions import lp_engine  # noqa: E402
 from reluscope.regions.count import count_regions  # noqa: E402
+from reluscope.regions.result import RegionCount  # noqa: E402
 
 NETS = Path("/work/shared/nets")
 _COMPILE_SNIPPET = (
@@ -99,14 +100,22 @@ class Capture:
 def timed(net, method: str, bounds, limit: float):
     with Capture() as cap:
         t = time.process_time()
-        res = count_regions(net, method=method, bounds=bounds, n_jobs=1, time_limit=limit)
+        try:
+            res = count_regions(net, method=method, bounds=bounds, n_jobs=1, time_limit=limit)
+        except Exception as exc:  # SCIP's "error in LP solver" (REFERENCE.md section 8)
+            print(f"  {method}: failed ({exc})", flush=True)
+            res = RegionCount(0, False, method, "failed", 0.0)
         cpu = time.process_time() - t
     iters = certified = 0
+    handed = 0
     for s in cap.searchers:
         stats = getattr(s, "stats", None)
         if stats is not None:
             iters += int(stats[0])
             certified += int(stats[1])
+            handed += int(stats[2])
+    if method == "lp":
+        print(f"  {method}: {res.lp_solves} LPs, {handed} handed to HiGHS", flush=True)
     return res, cpu, iters, certified
 
 
@@ -144,11 +153,15 @@ def main() -> None:
             return run[0].regions / max(run[1], 1e-9)
 
         def cell(run) -> str:
+            if run[0].status == "failed":
+                return "failed"
             return f"{'' if run[0].exact else '~'}{rate(run):.0f}"
 
         regions = f"{'' if lp.exact else '>='}{lp.regions}"
         ratio_h = rate(runs["lp"]) / max(rate(runs["highs"]), 1e-9)
         ratio_m = rate(runs["lp"]) / max(rate(runs["milp"]), 1e-9)
+        if runs["milp"][0].status == "failed":
+            ratio_m = float("nan")
         print(
             f"{name:<22} {regions:>8} {cell(runs['lp']):>9} {cell(runs['highs']):>10} "
             f"{cell(runs['milp']):>9} {ratio_h:>8.1f} {ratio_m:>8.1f} "

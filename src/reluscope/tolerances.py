@@ -63,3 +63,8 @@ WITNESS_TOL = 1e-8
 #: makes a textbook dual simplex cycle. Only the simplex path depends on it: emptiness
 #: is certified and witnesses are checked with the true costs.
 KERNEL_COST_PERTURBATION = 1e-7
+
+#: Simplex iterations allowed per LP of the compiled engine. Its LPs take 1-15 on
+#: average (docs/bench-count.md); one that reaches the cap has cycled (seen on about one
+#: LP in 200 on a random 784;6;6;4 network) and its node goes to the HiGHS search.
+KERNEL_MAX_ITERATIONS = 300

@@ -114,7 +114,7 @@ def _count_with_searcher(network, searcher_cls=None):
 def test_lp_trouble_goes_to_highs(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     """With no simplex iterations allowed every LP needing a pivot is handed to the
     HiGHS search; the count stays the brute-force count."""
-    monkeypatch.setattr(compiled, "MAX_LP_ITERATIONS", 0)
+    monkeypatch.setattr(compiled, "KERNEL_MAX_ITERATIONS", 0)
     network = random_small_network(seed)
     regions, searcher = _count_with_searcher(network)
     assert regions == brute_force_count(network)
@@ -123,7 +123,7 @@ def test_lp_trouble_goes_to_highs(monkeypatch: pytest.MonkeyPatch, seed: int) ->
 def test_lp_trouble_is_used() -> None:
     network = random_network(4, 3, (5, 4), lower=-1.0, upper=1.0)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(compiled, "MAX_LP_ITERATIONS", 0)
+        mp.setattr(compiled, "KERNEL_MAX_ITERATIONS", 0)
         regions, searcher = _count_with_searcher(network)
     assert searcher.fallback_nodes > 0 and searcher.stats[2] > 0
     assert regions == brute_force_count(network)
@@ -137,7 +137,7 @@ def test_failed_witness_check_goes_to_highs(monkeypatch: pytest.MonkeyPatch, see
     network = random_network(seed, 3, (4, 3), lower=-1.0, upper=1.0)
     regions, searcher = _count_with_searcher(network)
     assert regions == brute_force_count(network)
-    assert searcher.fallback_nodes == regions > 0
+    assert searcher.fallback_nodes >= regions > 0  # a hand-over may return leaves too
     assert searcher.ist[_kernel.I_REGIONS] == 0
 
 

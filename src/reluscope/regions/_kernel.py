@@ -35,7 +35,8 @@ Decisions and their evidence:
 * **non-empty side**: the optimum ``x`` (clipped to the box) is a witness; every
   counted region's witness is checked by a forward pass of the network
   (``WITNESS_TOL``). A failed check is *trouble*.
-* **trouble** (iteration cap, singular pivots, failed certificate or witness check):
+* **trouble** (iteration cap ``KERNEL_MAX_ITERATIONS``, singular pivots, failed
+  certificate or witness check):
   the kernel stops at that node and hands it to the HiGHS search (``method="highs"``),
   which decides it instead.
 """
@@ -164,11 +165,12 @@ def solve_lp(
     cand_t = np.empty(nv)
     # the costs the simplex works with: perturbed (breaks the dual degeneracy that makes
     # a textbook dual simplex cycle); decisions only use the true ``cost``
-    pc = np.empty(n)
-    for j in range(n):
+    pc = np.empty(nv)
+    for j in range(nv):
+        cj = cost[j] if j < n else 0.0
         frac = 0.5 + 0.5 * (((j + 1) * 2654435761) % 1000003) / 1000003.0
-        delta = perturb * (1.0 + abs(cost[j])) * frac
-        pc[j] = cost[j] + delta if cost[j] >= 0.0 else cost[j] - delta
+        delta = perturb * (1.0 + abs(cj)) * frac
+        pc[j] = cj + delta if cj >= 0.0 else cj - delta
     # variable bounds
     for it in range(max_iter + 1):
         if it % REFACTOR == 0:
@@ -186,9 +188,7 @@ def solve_lp(
             for i in range(m):
                 s = 0.0
                 for k in range(m):
-                    v = basic[k]
-                    if v < n:
-                        s += pc[v] * binv[k, i]
+                    s += pc[basic[k]] * binv[k, i]
                 work_rho[i] = s
             for j in range(n):
                 s = pc[j]
@@ -196,7 +196,7 @@ def solve_lp(
                     s -= row_a[i, j] * work_rho[i]
                 d[j] = s
             for i in range(m):
-                d[n + i] = work_rho[i]
+                d[n + i] = pc[n + i] + work_rho[i]
             # nonbasic values at the bound the reduced cost asks for
             for v in range(nv):
                 if is_basic[v] >= 0:

@@ -38,8 +38,8 @@ from reluscope.tolerances import (
     CERTIFICATE_RTOL,
     KERNEL_COST_PERTURBATION,
     KERNEL_DUAL_TOL,
+    KERNEL_MAX_ITERATIONS,
     KERNEL_PIVOT_TOL,
-    MAX_LP_ITERATIONS,
     REGION_EPS,
     SOLVER_FEASIBILITY_TOL,
     WITNESS_TOL,
@@ -47,8 +47,9 @@ from reluscope.tolerances import (
 
 #: Nodes per kernel call (the clock and Ctrl-C are checked between calls).
 NODE_BUDGET = 256
-#: Seconds a HiGHS searcher gets for a node the kernel handed over.
-FALLBACK_SECONDS = 0.05
+#: Seconds a HiGHS searcher gets for a node the kernel handed over (it checks its clock
+#: every 16 nodes, so it decides the node and up to 15 below it).
+FALLBACK_SECONDS = 0.001
 
 
 class CompiledSearcher:
@@ -136,7 +137,7 @@ class CompiledSearcher:
                 KERNEL_DUAL_TOL,
                 KERNEL_PIVOT_TOL,
                 CERTIFICATE_RTOL,
-                float(MAX_LP_ITERATIONS),
+                float(KERNEL_MAX_ITERATIONS),
                 REGION_EPS,
                 SOLVER_FEASIBILITY_TOL,
                 WITNESS_TOL,
