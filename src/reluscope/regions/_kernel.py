@@ -91,14 +91,18 @@ def certified_bound(cost, m, row_a, row_b, y, xl, xu, rtol):
             yp[i] = y[i]
             total += y[i] * row_b[i]
             mag += abs(y[i] * row_b[i])
+    dv = cost.copy()
+    dmv = np.abs(cost)
+    for i in range(m):
+        yi = yp[i]
+        if yi != 0.0:
+            for j in range(n):
+                t = yi * row_a[i, j]
+                dv[j] -= t
+                dmv[j] += abs(t)
     for j in range(n):
-        d = cost[j]
-        dm = abs(cost[j])
-        for i in range(m):
-            if yp[i] != 0.0:
-                t = yp[i] * row_a[i, j]
-                d -= t
-                dm += abs(t)
+        d = dv[j]
+        dm = dmv[j]
         p = d * xl[j]
         q = d * xu[j]
         total += p if p < q else q
@@ -191,10 +195,12 @@ def solve_lp(
                     s += pc[basic[k]] * binv[k, i]
                 work_rho[i] = s
             for j in range(n):
-                s = pc[j]
-                for i in range(m):
-                    s -= row_a[i, j] * work_rho[i]
-                d[j] = s
+                d[j] = pc[j]
+            for i in range(m):
+                yi = work_rho[i]
+                if yi != 0.0:
+                    for j in range(n):
+                        d[j] -= row_a[i, j] * yi
             for i in range(m):
                 d[n + i] = pc[n + i] + work_rho[i]
             # nonbasic values at the bound the reduced cost asks for
@@ -289,10 +295,12 @@ def solve_lp(
         for i in range(m):
             work_rho[i] = binv[r, i]
         for j in range(n):
-            s = 0.0
-            for i in range(m):
-                s += work_rho[i] * row_a[i, j]
-            work_alpha[j] = s
+            work_alpha[j] = 0.0
+        for i in range(m):
+            ri = work_rho[i]
+            if ri != 0.0:
+                for j in range(n):
+                    work_alpha[j] += ri * row_a[i, j]
         for i in range(m):
             work_alpha[n + i] = -work_rho[i]
         # bound-flipping ratio test: pass every breakpoint whose flip keeps the dual
