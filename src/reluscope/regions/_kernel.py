@@ -56,6 +56,8 @@ _NONEMPTY, _EMPTY, _LP_TROUBLE = 0, 1, 2
 
 #: Rebuild the basis inverse every so many simplex iterations.
 REFACTOR = 32
+#: Breakpoints of the bound-flipping ratio test found by selection before sorting the rest.
+PARTIAL_PASSES = 8
 
 # indices into the int64 state vector
 I_DEPTH, I_M, I_SP, I_LPS, I_ITERS, I_REGIONS, I_NODES, I_NPAT, I_TROUBLE_K = range(9)
@@ -322,40 +324,57 @@ def solve_lp(
                 nc += 1
         if nc == 0:
             break  # dual unbounded: the node would be empty, yet it has a point
-        order = np.argsort(cand_t[:nc])
+        # breakpoints in increasing ratio, by partial selection (swapped to the front);
+        # after PARTIAL_PASSES selections the rest is sorted at once
         slope = lo_p - z[p] if below else z[p] - hi_p
         kq = nc - 1
         for k in range(nc):
-            v = cand[order[k]]
+            if k < PARTIAL_PASSES:
+                best = k
+                for kk in range(k + 1, nc):
+                    if cand_t[kk] < cand_t[best]:
+                        best = kk
+            elif k == PARTIAL_PASSES:
+                tail = np.argsort(cand_t[k:nc])
+                sorted_v = cand[k:nc][tail].copy()
+                sorted_t = cand_t[k:nc][tail].copy()
+                cand[k:nc] = sorted_v
+                cand_t[k:nc] = sorted_t
+                best = k
+            else:
+                best = k
+            if best != k:
+                cand[k], cand[best] = cand[best], cand[k]
+                cand_t[k], cand_t[best] = cand_t[best], cand_t[k]
+            v = cand[k]
             lo = xl[v] if v < n else 0.0
             hi = xu[v] if v < n else row_s[v - n]
             slope -= abs(work_alpha[v]) * (hi - lo)
             if slope < 0.0:
                 kq = k
                 break
+        # Harris among the breakpoints not passed (cand[kq:], in any order)
         tmax = np.inf
         for k in range(kq, nc):
-            v = cand[order[k]]
+            v = cand[k]
             t = (abs(d[v]) + dtol) / abs(work_alpha[v])
             if t < tmax:
                 tmax = t
         q = -1
         big = 0.0
         for k in range(kq, nc):
-            v = cand[order[k]]
-            if cand_t[order[k]] > tmax:
-                break
-            if abs(work_alpha[v]) > big:
+            v = cand[k]
+            if cand_t[k] <= tmax and abs(work_alpha[v]) > big:
                 big = abs(work_alpha[v])
                 q = v
         if q < 0:
             break
-        # flip the passed breakpoints (before q in the order)
+        # flip the passed breakpoints (cand[:kq])
         nflip = 0
         for i in range(m):
             work_rho[i] = 0.0
         for k in range(kq):
-            v = cand[order[k]]
+            v = cand[k]
             lo = xl[v] if v < n else 0.0
             hi = xu[v] if v < n else row_s[v - n]
             new = lo if z[v] == hi else hi
