@@ -532,13 +532,22 @@ def _choose_unit(
 
 
 # ---------------------------------------------------------------- worker processes
-_WORKER: Searcher | None = None
+_WORKER: Any = None
 
 
-def _init_worker(prep: PreparedNetwork, record: bool) -> None:
+def _init_worker(prep: PreparedNetwork, record: bool, engine: str = "compiled") -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _WORKER = Searcher(prep, record_patterns=record)
+    _WORKER = _new_searcher(prep, record, engine)
+
+
+def _new_searcher(prep: PreparedNetwork, record: bool, engine: str) -> Any:
+    """The searcher of ``engine``: ``"compiled"`` (numba kernel) or ``"highs"``."""
+    if engine == "compiled":
+        from reluscope.regions.compiled import CompiledSearcher
+
+        return CompiledSearcher(prep, record_patterns=record)
+    return Searcher(prep, record_patterns=record)
 
 
 def _run_in_worker(task: Task, slice_end_in: float, deadline: float) -> SliceResult:
@@ -581,6 +590,7 @@ def count_regions_lp(
     checkpoint: str | Path | None = None,
     patterns_path: str | Path | None = None,
     progress: bool = False,
+    engine: str = "compiled",
 ) -> RegionCount:
     """Count the linear regions of ``network`` exactly with the LP search engine.
 
@@ -601,6 +611,10 @@ def count_regions_lp(
         :mod:`reluscope.regions.patterns`).
     progress
         Show a tqdm bar on stderr.
+    engine
+        ``"compiled"`` (method ``lp``: the numba kernel of :mod:`.compiled`, handing
+        nodes it cannot decide safely to HiGHS) or ``"highs"`` (method ``highs``: this
+        module's :class:`Searcher`). Same tasks, so checkpoints of one resume in the other.
     """
     from reluscope.regions.checkpoint import (
         CheckpointState,
@@ -692,7 +706,7 @@ def count_regions_lp(
         with _sigint_to_event(stop):
             # in this process first: small networks finish before a pool would start
             serial_end = deadline if jobs == 1 else min(deadline, start + SERIAL_START_SECONDS)
-            searcher = Searcher(prep, record_patterns=record)
+            searcher = _new_searcher(prep, record, engine)
             while tasks and not stop.is_set() and time.monotonic() < serial_end:
                 task = tasks.pop()
                 in_flight[0] = task
@@ -702,7 +716,7 @@ def count_regions_lp(
                 del in_flight[0]
                 merge(res)
             if tasks and jobs > 1 and not stop.is_set() and time.monotonic() < deadline:
-                _run_pool(prep, record, jobs, tasks, in_flight, merge, stop, deadline)
+                _run_pool(prep, record, engine, jobs, tasks, in_flight, merge, stop, deadline)
     finally:
         save()
         if writer is not None:
@@ -719,7 +733,7 @@ def count_regions_lp(
     return RegionCount(
         regions=int(done.regions),
         exact=status == COMPLETE,
-        method="lp",
+        method="lp" if engine == "compiled" else "highs",
         status=status,
         seconds=time.monotonic() - start,
         lp_solves=int(done.lp_solves),
@@ -739,6 +753,7 @@ def _reporter(results: queue_module.Queue[Any], tid: int) -> Any:
 def _run_pool(
     prep: PreparedNetwork,
     record: bool,
+    engine: str,
     jobs: int,
     tasks: deque[Task],
     in_flight: dict[int, Task],
@@ -749,7 +764,7 @@ def _run_pool(
     """Farm tasks out to ``jobs`` processes until none is left, the deadline, or stop."""
     ctx = multiprocessing.get_context("fork")
     results: queue_module.Queue[tuple[int, SliceResult | BaseException]] = queue_module.Queue()
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(prep, record))
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(prep, record, engine))
     next_id = 0
     try:
         while True:
