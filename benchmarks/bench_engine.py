@@ -37,7 +37,7 @@ from reluscope.regions import lp_engine  # noqa: E402
 from reluscope.regions.count import count_regions  # noqa: E402
 from reluscope.regions.result import RegionCount  # noqa: E402
 
-NETS = Path("/work/shared/nets")
+NETS = Path(__file__).resolve().parents[2] / "shared" / "nets"  # beside the repository
 _COMPILE_SNIPPET = (
     "import time; t = time.perf_counter(); import numpy as np; import reluscope; "
     "net = reluscope.ReLUNetwork([np.array([[1.0], [-1.0]])], [np.array([-0.5, 0.5])]); "

@@ -48,7 +48,6 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -64,6 +63,7 @@ from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.progress import progress_bar
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
 from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch
 from reluscope.solvers.highs import run as run_highs
@@ -654,11 +654,7 @@ def count_regions_lp(
         if record:
             writer = PatternWriter(patterns_path, prep.n_units)  # type: ignore[arg-type]
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=None, unit=" regions", file=sys.stderr, initial=done.regions)
+    bar = progress_bar(progress, total=None, unit=" regions", initial=done.regions)
 
     stop = threading.Event()
     in_flight: dict[int, Task] = {}
