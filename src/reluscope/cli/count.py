@@ -28,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--jobs", type=int, metavar="N", help="processes for --method lp/highs (default: all cores)"
     )
     parser.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="lp/highs: run the search on the Dask scheduler at ADDRESS (tcp://host:8786) "
+        "instead of local processes; needs pip install 'reluscope[cluster]'",
+    )
+    parser.add_argument(
         "--bounds-method", choices=BOUNDS_METHODS, default="lp",
         help="how to bound the units first (stable units need no search)",
     )
@@ -64,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         patterns_path=args.patterns,
         progress=show_progress() and not args.json,
+        cluster=args.cluster,
     )
     payload = result.to_dict()
     payload["log2"] = result.log2 if result.regions > 0 else None

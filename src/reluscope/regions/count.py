@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
@@ -34,6 +35,7 @@ def count_regions(
     checkpoint: str | Path | None = None,
     patterns_path: str | Path | None = None,
     progress: bool = False,
+    cluster: Any = None,
 ) -> RegionCount:
     """Count the linear regions of ``network`` over its input box, exactly.
 
@@ -61,6 +63,11 @@ def count_regions(
         read it with :func:`reluscope.regions.patterns.read_patterns`.
     progress
         Show a progress bar on stderr.
+    cluster
+        ``lp`` and ``highs`` only: a Dask scheduler address (``tcp://host:8786``) or a
+        ``distributed.Client``; the search's slices run on its workers instead of
+        ``n_jobs`` local processes (same count; time limit, checkpoint and Ctrl-C as
+        with ``n_jobs``). Needs ``pip install 'reluscope[cluster]'``.
 
     Returns
     -------
@@ -74,6 +81,12 @@ def count_regions(
         raise ReluscopeError(f"n_jobs must be a positive number of processes, got {n_jobs}")
     if time_limit is not None and time_limit < 0:
         raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    if cluster is not None and method not in SEARCH_METHODS:
+        raise ReluscopeError("cluster is supported by method='lp' and 'highs' only")
+    if cluster is not None and n_jobs is not None:
+        raise ReluscopeError(
+            "give n_jobs or cluster, not both (the cluster's workers run the search)"
+        )
     if checkpoint is not None and method not in SEARCH_METHODS:
         raise ReluscopeError("checkpoints are supported by method='lp' and 'highs' only")
     if patterns_path is not None and method == "scip-count":
@@ -101,6 +114,7 @@ def count_regions(
             patterns_path=patterns_path,
             progress=progress,
             engine="compiled" if method == "lp" else "highs",
+            cluster=cluster,
         )
     elif method == "milp":
         from reluscope.regions.milp_enum import count_regions_milp

@@ -591,6 +591,7 @@ def count_regions_lp(
     patterns_path: str | Path | None = None,
     progress: bool = False,
     engine: str = "compiled",
+    cluster: Any = None,
 ) -> RegionCount:
     """Count the linear regions of ``network`` exactly with the LP search engine.
 
@@ -615,7 +616,48 @@ def count_regions_lp(
         ``"compiled"`` (method ``lp``: the numba kernel of :mod:`.compiled`, handing
         nodes it cannot decide safely to HiGHS) or ``"highs"`` (method ``highs``: this
         module's :class:`Searcher`). Same tasks, so checkpoints of one resume in the other.
+    cluster
+        A Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``: the
+        slices run on its workers (:mod:`.distributed`) instead of ``n_jobs`` local
+        processes; this process keeps the tasks, counts and checkpoint.
     """
+    start = time.monotonic()
+    deadline = start + time_limit if time_limit is not None else float("inf")
+    jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+    jobs = max(1, int(jobs))
+    client: Any = None
+    own_client = False
+    if cluster is not None:
+        from reluscope.regions import distributed
+
+        client, own_client = distributed.connect(cluster)
+    try:
+        if client is not None:
+            jobs = distributed.worker_threads(client)
+        return _count(
+            network, bounds, start=start, deadline=deadline, jobs=jobs, client=client,
+            checkpoint=checkpoint, patterns_path=patterns_path, progress=progress,
+            engine=engine,
+        )
+    finally:
+        if own_client:
+            client.close()
+
+
+def _count(
+    network: ReLUNetwork,
+    bounds: Bounds | None,
+    *,
+    start: float,
+    deadline: float,
+    jobs: int,
+    client: Any,
+    checkpoint: str | Path | None,
+    patterns_path: str | Path | None,
+    progress: bool,
+    engine: str,
+) -> RegionCount:
+    """:func:`count_regions_lp` once the workers are known."""
     from reluscope.regions.checkpoint import (
         CheckpointState,
         load_checkpoint,
@@ -624,10 +666,6 @@ def count_regions_lp(
     )
     from reluscope.regions.patterns import PatternWriter
 
-    start = time.monotonic()
-    deadline = start + time_limit if time_limit is not None else float("inf")
-    jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
-    jobs = max(1, int(jobs))
     prep = prepare(network, bounds)
     digest = network_hash(network)
     done = _Progress()
@@ -701,7 +739,8 @@ def count_regions_lp(
     try:
         with _sigint_to_event(stop):
             # in this process first: small networks finish before a pool would start
-            serial_end = deadline if jobs == 1 else min(deadline, start + SERIAL_START_SECONDS)
+            alone = jobs == 1 and client is None
+            serial_end = deadline if alone else min(deadline, start + SERIAL_START_SECONDS)
             searcher = _new_searcher(prep, record, engine)
             while tasks and not stop.is_set() and time.monotonic() < serial_end:
                 task = tasks.pop()
@@ -711,8 +750,16 @@ def count_regions_lp(
                 )
                 del in_flight[0]
                 merge(res)
-            if tasks and jobs > 1 and not stop.is_set() and time.monotonic() < deadline:
-                _run_pool(prep, record, engine, jobs, tasks, in_flight, merge, stop, deadline)
+            if tasks and not alone and not stop.is_set() and time.monotonic() < deadline:
+                if client is not None:
+                    from reluscope.regions.distributed import run_on_cluster
+
+                    run_on_cluster(
+                        client, prep, record, engine, tasks, in_flight, merge, stop, deadline,
+                        slice_seconds=SLICE_SECONDS, short_slice_seconds=SHORT_SLICE_SECONDS,
+                    )
+                else:
+                    _run_pool(prep, record, engine, jobs, tasks, in_flight, merge, stop, deadline)
     finally:
         save()
         if writer is not None:
