@@ -85,7 +85,10 @@ def _run_slice_on_worker(
         searcher = _new_searcher(prep, record, engine)
         with _SEARCHERS_LOCK:
             _SEARCHERS[key] = searcher
-    return searcher.run(task, slice_end=time.monotonic() + seconds)
+    begin = time.monotonic()
+    res: SliceResult = searcher.run(task, slice_end=begin + seconds)
+    res.busy_seconds = time.monotonic() - begin
+    return res
 
 
 def run_on_cluster(

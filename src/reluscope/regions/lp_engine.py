@@ -175,6 +175,8 @@ class SliceResult:
     nodes: int = 0
     remaining: list[Task] = field(default_factory=list)
     packed: bytes = b""
+    #: wall seconds the worker spent on the slice (set by the pool / cluster wrappers)
+    busy_seconds: float = 0.0
 
 
 class Searcher:
@@ -552,8 +554,11 @@ def _new_searcher(prep: PreparedNetwork, record: bool, engine: str) -> Any:
 
 def _run_in_worker(task: Task, slice_end_in: float, deadline: float) -> SliceResult:
     assert _WORKER is not None
-    slice_end = min(time.monotonic() + slice_end_in, deadline)
-    return _WORKER.run(task, slice_end=slice_end)
+    begin = time.monotonic()
+    slice_end = min(begin + slice_end_in, deadline)
+    res = _WORKER.run(task, slice_end=slice_end)
+    res.busy_seconds = time.monotonic() - begin
+    return res
 
 
 # ----------------------------------------------------------------------- driver
@@ -562,6 +567,8 @@ class _Progress:
     regions: int = 0
     lp_solves: int = 0
     nodes: int = 0
+    slices: int = 0
+    busy_seconds: float = 0.0
 
 
 @contextlib.contextmanager
@@ -592,6 +599,7 @@ def count_regions_lp(
     progress: bool = False,
     engine: str = "compiled",
     cluster: Any = None,
+    stats: dict[str, float] | None = None,
 ) -> RegionCount:
     """Count the linear regions of ``network`` exactly with the LP search engine.
 
@@ -620,6 +628,11 @@ def count_regions_lp(
         A Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``: the
         slices run on its workers (:mod:`.distributed`) instead of ``n_jobs`` local
         processes; this process keeps the tasks, counts and checkpoint.
+    stats
+        A dict that receives ``slices`` (slices run in workers), ``busy_seconds`` (their
+        summed wall time), ``workers`` and ``parallel_seconds`` (wall time from the
+        pool's start to its end): ``busy / (workers * parallel)`` is the share of the
+        workers' time spent searching (benchmarks/bench_count_parallel.py).
     """
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
@@ -637,7 +650,7 @@ def count_regions_lp(
         return _count(
             network, bounds, start=start, deadline=deadline, jobs=jobs, client=client,
             checkpoint=checkpoint, patterns_path=patterns_path, progress=progress,
-            engine=engine,
+            engine=engine, stats=stats,
         )
     finally:
         if own_client:
@@ -656,6 +669,7 @@ def _count(
     patterns_path: str | Path | None,
     progress: bool,
     engine: str,
+    stats: dict[str, float] | None = None,
 ) -> RegionCount:
     """:func:`count_regions_lp` once the workers are known."""
     from reluscope.regions.checkpoint import (
@@ -722,6 +736,9 @@ def _count(
         done.regions += res.regions
         done.lp_solves += res.lp_solves
         done.nodes += res.nodes
+        if res.busy_seconds:
+            done.slices += 1
+            done.busy_seconds += res.busy_seconds
         tasks.extend(res.remaining)
         if writer is not None and res.packed:
             writer.write_packed(res.packed)
@@ -750,6 +767,7 @@ def _count(
                 )
                 del in_flight[0]
                 merge(res)
+            parallel_start = time.monotonic()
             if tasks and not alone and not stop.is_set() and time.monotonic() < deadline:
                 if client is not None:
                     from reluscope.regions.distributed import run_on_cluster
@@ -760,6 +778,11 @@ def _count(
                     )
                 else:
                     _run_pool(prep, record, engine, jobs, tasks, in_flight, merge, stop, deadline)
+            if stats is not None:
+                stats.update(
+                    slices=done.slices, busy_seconds=done.busy_seconds, workers=jobs,
+                    parallel_seconds=time.monotonic() - parallel_start,
+                )
     finally:
         save()
         if writer is not None:
