@@ -107,8 +107,8 @@ def test_scripted_to_torch_keeps_domain(tmp_path):
 
 @pytest.mark.parametrize(
     ("layer", "kind"),
-    [(nn.Sigmoid(), "Sigmoid"), (nn.Tanh(), "Tanh"), (nn.BatchNorm1d(4), "BatchNorm1d"),
-     (nn.Conv1d(1, 1, 1), "Conv1d"), (nn.LeakyReLU(), "LeakyReLU")],
+    [(nn.Sigmoid(), "Sigmoid"), (nn.Tanh(), "Tanh"), (nn.GELU(), "GELU"),
+     (nn.ELU(), "ELU"), (nn.LeakyReLU(), "LeakyReLU")],
 )
 def test_unsupported_layer_names_index_and_type(layer, kind):
     module = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), layer), nn.Linear(4, 2))

@@ -26,27 +26,52 @@ from typing import Any
 import numpy as np
 
 from reluscope.errors import ModelFormatError, UnsupportedLayerError
-from reluscope.network import ReLUNetwork
+from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
+from reluscope.network import IOSignature, ReLUNetwork
 
 LOWER_ATTR = "reluscope_lower"
 UPPER_ATTR = "reluscope_upper"
 
-_SUPPORTED = "Linear, ReLU, Flatten, Identity, Dropout, nested Sequential"
-_PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "AlphaDropout"}
+SHAPE_ATTR = "reluscope_input_shape"
+
+_SUPPORTED = (
+    "Linear, ReLU, Flatten, Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
+    "BatchNorm1d/BatchNorm2d (eval), ZeroPad2d/ConstantPad, nested Sequential"
+)
+_PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"}
+#: affine tensor layers lowered to dense layers (see reluscope.io.lowering)
+_LOWERED = {
+    "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+}
+_MAXPOOL = {"MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"}
 
 
-def from_torch(module: Any, *, lower: Any = None, upper: Any = None) -> ReLUNetwork:
+def from_torch(
+    module: Any,
+    *,
+    lower: Any = None,
+    upper: Any = None,
+    input_shape: Any = None,
+) -> ReLUNetwork:
     """Convert a PyTorch ``nn.Sequential`` (or a scripted/traced one) to a ReLUNetwork.
 
     Parameters
     ----------
     module
         An ``nn.Sequential`` of the layers listed in the module docstring, a single
-        ``nn.Linear``, or a TorchScript module (``torch.jit.script``/``trace``) of one.
+        layer, a TorchScript module (``torch.jit.script``/``trace``) of one, or a module
+        with a custom ``forward`` that ``torch.fx`` can trace into such a chain.
     lower, upper
         The input box. Default: the module's ``reluscope_lower``/``reluscope_upper``
         attributes when present (modules written by :func:`save_torch`), else
         ``[0, 1]^n0``.
+    input_shape
+        The shape of one input without the batch dimension, e.g. ``(1, 28, 28)``.
+        Needed only when the first layer is a convolution or pooling, whose input size
+        the module does not record; by default it is inferred as the square image that
+        fits the first ``Linear`` layer, or read from the ``reluscope_input_shape``
+        attribute of modules written by :func:`save_torch`.
 
     Raises
     ------
@@ -54,13 +79,49 @@ def from_torch(module: Any, *, lower: Any = None, upper: Any = None) -> ReLUNetw
         A layer is not one of those accepted, or the module is not a chain of layers.
     """
     layers = _leaf_layers(module)
-    weights: list[np.ndarray] = []
-    biases: list[np.ndarray] = []
-    pending: tuple[np.ndarray, np.ndarray] | None = None  # affine map since last ReLU
-    width: int | None = None  # features of the current tensor, once known
-    after_relu = False
+    if input_shape is None and getattr(module, SHAPE_ATTR, None) is not None:
+        input_shape = tuple(int(d) for d in getattr(module, SHAPE_ATTR))
+    chain = _TorchChain(layers, input_shape)
     for index, (name, layer) in enumerate(layers):
+        chain.apply(index, name, layer)
+    weights, biases, relu = chain.finish()
+    if lower is None and upper is None:
+        lower = _list_attr(module, LOWER_ATTR)
+        upper = _list_attr(module, UPPER_ATTR)
+    n0 = int(weights[0].shape[1])
+    shape = chain.input_shape or (n0,)
+    signature = IOSignature(input_shape=shape, dtype=_module_dtype(module))
+    return ReLUNetwork(
+        weights, biases, relu=relu, lower=lower, upper=upper, signature=signature
+    )
+
+
+class _TorchChain:
+    """The affine map accumulated since the last ReLU, the current shape, the layers."""
+
+    def __init__(self, layers: list[tuple[str, Any]], input_shape: Any) -> None:
+        self.layers = layers
+        self.input_shape: tuple[int, ...] | None = (
+            None if input_shape is None else tuple(int(d) for d in input_shape)
+        )
+        self.shape = self.input_shape  # current shape without batch, once known
+        self.pending: tuple[np.ndarray, np.ndarray] | None = None
+        self.after_relu = False
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+
+    @property
+    def width(self) -> int | None:
+        return None if self.shape is None else int(np.prod(self.shape))
+
+    def _compose(self, w: np.ndarray, b: np.ndarray) -> None:
+        p = self.pending
+        self.pending = (w, b) if p is None else (w @ p[0], w @ p[1] + b)
+        self.after_relu = False
+
+    def apply(self, index: int, name: str, layer: Any) -> None:
         kind = _kind(layer)
+        label = f"layer {index} ({name!r}, {kind})"
         if kind == "Linear":
             w = _tensor_to_numpy(layer.weight)
             b = (
@@ -68,74 +129,158 @@ def from_torch(module: Any, *, lower: Any = None, upper: Any = None) -> ReLUNetw
                 if getattr(layer, "bias", None) is None
                 else _tensor_to_numpy(layer.bias)
             )
-            if width is not None and w.shape[1] != width:
+            if self.shape is not None and len(self.shape) != 1:
                 raise UnsupportedLayerError(
-                    f"layer {index} ({name!r}, Linear) expects {w.shape[1]} inputs but the "
-                    f"previous layer gives {width}"
+                    f"{label} receives a tensor of shape (batch, "
+                    f"{', '.join(map(str, self.shape))}); add a Flatten before it"
                 )
-            pending = (w, b) if pending is None else (w @ pending[0], w @ pending[1] + b)
-            width = int(w.shape[0])
-            after_relu = False
+            if self.width is not None and w.shape[1] != self.width:
+                raise UnsupportedLayerError(
+                    f"{label} expects {w.shape[1]} inputs but the previous layer gives "
+                    f"{self.width}"
+                )
+            if self.input_shape is None:
+                self.input_shape = (int(w.shape[1]),)
+            self._compose(w, b)
+            self.shape = (int(w.shape[0]),)
         elif kind == "ReLU":
-            if after_relu:
-                continue  # relu(relu(t)) = relu(t)
-            if pending is None:
-                if width is None:
-                    raise UnsupportedLayerError(
-                        f"layer {index} ({name!r}, ReLU) comes before any Linear layer, so "
-                        "the input size is unknown; remove it or start with a Linear layer"
-                    )
-                pending = (np.eye(width), np.zeros(width))
-            weights.append(pending[0])
-            biases.append(pending[1])
-            pending = None
-            after_relu = True
+            if self.after_relu:
+                return  # relu(relu(t)) = relu(t)
+            if self.width is None:
+                raise UnsupportedLayerError(
+                    f"{label} comes before any Linear layer, so the input size is unknown; "
+                    "remove it or start with a Linear layer"
+                )
+            n = self.width
+            w, b = self.pending if self.pending is not None else (np.eye(n), np.zeros(n))
+            self.weights.append(w)
+            self.biases.append(b)
+            self.pending = None
+            self.after_relu = True
         elif kind == "Flatten":
             start, end = _flatten_dims(layer)
             if start != 1 or end != -1:
                 raise UnsupportedLayerError(
-                    f"layer {index} ({name!r}, Flatten) has start_dim={start}, "
-                    f"end_dim={end}; only Flatten(start_dim=1, end_dim=-1) is supported"
+                    f"{label} has start_dim={start}, end_dim={end}; only "
+                    "Flatten(start_dim=1, end_dim=-1) is supported"
                 )
+            if self.shape is not None:
+                self.shape = (self.width,)  # type: ignore[assignment]
         elif kind in _PASSTHROUGH:
-            continue
+            return
+        elif kind in _LOWERED:
+            self._lower(index, label, layer, kind)
+        elif kind in _MAXPOOL:
+            raise UnsupportedLayerError(f"{label} is not supported: {MAXPOOL_REASON}")
         else:
             raise UnsupportedLayerError(
                 f"layer {index} ({name!r}) is a {kind}, which is not supported; reluscope "
-                f"handles fully connected ReLU networks ({_SUPPORTED})"
+                f"handles ReLU networks of "
+                f"{_SUPPORTED}"
                 + (
                     "; analyse the logits: drop the final softmax, e.g. model[:-1]"
                     if kind in ("Softmax", "LogSoftmax")
                     else ""
                 )
             )
-    relu = [True] * len(weights)
-    if pending is not None:
-        weights.append(pending[0])
-        biases.append(pending[1])
-        relu.append(False)
-    if not weights:
-        raise UnsupportedLayerError(
-            f"the module has no Linear layer ({len(layers)} layers); nothing to analyse"
+
+    def _lower(self, index: int, label: str, layer: Any, kind: str) -> None:
+        torch = _import_torch()
+        if self.shape is None:
+            self.input_shape = self.shape = self._infer_shape(index, label, layer, kind)
+        if kind.startswith("BatchNorm") and len(self.shape) == 1 and kind != "BatchNorm1d":
+            raise UnsupportedLayerError(f"{label} receives vectors; use BatchNorm1d")
+        probe = _double_copy(layer)
+
+        def fn(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                tensor = torch.from_numpy(x)
+                if probe is None:  # no float64 copy: evaluate in float32 (traced modules)
+                    return layer(tensor.float()).double().numpy()
+                return probe(tensor).numpy()
+
+        try:
+            mat, bias, out_shape = lower_affine(fn, self.shape, label)
+        except RuntimeError as exc:
+            raise UnsupportedLayerError(
+                f"{label} cannot be applied to inputs of shape "
+                f"{tuple(self.shape)} ({_first_line(exc)}); pass input_shape="
+            ) from None
+        self._compose(mat, bias)
+        self.shape = out_shape
+
+    def _infer_shape(self, index: int, label: str, layer: Any, kind: str) -> tuple[int, ...]:
+        """The input shape for a leading convolution/pooling: the square image that fits."""
+        if kind == "BatchNorm1d":
+            return (int(layer.num_features),)
+        channels = getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+        linear = next(
+            (i for i, (_, l) in enumerate(self.layers) if _kind(l) == "Linear"), None
         )
-    if lower is None and upper is None:
-        lower = _list_attr(module, LOWER_ATTR)
-        upper = _list_attr(module, UPPER_ATTR)
-    return ReLUNetwork(weights, biases, relu=relu, lower=lower, upper=upper)
+        hint = (
+            "pass the input shape: reluscope.from_torch(model, input_shape=(C, H, W)), or "
+            "export the model to ONNX, which records it"
+        )
+        if channels is None or linear is None:
+            raise UnsupportedLayerError(
+                f"{label} is the first layer, so the input's height and width are unknown; "
+                + hint
+            )
+        torch = _import_torch()
+        target = int(self.layers[linear][1].weight.shape[1])
+        dtype = _module_dtype_torch(layer)
+        for side in range(1, 1025):
+            x = torch.zeros(1, int(channels), side, side, dtype=dtype)
+            try:
+                with torch.no_grad():
+                    for _, prefix_layer in self.layers[index:linear]:
+                        x = prefix_layer(x)
+            except RuntimeError:
+                continue
+            if x.numel() == target:
+                return (int(channels), side, side)
+            if x.numel() > target:
+                break
+        raise UnsupportedLayerError(
+            f"{label} is the first layer and no square input fits the first Linear layer's "
+            f"{target} inputs; " + hint
+        )
+
+    def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
+        weights, biases = list(self.weights), list(self.biases)
+        relu = [True] * len(weights)
+        if self.pending is not None:
+            weights.append(self.pending[0])
+            biases.append(self.pending[1])
+            relu.append(False)
+        if not weights:
+            raise UnsupportedLayerError(
+                f"the module has no Linear layer ({len(self.layers)} layers); nothing to "
+                "analyse"
+            )
+        return weights, biases, relu
 
 
 def to_torch(network: ReLUNetwork) -> Any:
-    """The network as a float64 ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers.
+    """The network as an ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers.
 
-    Its domain is attached as the attributes ``reluscope_lower``/``reluscope_upper``
-    (lists of floats), which :func:`from_torch` reads back. Feed it float64 inputs.
+    A network read from a model file keeps its source's signature: a float32 source
+    gives float32 layers, and an image-shaped input (e.g. ``(1, 4, 4)``) gets a leading
+    ``Flatten``, so the module takes the original's inputs. Networks without a signature
+    give float64 layers taking ``(batch, n0)``. The domain is attached as the attributes
+    ``reluscope_lower``/``reluscope_upper`` (lists of floats) and the input shape as
+    ``reluscope_input_shape``, which :func:`from_torch` reads back.
     """
     torch = _import_torch()
     nn = torch.nn
 
+    sig = network.signature
+    dtype = torch.float32 if sig is not None and sig.dtype == "float32" else torch.float64
     layers: list[Any] = []
+    if sig is not None and len(sig.input_shape) > 1:
+        layers.append(nn.Flatten())
     for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
-        linear = nn.Linear(w.shape[1], w.shape[0], dtype=torch.float64)
+        linear = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(np.array(w)))
             linear.bias.copy_(torch.from_numpy(np.array(b)))
@@ -145,11 +290,13 @@ def to_torch(network: ReLUNetwork) -> Any:
     sequential = nn.Sequential(*layers).eval()
     setattr(sequential, LOWER_ATTR, [float(v) for v in network.lower])
     setattr(sequential, UPPER_ATTR, [float(v) for v in network.upper])
+    if sig is not None and sig.input_shape:
+        setattr(sequential, SHAPE_ATTR, list(sig.input_shape))
     return sequential
 
 
 def save_torch(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` with ``torch.save`` as a float64 ``nn.Sequential`` (see to_torch)."""
+    """Write ``network`` with ``torch.save`` as an ``nn.Sequential`` (see to_torch)."""
     torch = _import_torch()
 
     try:
@@ -247,6 +394,32 @@ def _flatten_dims(layer: Any) -> tuple[int, int]:
     if match is None:
         return 1, -1
     return int(match.group(1)), int(match.group(2) or -1)
+
+
+def _double_copy(layer: Any) -> Any:
+    """A float64, eval-mode copy of ``layer``, or None where it cannot be made."""
+    import copy
+
+    try:
+        return copy.deepcopy(layer).double().eval()
+    except Exception:  # traced modules cannot always be copied
+        return None
+
+
+def _module_dtype_torch(module: Any) -> Any:
+    import torch
+
+    for param in module.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return torch.float32
+
+
+def _module_dtype(module: Any) -> str:
+    """``float64`` for a double-precision module, else ``float32`` (PyTorch's default)."""
+    import torch
+
+    return "float64" if _module_dtype_torch(module) == torch.float64 else "float32"
 
 
 def _tensor_to_numpy(tensor: Any) -> np.ndarray:
