@@ -33,6 +33,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "load": "reluscope.io",
     "save": "reluscope.io",
+    "from_torch": "reluscope.io",
+    "from_onnx": "reluscope.io",
+    "IOSignature": "reluscope.network",
     "Bounds": "reluscope.bounds",
     "tighten_bounds": "reluscope.bounds",
     "RegionCount": "reluscope.regions.result",

@@ -82,6 +82,11 @@ def from_torch(
     if input_shape is None and getattr(module, SHAPE_ATTR, None) is not None:
         input_shape = tuple(int(d) for d in getattr(module, SHAPE_ATTR))
     chain = _TorchChain(layers, input_shape)
+    for index, (name, layer) in enumerate(layers):  # before any shape inference
+        if _kind(layer) in _MAXPOOL:
+            raise UnsupportedLayerError(
+                f"layer {index} ({name!r}, {_kind(layer)}) is not supported: {MAXPOOL_REASON}"
+            )
     for index, (name, layer) in enumerate(layers):
         chain.apply(index, name, layer)
     weights, biases, relu = chain.finish()
@@ -89,7 +94,8 @@ def from_torch(
         lower = _list_attr(module, LOWER_ATTR)
         upper = _list_attr(module, UPPER_ATTR)
     n0 = int(weights[0].shape[1])
-    shape = chain.input_shape or (n0,)
+    # () when a leading Flatten accepts any input shape with n0 entries
+    shape = () if chain.any_shape else chain.input_shape or (n0,)
     signature = IOSignature(input_shape=shape, dtype=_module_dtype(module))
     return ReLUNetwork(
         weights, biases, relu=relu, lower=lower, upper=upper, signature=signature
@@ -107,6 +113,7 @@ class _TorchChain:
         self.shape = self.input_shape  # current shape without batch, once known
         self.pending: tuple[np.ndarray, np.ndarray] | None = None
         self.after_relu = False
+        self.any_shape = False
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
 
@@ -166,6 +173,8 @@ class _TorchChain:
                 )
             if self.shape is not None:
                 self.shape = (self.width,)  # type: ignore[assignment]
+            else:
+                self.any_shape = True  # a leading Flatten takes any input shape
         elif kind in _PASSTHROUGH:
             return
         elif kind in _LOWERED:
@@ -211,14 +220,19 @@ class _TorchChain:
 
     def _infer_shape(self, index: int, label: str, layer: Any, kind: str) -> tuple[int, ...]:
         """The input shape for a leading convolution/pooling: the square image that fits."""
-        if kind == "BatchNorm1d":
-            return (int(layer.num_features),)
-        channels = getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+        features = getattr(layer, "running_mean", None)  # traced modules lack num_features
+        if kind == "BatchNorm1d" and features is not None:
+            return (int(features.shape[0]),)
+        channels = getattr(layer, "in_channels", None)
+        if channels is None and getattr(layer, "weight", None) is not None:
+            channels = int(layer.weight.shape[1]) * int(getattr(layer, "groups", 1))
+        if channels is None and features is not None:
+            channels = int(features.shape[0])
         linear = next(
             (i for i, (_, l) in enumerate(self.layers) if _kind(l) == "Linear"), None
         )
         hint = (
-            "pass the input shape: reluscope.from_torch(model, input_shape=(C, H, W)), or "
+            "pass the input shape: reluscope.load(model, input_shape=(C, H, W)), or "
             "export the model to ONNX, which records it"
         )
         if channels is None or linear is None:
@@ -229,6 +243,7 @@ class _TorchChain:
         torch = _import_torch()
         target = int(self.layers[linear][1].weight.shape[1])
         dtype = _module_dtype_torch(layer)
+        fits = []
         for side in range(1, 1025):
             x = torch.zeros(1, int(channels), side, side, dtype=dtype)
             try:
@@ -238,12 +253,18 @@ class _TorchChain:
             except RuntimeError:
                 continue
             if x.numel() == target:
-                return (int(channels), side, side)
+                fits.append(side)
             if x.numel() > target:
                 break
+        if len(fits) == 1:
+            return (int(channels), fits[0], fits[0])
+        found = (
+            f"square inputs of sides {', '.join(map(str, fits))} all fit"
+            if fits else "no square input fits"
+        )
         raise UnsupportedLayerError(
-            f"{label} is the first layer and no square input fits the first Linear layer's "
-            f"{target} inputs; " + hint
+            f"{label} is the first layer and {found} the first Linear layer's {target} "
+            f"inputs; " + hint
         )
 
     def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
@@ -277,8 +298,8 @@ def to_torch(network: ReLUNetwork) -> Any:
     sig = network.signature
     dtype = torch.float32 if sig is not None and sig.dtype == "float32" else torch.float64
     layers: list[Any] = []
-    if sig is not None and len(sig.input_shape) > 1:
-        layers.append(nn.Flatten())
+    if sig is not None and len(sig.input_shape) != 1:
+        layers.append(nn.Flatten())  # the source took image-shaped (or any) inputs
     for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
         linear = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
         with torch.no_grad():
@@ -305,7 +326,7 @@ def save_torch(network: ReLUNetwork, path: str | Path) -> None:
         raise ModelFormatError(f"{path}: cannot write the PyTorch file ({exc})") from None
 
 
-def load_torch(path: str | Path) -> ReLUNetwork:
+def load_torch(path: str | Path, **kwargs: Any) -> ReLUNetwork:
     """Read a network from a ``torch.save``d module or a TorchScript file.
 
     A TorchScript archive (``torch.jit.save``) is opened with ``torch.jit.load``; any
@@ -325,10 +346,19 @@ def load_torch(path: str | Path) -> ReLUNetwork:
                 f"{path}: not a readable TorchScript file ({type(exc).__name__}: "
                 f"{_first_line(exc)})"
             ) from None
-        return from_torch(module)
+        return from_torch(module, **kwargs)
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=False)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ...
+        missing = _missing_class(exc)
+        if missing is not None:
+            raise ModelFormatError(
+                f"{path}: holds a pickled {missing}, a class this Python process cannot "
+                "import (torch.save stores the class by name, not its code); in Python, "
+                "import or define the class first and call reluscope.load(path), or export "
+                "the model to ONNX (torch.onnx.export(model, example_input, 'model.onnx')) "
+                "and load the .onnx, or save it with torch.jit.script(model).save(path)"
+            ) from None
         raise ModelFormatError(
             f"{path}: not a readable PyTorch file ({type(exc).__name__}: {_first_line(exc)}); "
             "save the model with torch.save(module, path) or torch.jit.save"
@@ -336,16 +366,17 @@ def load_torch(path: str | Path) -> ReLUNetwork:
     if isinstance(obj, dict):
         raise ModelFormatError(
             f"{path}: holds a dict ({'a state_dict' if _is_state_dict(obj) else 'not a module'})"
-            ", which does not say how the layers connect; save the whole module with "
-            "torch.save(model, path), or rebuild the module, load_state_dict it and call "
-            "reluscope.io.torch.from_torch(model)"
+            ", which does not say how the layers connect; rebuild the module, "
+            "load_state_dict it and call reluscope.from_torch(model), or export it to ONNX "
+            "(torch.onnx.export) and load the .onnx, or save the whole module with "
+            "torch.save(model, path)"
         )
     if not isinstance(obj, torch.nn.Module):
         raise ModelFormatError(
             f"{path}: holds a {type(obj).__name__}, not a torch.nn.Module; save the model "
             "with torch.save(module, path)"
         )
-    return from_torch(obj)
+    return from_torch(obj, **kwargs)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -377,13 +408,100 @@ def _leaf_layers(module: Any, prefix: str = "") -> list[tuple[str, Any]]:
         # the top-level module itself: a lone layer is a chain of one; anything with
         # children but no Sequential structure has a forward() we cannot read
         if any(True for _ in module.named_children()):
-            raise UnsupportedLayerError(
-                f"the module is a {kind}, not an nn.Sequential: its forward() could connect "
-                "its layers in any order; wrap the layers in nn.Sequential (or export the "
-                "model to ONNX) and load that"
-            )
+            return _fx_layers(module, kind)
         return [(kind, module)]
     return [(prefix.rstrip("."), module)]
+
+
+def _fx_layers(module: Any, kind: str) -> list[tuple[str, Any]]:
+    """The chain of layers of a module with a custom ``forward``, read with torch.fx.
+
+    Accepted: calls of submodules, ``relu`` (``F.relu``, ``torch.relu``, ``x.relu()``),
+    ``torch.flatten(x, 1)``/``x.flatten(1)`` and ``x.view``/``x.reshape`` to
+    ``(x.size(0), -1)`` or ``(-1, n)``, each applied to the previous result.
+    """
+    torch = _import_torch()
+    import operator
+
+    advice = (
+        "wrap the layers in nn.Sequential, or export the model to ONNX "
+        "(torch.onnx.export) and load the .onnx"
+    )
+    if isinstance(module, torch.jit.ScriptModule):
+        raise UnsupportedLayerError(
+            f"the TorchScript module is a {kind} with a custom forward(), which reluscope "
+            f"cannot read; {advice}"
+        )
+    try:
+        graph = torch.fx.symbolic_trace(module).graph
+    except Exception as exc:  # fx raises TraceError, TypeError, ... on dynamic code
+        raise UnsupportedLayerError(
+            f"the module is a {kind} whose forward() torch.fx cannot trace "
+            f"({type(exc).__name__}: {_first_line(exc)}); {advice}"
+        ) from None
+    relu_fns = {torch.relu, torch.nn.functional.relu}
+    layers: list[tuple[str, Any]] = []
+    current = None
+    sizes: set[Any] = set()  # nodes holding x.size(0) / x.shape[0]
+
+    def fail(node: Any, what: str) -> UnsupportedLayerError:
+        return UnsupportedLayerError(
+            f"the module is a {kind} whose forward() {what} at {node.name!r}; reluscope "
+            f"reads a chain of layers ({_SUPPORTED}); {advice}"
+        )
+
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            if current is not None:
+                raise fail(node, "takes more than one input")
+            current = node
+            continue
+        if node.op == "output":
+            if node.args[0] is not current:
+                raise fail(node, "does not return the result of its last layer")
+            break
+        if node.op == "get_attr":
+            raise fail(node, f"reads the attribute {node.target!r} directly")
+        tensor_args = [a for a in node.args if hasattr(a, "op")]
+        if node.op == "call_method" and node.target == "size" or (
+            node.op == "call_function" and node.target is operator.getitem
+            and node.args and getattr(node.args[0], "target", None) == "shape"
+        ):
+            sizes.add(node)
+            continue
+        if node.op == "call_function" and node.target is getattr and node.args[1] == "shape":
+            continue
+        if not tensor_args or tensor_args[0] is not current or any(
+            a is not current and a not in sizes for a in tensor_args
+        ):
+            raise fail(node, f"combines several tensors ({node.op} {node.target})")
+        if node.op == "call_module":
+            sub = module.get_submodule(node.target)
+            layers.extend(_leaf_layers(sub, f"{node.target}.") if _kind(sub) == "Sequential"
+                          else [(str(node.target), sub)])
+        elif node.target in relu_fns or (node.op == "call_method" and node.target == "relu"):
+            layers.append((node.name, torch.nn.ReLU()))
+        elif node.target in (torch.flatten, "flatten"):
+            start = node.args[1] if len(node.args) > 1 else node.kwargs.get("start_dim", 0)
+            end = node.args[2] if len(node.args) > 2 else node.kwargs.get("end_dim", -1)
+            if (start, end) != (1, -1):
+                raise fail(node, f"flattens with start_dim={start}, end_dim={end}")
+            layers.append((node.name, torch.nn.Flatten()))
+        elif node.target in ("view", "reshape", torch.reshape):
+            dims = list(node.args[1:])
+            if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+                dims = list(dims[0])
+            ok = len(dims) == 2 and (
+                (dims[0] in sizes and dims[1] == -1)
+                or (dims[0] == -1 and isinstance(dims[1], int))
+            )
+            if not ok:
+                raise fail(node, "reshapes to something other than (batch, -1)")
+            layers.append((node.name, torch.nn.Flatten()))
+        else:
+            raise fail(node, f"calls {getattr(node.target, '__name__', node.target)}")
+        current = node
+    return layers
 
 
 def _flatten_dims(layer: Any) -> tuple[int, int]:
@@ -447,6 +565,17 @@ def _is_state_dict(obj: dict) -> bool:
     import torch
 
     return bool(obj) and all(isinstance(v, torch.Tensor) for v in obj.values())
+
+
+def _missing_class(exc: BaseException) -> str | None:
+    """``'Custom' from module '__main__'`` when unpickling failed on a missing class."""
+    text = str(exc)
+    match = re.search(r"Can't get attribute '([^']+)' on <module '([^']+)'", text)
+    if match:
+        return f"{match.group(1)!r} from module {match.group(2)!r}"
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return f"class from module {exc.name!r}"
+    return None
 
 
 def _first_line(exc: BaseException) -> str:
