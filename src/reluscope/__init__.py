@@ -36,6 +36,8 @@ _LAZY = {
     "from_torch": "reluscope.io",
     "from_onnx": "reluscope.io",
     "IOSignature": "reluscope.network",
+    "linf_ball": "reluscope.domains",
+    "box_from_data": "reluscope.domains",
     "Bounds": "reluscope.bounds",
     "tighten_bounds": "reluscope.bounds",
     "RegionCount": "reluscope.regions.result",

@@ -133,13 +133,16 @@ class ReLUNetwork:
         object.__setattr__(self, "relu", flags)
         object.__setattr__(self, "lower", lo)
         object.__setattr__(self, "upper", hi)
-        if signature is not None and signature.input_shape:
-            if int(np.prod(signature.input_shape)) != n0:
-                raise NetworkError(
-                    f"signature input shape {signature.input_shape} has "
-                    f"{int(np.prod(signature.input_shape))} entries but the network has "
-                    f"{n0} inputs"
-                )
+        if (
+            signature is not None
+            and signature.input_shape
+            and int(np.prod(signature.input_shape)) != n0
+        ):
+            raise NetworkError(
+                f"signature input shape {signature.input_shape} has "
+                f"{int(np.prod(signature.input_shape))} entries but the network has "
+                f"{n0} inputs"
+            )
         object.__setattr__(self, "signature", signature)
 
     # ----------------------------------------------------------------- structure

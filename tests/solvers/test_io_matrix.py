@@ -113,8 +113,6 @@ EXPECTED_ERRORS = {
 @pytest.mark.parametrize("kind", KINDS)
 def test_matrix_loads_and_matches_torch(kind, fmt, tmp_path):
     model, shape = make(kind)
-    if fmt == "onnx-dynamo" and kind not in ("mlp", "conv", "bn_before"):
-        pytest.skip("the dynamo exporter is slow; three kinds cover it")
     source = export(model, shape, fmt, tmp_path)
     if (kind, fmt) in EXPECTED_ERRORS:
         with pytest.raises(ReluscopeError) as info:
