@@ -240,3 +240,18 @@ def test_compressed_onnx_is_a_drop_in_replacement(kind, tmp_path):
         np.testing.assert_allclose(module(torch.from_numpy(x)).numpy(), want,
                                    atol=1e-5, rtol=1e-5)
     assert load(out).signature == net.signature
+
+
+def test_cli_compress_output_takes_the_original_input(tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    from reluscope.cli import main
+
+    model, shape = make("conv")
+    path = export(model, shape, "onnx-ts", tmp_path)
+    out = tmp_path / "small.onnx"
+    assert main(["compress", str(path), "-o", str(out), "--json"]) == 0
+    capsys.readouterr()
+    x = np.random.default_rng(2).random((8, *shape), dtype=np.float32)
+    want = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    got = ort.InferenceSession(str(out)).run(["logits"], {"x": x})[0]
+    np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
