@@ -9,6 +9,9 @@ closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operat
   operand, and elementwise ``Add``/``Sub``/``Mul``/``Div`` with a constant operand
   (which covers ``MatMul`` + ``Add`` in either operand order, and scalar rescaling);
 - ``Relu``;
+- ``Conv``, ``AveragePool``, ``Pad`` and ``BatchNormalization`` (inference mode), affine
+  maps lowered exactly to dense layers (:mod:`reluscope.io.lowering`); ``MaxPool`` is
+  rejected with the reason;
 - ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)`` (with a constant shape, or one
   built from ``Shape`` of the activation, as PyTorch exports ``x.view(x.size(0), -1)``),
   ``Identity``, ``Dropout`` (inference mode: identity);
@@ -23,9 +26,11 @@ Consecutive affine operators with no ``Relu`` in between are composed into one l
 ONNX has no notion of an input domain: it defaults to ``[0, 1]^n0``. :func:`save_onnx`
 stores the domain in the model's ``metadata_props`` (keys ``reluscope.lower`` and
 ``reluscope.upper``, JSON lists) and :func:`load_onnx` reads it back when present.
-Written models use double-precision (``DOUBLE``) tensors, ``Gemm`` (``transB=1``) and
-``Relu`` nodes, an input named ``input`` and an output named ``output`` with a dynamic
-batch dimension, so a round trip is exact; onnxruntime runs them on the CPU.
+Written models use ``Gemm`` (``transB=1``) and ``Relu`` nodes with a dynamic batch
+dimension. A network read from a model keeps its source's signature (input/output names,
+float32 or float64, input shape) and is written with it, a drop-in replacement; others
+use double-precision tensors, an input named ``input`` and an output named ``output``,
+so a round trip is exact. onnxruntime runs both on the CPU.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
 """PyTorch loader and writer: chains of ``Linear`` and ``ReLU`` layers.
 
-Accepted layers, in an ``nn.Sequential`` (nested ``Sequential``s are flattened):
-``Linear`` (with or without bias), ``ReLU``, ``Flatten`` (``start_dim=1``,
-``end_dim=-1``), ``Identity`` and ``Dropout`` (treated as the identity, i.e. the network
-is read as in ``eval()`` mode). Consecutive ``Linear`` layers with no ``ReLU`` in between
-are composed into one affine layer. Any other layer (``Conv2d``, ``Sigmoid``,
-``BatchNorm1d``, a custom module, ...) raises
-:class:`~reluscope.errors.UnsupportedLayerError` naming the layer and its index.
+Accepted layers, in an ``nn.Sequential`` (nested ``Sequential``s are flattened) or in a
+custom ``forward`` that ``torch.fx`` traces into a chain: ``Linear`` (with or without
+bias), ``ReLU``, ``Flatten`` (``start_dim=1``, ``end_dim=-1``), ``Identity`` and
+``Dropout`` (treated as the identity, i.e. the network is read as in ``eval()`` mode),
+and the affine tensor layers ``Conv1d/2d``, ``AvgPool1d/2d``, padding and
+``BatchNorm1d/2d`` (eval mode), lowered exactly to dense layers
+(:mod:`reluscope.io.lowering`). Consecutive affine layers with no ``ReLU`` in between
+are composed into one affine layer. Any other layer (``Sigmoid``, ``MaxPool2d``, ...)
+raises :class:`~reluscope.errors.UnsupportedLayerError` naming the layer and its index.
 
 Inputs are read as vectors ``(batch, n0)``; a leading ``Flatten`` lets image-shaped
 inputs through (the network then acts on their C-order flattening, as PyTorch does).
