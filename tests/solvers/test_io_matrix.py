@@ -255,3 +255,19 @@ def test_cli_compress_output_takes_the_original_input(tmp_path, capsys):
     want = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
     got = ort.InferenceSession(str(out)).run(["logits"], {"x": x})[0]
     np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_large_lowered_layer_warns():
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU())
+    with pytest.warns(UserWarning, match="dense 6272 x 784 layer"):
+        net = reluscope.from_torch(model, input_shape=(1, 28, 28))
+    assert net.n_units == 6272
+
+
+def test_npz_keeps_the_signature(tmp_path):
+    model, shape = make("conv")
+    net = load(export(model, shape, "onnx-ts", tmp_path))
+    save(net, tmp_path / "net.npz")
+    back = load(tmp_path / "net.npz")
+    assert back.signature == net.signature
+    assert back.signature.input_shape == (1, 4, 4)

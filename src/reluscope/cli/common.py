@@ -72,7 +72,7 @@ def apply_domain(network: ReLUNetwork, args: argparse.Namespace) -> ReLUNetwork:
     ball, radius = getattr(args, "ball", None), getattr(args, "radius", None)
     if (ball is None) != (radius is None):
         raise DomainError("--ball and --radius go together: give both or neither")
-    if ball is not None:
+    if ball is not None and radius is not None:
         network = domains.linf_ball(network, parse_point(ball, network.n_inputs), radius)
     return network
 

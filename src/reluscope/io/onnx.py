@@ -350,7 +350,7 @@ class _Chain:
             raise self._unsupported(
                 node, "is in training mode; export the model after model.eval()"
             )
-        feeds = {}
+        feeds: dict[str, np.ndarray] = {}
         for name in node.input[1:]:
             if not name:
                 continue
@@ -385,7 +385,8 @@ class _Chain:
             ) from None
 
         def fn(x: np.ndarray) -> np.ndarray:
-            return evaluator.run(None, {current: x, **feeds})[0]
+            result: Any = evaluator.run(None, {current: x, **feeds})
+            return np.asarray(result[0])
 
         what = f"{self.source}: node {_node_label(node)} ({node.op_type})"
         try:
