@@ -271,3 +271,15 @@ def test_npz_keeps_the_signature(tmp_path):
     back = load(tmp_path / "net.npz")
     assert back.signature == net.signature
     assert back.signature.input_shape == (1, 4, 4)
+
+
+def test_cli_input_shape_for_a_conv_pt(tmp_path, capsys):
+    from clitools import run_error, run_json
+
+    model, shape = make("conv")
+    path = export(model, shape, "pt", tmp_path)
+    line = run_error(capsys, ["info", str(path)])
+    assert "--input-shape C,H,W" in line
+    info = run_json(capsys, ["info", str(path), "--input-shape", "1,4,4", "--json"])
+    assert info["inputs"] == 16
+    assert "expects integers" in run_error(capsys, ["info", str(path), "--input-shape", "a"])

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from reluscope.errors import DomainError
+from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
 
 #: MODEL argument naming the network bundled with reluscope (see reluscope.data)
@@ -43,6 +43,12 @@ def add_domain_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--radius", type=float, metavar="R", help="radius of the --ball (L-inf norm)"
+    )
+    parser.add_argument(
+        "--input-shape",
+        metavar="C,H,W",
+        help="shape of one input of a .pt/.pth model starting with a convolution, which "
+        "PyTorch files do not record (ONNX files do)",
     )
 
 
@@ -109,7 +115,18 @@ def load_network(args: argparse.Namespace) -> ReLUNetwork:
 
         network = load(example_path())
     else:
-        network = load(args.model)
+        shape = getattr(args, "input_shape", None)
+        kwargs: dict[str, Any] = {}
+        if shape:
+            try:
+                kwargs["input_shape"] = tuple(int(d) for d in shape.split(","))
+            except ValueError:
+                raise ReluscopeError(
+                    f"--input-shape expects integers like 1,28,28, got {shape!r}"
+                ) from None
+            if not str(args.model).lower().endswith((".pt", ".pth")):
+                raise ReluscopeError("--input-shape applies to .pt/.pth models only")
+        network = load(args.model, **kwargs)
     return apply_domain(network, args)
 
 

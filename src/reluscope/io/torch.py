@@ -234,7 +234,8 @@ class _TorchChain:
             (i for i, (_, l) in enumerate(self.layers) if _kind(l) == "Linear"), None
         )
         hint = (
-            "pass the input shape: reluscope.load(model, input_shape=(C, H, W)), or "
+            "pass the input shape: reluscope.load(model, input_shape=(C, H, W)) or "
+            "--input-shape C,H,W on the command line, or "
             "export the model to ONNX, which records it"
         )
         if channels is None or linear is None:
