@@ -283,3 +283,35 @@ def test_cli_input_shape_for_a_conv_pt(tmp_path, capsys):
     info = run_json(capsys, ["info", str(path), "--input-shape", "1,4,4", "--json"])
     assert info["inputs"] == 16
     assert "expects integers" in run_error(capsys, ["info", str(path), "--input-shape", "a"])
+
+
+class ShapeView(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(nn.functional.relu(self.conv(x)).reshape(x.shape[0], -1))
+
+
+class Residual(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return x + self.fc(x)
+
+
+def test_fx_reads_shape_views_and_rejects_residuals():
+    model = ShapeView().eval()
+    net = reluscope.from_torch(model, input_shape=(1, 4, 4))
+    x = torch.rand(8, 1, 4, 4)
+    with torch.no_grad():
+        want = _double(model)(x.double()).numpy()
+    np.testing.assert_allclose(net.forward(x.reshape(8, -1).double().numpy()), want,
+                               atol=1e-9, rtol=0)
+    with pytest.raises(UnsupportedLayerError, match=r"combines several tensors \(add\) at "
+                       "'add'.*not branching or residual graphs"):
+        reluscope.from_torch(Residual())

@@ -446,11 +446,15 @@ def _fx_layers(module: Any, kind: str) -> list[tuple[str, Any]]:
     layers: list[tuple[str, Any]] = []
     current = None
     sizes: set[Any] = set()  # nodes holding x.size(0) / x.shape[0]
+    shapes: set[Any] = set()  # nodes holding x.shape
 
-    def fail(node: Any, what: str) -> UnsupportedLayerError:
+    def fail(node: Any, what: str, chain: bool = True) -> UnsupportedLayerError:
+        fix = advice if chain else (
+            "reluscope handles chains of layers only, not branching or residual graphs"
+        )
         return UnsupportedLayerError(
             f"the module is a {kind} whose forward() {what} at {node.name!r}; reluscope "
-            f"reads a chain of layers ({_SUPPORTED}); {advice}"
+            f"reads a chain of layers ({_SUPPORTED}); {fix}"
         )
 
     for node in graph.nodes:
@@ -468,16 +472,18 @@ def _fx_layers(module: Any, kind: str) -> list[tuple[str, Any]]:
         tensor_args = [a for a in node.args if hasattr(a, "op")]
         if node.op == "call_method" and node.target == "size" or (
             node.op == "call_function" and node.target is operator.getitem
-            and node.args and getattr(node.args[0], "target", None) == "shape"
+            and node.args and node.args[0] in shapes
         ):
             sizes.add(node)
             continue
         if node.op == "call_function" and node.target is getattr and node.args[1] == "shape":
+            shapes.add(node)
             continue
         if not tensor_args or tensor_args[0] is not current or any(
             a is not current and a not in sizes for a in tensor_args
         ):
-            raise fail(node, f"combines several tensors ({node.op} {node.target})")
+            name = getattr(node.target, "__name__", node.target)
+            raise fail(node, f"combines several tensors ({name})", chain=False)
         if node.op == "call_module":
             sub = module.get_submodule(node.target)
             layers.extend(_leaf_layers(sub, f"{node.target}.") if _kind(sub) == "Sequential"
