@@ -135,9 +135,15 @@ def test_flatten_of_later_dims_and_custom_module_are_rejected():
         def forward(self, x):
             return self.b(torch.relu(self.a(x)))
 
-    with pytest.raises(UnsupportedLayerError, match="TwoLayers, not an nn.Sequential"):
-        from_torch(TwoLayers())
-    with pytest.raises(UnsupportedLayerError, match="TwoLayers, not an nn.Sequential"):
+    # a custom forward that is a chain is read with torch.fx; a scripted one cannot be
+    module = TwoLayers()
+    net = from_torch(module)
+    x = torch.rand(4, 2)
+    with torch.no_grad():
+        np.testing.assert_allclose(net.forward(x.double().numpy()), module(x).numpy(),
+                                   atol=1e-6)
+    with pytest.raises(UnsupportedLayerError, match="TwoLayers with a custom forward.*"
+                       "export the model to ONNX"):
         from_torch(torch.jit.script(TwoLayers()))
     single = from_torch(nn.Linear(3, 2))
     assert single.widths == (2,) and single.relu == (False,)
