@@ -14,19 +14,21 @@ from reluscope.network import ReLUNetwork
 EXAMPLE_MODEL = "example"
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """MODEL, --domain and --json, common to the commands that analyse one network."""
+def add_model_arguments(parser: argparse.ArgumentParser, *, ball: bool = True) -> None:
+    """MODEL, the domain options and --json, common to the commands that analyse one
+    network; ``ball=False`` leaves out --ball/--radius (for a command with its own)."""
     parser.add_argument(
         "model",
         metavar="MODEL",
         help="network file (.onnx, .pt/.pth, .npz), or 'example' for the bundled network",
     )
-    add_domain_arguments(parser)
+    add_domain_arguments(parser, ball=ball)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def add_domain_arguments(parser: argparse.ArgumentParser) -> None:
-    """--domain, --ball and --radius: the input box the analysis runs on."""
+def add_domain_arguments(parser: argparse.ArgumentParser, *, ball: bool = True) -> None:
+    """--domain, --ball, --radius and --input-shape: the input box the analysis runs on
+    (``ball=False``: without --ball and --radius)."""
     parser.add_argument(
         "--domain",
         metavar="SPEC",
@@ -34,6 +36,17 @@ def add_domain_arguments(parser: argparse.ArgumentParser) -> None:
         "file of lows and highs per input; or data:SOURCE for the min/max of a data set "
         "(a .npy/.csv file of points, or mnist-train / mnist-test)",
     )
+    if ball:
+        _add_ball_arguments(parser)
+    parser.add_argument(
+        "--input-shape",
+        metavar="C,H,W",
+        help="shape of one input of a .pt/.pth model starting with a convolution, which "
+        "PyTorch files do not record (ONNX files do)",
+    )
+
+
+def _add_ball_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ball",
         metavar="POINT",
@@ -43,12 +56,6 @@ def add_domain_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--radius", type=float, metavar="R", help="radius of the --ball (L-inf norm)"
-    )
-    parser.add_argument(
-        "--input-shape",
-        metavar="C,H,W",
-        help="shape of one input of a .pt/.pth model starting with a convolution, which "
-        "PyTorch files do not record (ONNX files do)",
     )
 
 
@@ -75,7 +82,9 @@ def apply_domain(network: ReLUNetwork, args: argparse.Namespace) -> ReLUNetwork:
         else:
             lo_arr, hi_arr = domains.box_from_file(spec, network.n_inputs)
             network = network.with_domain(lo_arr, hi_arr)
-    ball, radius = getattr(args, "ball", None), getattr(args, "radius", None)
+    if not hasattr(args, "ball"):  # a command without --ball (its --radius is its own)
+        return network
+    ball, radius = args.ball, getattr(args, "radius", None)
     if (ball is None) != (radius is None):
         raise DomainError("--ball and --radius go together: give both or neither")
     if ball is not None and radius is not None:
