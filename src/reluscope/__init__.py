@@ -50,6 +50,12 @@ _LAZY = {
     "compress": "reluscope.compression",
     "find_stable_units": "reluscope.compression",
     "example_network": "reluscope.data",
+    "SliceResult": "reluscope.regions.slices",
+    "LineResult": "reluscope.regions.slices",
+    "slice_regions": "reluscope.regions.slices",
+    "line_regions": "reluscope.regions.slices",
+    "LocalCounts": "reluscope.regions.local",
+    "local_regions": "reluscope.regions.local",
 }
 
 

@@ -12,8 +12,20 @@ from __future__ import annotations
 #: Margin standing for the strict inequality g > 0 of an active unit (see module doc).
 REGION_EPS = 1e-6
 
-#: Primal feasibility tolerance requested from LP/MILP solvers.
+#: Primal feasibility tolerance requested from the LP solvers (HiGHS), and the rule of
+#: the lp engine and the brute-force oracle: a side is non-empty when the LP optimum
+#: reaches its threshold within this.
 SOLVER_FEASIBILITY_TOL = 1e-9
+
+#: SCIP's feasibility tolerance (``numerics/feastol``; SCIP's default is 1e-6). Not
+#: below 1e-7: SCIP tightens it by 1000x for SoPlex when an LP is in numerical
+#: trouble, and SoPlex cannot go below 1e-10 without GMP ("error in LP solver").
+SCIP_FEASIBILITY_TOL = 1e-7
+
+#: SCIP's feasibility tolerance in its solution counter (``scip-count``), which cannot
+#: have its patterns checked afterwards (the milp enumeration checks each one), so it
+#: runs at the region definition's tolerance and may fail where SoPlex cannot follow.
+SCIP_COUNT_FEASIBILITY_TOL = SOLVER_FEASIBILITY_TOL
 
 #: Simplex iterations allowed per warm-started HiGHS solve (lp counting engine, LP
 #: bounds). Their LPs take 10-250 iterations (measured); a solve that reaches the cap
@@ -39,3 +51,10 @@ STABLE_MARGIN = 1e-7
 #: Relative residual below which a stably active unit's weight row counts as a linear
 #: combination of other stably active rows of its layer (compression folds it).
 FOLD_RANK_RTOL = 1e-10
+
+#: Exact slices and lines (reluscope.regions.slices): a polygon vertex counts as lying
+#: on the kept side of a cutting line ``g = bound`` when it misses it by at most
+#: SLICE_TOL times the scale ``1 + |a|_1 + |c|`` of ``g(p) = a.p + c`` (floating-point
+#: round-off of the clipping, far below REGION_EPS); and a cell is a 2-D (1-D) piece of
+#: the tiling iff its area (length) in slice coordinates exceeds SLICE_TOL.
+SLICE_TOL = 1e-12

@@ -90,7 +90,7 @@ def test_compress_cli_proof_cut_short_says_not_proven(tmp_path: Path, capsys) ->
                                      str(tmp_path / "o.npz"), "--verify", "milp",
                                      "--n-samples", "1000", "--time-limit", "3", "--json"])
     assert code == 0 and payload["milp_proven"] is None
-    assert payload["milp_status"] == "time limit"
+    assert payload["milp_status"] == "time_limit"
 
 
 @pytest.mark.slow

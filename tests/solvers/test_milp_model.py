@@ -3,7 +3,8 @@ import pytest
 
 from netgen import planted_network, random_network
 from reluscope.bounds import interval_bounds
-from reluscope.milp import SAFE_SCIP_PARAMS, build_network_model
+from reluscope.milp import build_network_model
+from reluscope.solvers.scip import SAFE_SCIP_PARAMS
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -213,8 +213,8 @@ def test_ctrl_c_returns_the_repetitions_done():
 
 
 def test_engines_keep_the_safe_scip_settings(cases):
-    from reluscope.milp.model import SAFE_SCIP_PARAMS
     from reluscope.regions.mipbound import _MboundEngine, _MipboundEngine
+    from reluscope.solvers.scip import SAFE_SCIP_PARAMS
 
     net, bounds, _ = cases["a15"]
     for engine in (_MipboundEngine(net, bounds, 3), _MboundEngine(net, bounds, 3)):

@@ -4,7 +4,7 @@ Enumerating regions adds no-good cuts during the solve. SCIP's symmetry handling
 SCIP only runs when dual reductions are allowed) then removes solutions that are
 symmetric images of others, although each of them is a distinct region that the
 no-good cuts have not yet excluded: the count comes out too small, with status
-"infeasible" as if complete. reluscope's safe settings (reluscope.milp.SAFE_SCIP_PARAMS:
+"infeasible" as if complete. reluscope's safe settings (reluscope.solvers.scip.SAFE_SCIP_PARAMS:
 no strong/weak dual reductions, misc/usesymmetry = 0) must keep every enumeration exact.
 
 Measured on this machine (PySCIPOpt 6.3.0 / SCIP 10.0.2, interval bounds,
@@ -29,13 +29,14 @@ import pytest
 
 from oracles import brute_force_patterns
 from reluscope.bounds import interval_bounds
-from reluscope.milp import SAFE_SCIP_PARAMS, build_network_model
+from reluscope.milp import build_network_model
 from reluscope.network import ReLUNetwork
 from reluscope.regions.milp_enum import (
     count_regions_scip,
     enumerate_regions_milp,
     run_enumeration,
 )
+from reluscope.solvers.scip import SAFE_SCIP_PARAMS
 from reluscope.tolerances import SOLVER_FEASIBILITY_TOL
 
 

@@ -45,6 +45,7 @@ from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds, post_activation, propagate_interval
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.progress import progress_bar
 from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch
 from reluscope.solvers.highs import run as run_highs
 from reluscope.tolerances import BOUND_PADDING
@@ -85,7 +86,9 @@ def lp_bounds_with_witnesses(
     lowers = [base.lower[0].copy()]
     uppers = [base.upper[0].copy()]
     interrupted = False
-    bar = _progress_bar(network, progress)
+    bar = progress_bar(
+        progress, total=sum(network.widths[1:]), desc="LP bounds", unit="unit"
+    )
     try:
         for layer in range(1, network.n_layers):
             h_lo, h_hi = post_activation(network, lowers[-1], uppers[-1], layer - 1)
@@ -328,9 +331,3 @@ def _layer_lp_bounds(
     return _pad_down(lo), _pad_up(hi)
 
 
-def _progress_bar(network: ReLUNetwork, progress: bool) -> Any:
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=sum(network.widths[1:]), desc="LP bounds", unit="unit")

@@ -48,6 +48,8 @@ import numpy as np
 from reluscope.bounds.lp import _pad_down, _pad_up, lp_bounds_with_witnesses
 from reluscope.bounds.result import Bounds
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.progress import progress_bar
+from reluscope.solvers.scip import Stop, solve
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 #: Cutting planes in the bound MILPs. Off: on the bundled example SCIP's root separation
@@ -106,11 +108,9 @@ def milp_bounds(
     if interrupted:  # Ctrl-C during the LPs: return the LP/interval bounds proven so far
         todo = [np.zeros(0, dtype=int) for _ in todo]
         all_optimal = False
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=int(sum(t.size for t in todo)), desc="MILP bounds", unit="unit")
+    bar = progress_bar(
+        progress, total=int(sum(t.size for t in todo)), desc="MILP bounds", unit="unit"
+    )
     try:
         for layer in range(1, network.n_layers):
             if todo[layer].size == 0:
@@ -231,8 +231,6 @@ class _LayerSolver:
         """
         from pyscipopt import quicksum
 
-        from reluscope.milp.model import solver_output_to_stderr
-
         nm = self.nm if self.reuse else self._build()
         model = nm.model
         if self.reuse:
@@ -254,13 +252,16 @@ class _LayerSolver:
         else:
             model.setParam("limits/dual", _SCIP_NO_LIMIT)
             model.setParam("limits/primal", _SCIP_NO_LIMIT)
-        with solver_output_to_stderr():  # keep stdout clean (SCIP's 'pressed CTRL-C')
-            model.optimize()
-        status = model.getStatus()
-        if status == "userinterrupt":
+        outcome = solve(model)
+        if outcome.stop is Stop.INTERRUPTED:
             self.interrupted = True
+        if not outcome.returned:  # Ctrl-C outside SCIP or a SCIP error: keep the LP bound
+            if outcome.stop is Stop.FAILED:
+                _log.warning("%s (layer %d unit %d); keeping its LP bound",
+                             outcome.describe(), self.layer, unit)
+            return (float("inf") if maximize else float("-inf")), False
         dual = float(model.getDualbound())
-        optimal = status == "optimal"
+        optimal = outcome.scip_status == "optimal"
         if maximize:
             if not dual < _SCIP_INFINITY:
                 return float("inf"), False

@@ -15,7 +15,10 @@ import sys
 from reluscope.errors import ReluscopeError
 
 #: subcommand modules, in the order of ``reluscope --help``
-COMMANDS = ("info", "bounds", "reproduce", "upper", "count", "compress", "train", "estimate")
+COMMANDS = (
+    "info", "bounds", "reproduce", "upper", "count", "compress", "train", "estimate",
+    "slice", "line", "local",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

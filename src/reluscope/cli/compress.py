@@ -88,6 +88,6 @@ def _milp_line(eq: Equivalence) -> str:
             f"{eq.milp_found_diff:.3g} (max <= {bound:.3g})"
         )
     return (
-        f"MILP over the whole domain: not proven ({eq.milp_status}); "
+        f"MILP over the whole domain: not proven ({eq.milp_status.replace('_', ' ')}); "
         f"max |f - f'| <= {bound:.3g} (upper bound only)"
     )

@@ -7,7 +7,7 @@ import argparse
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.regions.count import COUNT_METHODS, count_regions
-from reluscope.regions.result import INTERRUPTED, TIME_LIMIT
+from reluscope.regions.result import FAILED, INTERRUPTED, TIME_LIMIT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 #: how the text output names a count cut short, by RegionCount.status
-_STOPPED = {TIME_LIMIT: "stopped by the time limit", INTERRUPTED: "interrupted (Ctrl-C)"}
+_STOPPED = {
+    TIME_LIMIT: "stopped by the time limit",
+    INTERRUPTED: "interrupted (Ctrl-C)",
+    FAILED: "the solver failed",
+}
+
+#: exit code of a count that the solver could not finish (the partial count is printed)
+EXIT_SOLVER_FAILED = 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         f"time: {result.seconds:.3f} s ({result.method})",
         f"LP solves: {result.lp_solves} ({per_region:.2f} per region), nodes: {result.nodes}",
     ]
+    if result.message:
+        lines.append(f"note: {result.message}")
     if args.patterns:
         lines.append(f"patterns written to {args.patterns}")
     emit(args, payload, "\n".join(lines))
-    return 0
+    return EXIT_SOLVER_FAILED if result.status == FAILED else 0

@@ -150,7 +150,7 @@ def compress(
         Seconds for the whole call: the stable-unit search, then the MILP proof in what
         is left. When the search runs out, undecided units are kept: the result is
         exact but maybe not minimal (``complete`` is False); when the proof runs out it
-        is reported as not proven (``milp_proven`` None, ``milp_status`` "time limit").
+        is reported as not proven (``milp_proven`` None, ``milp_status`` "time_limit").
     verify
         ``"auto"``: sampled comparison on ``n_samples`` inputs, plus the MILP proof
         when the network has at most ``AUTO_MILP_MAX_UNITS`` units, within

@@ -25,6 +25,8 @@ from numpy.typing import ArrayLike
 
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
+from reluscope.solvers.scip import Stop, best_solution_values, new_scip_model, solve
+from reluscope.status import FAILED, INTERRUPTED, TIME_LIMIT
 from reluscope.tolerances import EQUAL_RTOL
 
 _CHUNK = 4096
@@ -51,7 +53,7 @@ class Equivalence:
         found an input where the outputs differ by more (a checked counterexample);
         None: not run, or not proven either way (time limit, Ctrl-C).
     milp_status
-        ``"proven"``, ``"difference found"``, ``"time limit"``, ``"interrupted"``, or
+        ``"proven"``, ``"difference found"``, ``"time_limit"``, ``"interrupted"``, or
         None when the MILP was not run (:class:`MilpDifference`).
     milp_found_diff
         Largest difference on an input found by the MILP, checked by forward passes.
@@ -138,7 +140,9 @@ class MilpDifference:
     status
         ``"proven"`` (every solve finished, nothing above the tolerance),
         ``"difference found"`` (an input shows a difference above the tolerance),
-        ``"time limit"`` or ``"interrupted"`` (not proven either way).
+        ``"time_limit"``, ``"interrupted"`` or ``"failed"`` (not proven either way).
+    message
+        SCIP's message when it failed.
     """
 
     bound: float
@@ -146,9 +150,10 @@ class MilpDifference:
     exact: bool
     status: str
     solves: int = 0
+    message: str = ""
 
 
-MILP_STATUSES = ("proven", "difference found", "time limit", "interrupted")
+MILP_STATUSES = ("proven", "difference found", TIME_LIMIT, INTERRUPTED, FAILED)
 
 
 def milp_difference(
@@ -167,11 +172,11 @@ def milp_difference(
     one that finds more maximises it. Without, every solve maximises. ``time_limit`` is
     for all ``2 * n_outputs`` solves together, shared out so that each remaining solve
     gets an equal part of what is left. A time limit or Ctrl-C stops the comparison: the
-    result says what was proven (status ``"time limit"`` / ``"interrupted"``), never
+    result says what was proven (status ``"time_limit"`` / ``"interrupted"``), never
     that the networks differ unless an input shows it.
     """
     from reluscope.bounds import tighten_bounds
-    from reluscope.milp.model import build_network_model, new_scip_model, solver_output_to_stderr
+    from reluscope.milp.model import build_network_model
 
     _check_compatible(first, second)
     if time_limit is not None and not time_limit >= 0:
@@ -197,44 +202,45 @@ def milp_difference(
         (k, sign): float(hi1[k] - lo2[k]) if sign > 0 else float(hi2[k] - lo1[k])
         for k, sign in jobs
     }
-    found, stopped, finished, solves = 0.0, None, True, 0
+    found, stopped, finished, solves, failure = 0.0, None, True, 0, ""
     try:
         for index, (k, sign) in enumerate(jobs):
             if time_limit is not None:
                 remaining = time_limit - (time.perf_counter() - start)
                 if remaining <= 0:
-                    stopped = "time limit"
+                    stopped = TIME_LIMIT
                     break
                 model.setParam("limits/time", max(remaining / (len(jobs) - index), 0.01))
             diff = nm1.h[-1][k] - nm2.h[-1][k]
             model.setObjective(sign * diff, sense="maximize")
             if tolerance is not None:
                 model.setObjlimit(tol)
-            with solver_output_to_stderr():
-                model.optimize()
+            solved = solve(model)
             solves += 1
-            status = model.getStatus()
-            if model.getNSols() > 0:
-                x = np.array([model.getVal(v) for v in nm1.x], dtype=float)
+            if solved.returned and model.getNSols() > 0:
+                x = best_solution_values(model, nm1.x)
                 found = max(found, _forward_difference(first, second, x))
-            if status == "optimal":
+            if solved.scip_status == "optimal":
                 bound = max(float(model.getObjVal()), float(model.getDualbound()))
-            elif status == "infeasible" and tolerance is not None:
+            elif solved.scip_status == "infeasible" and tolerance is not None:
                 bound = tol  # nothing above the objective limit
-            elif status == "infeasible":
+            elif solved.scip_status == "infeasible":
                 raise ReluscopeError("the equivalence MILP is infeasible: the domain is empty")
+            elif not solved.returned:  # keep the output-bound estimate
+                bound, finished = bounds[(k, sign)], False
+                failure = solved.describe() if solved.stop is Stop.FAILED else ""
             else:  # time limit, Ctrl-C: the dual bound is still valid
                 bound = float(model.getDualbound())
                 finished = False
             bounds[(k, sign)] = min(bounds[(k, sign)], max(bound, tol))
             model.freeTransform()
-            if status == "userinterrupt":
-                stopped = "interrupted"
+            if solved.stop in (Stop.INTERRUPTED, Stop.FAILED):
+                stopped = solved.status
                 break
-            if status not in ("optimal", "infeasible") and bound > tol:
-                stopped = "time limit"
+            if not solved.finished and bound > tol:
+                stopped = TIME_LIMIT
     except KeyboardInterrupt:
-        stopped = "interrupted"
+        stopped = INTERRUPTED
     done = solves == len(jobs) and finished and stopped is None
     worst = max(max(bounds.values()), 0.0)
     if found > tol:
@@ -242,9 +248,9 @@ def milp_difference(
     elif worst <= tol:
         status = "proven"  # every solve showed nothing above the tolerance
     else:
-        status = stopped or "time limit"
+        status = stopped or TIME_LIMIT
     return MilpDifference(
-        bound=worst, found=found, exact=done, status=status, solves=solves
+        bound=worst, found=found, exact=done, status=status, solves=solves, message=failure
     )
 
 

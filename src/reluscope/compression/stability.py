@@ -57,8 +57,17 @@ from numpy.typing import ArrayLike, NDArray
 
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
-from reluscope.milp.model import solver_output_to_stderr
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.progress import progress_bar
+from reluscope.solvers.scip import (
+    BINARY_THRESHOLD,
+    LazyConstraintHandler,
+    ScipOutcome,
+    Stop,
+    add_lazy_handler,
+    best_solution_values,
+    solve,
+)
 from reluscope.tolerances import BOUND_PADDING, STABLE_MARGIN
 
 BoolArray = NDArray[np.bool_]
@@ -103,6 +112,8 @@ class StableUnits:
         Wall time, bounds included.
     interrupted
         Ctrl-C stopped the search (``complete`` is then False too).
+    message
+        SCIP's message when a solver failure stopped the search (``complete`` False).
     """
 
     active: tuple[BoolArray, ...]
@@ -115,6 +126,7 @@ class StableUnits:
     seconds: float
     stalled_layers: int = 0
     interrupted: bool = False
+    message: str = ""
 
     @property
     def n_active(self) -> int:
@@ -142,6 +154,7 @@ class StableUnits:
             "complete": self.complete,
             "stalled_layers": self.stalled_layers,
             "interrupted": self.interrupted,
+            "message": self.message,
             "seconds": self.seconds,
         }
 
@@ -233,6 +246,7 @@ def find_stable_units(
         seconds=time.perf_counter() - start,
         stalled_layers=state.fallbacks,
         interrupted=state.interrupted,
+        message=state.message,
     )
 
 
@@ -292,8 +306,14 @@ class _Search:
         self.fallbacks = 0
         self.stopped = False
         self.interrupted = False
+        self.message = ""
 
     # ------------------------------------------------------------------ helpers
+    def _note_failure(self, solved: ScipOutcome) -> None:
+        """Keep SCIP's message when a failure (not a limit) stopped the search."""
+        if solved.stop is Stop.FAILED:
+            self.message = solved.describe()
+            log.warning("%s; the units not yet decided are kept", self.message)
     def settle(self, layer: int, possible_pos: BoolArray, possible_neg: BoolArray) -> None:
         """Record a layer's stable units in the bounds used by the later layers' models.
 
@@ -356,7 +376,9 @@ class _Search:
         model.setParam("limits/solutions", 1)
         bias = self.network.biases[layer]
         found: dict[tuple[int, int], bool] = {}
-        bar = _bar(self.progress, len(todo), f"layer {layer} per-unit")
+        bar = progress_bar(
+            self.progress, total=len(todo), desc=f"layer {layer} per-unit", leave=False
+        )
         try:
             for unit, side in sorted(todo):
                 if (unit, side) in found:
@@ -369,21 +391,20 @@ class _Search:
                     name=f"side{unit}_{side}",
                 )
                 model.setObjective(side * expr, sense="maximize")
-                with solver_output_to_stderr():
-                    model.optimize()
+                solved = solve(model)
                 self.solves += 1
-                status = model.getStatus()
-                if model.getNSols() > 0:
+                if solved.returned and model.getNSols() > 0:
                     found[(unit, side)] = True
                     if harvest:
-                        xs = np.array([model.getVal(v) for v in nm.x], dtype=float)
+                        xs = best_solution_values(model, nm.x)
                         for key in _shown_sides(self.network, layer, xs, todo):
                             found[key] = True
-                elif status == "infeasible":
+                elif solved.scip_status == "infeasible":
                     found[(unit, side)] = False
-                else:  # time limit or interrupt: undecided, keep the unit
+                else:  # time limit, interrupt or failure: undecided, keep the unit
                     self.stopped = True
-                if status == "userinterrupt":  # Ctrl-C, even after a solution
+                    self._note_failure(solved)
+                if solved.stop is Stop.INTERRUPTED:  # Ctrl-C, even after a solution
                     self.stopped = self.interrupted = True
                 model.freeTransform()
                 model.delCons(cons)
@@ -419,34 +440,29 @@ class _Search:
             )
             witnesses[(unit, side)] = w
         model.setObjective(quicksum(witnesses.values()), sense="maximize")
-        handler = _witness_handler_class()(self.network, layer, nm.x, witnesses)
-        model.includeConshdlr(
-            handler,
-            "reluscope_witness",
-            "records witnessed unit sides and cuts them off",
-            enfopriority=-9_999_999,
-            chckpriority=-9_999_999,
-            needscons=False,
+        handler = add_lazy_handler(
+            model, _WitnessHandler, self.network, layer, nm.x, witnesses,
+            name="reluscope_witness", description="records witnessed unit sides and cuts them off",
         )
         self._set_limits(model)
         # root cutting planes on the witness rows stall for seconds (tens of rounds,
         # each shaving little off the bound; measured on MNIST): switch them off
         model.setSeparating(SCIP_PARAMSETTING.OFF)
         model.setParam("limits/nodes", max(SINGLE_NODE_LIMIT, 0))
-        with solver_output_to_stderr():
-            model.optimize()
+        solved = solve(model)
         self.solves += 1
-        status = model.getStatus()
         log.debug(
             "single layer %d: %d candidate sides, %d witnessed, status %s, %d nodes, "
             "%.2f s (presolve %.2f s)", layer, len(witnesses), len(handler.witnessed),
-            status, model.getNNodes(), model.getSolvingTime(), model.getPresolvingTime(),
+            solved.scip_status, model.getNNodes(), model.getSolvingTime(),
+            model.getPresolvingTime(),
         )
-        if status in ("optimal", "infeasible"):  # the joint proof finished
+        if solved.finished:  # the joint proof finished
             return {key: key in handler.witnessed for key in witnesses}
-        if status != "nodelimit":  # time limit or interrupt
+        if solved.stop is not Stop.NODE_LIMIT:  # time limit, interrupt or failure
             self.stopped = True
-            self.interrupted = status == "userinterrupt"
+            self.interrupted = solved.stop is Stop.INTERRUPTED
+            self._note_failure(solved)
             return {key: True for key in handler.witnessed}
         # the joint proof stalled: settle the sides not witnessed one by one
         self.fallbacks += 1
@@ -456,25 +472,9 @@ class _Search:
         return found
 
 
-_HANDLER_CLASS: type | None = None
-
-
-def _witness_handler_class() -> type:
-    """The SCIP constraint handler class of ``single`` (built on first use: SCIP is
-    imported only when a MILP is solved)."""
-    global _HANDLER_CLASS
-    if _HANDLER_CLASS is None:
-        from pyscipopt import Conshdlr
-
-        _HANDLER_CLASS = type("WitnessHandler", (_WitnessMixin, Conshdlr), {})
-    return _HANDLER_CLASS
-
-
-class _WitnessMixin:
+class _WitnessHandler(LazyConstraintHandler):
     """Lazy constraints of ``single``: every proposed solution witnesses sides; record
     them (and the sides an exact forward pass of its ``x`` shows), then forbid them."""
-
-    model: Any  # set by SCIP's includeConshdlr
 
     def __init__(
         self, network: ReLUNetwork, layer: int, x: list[Any], witnesses: dict[tuple[int, int], Any]
@@ -483,63 +483,33 @@ class _WitnessMixin:
         self.layer = layer
         self.x = x
         self.witnesses = witnesses
+        self.locked_variables = list(witnesses.values())
         self.witnessed: set[tuple[int, int]] = set()
         self.cut: set[tuple[int, int]] = set()
 
     def _record(self, solution: Any) -> list[tuple[int, int]]:
         """Sides this solution witnesses (newly or not); records them all."""
         get = self.model.getSolVal
-        shown = [key for key, w in self.witnesses.items() if get(solution, w) > 0.5]
+        shown = [key for key, w in self.witnesses.items() if get(solution, w) > BINARY_THRESHOLD]
         xs = np.array([get(solution, v) for v in self.x], dtype=float)
         self.witnessed.update(_shown_sides(self.network, self.layer, xs, list(self.witnesses)))
         self.witnessed.update(shown)
         return shown
 
-    def _enforce(self) -> dict[str, Any]:
-        from pyscipopt import SCIP_RESULT, quicksum
+    def enforce(self, solinfeasible: bool) -> str:
+        from pyscipopt import quicksum
 
         shown = self._record(None)
         new = [key for key in self.witnessed if key not in self.cut]
         if not shown and not new:
-            return {"result": SCIP_RESULT.FEASIBLE}
+            return "FEASIBLE"
         keys = sorted(set(new) | set(shown))
         self.model.addCons(
             quicksum(self.witnesses[k] for k in keys) <= 0, name="witnessed", removable=False
         )
         self.cut.update(keys)
-        return {"result": SCIP_RESULT.CONSADDED}
+        return "CONSADDED"
 
-    def consenfolp(self, constraints: Any, nusefulconss: Any, solinfeasible: Any) -> dict[str, Any]:
-        return self._enforce()
+    def check(self, solution: Any, completely: bool) -> str:
+        return "INFEASIBLE" if self._record(solution) else "FEASIBLE"
 
-    def consenfops(
-        self, constraints: Any, nusefulconss: Any, solinfeasible: Any, objinfeasible: Any
-    ) -> dict[str, Any]:
-        return self._enforce()
-
-    def conscheck(
-        self,
-        constraints: Any,
-        solution: Any,
-        checkintegrality: Any,
-        checklprows: Any,
-        printreason: Any,
-        completely: Any,
-    ) -> dict[str, Any]:
-        from pyscipopt import SCIP_RESULT
-
-        shown = self._record(solution)
-        if shown:
-            return {"result": SCIP_RESULT.INFEASIBLE}
-        return {"result": SCIP_RESULT.FEASIBLE}
-
-    def conslock(self, constraint: Any, locktype: Any, nlockspos: Any, nlocksneg: Any) -> None:
-        return None
-
-
-def _bar(progress: bool, total: int, desc: str) -> Any:
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False)

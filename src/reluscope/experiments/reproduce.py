@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from reluscope.errors import ReluscopeError
+from reluscope.progress import progress_bar
 
 #: total hidden units of the paper's networks, split as n1 + n2
 HIDDEN_UNITS = 22
@@ -579,12 +580,8 @@ def reproduce(
     deadline = None if time_limit is None else start + float(time_limit)
     status = "complete"
     computed = 0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="networks",
-                   unit="net")
+    bar = progress_bar(progress, total=len(tasks), initial=len(tasks) - len(todo),
+                       desc="networks", unit="net")
 
     def save(record: dict[str, Any], net_bytes: bytes) -> None:
         nonlocal computed

@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
+from reluscope.progress import progress_bar
 
 #: the default recipe (see module docstring)
 DEFAULT_EPOCHS = 20
@@ -179,11 +180,8 @@ def train_network(
         n = xt.shape[0]
         per_epoch = math.ceil(n / batch_size)
         total_steps = max(1, math.ceil(epochs * per_epoch))
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total_steps, desc="training", unit="batch", leave=False)
+        bar = progress_bar(progress, total=total_steps, desc="training", unit="batch",
+                           leave=False)
         step = 0
         model.train()
         while step < total_steps:

@@ -23,18 +23,12 @@ Valid inequalities for layers after the first (optional):
 ``1 - z_i <= sum_{j: W_ij < 0} z_j`` if ``b_i > 0`` (9), where a stably active unit
 ``j`` of the previous layer counts as the constant 1 and a stably inactive one as 0.
 
-Safe settings: models that get constraints during the solve (lazy no-good, parity and
-stability cuts) gave wrong answers with SCIP's defaults (see docs/solvers.md).
-:func:`new_scip_model` therefore turns off dual reductions and symmetry
-handling on every model it creates.
+Models are created by :func:`reluscope.solvers.scip.new_scip_model`, with the safe
+settings that keep lazily constrained solves correct (docs/solvers.md).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,57 +37,8 @@ from numpy.typing import NDArray
 
 from reluscope.bounds.result import Bounds
 from reluscope.network import ReLUNetwork
-from reluscope.tolerances import BOUND_PADDING, REGION_EPS, SOLVER_FEASIBILITY_TOL
-
-#: SCIP parameters that keep lazily-constrained solves correct (see module docstring).
-SAFE_SCIP_PARAMS: dict[str, Any] = {
-    "misc/allowstrongdualreds": False,
-    "misc/allowweakdualreds": False,
-    "misc/usesymmetry": 0,
-    "constraints/linear/upgrade/xor": False,
-    "numerics/feastol": SOLVER_FEASIBILITY_TOL,
-}
-
-
-def new_scip_model(name: str = "reluscope", *, threads: int = 1) -> Any:
-    """A quiet SCIP model with the safe settings applied."""
-    from pyscipopt import Model
-
-    model = Model(name)
-    model.hideOutput()
-    for key, value in SAFE_SCIP_PARAMS.items():
-        model.setParam(key, value)
-    model.setParam("parallel/maxnthreads", threads)
-    return model
-
-
-@contextlib.contextmanager
-def solver_output_to_stderr() -> Iterator[None]:
-    """Send what SCIP/SoPlex print on the C-level stdout to stderr while inside.
-
-    ``hideOutput()`` does not silence everything: SCIP prints ``pressed CTRL-C`` on an
-    interrupt and SoPlex an occasional tolerance warning. Library code must not write
-    to stdout (``reluscope count --json`` prints one JSON object there).
-    """
-    import ctypes
-    import sys
-
-    try:
-        stdout_fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
-        saved = os.dup(stdout_fd)
-    except (OSError, ValueError, io.UnsupportedOperation):
-        yield  # no real stdout (embedded interpreter): nothing to protect
-        return
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
-    libc.fflush(None)
-    os.dup2(sys.__stderr__.fileno() if sys.__stderr__ is not None else 2, stdout_fd)
-    try:
-        yield
-    finally:
-        libc.fflush(None)
-        os.dup2(saved, stdout_fd)
-        os.close(saved)
+from reluscope.solvers.scip import new_scip_model
+from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 
 @dataclass(eq=False)

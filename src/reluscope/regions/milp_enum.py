@@ -20,11 +20,21 @@ added lazily by a constraint handler. The solve ends infeasible once every regio
 been cut off; the count is the number of distinct binary patterns recorded (stable
 units are fixed, so they add nothing).
 
+SCIP works to its feasibility tolerance (:data:`~reluscope.tolerances.SCIP_FEASIBILITY_TOL`,
+looser than the region definition: a tighter one makes SoPlex fail), so its feasible
+set contains every region and possibly slivers that miss the margin ``f >= eps`` by
+that tolerance. Each proposed pattern is therefore checked before it counts
+(:class:`~reluscope.regions.verify.PatternVerifier`: SCIP's own point through a forward
+pass, or else one LP at the definition's tolerance) and cut off either way.
+
 ``method="scip-count"`` hands the same model to SCIP's counting mode
 (``setParamsCountsols`` + ``count``), which counts the distinct projections of the
-feasible set onto the binaries: the same number, faster, but without the patterns.
+feasible set onto the binaries: the same number, faster, but without the patterns, so
+nothing can be checked: it runs at the definition's tolerance
+(:data:`~reluscope.tolerances.SCIP_COUNT_FEASIBILITY_TOL`), where SoPlex may fail on
+hard networks (status ``"failed"``, the count so far kept).
 
-Both run with the safe settings of :func:`reluscope.milp.new_scip_model` (no dual
+Both run with the safe settings of :func:`reluscope.solvers.scip.new_scip_model` (no dual
 reductions, no symmetry handling): without them, lazily constrained SCIP runs
 sometimes stop early (docs/solvers.md).
 """
@@ -42,109 +52,80 @@ from numpy.typing import NDArray
 
 from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
-from reluscope.milp.model import NetworkModel, solver_output_to_stderr
-from reluscope.network import ReLUNetwork
-from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
-
-#: Check/enforce priority of the no-good handler: below every SCIP handler, so that a
-#: solution reaches it only once all other constraints (integrality included) hold.
-_LAZY_PRIORITY = -10_000_000
-
-#: A binary value above this is read as 1.
-_BINARY_THRESHOLD = 0.5
+from reluscope.milp.model import NetworkModel
+from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.progress import progress_bar
+from reluscope.regions.result import RegionCount
+from reluscope.regions.verify import PatternVerifier
+from reluscope.solvers.scip import (
+    BINARY_THRESHOLD,
+    LazyConstraintHandler,
+    ScipOutcome,
+    Stop,
+    add_lazy_handler,
+    apply_safe_params,
+    best_solution_values,
+    solve,
+)
+from reluscope.tolerances import SCIP_COUNT_FEASIBILITY_TOL
 
 #: Integrality slack on binaries before an LP solution is treated as integral.
 _INTEGRAL_SLACK = 1e-6
 
 
-def _status(scip_status: str) -> str:
-    """Map SCIP's status of a finished or stopped enumeration to a RegionCount status."""
-    if scip_status in ("infeasible", "optimal"):
-        return COMPLETE
-    if scip_status == "userinterrupt":
-        return INTERRUPTED
-    if scip_status in ("timelimit", "nodelimit", "totalnodelimit", "stallnodelimit",
-                       "gaplimit", "sollimit", "bestsollimit", "restartlimit",
-                       "memlimit"):
-        return TIME_LIMIT
-    raise SolverError(
-        f"SCIP ended the region enumeration with status {scip_status!r}; the count is "
-        "unknown. Try method='lp', or report the network."
-    )
+class _NoGoodHandler(LazyConstraintHandler):
+    """Lazy no-good cuts on ``binaries``; ``on_pattern(bits, x)`` sees each new pattern
+    with the solution's input point ``x`` (values of ``inputs``)."""
 
+    def __init__(self, binaries: list[Any], inputs: list[Any], on_pattern: Any) -> None:
+        self.locked_variables = binaries
+        self.inputs = inputs
+        self.on_pattern = on_pattern
+        self.seen: dict[tuple[bool, ...], None] = {}
+        self.cuts = 0
 
-def _make_nogood_handler(binaries: list[Any], on_pattern: Any) -> Any:
-    """A SCIP constraint handler that records and cuts off every integral solution."""
-    from pyscipopt import SCIP_RESULT, Conshdlr, quicksum
+    def _bits(self, solution: Any) -> tuple[bool, ...] | None:
+        values = [self.model.getSolVal(solution, var) for var in self.locked_variables]
+        if any(min(v, 1.0 - v) > _INTEGRAL_SLACK for v in values):
+            return None
+        return tuple(v > BINARY_THRESHOLD for v in values)
 
-    class NoGoodHandler(Conshdlr):
-        """Lazy no-good cuts on ``binaries``; ``on_pattern(bits)`` sees each new pattern."""
+    def _record(self, bits: tuple[bool, ...], solution: Any) -> None:
+        if bits not in self.seen:
+            self.seen[bits] = None
+            x = np.array([self.model.getSolVal(solution, v) for v in self.inputs])
+            self.on_pattern(bits, x)
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.seen: dict[tuple[bool, ...], None] = {}
-            self.cuts = 0
+    def _cut(self, bits: tuple[bool, ...]) -> None:
+        from pyscipopt import quicksum
 
-        def _bits(self, solution: Any) -> tuple[bool, ...] | None:
-            values = [self.model.getSolVal(solution, var) for var in binaries]
-            if any(min(v, 1.0 - v) > _INTEGRAL_SLACK for v in values):
-                return None
-            return tuple(v > _BINARY_THRESHOLD for v in values)
+        binaries = self.locked_variables
+        ones = [var for var, bit in zip(binaries, bits, strict=True) if bit]
+        zeros = [var for var, bit in zip(binaries, bits, strict=True) if not bit]
+        self.cuts += 1
+        self.model.addCons(
+            quicksum(ones) - quicksum(zeros) <= len(ones) - 1,
+            name=f"nogood{self.cuts}",
+            removable=False,
+        )
 
-        def _record(self, bits: tuple[bool, ...]) -> None:
-            if bits not in self.seen:
-                self.seen[bits] = None
-                on_pattern(bits)
+    def check(self, solution: Any, completely: bool) -> str:
+        # Reached only after every other handler accepted the solution (unless SCIP
+        # checks "completely", when it does not stop at the first violation).
+        bits = self._bits(solution)
+        if bits is not None and not completely:
+            self._record(bits, solution)
+        return "INFEASIBLE"
 
-        def _cut(self, bits: tuple[bool, ...]) -> None:
-            ones = [var for var, bit in zip(binaries, bits, strict=True) if bit]
-            zeros = [var for var, bit in zip(binaries, bits, strict=True) if not bit]
-            self.cuts += 1
-            self.model.addCons(
-                quicksum(ones) - quicksum(zeros) <= len(ones) - 1,
-                name=f"nogood{self.cuts}",
-                removable=False,
-            )
-
-        def conscheck(self, constraints: Any, solution: Any, checkintegrality: bool,
-                      checklprows: bool, printreason: bool,
-                      completely: bool) -> dict[str, Any]:
-            # Reached only after every other handler accepted the solution (unless SCIP
-            # checks "completely", when it does not stop at the first violation).
-            bits = self._bits(solution)
-            if bits is not None and not completely:
-                self._record(bits)
-            return {"result": SCIP_RESULT.INFEASIBLE}
-
-        def _enforce(self, solinfeasible: bool) -> dict[str, Any]:
-            if solinfeasible:
-                return {"result": SCIP_RESULT.FEASIBLE}  # another handler rejects it
-            bits = self._bits(None)
-            if bits is None:
-                return {"result": SCIP_RESULT.FEASIBLE}  # integrality branches first
-            self._record(bits)
-            self._cut(bits)
-            return {"result": SCIP_RESULT.CONSADDED}
-
-        def consenfolp(self, constraints: Any, nusefulconss: int,
-                       solinfeasible: bool) -> dict[str, Any]:
-            return self._enforce(solinfeasible)
-
-        def consenfops(self, constraints: Any, nusefulconss: int, solinfeasible: bool,
-                       objinfeasible: bool) -> dict[str, Any]:
-            return self._enforce(solinfeasible)
-
-        def conslock(self, constraint: Any, locktype: int, nlockspos: int,
-                     nlocksneg: int) -> None:
-            # a no-good cut can be violated by moving any binary either way
-            both = nlockspos + nlocksneg
-            for var in binaries:
-                target = var
-                with contextlib.suppress(Exception):
-                    target = self.model.getTransformedVar(var)
-                self.model.addVarLocksType(target, locktype, both, both)
-
-    return NoGoodHandler()
+    def enforce(self, solinfeasible: bool) -> str:
+        if solinfeasible:
+            return "FEASIBLE"  # another handler rejects it
+        bits = self._bits(None)
+        if bits is None:
+            return "FEASIBLE"  # integrality branches first
+        self._record(bits, None)
+        self._cut(bits)
+        return "CONSADDED"
 
 
 def enumerate_regions_milp(
@@ -164,7 +145,8 @@ def enumerate_regions_milp(
     time_limit
         Seconds for the SCIP solve; when reached, the patterns found so far are
         returned with ``exact=False`` and status ``"time_limit"``. Ctrl-C (caught by
-        SCIP) gives status ``"interrupted"`` the same way.
+        SCIP) gives status ``"interrupted"`` the same way, and a SCIP failure (e.g. "error
+        in LP solver") status ``"failed"`` with SCIP's message in ``message``.
     progress
         Show a tqdm counter of the regions found.
     valid_inequalities
@@ -221,30 +203,28 @@ def run_enumeration(
     fixed = nm.fixed_pattern()
     units = np.array([unit for unit, _ in nm.binaries], dtype=int)
     found: list[tuple[bool, ...]] = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    bar = progress_bar(progress, desc="regions", unit=" regions")
 
-        bar = tqdm(desc="regions", unit=" regions")
+    verifier = PatternVerifier(nm.network)
 
-    def on_pattern(bits: tuple[bool, ...]) -> None:
-        found.append(bits)
-        if bar is not None:
-            bar.update(1)
+    def on_pattern(bits: tuple[bool, ...], x: FloatArray | None) -> None:
+        pattern = fixed.copy()
+        pattern[units] = bits
+        if verifier.is_region(pattern, x):
+            found.append(bits)
+            if bar is not None:
+                bar.update(1)
 
     if not nm.binaries:
-        status = _solve_once(scip)
-        if status == COMPLETE and scip.getStatus() == "optimal":
-            found.append(())
+        outcome = solve(scip)
+        if outcome.scip_status == "optimal":
+            on_pattern((), best_solution_values(scip, nm.x))
     else:
-        handler = _make_nogood_handler([var for _, var in nm.binaries], on_pattern)
-        scip.includeConshdlr(
-            handler, "reluscope_nogood", "lazy no-good cuts enumerating linear regions",
-            sepapriority=0, enfopriority=_LAZY_PRIORITY, chckpriority=_LAZY_PRIORITY,
-            sepafreq=-1, propfreq=-1, eagerfreq=-1, maxprerounds=0,
-            delaysepa=False, delayprop=False, needscons=False,
+        add_lazy_handler(
+            scip, _NoGoodHandler, [var for _, var in nm.binaries], nm.x, on_pattern,
+            name="reluscope_nogood", description="lazy no-good cuts enumerating linear regions",
         )
-        status = _solve_once(scip)
+        outcome = solve(scip)
     if bar is not None:
         bar.close()
     patterns = np.tile(fixed, (len(found), 1))
@@ -253,24 +233,21 @@ def run_enumeration(
             patterns[row, units] = bits
     count = RegionCount(
         regions=len(found),
-        exact=status == COMPLETE,
+        exact=outcome.finished,
         method="milp",
-        status=status,
+        status=outcome.status,
         seconds=time.perf_counter() - start,
         lp_solves=int(scip.getNLPs()),
         nodes=int(scip.getNTotalNodes()),
+        message=_message(outcome),
     )
     return count, patterns
 
 
-def _solve_once(scip: Any) -> str:
-    """Run SCIP; KeyboardInterrupt outside SCIP's own handler counts as Ctrl-C."""
-    try:
-        with solver_output_to_stderr():
-            scip.optimize()
-    except KeyboardInterrupt:
-        return INTERRUPTED
-    return _status(scip.getStatus())
+def _message(outcome: ScipOutcome) -> str:
+    if outcome.stop is Stop.FAILED:
+        return f"{outcome.describe()}; the regions found so far are a proven lower bound"
+    return ""
 
 
 def count_regions_milp(
@@ -316,36 +293,32 @@ def count_regions_scip(
     return the patterns. Cut short by ``time_limit`` or Ctrl-C, the number counted so
     far is a lower bound (``exact=False``).
     """
-    from reluscope.milp import SAFE_SCIP_PARAMS, build_network_model
+    from reluscope.milp import build_network_model
 
     start = time.perf_counter()
     nm = build_network_model(network, bounds, counting=True)
     scip = nm.model
     scip.setObjective(0.0, sense="maximize")  # counting is a feasibility question
     scip.setParamsCountsols()
-    for key, value in SAFE_SCIP_PARAMS.items():
-        scip.setParam(key, value)
+    apply_safe_params(scip)
+    scip.setParam("numerics/feastol", SCIP_COUNT_FEASIBILITY_TOL)
     if time_limit is not None:
         scip.setParam("limits/time", max(float(time_limit), 0.0))
-    try:
-        with solver_output_to_stderr():
-            scip.count()
-        status = _status(scip.getStatus())
-    except KeyboardInterrupt:
-        status = INTERRUPTED
+    outcome = solve(scip, count=True)
     with contextlib.redirect_stdout(io.StringIO()) as noise:
         regions = int(scip.getNCountedSols())
     if noise.getvalue():
         raise SolverError(
             "SCIP's solution counter overflowed; use method='milp' or method='lp'"
         )
-    if not nm.binaries and status == COMPLETE:
+    if not nm.binaries and outcome.finished:
         regions = min(regions, 1)
     return RegionCount(
         regions=regions,
-        exact=status == COMPLETE,
+        exact=outcome.finished,
         method="scip-count",
-        status=status,
+        status=outcome.status,
+        message=_message(outcome),
         seconds=time.perf_counter() - start,
         lp_solves=int(scip.getNLPs()),
         nodes=int(scip.getNTotalNodes()),

@@ -52,23 +52,27 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError, SolverError
-from reluscope.milp.model import solver_output_to_stderr
 from reluscope.network import ReLUNetwork
+from reluscope.progress import progress_bar
 from reluscope.regions.parity import ParityConstraint, draw_parity
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
+from reluscope.solvers.scip import (
+    BINARY_THRESHOLD,
+    LazyConstraintHandler,
+    ScipOutcome,
+    Stop,
+    add_lazy_handler,
+    solve,
+)
 
 METHODS = ("mipbound", "mbound")
-
-#: SCIP priorities of the parity handler: after every other check and enforcement, so
-#: that it only sees candidates feasible for the rest of the model.
-_HANDLER_PRIORITY = -9_999_999
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ class RegionEstimate:
     seconds
         Wall time, bounds tightening included.
     status
-        ``"complete"``, ``"time_limit"`` or ``"interrupted"``.
+        ``"complete"``, ``"time_limit"``, ``"interrupted"`` or ``"failed"`` (SCIP failed
+        in a repetition, which is dropped; see ``message``).
     f
         ``f[j]`` = repetitions still feasible after ``j`` parity constraints.
     constraints
@@ -112,6 +117,8 @@ class RegionEstimate:
         lower bound, often far below ``lower_bound``.
     cuts
         Canonical cuts added, all repetitions.
+    message
+        Why the run stopped early, in words (empty otherwise).
     """
 
     lower_bound: int
@@ -130,27 +137,15 @@ class RegionEstimate:
     n_binaries: int
     regions_found: int
     cuts: int = 0
+    message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (probabilities keyed by ``str(j)``)."""
-        return {
-            "lower_bound": self.lower_bound,
-            "log2_lower_bound": self.log2_lower_bound,
-            "probability": self.probability,
-            "probabilities": {str(j): p for j, p in self.probabilities.items()},
-            "confidence": self.confidence,
-            "repetitions": self.repetitions,
-            "solver_calls": self.solver_calls,
-            "seconds": self.seconds,
-            "status": self.status,
-            "f": list(self.f),
-            "constraints": list(self.constraints),
-            "xor_size": self.xor_size,
-            "method": self.method,
-            "n_binaries": self.n_binaries,
-            "regions_found": self.regions_found,
-            "cuts": self.cuts,
-        }
+        """JSON-ready dict of every field (probabilities keyed by ``str(j)``)."""
+        payload = {f.name: getattr(self, f.name) for f in fields(self)}
+        payload["probabilities"] = {str(j): p for j, p in self.probabilities.items()}
+        payload["f"] = list(self.f)
+        payload["constraints"] = list(self.constraints)
+        return payload
 
 
 # ---------------------------------------------------------------------------------------
@@ -221,10 +216,6 @@ def repetitions_for_target(target_probability: float) -> int:
 # SCIP engines
 
 
-def _solver_status(model: Any) -> str:
-    return str(model.getStatus())
-
-
 class _RepetitionOutcome:
     """What one repetition produced (mutable scratch, not part of the API)."""
 
@@ -232,87 +223,63 @@ class _RepetitionOutcome:
         self.r = 0
         self.complete = False
         self.status = COMPLETE
+        self.message = ""
         self.solver_calls = 0
         self.cuts = 0
         self.patterns: set[bytes] = set()
 
 
-_HANDLER_CLASS: Any = None
+class _LazyParityHandler(LazyConstraintHandler):
+    """Rejects every candidate; draws parity constraints at genuine solutions."""
 
+    def __init__(self, variables: list[Any], rng: np.random.Generator, k: int,
+                 outcome: _RepetitionOutcome, eager: bool) -> None:
+        self.variables = self.locked_variables = variables
+        self.rng = rng
+        self.k = k
+        self.outcome = outcome
+        self.eager = eager
+        self.parities: list[ParityConstraint] = []
 
-def _handler_class() -> Any:
-    """The lazy-parity constraint handler class (built once; imports pyscipopt)."""
-    global _HANDLER_CLASS
-    if _HANDLER_CLASS is not None:
-        return _HANDLER_CLASS
-    from pyscipopt import SCIP_RESULT, Conshdlr, quicksum
+    def _assignment(self) -> np.ndarray:
+        values = [self.model.getSolVal(None, v) for v in self.variables]
+        return np.array(values) > BINARY_THRESHOLD
 
-    class LazyParityHandler(Conshdlr):
-        """Rejects every candidate; draws parity constraints at genuine solutions."""
+    def _add(self, cut: Any) -> None:
+        from pyscipopt import quicksum
 
-        def __init__(self, variables: list[Any], rng: np.random.Generator, k: int,
-                     outcome: _RepetitionOutcome, eager: bool) -> None:
-            self.variables = variables
-            self.rng = rng
-            self.k = k
-            self.outcome = outcome
-            self.eager = eager
-            self.parities: list[ParityConstraint] = []
+        indices, coefficients, rhs = cut
+        self.model.addCons(
+            quicksum(float(c) * self.variables[i] for i, c in
+                     zip(indices, coefficients, strict=True)) >= rhs,
+            name=f"parity{self.outcome.cuts}",
+        )
+        self.outcome.cuts += 1
 
-        def _assignment(self) -> np.ndarray:
-            return np.array([self.model.getSolVal(None, v) for v in self.variables]) > 0.5
+    def enforce(self, solinfeasible: bool) -> str:
+        assignment = self._assignment()
+        for parity in self.parities:
+            if not parity.satisfied(assignment):
+                self._add(parity.canonical_cut(assignment))
+                return "CONSADDED"
+        if solinfeasible:
+            # not a solution of the model: draw nothing (draws need a genuine solution)
+            return "INFEASIBLE"
+        self.outcome.patterns.add(assignment.tobytes())
+        while True:
+            parity = draw_parity(self.rng, len(self.variables), self.k)
+            self.parities.append(parity)
+            if self.eager:  # the whole constraint now: its 2^(k-1) canonical cuts
+                for cut in parity.all_cuts():
+                    self._add(cut)
+            if not parity.satisfied(assignment):
+                if not self.eager:
+                    self._add(parity.canonical_cut(assignment))
+                return "CONSADDED"
 
-        def _add(self, cut: Any) -> None:
-            indices, coefficients, rhs = cut
-            self.model.addCons(
-                quicksum(float(c) * self.variables[i] for i, c in
-                         zip(indices, coefficients, strict=True)) >= rhs,
-                name=f"parity{self.outcome.cuts}",
-            )
-            self.outcome.cuts += 1
-
-        def _add_cut(self, parity: ParityConstraint, assignment: np.ndarray) -> None:
-            self._add(parity.canonical_cut(assignment))
-
-        def _enforce(self, solinfeasible: bool) -> dict[str, Any]:
-            assignment = self._assignment()
-            for parity in self.parities:
-                if not parity.satisfied(assignment):
-                    self._add_cut(parity, assignment)
-                    return {"result": SCIP_RESULT.CONSADDED}
-            if solinfeasible:
-                # not a solution of the model: draw nothing (draws need a genuine solution)
-                return {"result": SCIP_RESULT.INFEASIBLE}
-            self.outcome.patterns.add(assignment.tobytes())
-            while True:
-                parity = draw_parity(self.rng, len(self.variables), self.k)
-                self.parities.append(parity)
-                if self.eager:  # the whole constraint now: its 2^(k-1) canonical cuts
-                    for cut in parity.all_cuts():
-                        self._add(cut)
-                if not parity.satisfied(assignment):
-                    if not self.eager:
-                        self._add_cut(parity, assignment)
-                    return {"result": SCIP_RESULT.CONSADDED}
-
-        def consenfolp(self, constraints: Any, nusefulconss: Any, solinfeasible: bool) -> Any:
-            return self._enforce(solinfeasible)
-
-        def consenfops(self, constraints: Any, nusefulconss: Any, solinfeasible: bool,
-                       objinfeasible: bool) -> Any:
-            return self._enforce(solinfeasible)
-
-        def conscheck(self, constraints: Any, solution: Any, checkintegrality: Any,
-                      checklprows: Any, printreason: Any, completely: Any) -> Any:
-            # No solution is ever accepted: each one leads to new constraints removing it.
-            return {"result": SCIP_RESULT.INFEASIBLE}
-
-        def conslock(self, constraint: Any, locktype: Any, nlockspos: Any,
-                     nlocksneg: Any) -> Any:
-            return {}
-
-    _HANDLER_CLASS = LazyParityHandler
-    return _HANDLER_CLASS
+    def check(self, solution: Any, completely: bool) -> str:
+        # No solution is ever accepted: each one leads to new constraints removing it.
+        return "INFEASIBLE"
 
 
 def _set_time(model: Any, deadline: float | None) -> bool:
@@ -326,23 +293,15 @@ def _set_time(model: Any, deadline: float | None) -> bool:
     return True
 
 
-def _finish_solve(model: Any, outcome: _RepetitionOutcome) -> bool | None:
+def _finish_solve(solved: ScipOutcome, outcome: _RepetitionOutcome) -> bool | None:
     """Feasible (True), infeasible (False), or cut short (None, status recorded)."""
-    status = _solver_status(model)
-    if status == "infeasible":
+    if solved.scip_status == "infeasible":
         return False
-    if status in ("sollimit", "optimal", "bestsollimit"):
+    if solved.stop in (Stop.FINISHED, Stop.SOLUTION_LIMIT):
         return True
-    if status == "timelimit":
-        outcome.status = TIME_LIMIT
-        return None
-    if status == "userinterrupt":
-        outcome.status = INTERRUPTED
-        return None
-    raise SolverError(
-        f"SCIP ended a parity solve with status {status!r}; retry with a time limit or "
-        "report the network"
-    )
+    outcome.status = solved.status
+    outcome.message = solved.describe() if solved.stop is Stop.FAILED else ""
+    return None
 
 
 #: Up to this XOR size, MIPBound adds all ``2^(k-1)`` canonical cuts of a parity
@@ -383,12 +342,10 @@ class _MipboundEngine:
         self.variables = [v for _, v in self.nm.binaries]
         self.outcome = _RepetitionOutcome()
         eager = k <= EAGER_MAX_XOR if eager is None else eager
-        self.handler = _handler_class()(self.variables, np.random.default_rng(0), k,
-                                        self.outcome, eager)
-        self.model.includeConshdlr(
-            self.handler, "lazyparity", "random parity constraints as lazy canonical cuts",
-            enfopriority=_HANDLER_PRIORITY, chckpriority=_HANDLER_PRIORITY,
-            sepafreq=-1, propfreq=-1, eagerfreq=-1, maxprerounds=0, needscons=False,
+        self.handler = add_lazy_handler(
+            self.model, _LazyParityHandler, self.variables, np.random.default_rng(0), k,
+            self.outcome, eager,
+            name="lazyparity", description="random parity constraints as lazy canonical cuts",
         )
 
     def run(self, rng: np.random.Generator, deadline: float | None) -> _RepetitionOutcome:
@@ -400,10 +357,9 @@ class _MipboundEngine:
             outcome.status = TIME_LIMIT
             return outcome
         try:
-            with solver_output_to_stderr():
-                self.model.optimize()
+            solved = solve(self.model)
             outcome.solver_calls = 1
-            feasible = _finish_solve(self.model, outcome)
+            feasible = _finish_solve(solved, outcome)
         finally:
             self.model.freeTransform()
         if feasible is None:
@@ -448,10 +404,9 @@ class _MboundEngine:
                 if not _set_time(model, deadline):
                     outcome.status = TIME_LIMIT
                     return outcome
-                with solver_output_to_stderr():
-                    model.optimize()
+                solved = solve(model)
                 outcome.solver_calls += 1
-                feasible = _finish_solve(model, outcome)
+                feasible = _finish_solve(solved, outcome)
                 if feasible:
                     sol = model.getBestSol()
                     assignment = np.array([model.getSolVal(sol, v) for v in variables]) > 0.5
@@ -565,12 +520,8 @@ def estimate_regions(
     rs: list[int] = []
     patterns: set[bytes] = set()
     solver_calls = cuts = 0
-    status = COMPLETE
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=planned, desc=f"{method} XOR-{xor_size}", unit="rep")
+    status, message = COMPLETE, ""
+    bar = progress_bar(progress, total=planned, desc=f"{method} XOR-{xor_size}", unit="rep")
     try:
         for stream in streams:
             outcome = engine.run(np.random.default_rng(stream), deadline)
@@ -578,7 +529,7 @@ def estimate_regions(
             cuts += outcome.cuts
             patterns |= outcome.patterns
             if not outcome.complete:
-                status = outcome.status
+                status, message = outcome.status, outcome.message
                 break
             rs.append(outcome.r)
             if bar is not None:
@@ -598,7 +549,7 @@ def estimate_regions(
         probabilities=probabilities, confidence=confidence, repetitions=i,
         solver_calls=solver_calls, seconds=time.perf_counter() - start, status=status,
         f=f, constraints=tuple(rs), xor_size=xor_size, method=method, n_binaries=n,
-        regions_found=max(len(patterns), 1 if i else 0), cuts=cuts,
+        regions_found=max(len(patterns), 1 if i else 0), cuts=cuts, message=message,
     )
 
 

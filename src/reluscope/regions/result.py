@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-#: status values: the count finished, or stopped early with a proven lower bound
-COMPLETE = "complete"
-TIME_LIMIT = "time_limit"
-INTERRUPTED = "interrupted"
+from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
+
+__all__ = ["COMPLETE", "FAILED", "INTERRUPTED", "TIME_LIMIT", "RegionCount"]
 
 
 @dataclass(frozen=True)
@@ -24,11 +23,14 @@ class RegionCount:
     method
         The engine: ``"lp"``, ``"milp"`` or ``"scip-count"``.
     status
-        ``"complete"``, ``"time_limit"`` or ``"interrupted"`` (Ctrl-C).
+        ``"complete"``, ``"time_limit"``, ``"interrupted"`` (Ctrl-C) or ``"failed"`` (the
+        solver failed: ``regions`` is still a proven lower bound; see ``message``).
     seconds
         Wall time, bounds step included.
     lp_solves, nodes
         The engine's own work counters (LP or MILP solves; search nodes).
+    message
+        Why a run stopped early, in words (empty when complete).
     """
 
     regions: int
@@ -38,6 +40,7 @@ class RegionCount:
     seconds: float
     lp_solves: int = 0
     nodes: int = 0
+    message: str = ""
 
     @property
     def lower(self) -> int:

@@ -1,0 +1,257 @@
+"""Every SCIP model of reluscope is made, solved and read here.
+
+- :func:`new_scip_model`: a quiet model with the safe settings (:data:`SAFE_SCIP_PARAMS`).
+  Models that get constraints during the solve (lazy no-good, parity and witness cuts)
+  gave wrong answers with SCIP's defaults (docs/solvers.md), so dual reductions and
+  symmetry handling are off on every model.
+- :func:`solve`: runs ``optimize()`` (or ``count()``) with solver output kept off stdout,
+  and turns every way a solve can end into a :class:`ScipOutcome`: Ctrl-C, a time or
+  node limit, and a SCIP error (pyscipopt raises a bare ``Exception`` such as ``SCIP:
+  error in LP solver!``) become a stop reason, never a traceback, so the caller keeps
+  what it proved so far.
+- :class:`LazyConstraintHandler`: the one base of reluscope's lazy constraint handlers,
+  with one priority and one lock policy.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from reluscope.solvers.output import solver_output_to_stderr
+from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.tolerances import SCIP_FEASIBILITY_TOL
+
+#: SCIP parameters that keep lazily-constrained solves correct (see module docstring).
+#: The feasibility tolerance is SCIP's own default (1e-6) divided by 10, not less: at
+#: 1e-9 SCIP asks SoPlex for 1e-12 when it retries an LP in numerical trouble, SoPlex
+#: cannot (without GMP), and the solve dies with "error in LP solver" (seen on two
+#: MNIST-trained 784;8;8;10 networks after 2-6 thousand regions).
+SAFE_SCIP_PARAMS: dict[str, Any] = {
+    "misc/allowstrongdualreds": False,
+    "misc/allowweakdualreds": False,
+    "misc/usesymmetry": 0,
+    "constraints/linear/upgrade/xor": False,
+    "numerics/feastol": SCIP_FEASIBILITY_TOL,
+}
+
+#: Enforcement and check priority of every lazy handler: below all of SCIP's own
+#: handlers (integrality included), so a candidate reaches it only once every other
+#: constraint holds, and the handler sees genuine solutions of the model.
+LAZY_HANDLER_PRIORITY = -10_000_000
+
+_log = logging.getLogger(__name__)
+
+#: A binary variable's value above this reads as 1.
+BINARY_THRESHOLD = 0.5
+
+
+def new_scip_model(name: str = "reluscope", *, threads: int = 1) -> Any:
+    """A quiet SCIP model with :data:`SAFE_SCIP_PARAMS` applied."""
+    from pyscipopt import Model
+
+    model = Model(name)
+    model.hideOutput()
+    apply_safe_params(model)
+    model.setParam("parallel/maxnthreads", threads)
+    return model
+
+
+def apply_safe_params(model: Any) -> None:
+    """(Re)apply :data:`SAFE_SCIP_PARAMS`, e.g. after a SCIP emphasis setting."""
+    for key, value in SAFE_SCIP_PARAMS.items():
+        model.setParam(key, value)
+
+
+class Stop(enum.Enum):
+    """Why a SCIP solve ended."""
+
+    FINISHED = "finished"  # optimal or infeasible: the question is answered
+    SOLUTION_LIMIT = "solution limit"  # stopped at the requested number of solutions
+    NODE_LIMIT = "node limit"
+    TIME_LIMIT = "time limit"
+    INTERRUPTED = "interrupted"  # Ctrl-C
+    FAILED = "failed"  # a SCIP error (e.g. in the LP solver), or an unexpected status
+
+
+@dataclass(frozen=True)
+class ScipOutcome:
+    """The end of one SCIP solve: why it stopped, SCIP's own status word, and for a
+    failure SCIP's message."""
+
+    stop: Stop
+    scip_status: str
+    message: str = ""
+    #: False when the solve raised (Ctrl-C caught by Python, a SCIP error): SCIP's
+    #: bounds and statistics of this solve must not be read then
+    returned: bool = True
+
+    @property
+    def status(self) -> str:
+        """The result status (:mod:`reluscope.status`) of a run that ended here: a
+        finished solve is complete, any limit counts as the time limit."""
+        return _RESULT_STATUS[self.stop]
+
+    @property
+    def finished(self) -> bool:
+        return self.stop is Stop.FINISHED
+
+    def describe(self) -> str:
+        """One line for a user: what happened, with SCIP's message."""
+        if self.stop is Stop.FAILED:
+            return f"SCIP failed ({self.message or self.scip_status})"
+        return f"SCIP stopped: {self.stop.value} ({self.scip_status})"
+
+
+_RESULT_STATUS = {
+    Stop.FINISHED: COMPLETE,
+    Stop.SOLUTION_LIMIT: TIME_LIMIT,
+    Stop.NODE_LIMIT: TIME_LIMIT,
+    Stop.TIME_LIMIT: TIME_LIMIT,
+    Stop.INTERRUPTED: INTERRUPTED,
+    Stop.FAILED: FAILED,
+}
+
+#: SCIP's status words, by what they mean here.
+_STOP_OF: dict[str, Stop] = {
+    "optimal": Stop.FINISHED,
+    "infeasible": Stop.FINISHED,
+    "unbounded": Stop.FINISHED,
+    "inforunbd": Stop.FINISHED,
+    # limits/primal and limits/dual reached: the question asked (a sign) is answered
+    "primallimit": Stop.FINISHED,
+    "duallimit": Stop.FINISHED,
+    "sollimit": Stop.SOLUTION_LIMIT,
+    "bestsollimit": Stop.SOLUTION_LIMIT,
+    "nodelimit": Stop.NODE_LIMIT,
+    "totalnodelimit": Stop.NODE_LIMIT,
+    "stallnodelimit": Stop.NODE_LIMIT,
+    "restartlimit": Stop.NODE_LIMIT,
+    "gaplimit": Stop.NODE_LIMIT,
+    "timelimit": Stop.TIME_LIMIT,
+    "userinterrupt": Stop.INTERRUPTED,
+    "terminate": Stop.INTERRUPTED,
+}
+
+
+def solve(model: Any, *, count: bool = False) -> ScipOutcome:
+    """Run ``model.optimize()`` (``model.count()`` with ``count``) and say how it ended.
+
+    Never raises for a solver failure: a SCIP error comes back as ``Stop.FAILED`` with
+    SCIP's message, and a ``KeyboardInterrupt`` that reaches Python outside SCIP's own
+    signal handler as ``Stop.INTERRUPTED``, so the caller can return what it proved.
+    """
+    try:
+        with solver_output_to_stderr():
+            if count:
+                model.count()
+            else:
+                model.optimize()
+    except KeyboardInterrupt:
+        return ScipOutcome(Stop.INTERRUPTED, "userinterrupt", returned=False)
+    except Exception as error:  # pyscipopt raises a bare Exception for a SCIP error code
+        return ScipOutcome(Stop.FAILED, "error", str(error), returned=False)
+    scip_status = str(model.getStatus())
+    stop = _STOP_OF.get(scip_status, Stop.FAILED)
+    _log.debug("SCIP status %s", scip_status)
+    message = "" if stop is not Stop.FAILED else f"unexpected SCIP status {scip_status!r}"
+    return ScipOutcome(stop, scip_status, message)
+
+
+def best_solution_values(model: Any, variables: list[Any]) -> Any:
+    """Values of ``variables`` in the best solution found (a float array). Works after a
+    solve stopped by any limit (``getVal`` does not on PySCIPOpt < 6)."""
+    import numpy as np
+
+    best = model.getBestSol()
+    return np.array([model.getSolVal(best, v) for v in variables], dtype=float)
+
+
+class LazyConstraintHandler:
+    """Base of reluscope's lazy constraint handlers (no-good, parity, witness cuts).
+
+    A subclass implements :meth:`enforce` (at an LP or pseudo solution: add cuts and
+    return ``"CONSADDED"``, or ``"FEASIBLE"``/``"INFEASIBLE"``) and :meth:`check` (at a
+    proposed solution: ``"FEASIBLE"`` or ``"INFEASIBLE"``), returning SCIP_RESULT names.
+    Lock policy: every variable in :attr:`locked_variables` is locked both ways (a lazy
+    cut may forbid moving it in either direction); dual reductions are off anyway.
+    Install with :func:`add_lazy_handler`.
+    """
+
+    model: Any  # set by SCIP's includeConshdlr
+    locked_variables: list[Any] = []
+
+    def enforce(self, solinfeasible: bool) -> str:
+        raise NotImplementedError
+
+    def check(self, solution: Any, completely: bool) -> str:
+        raise NotImplementedError
+
+    # ---- SCIP callbacks
+    def consenfolp(self, constraints: Any, nusefulconss: Any, solinfeasible: Any) -> Any:
+        return _result(self.enforce(bool(solinfeasible)))
+
+    def consenfops(
+        self, constraints: Any, nusefulconss: Any, solinfeasible: Any, objinfeasible: Any
+    ) -> Any:
+        return _result(self.enforce(bool(solinfeasible)))
+
+    def conscheck(
+        self, constraints: Any, solution: Any, checkintegrality: Any, checklprows: Any,
+        printreason: Any, completely: Any,
+    ) -> Any:
+        return _result(self.check(solution, bool(completely)))
+
+    def conslock(self, constraint: Any, locktype: Any, nlockspos: Any, nlocksneg: Any) -> None:
+        both = nlockspos + nlocksneg
+        try:
+            self.model.getStage()
+        except ReferenceError:  # PySCIPOpt < 6 unlocks while the model is freed: nothing to do
+            return
+        for var in self.locked_variables:
+            target = var
+            try:
+                target = self.model.getTransformedVar(var)
+            except Exception:  # not transformed yet: lock the original
+                target = var
+            if hasattr(self.model, "addVarLocksType"):
+                self.model.addVarLocksType(target, locktype, both, both)
+            elif int(locktype) == _MODEL_LOCKS:  # PySCIPOpt < 5.7: model locks only
+                self.model.addVarLocks(target, both, both)
+
+
+#: SCIP_LOCKTYPE_MODEL: the locks of the model's constraints (the other type, conflict
+#: locks, only matters to conflict analysis)
+_MODEL_LOCKS = 0
+
+
+def _result(name: str) -> dict[str, Any]:
+    from pyscipopt import SCIP_RESULT
+
+    return {"result": getattr(SCIP_RESULT, name)}
+
+
+_HANDLER_TYPES: dict[type, type] = {}
+
+
+def add_lazy_handler(
+    model: Any, handler_class: type, *args: Any, name: str, description: str, **kwargs: Any
+) -> Any:
+    """Build a ``handler_class`` (a :class:`LazyConstraintHandler` subclass) as a SCIP
+    constraint handler and include it in ``model`` at :data:`LAZY_HANDLER_PRIORITY`."""
+    concrete = _HANDLER_TYPES.get(handler_class)
+    if concrete is None:
+        from pyscipopt import Conshdlr
+
+        concrete = type(handler_class.__name__, (handler_class, Conshdlr), {})
+        _HANDLER_TYPES[handler_class] = concrete
+    handler = concrete(*args, **kwargs)
+    model.includeConshdlr(
+        handler, name, description,
+        sepapriority=0, enfopriority=LAZY_HANDLER_PRIORITY, chckpriority=LAZY_HANDLER_PRIORITY,
+        sepafreq=-1, propfreq=-1, eagerfreq=-1, maxprerounds=0,
+        delaysepa=False, delayprop=False, needscons=False,
+    )
+    return handler
