@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "linear regions in the L-infinity ball of --radius clipped to the input box; past "
         "--time-limit, the MIPBound lower bound instead.",
     )
-    add_model_arguments(parser)
+    add_model_arguments(parser, ball=False)  # --radius is this command's own
     add_data_arguments(parser)
     parser.add_argument("--radius", type=float, required=True, metavar="R")
     parser.add_argument("--n", type=int, default=100, metavar="N", help="number of points")
