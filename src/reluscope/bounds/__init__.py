@@ -8,6 +8,7 @@ tighter bounds: milp within lp within interval.
 
 from __future__ import annotations
 
+from reluscope import interrupts
 from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
@@ -16,6 +17,7 @@ from reluscope.network import ReLUNetwork
 BOUNDS_METHODS = ("interval", "lp", "milp")
 
 
+@interrupts.entry_point
 def tighten_bounds(
     network: ReLUNetwork,
     *,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reluscope import interrupts
 from reluscope.compression.equivalence import (
     Equivalence,
     MilpDifference,
@@ -122,6 +123,7 @@ class CompressionResult:
         }
 
 
+@interrupts.entry_point
 def compress(
     network: ReLUNetwork,
     *,
@@ -193,7 +195,7 @@ def compress(
         folded = network
     fold_seconds = time.perf_counter() - fold_start
     equivalence = None
-    if verify != "none":
+    if verify != "none" and not interrupts.requested():  # after Ctrl-C: no further step
         use_milp = verify == "milp" or (
             verify == "auto" and network.n_units <= AUTO_MILP_MAX_UNITS
         )

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from reluscope import interrupts
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import FloatArray, ReLUNetwork
@@ -158,6 +159,7 @@ class StableUnits:
         }
 
 
+@interrupts.entry_point
 def find_stable_units(
     network: ReLUNetwork,
     *,
@@ -225,6 +227,7 @@ def find_stable_units(
                     (possible_pos if side > 0 else possible_neg)[i] = ok
             state.settle(layer, possible_pos, possible_neg)
     except KeyboardInterrupt:
+        interrupts.note()
         state.stopped = state.interrupted = True
     active, inactive = [], []
     for layer in range(network.n_layers):

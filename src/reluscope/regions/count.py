@@ -11,14 +11,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from reluscope import interrupts
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import RegionCount
+from reluscope.regions.result import INTERRUPTED, RegionCount
 
 COUNT_METHODS = ("lp", "milp", "scip-count")
 
 
+@interrupts.entry_point
 def count_regions(
     network: ReLUNetwork,
     *,
@@ -82,6 +84,9 @@ def count_regions(
     start = time.perf_counter()
     if bounds is None:
         bounds = tighten_bounds(network, method=bounds_method)
+    if interrupts.requested():  # Ctrl-C during the bounds: the whole call stops
+        return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
+                           message="interrupted while computing the bounds")
     remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
     if method == "lp":
         from reluscope.regions.lp_engine import count_regions_lp
@@ -113,4 +118,5 @@ def count_regions(
         seconds=time.perf_counter() - start,
         lp_solves=result.lp_solves,
         nodes=result.nodes,
+        message=result.message,
     )

@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from reluscope import interrupts
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError, SolverError
 from reluscope.network import ReLUNetwork
@@ -442,6 +443,7 @@ def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
     return np.random.SeedSequence(random_state)
 
 
+@interrupts.entry_point
 def estimate_regions(
     network: ReLUNetwork,
     *,
@@ -535,6 +537,7 @@ def estimate_regions(
             if bar is not None:
                 bar.update(1)
     except KeyboardInterrupt:
+        interrupts.note()
         status = INTERRUPTED
     finally:
         if bar is not None:

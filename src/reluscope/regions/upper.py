@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from reluscope import interrupts
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT, LayerLimits, empirical_ub
@@ -235,6 +236,7 @@ class UpperBounds:
         }
 
 
+@interrupts.entry_point
 def upper_bounds(
     net_or_architecture: ReLUNetwork | Sequence[int],
     *,

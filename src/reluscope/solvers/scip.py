@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from reluscope import interrupts
 from reluscope.solvers.output import solver_output_to_stderr
 from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
 from reluscope.tolerances import SCIP_FEASIBILITY_TOL
@@ -150,11 +151,14 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
             else:
                 model.optimize()
     except KeyboardInterrupt:
+        interrupts.note()
         return ScipOutcome(Stop.INTERRUPTED, "userinterrupt", returned=False)
     except Exception as error:  # pyscipopt raises a bare Exception for a SCIP error code
         return ScipOutcome(Stop.FAILED, "error", str(error), returned=False)
     scip_status = str(model.getStatus())
     stop = _STOP_OF.get(scip_status, Stop.FAILED)
+    if stop is Stop.INTERRUPTED:  # SCIP's own Ctrl-C handler: the whole call stops
+        interrupts.note()
     _log.debug("SCIP status %s", scip_status)
     message = "" if stop is not Stop.FAILED else f"unexpected SCIP status {scip_status!r}"
     return ScipOutcome(stop, scip_status, message)
