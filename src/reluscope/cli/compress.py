@@ -7,6 +7,7 @@ import argparse
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.compression import STRATEGIES, VERIFY_MODES, Equivalence, compress
+from reluscope.fileio import atomic_output, check_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reluscope.io import save
 
+    check_output(args.output, what="-o", inputs=[args.model])
     network = load_network(args)
     result = compress(
         network,
@@ -49,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.seed,
         progress=show_progress() and not args.json,
     )
-    save(result.network, args.output)
+    with atomic_output(args.output) as tmp:
+        save(result.network, tmp)
     payload = result.to_dict()
     payload["output"] = str(args.output)
     lines = [

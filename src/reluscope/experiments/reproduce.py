@@ -41,6 +41,7 @@ import numpy as np
 
 from reluscope import interrupts
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import check_output
 from reluscope.progress import progress_bar
 from reluscope.status import INTERRUPTED
 
@@ -599,7 +600,11 @@ def reproduce(
     if n_jobs < 1:
         raise ReluscopeError(f"n_jobs must be at least 1, got {n_jobs}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReluscopeError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
+    check_output(out / "settings.json", what="--out")  # writable, before any training
     _check_settings(out, settings)
     tasks = make_tasks(settings)
     todo = []

@@ -14,6 +14,7 @@ from pathlib import Path
 from reluscope import interrupts
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import INTERRUPTED, RegionCount
 
@@ -76,11 +77,10 @@ def count_regions(
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
         )
-    for path in (checkpoint, patterns_path):
-        if path is not None and not Path(path).resolve().parent.is_dir():
-            raise ReluscopeError(
-                f"{path}: the folder {Path(path).resolve().parent} does not exist; create it first"
-            )
+    if checkpoint is not None:
+        check_output(checkpoint, what="checkpoint")
+    if patterns_path is not None:
+        check_output(patterns_path, what="patterns file", inputs=[checkpoint])
     start = time.perf_counter()
     if bounds is None:
         bounds = tighten_bounds(network, method=bounds_method)
