@@ -204,6 +204,8 @@ def find_stable_units(
         xs = _seed_inputs(network, samples, random_state)
         seen_pos, seen_neg = observed_sides(network, xs)
     state = _Search(network, lower, upper, deadline, progress)
+    if interrupts.requested():  # Ctrl-C during the bounds: no MILP
+        state.stopped = state.interrupted = True
     try:
         for layer in network.relu_layers:
             unstable = (upper[layer] > 0) & (lower[layer] <= 0)

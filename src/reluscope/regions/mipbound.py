@@ -526,6 +526,9 @@ def estimate_regions(
     bar = progress_bar(progress, total=planned, desc=f"{method} XOR-{xor_size}", unit="rep")
     try:
         for stream in streams:
+            if interrupts.requested():  # e.g. Ctrl-C during the bounds: stop the call
+                status = INTERRUPTED
+                break
             outcome = engine.run(np.random.default_rng(stream), deadline)
             solver_calls += outcome.solver_calls
             cuts += outcome.cuts
