@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.cli.common import (
+    EXAMPLE_MODEL,
+    add_model_arguments,
+    emit,
+    load_network,
+    show_progress,
+)
 from reluscope.compression import STRATEGIES, VERIFY_MODES, Equivalence, compress
 from reluscope.fileio import atomic_output, check_output
 
@@ -39,7 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reluscope.io import save
 
-    check_output(args.output, what="-o", inputs=[args.model])
+    validation.check_seed(args.seed, "--seed")
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    source = args.model
+    if source == EXAMPLE_MODEL:
+        from reluscope.data import example_path
+
+        source = example_path()
+    check_output(args.output, what="-o", inputs=[source])
     network = load_network(args)
     result = compress(
         network,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS, tighten_bounds
 from reluscope.cli import signals
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
@@ -69,10 +70,16 @@ def _line(est: RegionEstimate) -> str:
 
 def run(args: argparse.Namespace) -> int:
     sizes = _sizes(args.xor_size)
+    validation.check_seed(args.seed, "--seed")
+    validation.check_time_limit(args.time_limit, "--time-limit")
     network = load_network(args)
     start = time.perf_counter()
     bounds = tighten_bounds(network, method=args.bounds_method, time_limit=args.time_limit)
     bounds_seconds = time.perf_counter() - start
+    n_binaries = sum(int(bounds.unstable(layer).sum()) for layer in network.relu_layers)
+    if n_binaries > 0 and not signals.stopped():  # every size checked before any solve
+        for k in sizes:
+            validation.check_xor_size(k, n_binaries, "--xor-size")
     estimates: dict[int, RegionEstimate] = {}
     for k in sizes:
         if signals.stopped():  # Ctrl-C/SIGTERM: no further XOR size

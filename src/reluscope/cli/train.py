@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from reluscope import validation
 from reluscope.cli import signals
 from reluscope.cli.common import emit, show_progress
 from reluscope.errors import ReluscopeError
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from reluscope.io import save
 
     hidden = _widths(args.widths)
+    validation.check_nonnegative_int(args.seed, "--seed")
+    validation.check_time_limit(args.time_limit, "--time-limit")
     check_output(args.output, what="-o")
     if args.compress:
         check_output(args.compress, what="--compress", inputs=[args.output])

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reluscope import interrupts
+from reluscope import interrupts, validation
 from reluscope.compression.equivalence import (
     Equivalence,
     MilpDifference,
@@ -167,8 +167,8 @@ def compress(
     """
     if verify not in VERIFY_MODES:
         raise ReluscopeError(f"unknown verify mode {verify!r}; choose one of {VERIFY_MODES}")
-    if time_limit is not None and not time_limit >= 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    time_limit = validation.check_time_limit(time_limit)
+    random_state = validation.check_seed(random_state)
     if verify != "none" and (
         not isinstance(n_samples, (int, np.integer))
         or n_samples < 0

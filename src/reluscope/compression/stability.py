@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reluscope import interrupts
+from reluscope import interrupts, validation
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import FloatArray, ReLUNetwork
@@ -188,8 +188,8 @@ def find_stable_units(
     """
     if strategy not in STRATEGIES:
         raise ReluscopeError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
-    if time_limit is not None and not time_limit >= 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    time_limit = validation.check_time_limit(time_limit)
+    random_state = validation.check_seed(random_state)
     from reluscope.bounds import tighten_bounds
 
     start = time.perf_counter()

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from reluscope import interrupts
+from reluscope import interrupts, validation
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
 from reluscope.progress import progress_bar
@@ -597,8 +597,8 @@ def reproduce(
     start = time.perf_counter()
     if settings is None:
         settings = quick_settings() if quick else ExperimentSettings()
-    if n_jobs < 1:
-        raise ReluscopeError(f"n_jobs must be at least 1, got {n_jobs}")
+    n_jobs = validation.check_n_jobs(n_jobs)
+    time_limit = validation.check_time_limit(time_limit)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)

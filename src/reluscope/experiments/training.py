@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reluscope import interrupts
+from reluscope import interrupts, validation
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
@@ -161,6 +161,7 @@ def train_network(
             f"the last width ({widths[-1]}) is the number of outputs and must be at least "
             f"the number of classes ({n_classes}); widths include the output layer"
         )
+    random_state = validation.check_nonnegative_int(random_state, "random_state")
     if epochs <= 0 or batch_size < 1 or lr <= 0 or l1 < 0 or aux_weight < 0:
         raise ReluscopeError(
             "epochs, batch_size and lr must be positive, l1 and aux_weight >= 0"

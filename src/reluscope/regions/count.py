@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from reluscope import interrupts
+from reluscope import interrupts, validation
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
@@ -49,7 +49,8 @@ def count_regions(
         Seconds for the count; when reached, ``exact`` is False and ``regions`` is a
         proven lower bound.
     n_jobs
-        Processes for ``lp`` (None: ``os.cpu_count()``); the count never depends on it.
+        Processes for ``lp``: None or -1 all cores, -2 all but one, ...; more than the
+        cores is capped. The count never depends on it.
     checkpoint
         ``lp`` only: file to save the search state to, and to resume from when it
         exists (a file of another network is refused).
@@ -67,10 +68,8 @@ def count_regions(
     """
     if method not in COUNT_METHODS:
         raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
-    if n_jobs is not None and n_jobs < 1:
-        raise ReluscopeError(f"n_jobs must be a positive number of processes, got {n_jobs}")
-    if time_limit is not None and time_limit < 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    n_jobs = validation.check_n_jobs(n_jobs)
+    time_limit = validation.check_time_limit(time_limit)
     if checkpoint is not None and method != "lp":
         raise ReluscopeError("checkpoints are supported by method='lp' only")
     if patterns_path is not None and method == "scip-count":
