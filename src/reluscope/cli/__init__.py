@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write("\n")
         _Parser.last_error = None
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    signals.install()
+    previous_sigterm = signals.install()
     try:
         result = args.func(args)
     except ReluscopeError as exc:
@@ -96,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reluscope: interrupted", file=sys.stderr)
         return signals.exit_code()
-    return signals.exit_status(int(result or 0))
+    else:
+        return signals.exit_status(int(result or 0))
+    finally:
+        signals.restore(previous_sigterm)  # the command consumed the stop
 
 
 if __name__ == "__main__":

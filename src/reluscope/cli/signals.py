@@ -31,13 +31,22 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
-def install() -> None:
-    """Route SIGTERM through the Ctrl-C path for this process (call from main)."""
+def install() -> Any:
+    """Route SIGTERM through the Ctrl-C path for this process (call from main).
+
+    Returns the previous SIGTERM handler, for :func:`restore`.
+    """
     _state["pid"] = os.getpid()
     _state["sigterm"] = False
     interrupts.clear()
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def restore(previous: Any) -> None:
+    """Put back the SIGTERM handler that :func:`install` replaced; forget the stop
+    (main() calls it last, when the exit status is known)."""
+    signal.signal(signal.SIGTERM, previous)
+    interrupts.clear()
 
 
 def stopped() -> bool:
