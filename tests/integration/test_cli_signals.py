@@ -172,3 +172,25 @@ def test_count_resume_after_sigterm_gives_the_uninterrupted_count(tmp_path):
     assert done.returncode == 0, done.stderr
     final = _one_json(done.stdout)
     assert final["status"] == "complete" and final["regions"] == EXAMPLE_REGIONS
+
+
+@pytest.mark.parametrize("sig", SIGNALS)
+def test_reproduce_quick_stops_and_keeps_interrupted_steps_unfinished(tmp_path, sig):
+    """MNIST training (2 epochs), bounds, counts: a signal 25 s in stops the whole run."""
+    pytest.importorskip("torch")
+    from reluscope.experiments.reproduce import make_tasks, quick_settings, record_finished
+
+    code, out, err = _run_and_signal(
+        ["reproduce", "--quick", "--out", "r", "--json"], tmp_path, sig, delay=25.0
+    )
+    assert code == EXIT[sig], err
+    result = _one_json(out)
+    assert result["status"] == "interrupted" and result["finished"] < result["tasks"]
+    settings = quick_settings()
+    records = [json.loads(p.read_text()) for p in (tmp_path / "r" / "records").glob("*.json")]
+    interrupted = [r for r in records if any(
+        isinstance(v, dict) and v.get("status") == "interrupted"
+        for v in [*r.values(), *(r.get("xor") or {}).values()]
+    )]
+    assert len(records) <= len(make_tasks(settings))
+    assert not any(record_finished(r, settings) for r in interrupted)
