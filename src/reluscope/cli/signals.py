@@ -28,6 +28,11 @@ def _on_sigterm(signum: int, frame: Any) -> None:
         return
     _state["sigterm"] = True
     interrupts.note()
+    import sys
+
+    scip = sys.modules.get("reluscope.solvers.scip")
+    if scip is not None and scip.interrupt_running_solve():
+        return  # SCIP stops with status "userinterrupt", as after Ctrl-C
     os.kill(os.getpid(), signal.SIGINT)
 
 
