@@ -48,8 +48,15 @@ def _witness(
     raise RuntimeError(f"linprog failed on a brute-force LP: {res.message}")
 
 
-def brute_force_patterns(network: ReLUNetwork) -> set[tuple[bool, ...]]:
+def brute_force_patterns(
+    network: ReLUNetwork,
+    a_ub: np.ndarray | None = None,
+    b_ub: np.ndarray | None = None,
+) -> set[tuple[bool, ...]]:
     """Every activation pattern that is a counted linear region, by exhaustive search.
+
+    ``a_ub x <= b_ub``, when given, restricts the domain further (a polytope inside the
+    box, e.g. a slice clipped to a larger network's input box).
 
     Depth-first over the units in order (layer by layer): a unit's pre-activation is an
     affine function of ``x`` once the patterns of the earlier layers are fixed, so each
@@ -116,10 +123,17 @@ def brute_force_patterns(network: ReLUNetwork) -> set[tuple[bool, ...]]:
             rows.pop()
             rhs.pop()
 
+    rows0: list[np.ndarray] = [] if a_ub is None else [np.asarray(r, float) for r in a_ub]
+    rhs0: list[float] = [] if b_ub is None else [float(v) for v in b_ub]
+    start: np.ndarray | None = (lower + upper) / 2
+    if rows0:
+        start = _witness(np.array(rows0), np.array(rhs0), lower, upper)
+        if start is None:
+            return set()
     if not layers:
         return {()}
-    start = (lower + upper) / 2
-    visit(0, 0, np.eye(n0), np.zeros(n0), np.zeros((0, n0)), np.zeros(0), [], [], [], start)
+    assert start is not None
+    visit(0, 0, np.eye(n0), np.zeros(n0), np.zeros((0, n0)), np.zeros(0), rows0, rhs0, [], start)
     return found
 
 

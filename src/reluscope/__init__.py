@@ -33,6 +33,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "load": "reluscope.io",
     "save": "reluscope.io",
+    "from_torch": "reluscope.io",
+    "from_onnx": "reluscope.io",
+    "IOSignature": "reluscope.network",
+    "linf_ball": "reluscope.domains",
+    "box_from_data": "reluscope.domains",
     "Bounds": "reluscope.bounds",
     "tighten_bounds": "reluscope.bounds",
     "RegionCount": "reluscope.regions.result",
@@ -45,6 +50,12 @@ _LAZY = {
     "compress": "reluscope.compression",
     "find_stable_units": "reluscope.compression",
     "example_network": "reluscope.data",
+    "SliceResult": "reluscope.regions.slices",
+    "LineResult": "reluscope.regions.slices",
+    "slice_regions": "reluscope.regions.slices",
+    "line_regions": "reluscope.regions.slices",
+    "LocalCounts": "reluscope.regions.local",
+    "local_regions": "reluscope.regions.local",
 }
 
 

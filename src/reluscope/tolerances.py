@@ -51,3 +51,39 @@ STABLE_MARGIN = 1e-7
 #: Relative residual below which a stably active unit's weight row counts as a linear
 #: combination of other stably active rows of its layer (compression folds it).
 FOLD_RANK_RTOL = 1e-10
+
+#: Exact slices and lines (reluscope.regions.slices): a polygon vertex counts as lying
+#: on the kept side of a cutting line ``g = bound`` when it misses it by at most
+#: SLICE_TOL times the scale ``1 + |a|_1 + |c|`` of ``g(p) = a.p + c`` (floating-point
+#: round-off of the clipping, far below REGION_EPS); and a cell is a 2-D (1-D) piece of
+#: the tiling iff its area (length) in slice coordinates exceeds SLICE_TOL.
+SLICE_TOL = 1e-12
+
+#: Relative rounding margin of the emptiness certificates of the compiled lp engine: a
+#: Lagrangian bound ``L(y) = b.y + sum_j min(d_j l_j, d_j u_j)`` proves a side empty only
+#: when ``L(y) - CERTIFICATE_RTOL * M`` passes the threshold, ``M`` the sum of the
+#: magnitudes of every term summed (double rounding of sums of <= 10^4 terms is below
+#: 10^-12 M; the margin also covers the rounding of the x-space rows themselves).
+CERTIFICATE_RTOL = 1e-10
+
+#: Reduced-cost tolerance of the compiled engine's dual simplex (Harris ratio test).
+KERNEL_DUAL_TOL = 1e-9
+
+#: Smallest pivot the compiled engine's dual simplex accepts.
+KERNEL_PIVOT_TOL = 1e-9
+
+#: A counted region's witness point must pass a forward pass of the network with this
+#: margin: ``g >= REGION_EPS - WITNESS_TOL`` for its active units and ``g <= WITNESS_TOL``
+#: for the inactive ones (the LP's own feasibility tolerance is SOLVER_FEASIBILITY_TOL).
+WITNESS_TOL = 1e-8
+
+#: Relative cost perturbation of the compiled engine's dual simplex (cost c_j is moved
+#: by up to this times 1 + |c_j| away from zero): it breaks the dual degeneracy that
+#: makes a textbook dual simplex cycle. Only the simplex path depends on it: emptiness
+#: is certified and witnesses are checked with the true costs.
+KERNEL_COST_PERTURBATION = 1e-7
+
+#: Simplex iterations allowed per LP of the compiled engine. Its LPs take 1-15 on
+#: average (docs/bench-count.md); one that reaches the cap has cycled (seen on about one
+#: LP in 200 on a random 784;6;6;4 network) and its node goes to the HiGHS search.
+KERNEL_MAX_ITERATIONS = 300

@@ -23,10 +23,13 @@ from reluscope.regions.count import count_regions
 from reluscope.regions.patterns import read_patterns
 from reluscope.tolerances import MAX_LP_ITERATIONS
 
+#: the two engines of the depth-first search: compiled (default) and HiGHS
+SEARCH_METHODS = ["lp", "highs"]
 
-def lp_count(network: ReLUNetwork, **kwargs: object) -> int:
-    result = count_regions(network, bounds_method="interval", n_jobs=1, **kwargs)
-    assert result.exact and result.status == "complete" and result.method == "lp"
+
+def lp_count(network: ReLUNetwork, method: str = "lp", **kwargs: object) -> int:
+    result = count_regions(network, method=method, bounds_method="interval", n_jobs=1, **kwargs)
+    assert result.exact and result.status == "complete" and result.method == method
     assert isinstance(result.regions, int)
     return result.regions
 
@@ -87,22 +90,22 @@ def test_zigzag_1d() -> None:
 
 
 # ------------------------------------------------------------------ brute force
+@pytest.mark.parametrize("method", SEARCH_METHODS)
 @pytest.mark.parametrize("seed", range(50))
-def test_matches_brute_force(seed: int) -> None:
+def test_matches_brute_force(seed: int, method: str) -> None:
     network = random_small_network(seed)
     expected = brute_force_count(network)
-    assert lp_count(network) == expected
-    assert (
-        count_regions(network, bounds=tighten_bounds(network, method="interval"), n_jobs=1).regions
-        == expected
-    )
+    assert lp_count(network, method) == expected
+    bounds = tighten_bounds(network, method="interval")
+    assert count_regions(network, method=method, bounds=bounds, n_jobs=1).regions == expected
 
 
-def test_patterns_equal_brute_force(tmp_path) -> None:
+@pytest.mark.parametrize("method", SEARCH_METHODS)
+def test_patterns_equal_brute_force(tmp_path, method: str) -> None:
     for seed in (3, 11, 17, 29):
         network = random_network(seed, 3, (4, 3), lower=-1.0, upper=1.0)
         path = tmp_path / f"p{seed}.npy"
-        count = lp_count(network, patterns_path=path)
+        count = lp_count(network, method, patterns_path=path)
         rows = read_patterns(path, network.n_units)
         found = {tuple(bool(v) for v in row) for row in rows}
         assert len(rows) == count == len(found)  # each region written once
@@ -110,8 +113,9 @@ def test_patterns_equal_brute_force(tmp_path) -> None:
 
 
 # ------------------------------------------------------------------ sampling / grid
+@pytest.mark.parametrize("method", SEARCH_METHODS)
 @pytest.mark.parametrize("seed", [2, 3, 4, 7, 9])
-def test_grid_2d_finds_every_region(seed: int) -> None:
+def test_grid_2d_finds_every_region(seed: int, method: str) -> None:
     network = random_network(seed, 2, (8, 6), lower=-2.0, upper=2.0, bias_scale=0.5)
     xs = np.linspace(-2.0, 2.0, 1000)
     grid = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
@@ -119,14 +123,15 @@ def test_grid_2d_finds_every_region(seed: int) -> None:
     clear = np.all(np.abs(g) > 1e-5, axis=1)
     patterns = network.activation_patterns(grid)[clear]
     codes = patterns.astype(np.int64) @ (1 << np.arange(patterns.shape[1], dtype=np.int64))
-    assert lp_count(network) == len(np.unique(codes))
+    assert lp_count(network, method) == len(np.unique(codes))
 
 
+@pytest.mark.parametrize("method", SEARCH_METHODS)
 @pytest.mark.parametrize("seed", range(4))
-def test_sampled_patterns_are_found(seed: int, tmp_path) -> None:
+def test_sampled_patterns_are_found(seed: int, tmp_path, method: str) -> None:
     network = random_network(seed, 6, (7, 5), bias_scale=0.5)
     path = tmp_path / "p.npy"
-    count = lp_count(network, patterns_path=path)
+    count = lp_count(network, method, patterns_path=path)
     found = {tuple(bool(v) for v in row) for row in read_patterns(path, network.n_units)}
     sampled = sampled_patterns(network, 20_000, seed)
     assert len(sampled) <= count
@@ -141,10 +146,13 @@ def pool_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lp_engine, "SHORT_SLICE_SECONDS", 0.01)
 
 
-def test_n_jobs_do_not_change_the_count(pool_at_once: None, tmp_path) -> None:
+@pytest.mark.parametrize("method", SEARCH_METHODS)
+def test_n_jobs_do_not_change_the_count(pool_at_once: None, tmp_path, method: str) -> None:
     network = random_network(3, 5, (8, 6))
-    one = count_regions(network, bounds_method="interval", n_jobs=1)
-    two = count_regions(network, bounds_method="interval", n_jobs=2, patterns_path=tmp_path / "p")
+    one = count_regions(network, method=method, bounds_method="interval", n_jobs=1)
+    two = count_regions(
+        network, method=method, bounds_method="interval", n_jobs=2, patterns_path=tmp_path / "p"
+    )
     assert one.exact and two.exact
     assert one.regions == two.regions == 118
     rows = read_patterns(tmp_path / "p", network.n_units)
@@ -180,22 +188,27 @@ def test_interrupt_returns_partial_count() -> None:
     assert 0 <= result.regions < 2649
 
 
+@pytest.mark.parametrize("method", SEARCH_METHODS)
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_checkpoint_resume_is_exact(tmp_path, n_jobs: int, pool_at_once: None) -> None:
-    network = random_network(1, 8, (10, 8, 6))
+def test_checkpoint_resume_is_exact(tmp_path, n_jobs: int, pool_at_once: None, method) -> None:
+    # the compiled engine counts the smaller network (296 regions) in about 10 ms
+    network = random_network(1, 8, (10, 8, 6)) if method == "highs" else random_network(
+        1, 12, (14, 12, 8)
+    )
     bounds = tighten_bounds(network, method="interval")
     full_path = tmp_path / "full.npy"
     full = count_regions(network, bounds=bounds, n_jobs=1, patterns_path=full_path)
     ckpt = tmp_path / "state.ckpt"
     part_path = tmp_path / "part.npy"
     first = count_regions(
-        network, bounds=bounds, n_jobs=n_jobs, time_limit=0.05, checkpoint=ckpt,
+        network, method=method, bounds=bounds, n_jobs=n_jobs, time_limit=0.05, checkpoint=ckpt,
         patterns_path=part_path,
     )
     assert ckpt.exists()
     assert first.regions < full.regions and first.status == "time_limit"
     resumed = count_regions(
-        network, bounds=bounds, n_jobs=n_jobs, checkpoint=ckpt, patterns_path=part_path
+        network, method=method, bounds=bounds, n_jobs=n_jobs, checkpoint=ckpt,
+        patterns_path=part_path,
     )
     assert resumed.exact and resumed.regions == full.regions
     a = read_patterns(full_path, network.n_units)
@@ -225,11 +238,12 @@ def test_bad_arguments() -> None:
 
 
 # ------------------------------------------------------------------ second engine
+@pytest.mark.parametrize("method", SEARCH_METHODS)
 @pytest.mark.parametrize("seed", range(3))
-def test_lp_equals_milp_enumeration(seed: int) -> None:
+def test_lp_equals_milp_enumeration(seed: int, method: str) -> None:
     network = random_network(seed, 6, (6, 5, 3), lower=-1.0, upper=1.0)
     bounds = tighten_bounds(network, method="interval")
-    lp = count_regions(network, bounds=bounds, n_jobs=1)
+    lp = count_regions(network, method=method, bounds=bounds, n_jobs=1)
     milp = count_regions(network, method="milp", bounds=bounds)
     assert lp.exact and milp.exact
     assert lp.regions == milp.regions
@@ -313,6 +327,6 @@ def test_lp_stopped_by_the_iteration_cap_is_solved_again(monkeypatch) -> None:
         searchers.append(self)
 
     monkeypatch.setattr(lp_engine.Searcher, "__init__", init)
-    result = count_regions(net, method="lp", n_jobs=1)
+    result = count_regions(net, method="highs", n_jobs=1)
     assert result.exact and result.regions == expected
     assert sum(s.h.capped for s in searchers) > 0

@@ -39,7 +39,7 @@ def _have_lp_engine() -> bool:
 
 def _methods() -> list[str]:
     methods = ["milp", "scip-count"]
-    return (["lp"] if _have_lp_engine() else []) + methods
+    return (["lp", "highs"] if _have_lp_engine() else []) + methods
 
 
 def sweep_network(seed: int) -> ReLUNetwork:
@@ -84,13 +84,14 @@ def test_sweep_networks_are_varied():
     assert max(counts) >= 10 and min(counts) <= 2  # trivial and rich networks both occur
 
 
+@pytest.mark.parametrize("method", ["lp", "highs"])
 @pytest.mark.parametrize("block", range(10))
-def test_lp_matches_brute_force_on_sweep(block):
+def test_lp_matches_brute_force_on_sweep(block, method):
     if not _have_lp_engine():
         pytest.skip("the lp engine (regions/lp_engine.py) is not there yet")
     for seed in range(block, SWEEP, 10):
         net = sweep_network(seed)
-        assert _count(net, "lp") == _oracle(seed), f"seed {seed}: {net}"
+        assert _count(net, method) == _oracle(seed), f"seed {seed}: {net}"
 
 
 @pytest.mark.parametrize("method", ["milp", "scip-count"])

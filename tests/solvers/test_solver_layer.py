@@ -84,8 +84,16 @@ def test_highs_model_that_is_no_solve_outcome_is_a_solver_error() -> None:
     configuration error with HiGHS's own words, never 'numerically too hard'."""
     import highspy
 
+    refused = _one_column_lp(highspy.kHighsInf, highspy.kHighsInf)
+    plain = highspy.Highs()
+    plain.setOptionValue("output_flag", False)
+    plain.setOptionValue("threads", 1)
+    plain.passModel(refused)
+    plain.run()
+    if plain.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        pytest.skip("this highspy solves a refused model as an empty one (1.7)")
     h = new_highs()
-    h.passModel(_one_column_lp(highspy.kHighsInf, highspy.kHighsInf))
+    h.passModel(refused)
     with pytest.raises(SolverError, match="HiGHS failed: .*Empty; HiGHS said: ") as info:
         run(h)
     assert "numerically" not in str(info.value)

@@ -19,7 +19,10 @@ from reluscope.cli import signals
 from reluscope.errors import ReluscopeError
 
 #: subcommand modules, in the order of ``reluscope --help``
-COMMANDS = ("info", "bounds", "reproduce", "upper", "count", "compress", "train", "estimate")
+COMMANDS = (
+    "info", "bounds", "reproduce", "upper", "count", "compress", "train", "estimate",
+    "slice", "line", "local",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,11 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
-    """Let ``--domain -1,1`` through: argparse would read ``-1,1`` as an option."""
+    """Let ``--domain -1,1`` (and ``--radius -1``, an error) through: argparse would read
+    ``-1,1`` as an option."""
     joined: list[str] = []
     for arg in argv:
-        if joined and joined[-1] == "--domain" and arg.startswith("-"):
-            joined[-1] = f"--domain={arg}"
+        if joined and joined[-1] in ("--domain", "--radius") and arg.startswith("-"):
+            joined[-1] = f"{joined[-1]}={arg}"
         else:
             joined.append(arg)
     return joined

@@ -104,7 +104,8 @@ def _milp_line(eq: Equivalence) -> str:
             f"MILP over the whole domain: NOT equal, an input gives |f - f'| = "
             f"{eq.milp_found_diff:.3g} (max <= {bound:.3g})"
         )
+    why = str(eq.milp_status).replace("_", " ")
     return (
-        f"MILP over the whole domain: not proven ({eq.milp_status.replace('_', ' ')}); "
+        f"MILP over the whole domain: not proven ({why}); "
         f"max |f - f'| <= {bound:.3g} (upper bound only)"
     )

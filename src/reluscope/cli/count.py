@@ -20,12 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(parser)
     parser.add_argument(
         "--method", choices=COUNT_METHODS, default="lp",
-        help="lp: fast LP search (default); milp: the paper's MILP enumeration; "
-        "scip-count: SCIP's solution counter",
+        help="lp: compiled LP search (default); highs: the same search with HiGHS LPs; "
+        "milp: the paper's MILP enumeration; scip-count: SCIP's solution counter",
     )
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds for the count")
     parser.add_argument(
-        "--jobs", type=int, metavar="N", help="processes for --method lp (default: all cores)"
+        "--jobs", type=int, metavar="N", help="processes for --method lp/highs (default: all cores)"
     )
     parser.add_argument(
         "--bounds-method", choices=BOUNDS_METHODS, default="lp",
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--checkpoint", metavar="PATH",
-        help="lp: save the search state here every few seconds; resume from it if it exists",
+        help="lp/highs: save the search state here every few seconds; resume from it if it exists",
     )
     parser.add_argument(
         "--patterns", metavar="OUT.npy",

@@ -12,7 +12,7 @@ import argparse
 
 from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import EXAMPLE_MODEL, emit, load_network
+from reluscope.cli.common import EXAMPLE_MODEL, add_domain_arguments, emit, load_network
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
@@ -50,9 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--plot", metavar="FILE", help="with --depth-study: save the plot (.png, .pdf, .svg)"
     )
-    parser.add_argument(
-        "--domain", metavar="LO,HI", help="input box [LO,HI]^n0, overriding the file's domain"
-    )
+    add_domain_arguments(parser)
     parser.add_argument(
         "--bounds-method",
         choices=BOUNDS_METHODS,

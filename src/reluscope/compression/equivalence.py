@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from reluscope import interrupts
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.solvers.scip import Stop, new_scip_model, solve
+from reluscope.solvers.scip import Stop, best_solution_values, new_scip_model, solve
 from reluscope.status import FAILED, INTERRUPTED, TIME_LIMIT
 from reluscope.tolerances import EQUAL_RTOL
 
@@ -219,7 +219,7 @@ def milp_difference(
             solved = solve(model)
             solves += 1
             if solved.returned and model.getNSols() > 0:
-                x = np.array([model.getVal(v) for v in nm1.x], dtype=float)
+                x = best_solution_values(model, nm1.x)
                 found = max(found, _forward_difference(first, second, x))
             if solved.scip_status == "optimal":
                 bound = max(float(model.getObjVal()), float(model.getDualbound()))

@@ -66,6 +66,7 @@ from reluscope.solvers.scip import (
     ScipOutcome,
     Stop,
     add_lazy_handler,
+    best_solution_values,
     solve,
 )
 from reluscope.tolerances import BOUND_PADDING, STABLE_MARGIN
@@ -400,7 +401,7 @@ class _Search:
                 if solved.returned and model.getNSols() > 0:
                     found[(unit, side)] = True
                     if harvest:
-                        xs = np.array([model.getVal(v) for v in nm.x], dtype=float)
+                        xs = best_solution_values(model, nm.x)
                         for key in _shown_sides(self.network, layer, xs, todo):
                             found[key] = True
                 elif solved.scip_status == "infeasible":

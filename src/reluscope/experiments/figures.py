@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from reluscope.errors import ReluscopeError
 from reluscope.experiments.report import (
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
@@ -20,19 +19,9 @@ from reluscope.experiments.report import (
     per_split_summary,
     regressions,
 )
+from reluscope.plotting import pyplot
 
 _COLORS = {2: "tab:blue", 3: "tab:orange", 4: "tab:green", 5: "tab:red"}
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise ReluscopeError("figures need matplotlib: pip install 'reluscope[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _color(k: int) -> str:
@@ -41,7 +30,7 @@ def _color(k: int) -> str:
 
 def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
     """Means per split of ConfUB, EmpUB, exact count and XOR-k LBs, log scale."""
-    plt = _pyplot()
+    plt = pyplot()
     summary = per_split_summary(rows, xor_sizes)
     labels = [f"{s['n1']};{s['n2']}" for s in summary]
     x = np.arange(len(summary))
@@ -80,7 +69,7 @@ def _save(plt: Any, fig: Any, path: Path) -> None:
 
 def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
     """Seconds of exact counting and of MIPBound vs the count (both include the bounds)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 4.5))
     counted = [r for r in rows if r["exact_regions"] is not None]
     for complete in (True, False):
@@ -120,7 +109,7 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
 def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
     """Test accuracy vs log2 count: exact (black) and APP-k (colours), with the report's
     regression lines (drawn from MIN_REGRESSION_POINTS networks on)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     pts = {name: values for name, values in figure3_series(rows, xor_sizes).items() if values}
     lines = regressions(rows, xor_sizes)

@@ -1,9 +1,11 @@
-"""count_regions: the exact number of linear regions of a ReLU network, by three engines.
+"""count_regions: the exact number of linear regions of a ReLU network, by four engines.
 
-``method="lp"`` (default) is the fast depth-first search of :mod:`.lp_engine` (about
-one small HiGHS LP per region); ``"milp"`` is the paper's MILP enumeration with no-good
-cuts and ``"scip-count"`` SCIP's solution counter (both in :mod:`.milp_enum`). All three
-count the same patterns (definition in :mod:`reluscope.tolerances`).
+``method="lp"`` (default) is the depth-first search of :mod:`.lp_engine` run by the
+compiled kernel of :mod:`.compiled` (its own certified dual simplex, about one small
+LP per region; nodes it cannot decide safely go to HiGHS); ``"highs"`` is the same
+search with every LP solved by HiGHS; ``"milp"`` is the paper's MILP enumeration with
+no-good cuts and ``"scip-count"`` SCIP's solution counter (both in :mod:`.milp_enum`).
+All of them count the same patterns (definition in :mod:`reluscope.tolerances`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import INTERRUPTED, RegionCount
 
-COUNT_METHODS = ("lp", "milp", "scip-count")
+COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
+#: the methods run by the depth-first search of :mod:`.lp_engine`
+SEARCH_METHODS = ("lp", "highs")
 
 
 @interrupts.entry_point
@@ -39,7 +43,7 @@ def count_regions(
     Parameters
     ----------
     method
-        ``"lp"``, ``"milp"`` or ``"scip-count"``.
+        ``"lp"``, ``"highs"``, ``"milp"`` or ``"scip-count"``.
     bounds
         Pre-activation bounds to use; default ``tighten_bounds(network,
         method=bounds_method)``. Their time is included in ``seconds``.
@@ -49,13 +53,14 @@ def count_regions(
         Seconds for the count; when reached, ``exact`` is False and ``regions`` is a
         proven lower bound.
     n_jobs
-        Processes for ``lp``: None or -1 all cores, -2 all but one, ...; more than the
-        cores is capped. The count never depends on it.
+        Processes for ``lp``/``highs``: None or -1 all cores, -2 all but one, ...; more
+        than the cores is capped. The count never depends on it.
     checkpoint
-        ``lp`` only: file to save the search state to, and to resume from when it
+        ``lp`` and ``highs`` only: file to save the search state to, and to resume from when it
         exists (a file of another network is refused).
     patterns_path
-        ``.npy`` file receiving every region's bit-packed pattern (``lp`` and ``milp``);
+        ``.npy`` file receiving every region's bit-packed pattern (all but
+        ``scip-count``);
         read it with :func:`reluscope.regions.patterns.read_patterns`.
     progress
         Show a progress bar on stderr.
@@ -70,8 +75,8 @@ def count_regions(
         raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
     n_jobs = validation.check_n_jobs(n_jobs)
     time_limit = validation.check_time_limit(time_limit)
-    if checkpoint is not None and method != "lp":
-        raise ReluscopeError("checkpoints are supported by method='lp' only")
+    if checkpoint is not None and method not in SEARCH_METHODS:
+        raise ReluscopeError("checkpoints are supported by method='lp' and 'highs' only")
     if patterns_path is not None and method == "scip-count":
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
@@ -87,7 +92,7 @@ def count_regions(
         return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
                            message="interrupted while computing the bounds")
     remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
-    if method == "lp":
+    if method in SEARCH_METHODS:
         from reluscope.regions.lp_engine import count_regions_lp
 
         result = count_regions_lp(
@@ -98,6 +103,7 @@ def count_regions(
             checkpoint=checkpoint,
             patterns_path=patterns_path,
             progress=progress,
+            engine="compiled" if method == "lp" else "highs",
         )
     elif method == "milp":
         from reluscope.regions.milp_enum import count_regions_milp

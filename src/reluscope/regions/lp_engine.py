@@ -48,7 +48,6 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -65,6 +64,7 @@ from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.progress import progress_bar
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
 from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch
 from reluscope.solvers.highs import run as run_highs
@@ -533,13 +533,22 @@ def _choose_unit(
 
 
 # ---------------------------------------------------------------- worker processes
-_WORKER: Searcher | None = None
+_WORKER: Any = None
 
 
-def _init_worker(prep: PreparedNetwork, record: bool) -> None:
+def _init_worker(prep: PreparedNetwork, record: bool, engine: str = "compiled") -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _WORKER = Searcher(prep, record_patterns=record)
+    _WORKER = _new_searcher(prep, record, engine)
+
+
+def _new_searcher(prep: PreparedNetwork, record: bool, engine: str) -> Any:
+    """The searcher of ``engine``: ``"compiled"`` (numba kernel) or ``"highs"``."""
+    if engine == "compiled":
+        from reluscope.regions.compiled import CompiledSearcher
+
+        return CompiledSearcher(prep, record_patterns=record)
+    return Searcher(prep, record_patterns=record)
 
 
 def _run_in_worker(task: Task, slice_end_in: float, deadline: float) -> SliceResult:
@@ -583,6 +592,7 @@ def count_regions_lp(
     checkpoint: str | Path | None = None,
     patterns_path: str | Path | None = None,
     progress: bool = False,
+    engine: str = "compiled",
 ) -> RegionCount:
     """Count the linear regions of ``network`` exactly with the LP search engine.
 
@@ -603,6 +613,10 @@ def count_regions_lp(
         :mod:`reluscope.regions.patterns`).
     progress
         Show a tqdm bar on stderr.
+    engine
+        ``"compiled"`` (method ``lp``: the numba kernel of :mod:`.compiled`, handing
+        nodes it cannot decide safely to HiGHS) or ``"highs"`` (method ``highs``: this
+        module's :class:`Searcher`). Same tasks, so checkpoints of one resume in the other.
     """
     from reluscope.regions.checkpoint import (
         CheckpointState,
@@ -642,11 +656,7 @@ def count_regions_lp(
         if record:
             writer = PatternWriter(patterns_path, prep.n_units)  # type: ignore[arg-type]
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=None, unit=" regions", file=sys.stderr, initial=done.regions)
+    bar = progress_bar(progress, total=None, unit=" regions", initial=done.regions)
 
     stop = threading.Event()
     in_flight: dict[int, Task] = {}
@@ -694,7 +704,7 @@ def count_regions_lp(
         with _sigint_to_event(stop):
             # in this process first: small networks finish before a pool would start
             serial_end = deadline if jobs == 1 else min(deadline, start + SERIAL_START_SECONDS)
-            searcher = Searcher(prep, record_patterns=record)
+            searcher = _new_searcher(prep, record, engine)
             while tasks and not stop.is_set() and time.monotonic() < serial_end:
                 task = tasks.pop()
                 in_flight[0] = task
@@ -704,7 +714,7 @@ def count_regions_lp(
                 del in_flight[0]
                 merge(res)
             if tasks and jobs > 1 and not stop.is_set() and time.monotonic() < deadline:
-                _run_pool(prep, record, jobs, tasks, in_flight, merge, stop, deadline)
+                _run_pool(prep, record, engine, jobs, tasks, in_flight, merge, stop, deadline)
     finally:
         save()
         if writer is not None:
@@ -721,7 +731,7 @@ def count_regions_lp(
     return RegionCount(
         regions=int(done.regions),
         exact=status == COMPLETE,
-        method="lp",
+        method="lp" if engine == "compiled" else "highs",
         status=status,
         seconds=time.monotonic() - start,
         lp_solves=int(done.lp_solves),
@@ -741,6 +751,7 @@ def _reporter(results: queue_module.Queue[Any], tid: int) -> Any:
 def _run_pool(
     prep: PreparedNetwork,
     record: bool,
+    engine: str,
     jobs: int,
     tasks: deque[Task],
     in_flight: dict[int, Task],
@@ -751,7 +762,7 @@ def _run_pool(
     """Farm tasks out to ``jobs`` processes until none is left, the deadline, or stop."""
     ctx = multiprocessing.get_context("fork")
     results: queue_module.Queue[tuple[int, SliceResult | BaseException]] = queue_module.Queue()
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(prep, record))
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(prep, record, engine))
     next_id = 0
     try:
         while True:

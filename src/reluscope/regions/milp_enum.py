@@ -64,6 +64,7 @@ from reluscope.solvers.scip import (
     Stop,
     add_lazy_handler,
     apply_safe_params,
+    best_solution_values,
     solve,
 )
 from reluscope.tolerances import SCIP_COUNT_FEASIBILITY_TOL
@@ -217,7 +218,7 @@ def run_enumeration(
     if not nm.binaries:
         outcome = solve(scip)
         if outcome.scip_status == "optimal":
-            on_pattern((), np.array([scip.getVal(v) for v in nm.x]))
+            on_pattern((), best_solution_values(scip, nm.x))
     else:
         add_lazy_handler(
             scip, _NoGoodHandler, [var for _, var in nm.binaries], nm.x, on_pattern,

@@ -7,7 +7,8 @@ Policy (the same for the LP bounds, the lp counting engine and anything else):
   ``kError`` ("the scheduler has already been initialized", highspy 1.16). reluscope's
   LPs are small and warm-started, so parallelism is across processes, never inside
   HiGHS: every object asks for :data:`HIGHS_THREADS`. Should a caller's own HiGHS use
-  have started the scheduler with another count, :func:`run` restarts it once.
+  have started the scheduler with another count, :func:`run` joins it (uses that
+  count for this object) rather than restarting a scheduler others are using.
 - **Silent.** ``output_flag`` is off, and the banner HiGHS 1.16 prints on the C-level
   stdout when the first object of a process is built is discarded: stdout carries
   only what reluscope means to print, stderr only its own messages.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -81,7 +83,12 @@ def _set_option(highs: Any, name: str, value: Any) -> None:
 
 
 def run(highs: Any) -> LPOutcome:
-    """Run ``highs`` once and classify the outcome (see :class:`LPOutcome`).
+    """Run ``highs`` and classify the outcome (see :class:`LPOutcome`).
+
+    A run that returns ``kError`` is run once more with HiGHS's log captured: if the
+    log says the process's scheduler was started with another thread count (by a
+    caller's own HiGHS), this object joins that count and runs again; an error that
+    goes away on the second run (seen with highspy 1.7) is not reported.
 
     Raises
     ------
@@ -92,17 +99,21 @@ def run(highs: Any) -> LPOutcome:
     """
     import highspy
 
-    status = highs.run()
-    if status == highspy.HighsStatus.kError and _scheduler_mismatch(highs):
-        highspy.Highs.resetGlobalScheduler(True)  # a caller's HiGHS started it otherwise
-        status = highs.run()
+    status, log = highs.run(), ""
+    if status == highspy.HighsStatus.kError:
+        status, log = _run_logged(highs)
+        threads = _scheduler_threads(log)
+        if status == highspy.HighsStatus.kError and threads is not None:
+            _set_option(highs, "threads", threads)
+            status, log = _run_logged(highs)
     model_status = highs.getModelStatus()
     outcome = _OUTCOMES.get(model_status.name)
     if status != highspy.HighsStatus.kError and outcome is not None:
         return outcome
     raise SolverError(
         f"HiGHS failed: run status {status.name}, model status "
-        f"{highs.modelStatusToString(model_status)}; HiGHS said: {_replay_log(highs)}"
+        f"{highs.modelStatusToString(model_status)}; HiGHS said: "
+        f"{_summary(log or _run_logged(highs)[1])}"
     )
 
 
@@ -124,12 +135,16 @@ _OUTCOMES: dict[str, LPOutcome] = {
 }
 
 
-def _scheduler_mismatch(highs: Any) -> bool:
-    return "scheduler has already been initialized" in _replay_log(highs)
+def _scheduler_threads(log: str) -> int | None:
+    """The thread count of the process's HiGHS scheduler, if ``log`` says it refused
+    another."""
+    found = re.search(r"scheduler has already been initialized to use (\d+) threads", log)
+    return int(found.group(1)) if found else None
 
 
-def _replay_log(highs: Any) -> str:
-    """HiGHS's log of a re-run with logging on, as one line (for error messages)."""
+def _run_logged(highs: Any) -> tuple[Any, str]:
+    """Run once more with HiGHS's log going to a temporary file: the run status and
+    the log."""
     fd, path = tempfile.mkstemp(suffix=".log", prefix="reluscope-highs-")
     os.close(fd)
     try:
@@ -137,12 +152,18 @@ def _replay_log(highs: Any) -> str:
         highs.setOptionValue("log_to_console", False)
         highs.setOptionValue("output_flag", True)
         with solver_output_to_stderr():
-            highs.run()
+            status = highs.run()
         highs.setOptionValue("output_flag", False)
         highs.setOptionValue("log_file", "")
         with open(path, encoding="utf-8", errors="replace") as log:
-            lines = [line.strip() for line in log if line.strip()]
+            text = log.read()
     finally:
         os.unlink(path)
+    return status, text
+
+
+def _summary(log: str) -> str:
+    """HiGHS's error and warning lines (else its last lines), as one line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
     wanted = [line for line in lines if "rror" in line or "arning" in line] or lines[-3:]
     return " | ".join(wanted) or "(nothing)"

@@ -186,6 +186,15 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
     return ScipOutcome(stop, scip_status, message)
 
 
+def best_solution_values(model: Any, variables: list[Any]) -> Any:
+    """Values of ``variables`` in the best solution found (a float array). Works after a
+    solve stopped by any limit (``getVal`` does not on PySCIPOpt < 6)."""
+    import numpy as np
+
+    best = model.getBestSol()
+    return np.array([model.getSolVal(best, v) for v in variables], dtype=float)
+
+
 class LazyConstraintHandler:
     """Base of reluscope's lazy constraint handlers (no-good, parity, witness cuts).
 
@@ -223,13 +232,25 @@ class LazyConstraintHandler:
 
     def conslock(self, constraint: Any, locktype: Any, nlockspos: Any, nlocksneg: Any) -> None:
         both = nlockspos + nlocksneg
+        try:
+            self.model.getStage()
+        except ReferenceError:  # PySCIPOpt < 6 unlocks while the model is freed: nothing to do
+            return
         for var in self.locked_variables:
             target = var
             try:
                 target = self.model.getTransformedVar(var)
             except Exception:  # not transformed yet: lock the original
                 target = var
-            self.model.addVarLocksType(target, locktype, both, both)
+            if hasattr(self.model, "addVarLocksType"):
+                self.model.addVarLocksType(target, locktype, both, both)
+            elif int(locktype) == _MODEL_LOCKS:  # PySCIPOpt < 5.7: model locks only
+                self.model.addVarLocks(target, both, both)
+
+
+#: SCIP_LOCKTYPE_MODEL: the locks of the model's constraints (the other type, conflict
+#: locks, only matters to conflict analysis)
+_MODEL_LOCKS = 0
 
 
 def _result(name: str) -> dict[str, Any]:

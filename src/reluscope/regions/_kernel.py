@@ -1,0 +1,767 @@
+r"""The compiled core of the ``lp`` counting engine (numba, cached on disk).
+
+Everything here is ``@njit(cache=True)``: the depth-first search over activation
+patterns of :mod:`reluscope.regions.lp_engine` and its own small LP solver, a dense
+bounded dual simplex in input space.
+
+The LP at a node (``m`` rows, one per decided unit whose constraint is not redundant):
+
+.. math::
+
+    \min\ c^\top x \quad\text{s.t.}\quad a_i^\top x - s_i = b_i,\quad
+    0 \le s_i \le S_i,\quad l \le x \le u,
+
+where row ``i`` is ``a.x + c_0 - \varepsilon \ge 0`` (active) or ``-(a.x + c_0) \ge 0``
+(inactive) and ``S_i`` is the row's range over the box (redundant, so every variable is
+boxed and *any* basis is dual feasible after putting each nonbasic variable at the
+bound its reduced cost asks for). The basis is ``m x m``; its inverse is rebuilt with
+``np.linalg.inv`` at the start of every LP (and every ``REFACTOR`` iterations), so no
+error accumulates along the search. Each LP starts from the final basis of the last LP
+solved at the parent node (plus the new row's slack): warm start from the parent.
+Leaving row by exact dual steepest edge (the weights ``||e_r^T B^{-1}||^2`` are cheap
+with an explicit inverse); two-pass Harris ratio test; nonbasic variables whose reduced
+cost changes sign are flipped to their other bound.
+
+Decisions and their evidence:
+
+* **empty side**: only by a *certificate*: the row multipliers ``y`` of the current
+  basis, clipped to ``y >= 0``, give the Lagrangian lower bound
+  ``L(y) = b.y + sum_j min(d_j l_j, d_j u_j)``, ``d = c - A^T y``, valid for any
+  ``y >= 0`` (weak duality). It is evaluated from the rows themselves, not from the
+  simplex's state, and must exceed the side's threshold by more than a bound on its
+  own rounding error (``CERTIFICATE_RTOL``). The simplex stops as soon as its dual
+  objective passes the threshold and the certificate holds (early stop); an optimum
+  above the threshold whose certificate fails is *trouble*.
+* **non-empty side**: the optimum ``x`` (clipped to the box) is a witness; every
+  counted region's witness is checked by a forward pass of the network
+  (``WITNESS_TOL``). A failed check is *trouble*.
+* **trouble** (iteration cap ``KERNEL_MAX_ITERATIONS``, singular pivots, failed
+  certificate or witness check):
+  the kernel stops at that node and hands it to the HiGHS search (``method="highs"``),
+  which decides it instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# kernel return codes
+DONE = 0  # the stack is empty
+BUDGET = 1  # node budget used up; call again
+TROUBLE = 2  # a node needs the HiGHS engine (its path and point are in the state)
+
+# LP outcomes
+_NONEMPTY, _EMPTY, _LP_TROUBLE = 0, 1, 2
+
+#: Rebuild the basis inverse every so many simplex iterations.
+REFACTOR = 32
+#: Breakpoints of the bound-flipping ratio test found by selection before sorting the rest.
+PARTIAL_PASSES = 8
+
+# indices into the int64 state vector
+I_DEPTH, I_M, I_SP, I_LPS, I_ITERS, I_REGIONS, I_NODES, I_NPAT, I_TROUBLE_K = range(9)
+I_CERT_FAIL, I_BOUND_STOPS = 9, 10
+N_ISTATE = 11
+
+
+@njit(cache=True)
+def _box_range(a, c0, xl, xu):
+    lo = c0
+    hi = c0
+    for j in range(a.shape[0]):
+        p = a[j] * xl[j]
+        q = a[j] * xu[j]
+        if p < q:
+            lo += p
+            hi += q
+        else:
+            lo += q
+            hi += p
+    return lo, hi
+
+
+@njit(cache=True)
+def certified_bound(cost, m, row_a, row_b, y, xl, xu, rtol):
+    """A lower bound on min cost.x over the rows and the box, minus its rounding error."""
+    n = cost.shape[0]
+    total = 0.0
+    mag = 0.0
+    yp = np.zeros(m)
+    for i in range(m):
+        if y[i] > 0.0:
+            yp[i] = y[i]
+            total += y[i] * row_b[i]
+            mag += abs(y[i] * row_b[i])
+    dv = cost.copy()
+    dmv = np.abs(cost)
+    for i in range(m):
+        yi = yp[i]
+        if yi != 0.0:
+            for j in range(n):
+                t = yi * row_a[i, j]
+                dv[j] -= t
+                dmv[j] += abs(t)
+    for j in range(n):
+        d = dv[j]
+        dm = dmv[j]
+        p = d * xl[j]
+        q = d * xu[j]
+        total += p if p < q else q
+        mag += dm * max(abs(xl[j]), abs(xu[j]))
+    return total - rtol * mag - 1e-300
+
+
+@njit(cache=True)
+def _build_inverse(basic, m, n, row_a, binv):
+    bmat = np.zeros((m, m))
+    for k in range(m):
+        v = basic[k]
+        if v < n:
+            for i in range(m):
+                bmat[i, k] = row_a[i, v]
+        else:
+            bmat[v - n, k] = -1.0
+    # singular bases give inf/nan; the caller checks
+    res = np.linalg.inv(bmat) if m > 0 else bmat
+    for i in range(m):
+        for k in range(m):
+            binv[i, k] = res[i, k]
+
+
+@njit(cache=True)
+def _is_finite_matrix(binv, m):
+    for i in range(m):
+        for k in range(m):
+            if not np.isfinite(binv[i, k]):
+                return False
+    return True
+
+
+@njit(cache=True)
+def _column(v, n, m, row_a, binv, out):
+    """out = B^{-1} M_v (M_v: column v of [A, -I])."""
+    if v < n:
+        for i in range(m):
+            s = 0.0
+            for k in range(m):
+                s += binv[i, k] * row_a[k, v]
+            out[i] = s
+    else:
+        r = v - n
+        for i in range(m):
+            out[i] = -binv[i, r]
+
+
+@njit(cache=True)
+def solve_lp(
+    cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, d, z, is_basic,
+    work_alpha, work_col, work_rho, params, stats,
+):
+    """min cost.x over the node: _NONEMPTY (z[:n] is the optimum, value <= target),
+    _EMPTY (certified > target) or _LP_TROUBLE. ``basic[:m]`` is updated in place."""
+    ptol = params[0]  # primal feasibility
+    dtol = params[1]  # dual feasibility
+    pivtol = params[2]
+    rtol = params[3]
+    max_iter = int(params[4])
+    perturb = params[9]
+    nv = n + m
+    cand = np.empty(nv, dtype=np.int64)
+    cand_t = np.empty(nv)
+    # the costs the simplex works with: perturbed (breaks the dual degeneracy that makes
+    # a textbook dual simplex cycle); decisions only use the true ``cost``
+    pc = np.empty(nv)
+    for j in range(nv):
+        cj = cost[j] if j < n else 0.0
+        frac = 0.5 + 0.5 * (((j + 1) * 2654435761) % 1000003) / 1000003.0
+        delta = perturb * (1.0 + abs(cj)) * frac
+        pc[j] = cj + delta if cj >= 0.0 else cj - delta
+    # variable bounds
+    for it in range(max_iter + 1):
+        if it % REFACTOR == 0:
+            _build_inverse(basic, m, n, row_a, binv)
+            if not _is_finite_matrix(binv, m):
+                # fall back to the slack basis (always regular)
+                for k in range(m):
+                    basic[k] = n + k
+                _build_inverse(basic, m, n, row_a, binv)
+            for v in range(nv):
+                is_basic[v] = -1
+            for k in range(m):
+                is_basic[basic[k]] = k
+            # duals y = B^{-T} c_B (work_rho), reduced costs
+            for i in range(m):
+                s = 0.0
+                for k in range(m):
+                    s += pc[basic[k]] * binv[k, i]
+                work_rho[i] = s
+            for j in range(n):
+                d[j] = pc[j]
+            for i in range(m):
+                yi = work_rho[i]
+                if yi != 0.0:
+                    for j in range(n):
+                        d[j] -= row_a[i, j] * yi
+            for i in range(m):
+                d[n + i] = pc[n + i] + work_rho[i]
+            # nonbasic values at the bound the reduced cost asks for
+            for v in range(nv):
+                if is_basic[v] >= 0:
+                    d[v] = 0.0
+                    continue
+                lo = xl[v] if v < n else 0.0
+                hi = xu[v] if v < n else row_s[v - n]
+                if it == 0 or z[v] != lo and z[v] != hi:
+                    z[v] = lo if d[v] >= 0.0 else hi
+                elif z[v] == lo and d[v] < -dtol:
+                    z[v] = hi
+                elif z[v] == hi and d[v] > dtol:
+                    z[v] = lo
+            # basic values x_B = B^{-1}(b - N z_N)
+            for i in range(m):
+                s = row_b[i]
+                for j in range(n):
+                    if is_basic[j] < 0:
+                        s -= row_a[i, j] * z[j]
+                if is_basic[n + i] < 0:
+                    s += z[n + i]
+                work_col[i] = s
+            for k in range(m):
+                s = 0.0
+                for i in range(m):
+                    s += binv[k, i] * work_col[i]
+                z[basic[k]] = s
+        # dual objective (= cost of the current basic solution)
+        obj = 0.0
+        for j in range(n):
+            obj += cost[j] * z[j]
+        if obj > target + 1e-12 * (1.0 + abs(target)):
+            # try to certify emptiness with the current row duals
+            for i in range(m):
+                s = 0.0
+                for k in range(m):
+                    v = basic[k]
+                    if v < n:
+                        s += cost[v] * binv[k, i]
+                work_rho[i] = s
+            if certified_bound(cost, m, row_a, row_b, work_rho, xl, xu, rtol) > target:
+                stats[1] += 1
+                stats[0] += it
+                return _EMPTY
+        # leaving row: largest infeasibility^2 / ||e_r^T B^{-1}||^2
+        r = -1
+        best = 0.0
+        for k in range(m):
+            v = basic[k]
+            lo = xl[v] if v < n else 0.0
+            hi = xu[v] if v < n else row_s[v - n]
+            if z[v] < lo - ptol:
+                inf = lo - z[v]
+            elif z[v] > hi + ptol:
+                inf = z[v] - hi
+            else:
+                continue
+            w = 0.0
+            for i in range(m):
+                w += binv[k, i] * binv[k, i]
+            score = inf * inf / max(w, 1e-300)
+            if score > best:
+                best = score
+                r = k
+        if r < 0:
+            stats[0] += it
+            if obj <= target:
+                return _NONEMPTY
+            # optimum above the threshold: certify it
+            for i in range(m):
+                s = 0.0
+                for k in range(m):
+                    v = basic[k]
+                    if v < n:
+                        s += cost[v] * binv[k, i]
+                work_rho[i] = s
+            if certified_bound(cost, m, row_a, row_b, work_rho, xl, xu, rtol) > target:
+                return _EMPTY
+            stats[2] += 1
+            return _LP_TROUBLE
+        if it == max_iter:
+            break
+        p = basic[r]
+        lo_p = xl[p] if p < n else 0.0
+        hi_p = xu[p] if p < n else row_s[p - n]
+        below = z[p] < lo_p
+        target_p = lo_p if below else hi_p
+        sgn = -1.0 if below else 1.0
+        # pivot row alpha_r = e_r^T B^{-1} [A, -I]
+        for i in range(m):
+            work_rho[i] = binv[r, i]
+        for j in range(n):
+            work_alpha[j] = 0.0
+        for i in range(m):
+            ri = work_rho[i]
+            if ri != 0.0:
+                for j in range(n):
+                    work_alpha[j] += ri * row_a[i, j]
+        for i in range(m):
+            work_alpha[n + i] = -work_rho[i]
+        # bound-flipping ratio test: pass every breakpoint whose flip keeps the dual
+        # objective's slope positive (those variables go to their other bound), enter
+        # at the first one that does not; Harris tolerance among the remaining ones
+        nc = 0
+        for v in range(nv):
+            if is_basic[v] >= 0:
+                continue
+            lo = xl[v] if v < n else 0.0
+            hi = xu[v] if v < n else row_s[v - n]
+            if hi - lo <= 0.0:
+                continue
+            at = sgn * work_alpha[v]
+            at_upper = z[v] >= hi and z[v] > lo
+            if (not at_upper and at > pivtol) or (at_upper and at < -pivtol):
+                cand[nc] = v
+                cand_t[nc] = abs(d[v]) / abs(at)
+                nc += 1
+        if nc == 0:
+            break  # dual unbounded: the node would be empty, yet it has a point
+        # breakpoints in increasing ratio, by partial selection (swapped to the front);
+        # after PARTIAL_PASSES selections the rest is sorted at once
+        slope = lo_p - z[p] if below else z[p] - hi_p
+        kq = nc - 1
+        for k in range(nc):
+            if k < PARTIAL_PASSES:
+                best = k
+                for kk in range(k + 1, nc):
+                    if cand_t[kk] < cand_t[best]:
+                        best = kk
+            elif k == PARTIAL_PASSES:
+                tail = np.argsort(cand_t[k:nc])
+                sorted_v = cand[k:nc][tail].copy()
+                sorted_t = cand_t[k:nc][tail].copy()
+                cand[k:nc] = sorted_v
+                cand_t[k:nc] = sorted_t
+                best = k
+            else:
+                best = k
+            if best != k:
+                cand[k], cand[best] = cand[best], cand[k]
+                cand_t[k], cand_t[best] = cand_t[best], cand_t[k]
+            v = cand[k]
+            lo = xl[v] if v < n else 0.0
+            hi = xu[v] if v < n else row_s[v - n]
+            slope -= abs(work_alpha[v]) * (hi - lo)
+            if slope < 0.0:
+                kq = k
+                break
+        # Harris among the breakpoints not passed (cand[kq:], in any order)
+        tmax = np.inf
+        for k in range(kq, nc):
+            v = cand[k]
+            t = (abs(d[v]) + dtol) / abs(work_alpha[v])
+            if t < tmax:
+                tmax = t
+        q = -1
+        big = 0.0
+        for k in range(kq, nc):
+            v = cand[k]
+            if cand_t[k] <= tmax and abs(work_alpha[v]) > big:
+                big = abs(work_alpha[v])
+                q = v
+        if q < 0:
+            break
+        # flip the passed breakpoints (cand[:kq])
+        nflip = 0
+        for i in range(m):
+            work_rho[i] = 0.0
+        for k in range(kq):
+            v = cand[k]
+            lo = xl[v] if v < n else 0.0
+            hi = xu[v] if v < n else row_s[v - n]
+            new = lo if z[v] == hi else hi
+            delta = new - z[v]
+            z[v] = new
+            if v < n:
+                for i in range(m):
+                    work_rho[i] += delta * row_a[i, v]
+            else:
+                work_rho[v - n] -= delta
+            nflip += 1
+        if nflip > 0:
+            for k in range(m):
+                s = 0.0
+                for i in range(m):
+                    s += binv[k, i] * work_rho[i]
+                z[basic[k]] -= s
+        # column of q, primal step
+        _column(q, n, m, row_a, binv, work_col)
+        piv = work_col[r]
+        if abs(piv) < pivtol:
+            break
+        theta_p = (z[p] - target_p) / piv
+        for k in range(m):
+            z[basic[k]] -= theta_p * work_col[k]
+        z[p] = target_p
+        z[q] += theta_p
+        # dual step
+        theta_d = d[q] / work_alpha[q]
+        for v in range(nv):
+            if is_basic[v] < 0:
+                d[v] -= theta_d * work_alpha[v]
+        d[p] = -theta_d
+        d[q] = 0.0
+        # basis change and inverse update
+        for i in range(m):
+            binv[r, i] /= piv
+        for k in range(m):
+            if k != r and work_col[k] != 0.0:
+                f = work_col[k]
+                for i in range(m):
+                    binv[k, i] -= f * binv[r, i]
+        basic[r] = q
+        is_basic[q] = r
+        is_basic[p] = -1
+        # bound flips for reduced costs of the wrong sign
+        for v in range(nv):
+            if is_basic[v] >= 0:
+                continue
+            lo = xl[v] if v < n else 0.0
+            hi = xu[v] if v < n else row_s[v - n]
+            if hi - lo <= 0.0:
+                continue
+            new = z[v]
+            if d[v] > dtol and z[v] != lo:
+                new = lo
+            elif d[v] < -dtol and z[v] != hi:
+                new = hi
+            if new != z[v]:
+                delta = new - z[v]
+                _column(v, n, m, row_a, binv, work_col)
+                for k in range(m):
+                    z[basic[k]] -= delta * work_col[k]
+                z[v] = new
+    stats[0] += max_iter
+    stats[2] += 1
+    return _LP_TROUBLE
+
+
+@njit(cache=True)
+def forward_check(x, sides, w0, b0, wd, bd, widths, eps, tol):
+    """True iff the forward pass of ``x`` has pattern ``sides`` (with margin ``tol``)."""
+    n_layers = widths.shape[0]
+    if n_layers == 0:
+        return True
+    wmax = bd.shape[1]
+    h = np.zeros(wmax)
+    g = np.zeros(wmax)
+    u = 0
+    for i in range(widths[0]):
+        s = b0[i]
+        for j in range(x.shape[0]):
+            s += w0[i, j] * x[j]
+        g[i] = s
+    for layer in range(n_layers):
+        width = widths[layer]
+        if layer > 0:
+            prev = widths[layer - 1]
+            for i in range(width):
+                s = bd[layer, i]
+                for j in range(prev):
+                    s += wd[layer, i, j] * h[j]
+                g[i] = s
+        for i in range(width):
+            if sides[u + i]:
+                if g[i] < eps - tol:
+                    return False
+            elif g[i] > tol:
+                return False
+        for i in range(width):
+            h[i] = g[i] if sides[u + i] else 0.0
+        u += width
+    return True
+
+
+@njit(cache=True)
+def _map_of_next_layer(layer, start, sides, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu):
+    width = widths[layer]
+    nxt = layer + 1
+    n = xl.shape[0]
+    for i in range(widths[nxt]):
+        for j in range(n):
+            map_a[nxt, i, j] = 0.0
+        cc = bd[nxt, i]
+        for k in range(width):
+            if sides[start + k]:
+                w = wd[nxt, i, k]
+                if w != 0.0:
+                    cc += w * map_c[layer, k]
+                    for j in range(n):
+                        map_a[nxt, i, j] += w * map_a[layer, k, j]
+        map_c[nxt, i] = cc
+        lo, hi = _box_range(map_a[nxt, i], cc, xl, xu)
+        map_lo[nxt, i] = lo
+        map_hi[nxt, i] = hi
+
+
+@njit(cache=True)
+def descend(
+    unit, side, add_row, ist, sides, is_set, set_units, rows_before, row_unit, row_a, row_b,
+    row_s, snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a,
+    map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad,
+):
+    """Decide ``unit`` at the next depth (row, warm-start basis, next layer's map)."""
+    depth = ist[I_DEPTH]
+    layer = layer_of[unit]
+    i = idx_in_layer[unit]
+    n = xl.shape[0]
+    sides[unit] = side
+    is_set[unit] = True
+    set_units[depth] = unit
+    m = ist[I_M]
+    rows_before[depth] = m
+    mp = snap_m[depth]
+    for k in range(mp):
+        snap_basic[depth + 1, k] = snap_basic[depth, k]
+    if add_row:
+        if side:
+            for j in range(n):
+                row_a[m, j] = map_a[layer, i, j]
+            row_b[m] = eps - map_c[layer, i]
+            s_hi = map_hi[layer, i] - eps
+        else:
+            for j in range(n):
+                row_a[m, j] = -map_a[layer, i, j]
+            row_b[m] = map_c[layer, i]
+            s_hi = -map_lo[layer, i]
+        row_s[m] = max(s_hi, 0.0) * (1.0 + 1e-9) + pad
+        row_unit[m] = unit
+        snap_basic[depth + 1, mp] = n + m
+        snap_m[depth + 1] = mp + 1
+        ist[I_M] = m + 1
+    else:
+        snap_m[depth + 1] = mp
+    ist[I_DEPTH] = depth + 1
+    if depth == last_of_layer[layer] and layer + 1 < widths.shape[0]:
+        _map_of_next_layer(
+            layer, layer_start[layer], sides, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu
+        )
+
+
+@njit(cache=True)
+def truncate(depth, ist, is_set, set_units, rows_before):
+    d = ist[I_DEPTH]
+    while d > depth:
+        d -= 1
+        is_set[set_units[d]] = False
+        ist[I_M] = rows_before[d]
+    ist[I_DEPTH] = d
+
+
+@njit(cache=True)
+def search(
+    budget, ist, sides, is_set, set_units, rows_before, row_unit, row_a, row_b, row_s,
+    snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a, map_c,
+    map_lo, map_hi, w0, b0, wd, bd, widths, xl, xu, glo, ghi,
+    st_k, st_code, st_add, st_np, st_pts, patterns, trouble_pt,
+    binv, dvec, zvec, is_basic, work_alpha, work_col, work_rho, params, stats,
+):
+    """Depth-first search from the stack ``st_*`` for at most ``budget`` nodes."""
+    eps = params[5]
+    tol = params[6]
+    wtol = params[7]
+    pad = params[8]
+    max_points = st_pts.shape[1]
+    n = xl.shape[0]
+    nu = layer_of.shape[0]
+    nodes = 0
+    cost = np.zeros(n)
+    basic = np.zeros(nu + 1, dtype=np.int64)
+    pts_a = np.zeros((max_points, n))
+    pts_i = np.zeros((max_points, n))
+    while ist[I_SP] > 0:
+        if nodes >= budget:
+            return BUDGET
+        sp = ist[I_SP] - 1
+        k = st_k[sp]
+        code = st_code[sp]
+        add = st_add[sp]
+        npts = st_np[sp]
+        nodes += 1
+        ist[I_NODES] += 1
+        if k > 0:
+            if ist[I_DEPTH] != k - 1:
+                truncate(k - 1, ist, is_set, set_units, rows_before)
+            descend(
+                code >> 1, code & 1, add, ist, sides, is_set, set_units, rows_before, row_unit,
+                row_a, row_b, row_s, snap_basic, snap_m, layer_of, idx_in_layer, layer_start,
+                last_of_layer, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad,
+            )
+        if k == nu:
+            if not forward_check(st_pts[sp, 0], sides, w0, b0, wd, bd, widths, eps, wtol):
+                for j in range(n):
+                    trouble_pt[j] = st_pts[sp, 0, j]
+                ist[I_TROUBLE_K] = k
+                ist[I_SP] = sp
+                return TROUBLE
+            ist[I_SP] = sp
+            npat = ist[I_NPAT]
+            if npat < patterns.shape[0]:
+                for u in range(nu):
+                    patterns[npat, u] = sides[u]
+            ist[I_NPAT] = npat + 1
+            ist[I_REGIONS] += 1
+            continue
+        layer = layer_of[k]
+        start = layer_start[layer]
+        stop_u = last_of_layer[layer] + 1
+        # choose the unit (see lp_engine._choose_unit)
+        best_j = -1
+        best_score = np.inf
+        empty_node = False
+        for u in range(start, stop_u):
+            if is_set[u]:
+                continue
+            i = u - start
+            lo_c = max(map_lo[layer, i], glo[u])
+            hi_c = min(map_hi[layer, i], ghi[u])
+            act_ok = hi_c >= eps
+            inact_ok = lo_c <= 0.0
+            if not (act_ok or inact_ok):
+                empty_node = True
+                break
+            has_a = False
+            has_i = False
+            gmin = np.inf
+            norm = 0.0
+            for j in range(n):
+                norm += map_a[layer, i, j] * map_a[layer, i, j]
+            for q in range(npts):
+                g = map_c[layer, i]
+                for j in range(n):
+                    g += map_a[layer, i, j] * st_pts[sp, q, j]
+                if g >= eps:
+                    has_a = True
+                if g <= 0.0:
+                    has_i = True
+                if abs(g) < gmin:
+                    gmin = abs(g)
+            witnessed = (has_a or not act_ok) and (has_i or not inact_ok)
+            if not (act_ok and inact_ok):
+                category = 0.0
+            elif witnessed:
+                category = 4.0
+            else:
+                category = 2.0
+            margin = gmin / (np.sqrt(norm) + 1e-300)
+            score = category + 1.0 / (1.0 + margin)
+            if score < best_score:
+                best_score = score
+                best_j = u
+        if empty_node:
+            ist[I_SP] = sp
+            continue
+        unit = best_j
+        i = unit - start
+        lo_u = max(map_lo[layer, i], glo[unit])
+        hi_u = min(map_hi[layer, i], ghi[unit])
+        can_act = hi_u >= eps
+        can_inact = lo_u <= 0.0
+        c0 = map_c[layer, i]
+        na = 0
+        ni = 0
+        for q in range(npts):
+            g = c0
+            for j in range(n):
+                g += map_a[layer, i, j] * st_pts[sp, q, j]
+            if can_act and g >= eps:
+                for j in range(n):
+                    pts_a[na, j] = st_pts[sp, q, j]
+                na += 1
+            if can_inact and g <= 0.0:
+                for j in range(n):
+                    pts_i[ni, j] = st_pts[sp, q, j]
+                ni += 1
+        m = ist[I_M]
+        depth = ist[I_DEPTH]
+        for side in range(2):
+            if side == 0 and not (can_inact and ni == 0):
+                continue
+            if side == 1 and not (can_act and na == 0):
+                continue
+            if side == 0:
+                for j in range(n):
+                    cost[j] = map_a[layer, i, j]
+                target = tol - c0
+            else:
+                for j in range(n):
+                    cost[j] = -map_a[layer, i, j]
+                target = c0 - eps + tol
+            mb = snap_m[depth]
+            for kk in range(mb):
+                basic[kk] = snap_basic[depth, kk]
+            ist[I_LPS] += 1
+            status = solve_lp(
+                cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, dvec, zvec,
+                is_basic, work_alpha, work_col, work_rho, params, stats,
+            )
+            for kk in range(mb):
+                snap_basic[depth, kk] = basic[kk]
+            if status == _LP_TROUBLE:
+                for j in range(n):
+                    trouble_pt[j] = st_pts[sp, 0, j]
+                ist[I_TROUBLE_K] = k
+                ist[I_SP] = sp  # the node leaves the stack: the caller hands it over
+                return TROUBLE
+            if status == _EMPTY:
+                if side == 0:
+                    lo_u = max(lo_u, tol)
+                else:
+                    hi_u = min(hi_u, eps - tol)
+                continue
+            # a point of this side: the optimum (clipped) and its midpoint with pts[0]
+            g = c0
+            for j in range(n):
+                v = min(max(zvec[j], xl[j]), xu[j])
+                work_alpha[j] = v
+                g += map_a[layer, i, j] * v
+            if side == 0:
+                lo_u = max(lo_u, g)
+            else:
+                hi_u = min(hi_u, g)
+            gm = c0
+            for j in range(n):
+                gm += map_a[layer, i, j] * 0.5 * (work_alpha[j] + st_pts[sp, 0, j])
+            target_pts = pts_i if side == 0 else pts_a
+            cnt = 0
+            if (gm <= 0.0) if side == 0 else (gm >= eps):
+                for j in range(n):
+                    target_pts[0, j] = 0.5 * (work_alpha[j] + st_pts[sp, 0, j])
+                cnt = 1
+            for j in range(n):
+                target_pts[cnt, j] = work_alpha[j]
+            cnt += 1
+            if side == 0:
+                ni = cnt
+            else:
+                na = cnt
+        # pop the node, push its children (inactive first: the active one is searched first)
+        top = sp
+        if ni > 0:
+            st_k[top] = k + 1
+            st_code[top] = 2 * unit
+            st_add[top] = hi_u > 0.0
+            st_np[top] = min(ni, max_points)
+            for q in range(min(ni, max_points)):
+                for j in range(n):
+                    st_pts[top, q, j] = pts_i[q, j]
+            top += 1
+        if na > 0:
+            st_k[top] = k + 1
+            st_code[top] = 2 * unit + 1
+            st_add[top] = lo_u < eps
+            st_np[top] = min(na, max_points)
+            for q in range(min(na, max_points)):
+                for j in range(n):
+                    st_pts[top, q, j] = pts_a[q, j]
+            top += 1
+        ist[I_SP] = top
+    return DONE

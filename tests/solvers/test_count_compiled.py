@@ -1,0 +1,184 @@
+"""The compiled lp engine: its LP solver against scipy, its certificates, its fallbacks.
+
+Oracles: scipy's ``linprog`` (HiGHS through another path) on random LPs, brute force
+over patterns (tests/oracles.py), and the HiGHS search (``method="highs"``) on subtrees
+of MNIST-trained 784-input networks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+import reluscope
+from netgen import random_network, random_small_network
+from oracles import brute_force_count
+from reluscope.bounds import tighten_bounds
+from reluscope.regions import _kernel, compiled, lp_engine
+from reluscope.tolerances import (
+    CERTIFICATE_RTOL,
+    KERNEL_COST_PERTURBATION,
+    KERNEL_DUAL_TOL,
+    KERNEL_PIVOT_TOL,
+    REGION_EPS,
+    SOLVER_FEASIBILITY_TOL,
+    WITNESS_TOL,
+)
+
+NETS = Path("/work/shared/nets")
+
+
+def _random_lp(seed: int, n: int):
+    """Rows a.x >= b with a known interior point, box [l, u], random cost."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 9))
+    a = rng.normal(size=(m, n))
+    lower = rng.choice([-1.0, 0.0], size=n)
+    upper = lower + rng.choice([1.0, 2.0], size=n)
+    x0 = rng.uniform(lower, upper)
+    b = a @ x0 - rng.uniform(0.0, 0.3, size=m)
+    slack_hi = np.maximum(a * lower, a * upper).sum(axis=1) - b + 1e-7
+    cost = rng.normal(size=n)
+    return m, a, b, slack_hi, lower, upper, cost
+
+
+def _solve(m, a, b, slack_hi, lower, upper, cost, target):
+    n = a.shape[1]
+    size = m + 1
+    rows = np.zeros((size, n))
+    rows[:m] = a
+    rb, rs = np.zeros(size), np.zeros(size)
+    rb[:m], rs[:m] = b, slack_hi
+    basic = np.arange(n, n + m, dtype=np.int64)
+    z = np.zeros(n + size)
+    params = np.array(
+        [SOLVER_FEASIBILITY_TOL, KERNEL_DUAL_TOL, KERNEL_PIVOT_TOL, CERTIFICATE_RTOL, 20000.0,
+         REGION_EPS, SOLVER_FEASIBILITY_TOL, WITNESS_TOL, 1e-7, KERNEL_COST_PERTURBATION]
+    )
+    status = _kernel.solve_lp(
+        cost, target, m, n, rows, rb, rs, lower, upper, basic, np.zeros((size, size)),
+        np.zeros(n + size), z, np.zeros(n + size, dtype=np.int64), np.zeros(n + size),
+        np.zeros(size), np.zeros(size), params, np.zeros(3, dtype=np.int64),
+    )
+    return status, z[:n].copy()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_lp_solver_against_linprog(seed: int) -> None:
+    n = [3, 20, 100, 784][seed % 4]
+    m, a, b, slack_hi, lower, upper, cost = _random_lp(seed, n)
+    ref = linprog(cost, A_ub=-a, b_ub=-b, bounds=list(zip(lower, upper, strict=True)))
+    assert ref.status == 0
+    # threshold far above: the optimum itself, feasible, with linprog's value
+    status, x = _solve(m, a, b, slack_hi, lower, upper, cost, 1e9)
+    assert status == _kernel._NONEMPTY
+    assert np.all(a @ x - b >= -1e-8) and np.all(x >= lower - 1e-9) and np.all(x <= upper + 1e-9)
+    assert cost @ x == pytest.approx(ref.fun, abs=1e-6 * (1 + abs(ref.fun)))
+    # threshold just below the optimum: empty, by a certificate
+    status, _ = _solve(m, a, b, slack_hi, lower, upper, cost, ref.fun - 1e-4)
+    assert status == _kernel._EMPTY
+    # just above: a point under the threshold
+    status, x = _solve(m, a, b, slack_hi, lower, upper, cost, ref.fun + 1e-4)
+    assert status == _kernel._NONEMPTY and cost @ x <= ref.fun + 1e-4
+    assert np.all(a @ x - b >= -1e-8)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_certificate_never_exceeds_the_lp_optimum(seed: int) -> None:
+    """L(y) is a lower bound for every y (negative entries are clipped): weak duality."""
+    m, a, b, _, lower, upper, cost = _random_lp(seed, 30)
+    ref = linprog(cost, A_ub=-a, b_ub=-b, bounds=list(zip(lower, upper, strict=True)))
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        y = rng.normal(size=m) * rng.choice([0.01, 1.0, 100.0])
+        bound = _kernel.certified_bound(cost, m, a, b, y, lower, upper, CERTIFICATE_RTOL)
+        assert bound <= ref.fun + 1e-12
+
+
+def _count_with_searcher(network, searcher_cls=None):
+    prep = lp_engine.prepare(network, tighten_bounds(network, method="interval"))
+    searcher = (searcher_cls or compiled.CompiledSearcher)(prep)
+    tasks = [(np.zeros(0, dtype=np.int32), (prep.lower + prep.upper) / 2.0)]
+    regions = 0
+    while tasks:
+        res = searcher.run(tasks.pop(), slice_end=float("inf"))
+        regions += res.regions
+        tasks.extend(res.remaining)
+    return regions, searcher
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_lp_trouble_goes_to_highs(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """With no simplex iterations allowed every LP needing a pivot is handed to the
+    HiGHS search; the count stays the brute-force count."""
+    monkeypatch.setattr(compiled, "KERNEL_MAX_ITERATIONS", 0)
+    network = random_small_network(seed)
+    regions, searcher = _count_with_searcher(network)
+    assert regions == brute_force_count(network)
+
+
+def test_lp_trouble_is_used() -> None:
+    network = random_network(4, 3, (5, 4), lower=-1.0, upper=1.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compiled, "KERNEL_MAX_ITERATIONS", 0)
+        regions, searcher = _count_with_searcher(network)
+    assert searcher.fallback_nodes > 0 and searcher.stats[2] > 0
+    assert regions == brute_force_count(network)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_failed_witness_check_goes_to_highs(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """A witness that fails the forward pass is never counted by the kernel: with an
+    impossible margin every region is decided by the HiGHS search instead."""
+    monkeypatch.setattr(compiled, "WITNESS_TOL", -1.0)
+    network = random_network(seed, 3, (4, 3), lower=-1.0, upper=1.0)
+    regions, searcher = _count_with_searcher(network)
+    assert regions == brute_force_count(network)
+    assert searcher.fallback_nodes >= regions > 0  # a hand-over may return leaves too
+    assert searcher.ist[_kernel.I_REGIONS] == 0
+
+
+def _subtree_task(network, prep, seed: int):
+    """The first layer's pattern at a random input with a clear margin, as a task."""
+    rng = np.random.default_rng(seed)
+    w, b = prep.weights[0], prep.biases[0]
+    for _ in range(1000):
+        x = rng.uniform(prep.lower, prep.upper)
+        g = w @ x + b
+        if np.all((g >= REGION_EPS + 1e-3) | (g <= -1e-3)):
+            codes = 2 * np.arange(len(g), dtype=np.int32) + (g > 0).astype(np.int32)
+            return codes, x
+    raise AssertionError("no clear input found")
+
+
+@pytest.mark.skipif(not NETS.is_dir(), reason="the shared MNIST networks are not here")
+@pytest.mark.parametrize("name", ["a", "b"])
+@pytest.mark.parametrize("seed", range(2))
+def test_mnist_subtrees_equal_highs(name: str, seed: int) -> None:
+    """Regions under a fixed first-layer pattern of a trained 784;8;8;10 network."""
+    network = reluscope.load(NETS / f"mnist-784-8-8-10-{name}.npz")
+    prep = lp_engine.prepare(network, tighten_bounds(network, method="lp"))
+    task = _subtree_task(network, prep, seed)
+    counts = []
+    for searcher in (compiled.CompiledSearcher(prep), lp_engine.Searcher(prep)):
+        tasks, regions = [task], 0
+        while tasks:
+            res = searcher.run(tasks.pop(), slice_end=float("inf"))
+            regions += res.regions
+            tasks.extend(res.remaining)
+        counts.append(regions)
+    assert counts[0] == counts[1] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not NETS.is_dir(), reason="the shared MNIST networks are not here")
+def test_mnist_full_count_equals_highs() -> None:
+    network = reluscope.load(NETS / "mnist-784-8-8-10-a.npz")
+    bounds = tighten_bounds(network, method="lp")
+    lp = reluscope.count_regions(network, bounds=bounds, n_jobs=1)
+    highs = reluscope.count_regions(network, method="highs", bounds=bounds, n_jobs=1)
+    assert lp.exact and highs.exact
+    assert lp.regions == highs.regions == 6587  # measured with both engines
