@@ -131,6 +131,13 @@ CLI_CASES = [
     ["reproduce", "--out", "r", "--time-limit", "nan"],
     ["reproduce", "--out", "r", "--jobs", "0"],
     ["info", "missing.npz"],
+    ["local", MODEL, "--radius", "0.1", "--points", "random", "--time-limit", "nan"],
+    ["local", MODEL, "--radius", "0.1", "--points", "random", "--csv", MISSING_DIR],
+    ["local", MODEL, "--radius", "0.1", "--points", "random", "--plot", "/proc/x.png"],
+    ["local", MODEL, "--radius", "-1", "--points", "random"],
+    ["slice", MODEL, "--points", "random", "random", "random", "--plot", MISSING_DIR],
+    ["slice", MODEL, "--points", "random", "random", "random", "--seed", "-1"],
+    ["line", MODEL, "--through", "random", "random", "--plot", MISSING_DIR],
     ["nosuchcommand"],
 ]
 
