@@ -49,7 +49,21 @@ def _handler_installed(pid: int) -> bool:
     return False
 
 
-def _run_and_signal(argv: list[str], cwd: Path, sig: int, delay: float) -> tuple[int, str, str]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_and_signal(
+    argv: list[str], cwd: Path, sig: int, delay: float, min_cpu: float = 0.0
+) -> tuple[int, str, str]:
+    """Run reluscope, wait ``delay`` seconds after its signal handler is installed (and
+    until it has used ``min_cpu`` CPU seconds: on a loaded machine, wall time alone may
+    end before the work started), then send ``sig``."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "reluscope", *argv], cwd=cwd, env=_env(), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -60,6 +74,8 @@ def _run_and_signal(argv: list[str], cwd: Path, sig: int, delay: float) -> tuple
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
         time.sleep(delay)
+        while _cpu_seconds(proc.pid) < min_cpu and time.monotonic() < deadline + 120:
+            time.sleep(0.1)
         assert proc.poll() is None, "finished before the signal: use a larger network"
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=120)
@@ -146,7 +162,7 @@ def test_train_saves_the_network_trained_so_far(tmp_path, sig):
     code, out, err = _run_and_signal(
         ["train", "--dataset", "digits", "--widths", "8", "--epochs", "100000",
          "-o", "net.npz", "--json"],
-        tmp_path, sig, delay=8.0,
+        tmp_path, sig, delay=3.0, min_cpu=12.0,  # imports and data take ~5 s of CPU
     )
     assert code == EXIT[sig], err
     result = _one_json(out)

@@ -57,7 +57,7 @@ def kernel_is_cached() -> bool:
     count of this process compiles it: 10-60 s on a 2-core machine, measured)."""
     from pathlib import Path
 
-    cache = Path(K.search._cache._cache_path)
+    cache = Path(K.search._cache._cache_path)  # type: ignore[attr-defined]
     return any(cache.glob("_kernel.search-*.nbi"))
 
 
