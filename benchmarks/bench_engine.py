@@ -102,7 +102,7 @@ def timed(net, method: str, bounds, limit: float):
         t = time.process_time()
         try:
             res = count_regions(net, method=method, bounds=bounds, n_jobs=1, time_limit=limit)
-        except Exception as exc:  # SCIP's "error in LP solver" (REFERENCE.md section 8)
+        except Exception as exc:  # a SolverError of HiGHS; SCIP failures come back as status
             print(f"  {method}: failed ({exc})", flush=True)
             res = RegionCount(0, False, method, "failed", 0.0)
         cpu = time.process_time() - t

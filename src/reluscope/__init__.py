@@ -33,6 +33,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "load": "reluscope.io",
     "save": "reluscope.io",
+    "from_torch": "reluscope.io",
+    "from_onnx": "reluscope.io",
+    "IOSignature": "reluscope.network",
+    "linf_ball": "reluscope.domains",
+    "box_from_data": "reluscope.domains",
     "Bounds": "reluscope.bounds",
     "tighten_bounds": "reluscope.bounds",
     "RegionCount": "reluscope.regions.result",

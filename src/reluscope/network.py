@@ -23,6 +23,32 @@ from reluscope.errors import DomainError, NetworkError
 
 FloatArray = NDArray[np.float64]
 
+#: the input/output dtypes a model file may declare and a writer reproduces
+IO_DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class IOSignature:
+    """The input/output signature of the model a network was read from.
+
+    Writers reproduce it, so that a compressed model is a drop-in replacement: an ONNX
+    file keeps the input and output names, the element type (float32 models are written
+    in float32) and the input shape (a Flatten is put in front of an image-shaped input);
+    a ``.pt`` file takes the same input shape and dtype.
+
+    ``input_shape`` excludes the batch dimension; its product is ``n0``.
+    """
+
+    input_name: str = "input"
+    output_name: str = "output"
+    input_shape: tuple[int, ...] = ()
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        if self.dtype not in IO_DTYPES:
+            raise NetworkError(f"signature dtype must be one of {IO_DTYPES}, got {self.dtype!r}")
+        object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
+
 
 def _as_float_array(value: ArrayLike, name: str, ndim: int) -> FloatArray:
     array = np.array(value, dtype=np.float64, copy=True)
@@ -47,6 +73,9 @@ class ReLUNetwork:
         of the paper's MNIST networks (ReLU on the output layer too).
     lower, upper
         The input box; scalars are broadcast. Default ``[0, 1]^n0``.
+    signature
+        The I/O signature of the source model (:class:`IOSignature`), kept so that
+        writers reproduce it; ``None`` for networks built by hand.
     """
 
     weights: tuple[FloatArray, ...]
@@ -54,6 +83,7 @@ class ReLUNetwork:
     relu: tuple[bool, ...]
     lower: FloatArray
     upper: FloatArray
+    signature: IOSignature | None
 
     def __init__(
         self,
@@ -63,6 +93,7 @@ class ReLUNetwork:
         relu: Sequence[bool] | None = None,
         lower: ArrayLike | None = None,
         upper: ArrayLike | None = None,
+        signature: IOSignature | None = None,
     ) -> None:
         if len(weights) == 0:
             raise NetworkError("a network needs at least one affine layer; got zero layers")
@@ -102,6 +133,17 @@ class ReLUNetwork:
         object.__setattr__(self, "relu", flags)
         object.__setattr__(self, "lower", lo)
         object.__setattr__(self, "upper", hi)
+        if (
+            signature is not None
+            and signature.input_shape
+            and int(np.prod(signature.input_shape)) != n0
+        ):
+            raise NetworkError(
+                f"signature input shape {signature.input_shape} has "
+                f"{int(np.prod(signature.input_shape))} entries but the network has "
+                f"{n0} inputs"
+            )
+        object.__setattr__(self, "signature", signature)
 
     # ----------------------------------------------------------------- structure
     @property
@@ -188,7 +230,15 @@ class ReLUNetwork:
     def with_domain(self, lower: ArrayLike, upper: ArrayLike) -> ReLUNetwork:
         """The same network on another input box (scalars are broadcast)."""
         return ReLUNetwork(
-            self.weights, self.biases, relu=self.relu, lower=lower, upper=upper
+            self.weights, self.biases, relu=self.relu, lower=lower, upper=upper,
+            signature=self.signature,
+        )
+
+    def with_signature(self, signature: IOSignature | None) -> ReLUNetwork:
+        """The same network, written with another input/output signature."""
+        return ReLUNetwork(
+            self.weights, self.biases, relu=self.relu, lower=self.lower, upper=self.upper,
+            signature=signature,
         )
 
     def sample_inputs(self, n: int, random_state: Any = None) -> FloatArray:

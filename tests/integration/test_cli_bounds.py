@@ -131,7 +131,7 @@ def test_subprocess_error_has_no_traceback(tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2
-    assert proc.stdout == ""
+    assert json.loads(proc.stdout)["type"] == "ModelFormatError"  # --json: the error object
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
 

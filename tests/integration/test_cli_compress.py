@@ -64,7 +64,7 @@ def test_compress_cli_error_exit_2(tmp_path: Path, capsys) -> None:
 
 @pytest.mark.parametrize(
     ("extra", "word"),
-    [(["--time-limit", "-1"], "time_limit"), (["--verify", "sample", "--n-samples", "0"],
+    [(["--time-limit", "-1"], "--time-limit"), (["--verify", "sample", "--n-samples", "0"],
                                               "n_samples"),
      (["--n-samples", "-3"], "n_samples")],
 )

@@ -58,7 +58,7 @@ def test_bad_file_exits_2_with_one_line(tmp_path, capsys, name):
     code = main(["info", str(path), "--json"])
     out, err = capsys.readouterr()
     assert code == 2
-    assert out == ""
+    assert json.loads(out)["type"] == "ModelFormatError"  # --json: the error object
     assert len(err.strip().splitlines()) == 1
     assert err.startswith("reluscope: error: ") and name in err
 

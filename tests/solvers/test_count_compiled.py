@@ -28,7 +28,7 @@ from reluscope.tolerances import (
     WITNESS_TOL,
 )
 
-NETS = Path("/work/shared/nets")
+NETS = Path(__file__).resolve().parents[1] / "fixtures"  # copies of shared/nets
 
 
 def _random_lp(seed: int, n: int):
@@ -154,7 +154,6 @@ def _subtree_task(network, prep, seed: int):
     raise AssertionError("no clear input found")
 
 
-@pytest.mark.skipif(not NETS.is_dir(), reason="the shared MNIST networks are not here")
 @pytest.mark.parametrize("name", ["a", "b"])
 @pytest.mark.parametrize("seed", range(2))
 def test_mnist_subtrees_equal_highs(name: str, seed: int) -> None:
@@ -174,7 +173,6 @@ def test_mnist_subtrees_equal_highs(name: str, seed: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not NETS.is_dir(), reason="the shared MNIST networks are not here")
 def test_mnist_full_count_equals_highs() -> None:
     network = reluscope.load(NETS / "mnist-784-8-8-10-a.npz")
     bounds = tighten_bounds(network, method="lp")

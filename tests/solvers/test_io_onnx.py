@@ -253,17 +253,22 @@ def chain_with(op_node, extra_inits=None):
 @pytest.mark.parametrize(
     ("op", "attrs"),
     [("Sigmoid", {}), ("Tanh", {}), ("Softmax", {"axis": 1}), ("LeakyRelu", {}),
-     ("Conv", {}), ("MaxPool", {"kernel_shape": [2]})],
+     ("Elu", {})],
 )
 def test_unsupported_operator_names_node_and_type(op, attrs):
-    inputs = ["h", "Wc"] if op == "Conv" else ["h"]
-    node = helper.make_node(op, inputs, ["output"], name=f"bad_{op.lower()}", **attrs)
-    model = chain_with(node, {"Wc": f32(1, 1, 1)} if op == "Conv" else None)
+    node = helper.make_node(op, ["h"], ["output"], name=f"bad_{op.lower()}", **attrs)
+    model = chain_with(node)
     with pytest.raises(UnsupportedLayerError) as info:
         from_onnx_model(model)
     message = str(info.value)
     assert f"node 'bad_{op.lower()}' has unsupported operator {op};" in message
     assert "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity" in message
+
+
+def test_conv_on_a_vector_is_a_one_line_error():
+    node = helper.make_node("Conv", ["h", "Wc"], ["output"], name="conv")
+    with pytest.raises(UnsupportedLayerError, match="'conv' \\(Conv\\) cannot be applied"):
+        from_onnx_model(chain_with(node, {"Wc": f32(1, 1, 1)}))
 
 
 def test_final_softmax_error_suggests_exporting_logits():

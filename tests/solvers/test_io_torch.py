@@ -107,8 +107,8 @@ def test_scripted_to_torch_keeps_domain(tmp_path):
 
 @pytest.mark.parametrize(
     ("layer", "kind"),
-    [(nn.Sigmoid(), "Sigmoid"), (nn.Tanh(), "Tanh"), (nn.BatchNorm1d(4), "BatchNorm1d"),
-     (nn.Conv1d(1, 1, 1), "Conv1d"), (nn.LeakyReLU(), "LeakyReLU")],
+    [(nn.Sigmoid(), "Sigmoid"), (nn.Tanh(), "Tanh"), (nn.GELU(), "GELU"),
+     (nn.ELU(), "ELU"), (nn.LeakyReLU(), "LeakyReLU")],
 )
 def test_unsupported_layer_names_index_and_type(layer, kind):
     module = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), layer), nn.Linear(4, 2))
@@ -135,9 +135,15 @@ def test_flatten_of_later_dims_and_custom_module_are_rejected():
         def forward(self, x):
             return self.b(torch.relu(self.a(x)))
 
-    with pytest.raises(UnsupportedLayerError, match="TwoLayers, not an nn.Sequential"):
-        from_torch(TwoLayers())
-    with pytest.raises(UnsupportedLayerError, match="TwoLayers, not an nn.Sequential"):
+    # a custom forward that is a chain is read with torch.fx; a scripted one cannot be
+    module = TwoLayers()
+    net = from_torch(module)
+    x = torch.rand(4, 2)
+    with torch.no_grad():
+        np.testing.assert_allclose(net.forward(x.double().numpy()), module(x).numpy(),
+                                   atol=1e-6)
+    with pytest.raises(UnsupportedLayerError, match="TwoLayers with a custom forward.*"
+                       "export the model to ONNX"):
         from_torch(torch.jit.script(TwoLayers()))
     single = from_torch(nn.Linear(3, 2))
     assert single.widths == (2,) and single.relu == (False,)

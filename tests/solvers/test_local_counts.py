@@ -7,19 +7,20 @@ import pytest
 
 from netgen import random_network
 from oracles import brute_force_count
+from reluscope.domains import linf_ball
 from reluscope.errors import ReluscopeError
-from reluscope.regions.local import ball_network, local_regions
+from reluscope.regions.local import local_regions
 
 
 def test_ball_is_clipped_to_the_box() -> None:
     net = random_network(0, 3, (3,), lower=0.0, upper=1.0)
-    ball = ball_network(net, [0.05, 0.5, 0.97], 0.1)
+    ball = linf_ball(net, [0.05, 0.5, 0.97], 0.1)
     assert np.allclose(ball.lower, [0.0, 0.4, 0.87])
     assert np.allclose(ball.upper, [0.15, 0.6, 1.0])
     with pytest.raises(ReluscopeError):
-        ball_network(net, [2.0, 2.0, 2.0], 0.1)
+        linf_ball(net, [2.0, 2.0, 2.0], 0.1)
     with pytest.raises(ReluscopeError):
-        ball_network(net, [0.5, 0.5, 0.5], -1.0)
+        linf_ball(net, [0.5, 0.5, 0.5], -1.0)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -19,6 +19,7 @@ from scipy.stats import binom
 
 from netgen import random_network
 from oracles import brute_force_patterns
+from reluscope import interrupts
 from reluscope.bounds import tighten_bounds
 from reluscope.network import ReLUNetwork
 from reluscope.regions.mipbound import (
@@ -78,8 +79,9 @@ def simulated_rs(patterns: np.ndarray, seed: int, k: int, repetitions: int) -> l
 
 
 @pytest.mark.parametrize("method", ["mipbound", "mbound"])
+# xor_size is at most the number of unstable binaries (e4 has 2; validation.py)
 @pytest.mark.parametrize(
-    "name,k", [("a15", 2), ("b6", 3), ("c47", 3), ("d129", 2), ("e4", 5), ("d129", 7)]
+    "name,k", [("a15", 2), ("b6", 3), ("c47", 3), ("d129", 2), ("e4", 2), ("d129", 7)]
 )
 def test_engine_reproduces_exact_r_per_repetition(cases, name, k, method):
     net, bounds, patterns = cases[name]
@@ -207,6 +209,7 @@ def test_ctrl_c_returns_the_repetitions_done():
         timer.cancel()
     assert cut.status == "interrupted"
     assert 0 < cut.repetitions < repetitions_for_target(1 - 1e-12)
+    interrupts.clear()  # the stop stays pending for the next call (reluscope.interrupts)
     full = estimate_regions(net, xor_size=3, random_state=2, bounds=bounds,
                             max_repetitions=cut.repetitions, target_probability=1 - 1e-12)
     assert full.constraints == cut.constraints

@@ -8,6 +8,7 @@ tighter bounds: milp within lp within interval.
 
 from __future__ import annotations
 
+from reluscope import interrupts, validation
 from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
@@ -16,6 +17,7 @@ from reluscope.network import ReLUNetwork
 BOUNDS_METHODS = ("interval", "lp", "milp")
 
 
+@interrupts.entry_point
 def tighten_bounds(
     network: ReLUNetwork,
     *,
@@ -39,8 +41,7 @@ def tighten_bounds(
     progress
         Show a progress bar (``lp`` and ``milp``).
     """
-    if time_limit is not None and not time_limit >= 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    time_limit = validation.check_time_limit(time_limit)
     if method == "interval":
         return interval_bounds(network)
     if method == "lp":

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from reluscope import interrupts
 from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds, post_activation, propagate_interval
 from reluscope.errors import SolverError
@@ -102,6 +103,7 @@ def lp_bounds_with_witnesses(
                     )
                     lo, hi = np.maximum(lo, lp_lo), np.minimum(hi, lp_hi)
                 except KeyboardInterrupt:
+                    interrupts.note()
                     interrupted = True
             lowers.append(lo)
             uppers.append(hi)

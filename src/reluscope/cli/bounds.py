@@ -6,8 +6,10 @@ import argparse
 
 import numpy as np
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS, tighten_bounds
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.errors import ReluscopeError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    if args.time_limit is not None and args.method != "milp":
+        raise ReluscopeError(
+            f"--time-limit limits MILP solves: it has no effect with --method {args.method}; "
+            "drop it or use --method milp"
+        )
+    if args.sign_only and args.method != "milp":
+        raise ReluscopeError(f"--sign-only is for --method milp, not {args.method}")
     network = load_network(args)
     bounds = tighten_bounds(
         network,

@@ -7,26 +7,56 @@ import json
 import sys
 from typing import Any
 
-from reluscope.errors import DomainError
+from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
 
 #: MODEL argument naming the network bundled with reluscope (see reluscope.data)
 EXAMPLE_MODEL = "example"
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """MODEL, --domain and --json, common to the commands that analyse one network."""
+def add_model_arguments(parser: argparse.ArgumentParser, *, ball: bool = True) -> None:
+    """MODEL, the domain options and --json, common to the commands that analyse one
+    network; ``ball=False`` leaves out --ball/--radius (for a command with its own)."""
     parser.add_argument(
         "model",
         metavar="MODEL",
         help="network file (.onnx, .pt/.pth, .npz), or 'example' for the bundled network",
     )
+    add_domain_arguments(parser, ball=ball)
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def add_domain_arguments(parser: argparse.ArgumentParser, *, ball: bool = True) -> None:
+    """--domain, --ball, --radius and --input-shape: the input box the analysis runs on
+    (``ball=False``: without --ball and --radius)."""
     parser.add_argument(
         "--domain",
-        metavar="LO,HI",
-        help="input box [LO,HI]^n0, overriding the domain stored in the file",
+        metavar="SPEC",
+        help="input box overriding the file's: LO,HI for [LO,HI]^n0; a .npy/.csv/.json "
+        "file of lows and highs per input; or data:SOURCE for the min/max of a data set "
+        "(a .npy/.csv file of points, or mnist-train / mnist-test)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    if ball:
+        _add_ball_arguments(parser)
+    parser.add_argument(
+        "--input-shape",
+        metavar="C,H,W",
+        help="shape of one input of a .pt/.pth model starting with a convolution, which "
+        "PyTorch files do not record (ONNX files do)",
+    )
+
+
+def _add_ball_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ball",
+        metavar="POINT",
+        help="analyse the L-inf ball of --radius around POINT, intersected with the box: "
+        "a .npy/.csv/.json file of one point, FILE:INDEX for a row of a file of points, "
+        "or mnist-test:INDEX / mnist-train:INDEX",
+    )
+    parser.add_argument(
+        "--radius", type=float, metavar="R", help="radius of the --ball (L-inf norm)"
+    )
 
 
 def parse_domain(text: str) -> tuple[float, float]:
@@ -38,8 +68,55 @@ def parse_domain(text: str) -> tuple[float, float]:
     return lo, hi
 
 
+def apply_domain(network: ReLUNetwork, args: argparse.Namespace) -> ReLUNetwork:
+    """``network`` on the domain that --domain, --ball and --radius describe."""
+    from reluscope import domains
+
+    spec = getattr(args, "domain", None)
+    if spec:
+        if spec.startswith("data:"):
+            network = domains.with_data_box(network, spec[len("data:"):])
+        elif "," in spec and not spec.lower().endswith((".npy", ".csv", ".json")):
+            lo, hi = parse_domain(spec)
+            network = network.with_domain(lo, hi)
+        else:
+            lo_arr, hi_arr = domains.box_from_file(spec, network.n_inputs)
+            network = network.with_domain(lo_arr, hi_arr)
+    if not hasattr(args, "ball"):  # a command without --ball (its --radius is its own)
+        return network
+    ball, radius = args.ball, getattr(args, "radius", None)
+    if (ball is None) != (radius is None):
+        raise DomainError("--ball and --radius go together: give both or neither")
+    if ball is not None and radius is not None:
+        network = domains.linf_ball(network, parse_point(ball, network.n_inputs), radius)
+    return network
+
+
+def parse_point(text: str, n_inputs: int) -> Any:
+    """The point of --ball: a file of one point, FILE:INDEX, or mnist-test:INDEX."""
+    from reluscope import domains
+
+    source, index = text, None
+    head, sep, tail = text.rpartition(":")
+    if sep and tail.isdigit():
+        source, index = head, int(tail)
+    points = domains.load_points(source, n_inputs)
+    if index is None:
+        if points.shape[0] != 1:
+            raise DomainError(
+                f"--ball {text}: the file holds {points.shape[0]} points; pick one with "
+                f"{text}:INDEX"
+            )
+        return points[0]
+    if index >= points.shape[0]:
+        raise DomainError(
+            f"--ball {text}: index {index} is out of range ({points.shape[0]} points)"
+        )
+    return points[index]
+
+
 def load_network(args: argparse.Namespace) -> ReLUNetwork:
-    """The network named by MODEL, on the --domain box when given."""
+    """The network named by MODEL, on the domain of --domain/--ball when given."""
     from reluscope.io import load
 
     if args.model == EXAMPLE_MODEL:
@@ -47,11 +124,19 @@ def load_network(args: argparse.Namespace) -> ReLUNetwork:
 
         network = load(example_path())
     else:
-        network = load(args.model)
-    if getattr(args, "domain", None):
-        lo, hi = parse_domain(args.domain)
-        network = network.with_domain(lo, hi)
-    return network
+        shape = getattr(args, "input_shape", None)
+        kwargs: dict[str, Any] = {}
+        if shape:
+            try:
+                kwargs["input_shape"] = tuple(int(d) for d in shape.split(","))
+            except ValueError:
+                raise ReluscopeError(
+                    f"--input-shape expects integers like 1,28,28, got {shape!r}"
+                ) from None
+            if not str(args.model).lower().endswith((".pt", ".pth")):
+                raise ReluscopeError("--input-shape applies to .pt/.pth models only")
+        network = load(args.model, **kwargs)
+    return apply_domain(network, args)
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.cli.common import (
+    EXAMPLE_MODEL,
+    add_model_arguments,
+    emit,
+    load_network,
+    show_progress,
+)
 from reluscope.compression import STRATEGIES, VERIFY_MODES, Equivalence, compress
+from reluscope.fileio import atomic_output, check_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reluscope.io import save
 
+    validation.check_seed(args.seed, "--seed")
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    source = args.model
+    if source == EXAMPLE_MODEL:
+        from reluscope.data import example_path
+
+        source = example_path()
+    check_output(args.output, what="-o", inputs=[source])
     network = load_network(args)
     result = compress(
         network,
@@ -49,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.seed,
         progress=show_progress() and not args.json,
     )
-    save(result.network, args.output)
+    with atomic_output(args.output) as tmp:
+        save(result.network, tmp)
     payload = result.to_dict()
     payload["output"] = str(args.output)
     lines = [
@@ -87,7 +104,8 @@ def _milp_line(eq: Equivalence) -> str:
             f"MILP over the whole domain: NOT equal, an input gives |f - f'| = "
             f"{eq.milp_found_diff:.3g} (max <= {bound:.3g})"
         )
+    why = str(eq.milp_status).replace("_", " ")
     return (
-        f"MILP over the whole domain: not proven ({eq.milp_status.replace('_', ' ')}); "
+        f"MILP over the whole domain: not proven ({why}); "
         f"max |f - f'| <= {bound:.3g} (upper bound only)"
     )

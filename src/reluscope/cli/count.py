@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.regions.compiled import kernel_is_cached
 from reluscope.regions.count import COUNT_METHODS, count_regions
 from reluscope.regions.result import FAILED, INTERRUPTED, TIME_LIMIT
 
@@ -60,6 +62,9 @@ EXIT_SOLVER_FAILED = 1
 
 def run(args: argparse.Namespace) -> int:
     network = load_network(args)
+    if args.method == "lp" and show_progress() and not kernel_is_cached():
+        print("reluscope: compiling the lp engine for this machine, once (numba caches it "
+              "on disk); this takes 10-60 s", file=sys.stderr, flush=True)
     result = count_regions(
         network,
         method=args.method,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS, tighten_bounds
+from reluscope.cli import signals
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.errors import ReluscopeError
 from reluscope.regions.mipbound import METHODS, RegionEstimate, estimate_regions
@@ -68,20 +70,29 @@ def _line(est: RegionEstimate) -> str:
 
 def run(args: argparse.Namespace) -> int:
     sizes = _sizes(args.xor_size)
+    validation.check_seed(args.seed, "--seed")
+    validation.check_time_limit(args.time_limit, "--time-limit")
     network = load_network(args)
     start = time.perf_counter()
     bounds = tighten_bounds(network, method=args.bounds_method, time_limit=args.time_limit)
     bounds_seconds = time.perf_counter() - start
-    estimates = {
-        k: estimate_regions(
+    n_binaries = sum(int(bounds.unstable(layer).sum()) for layer in network.relu_layers)
+    if n_binaries > 0 and not signals.stopped():  # every size checked before any solve
+        for k in sizes:
+            validation.check_xor_size(k, n_binaries, "--xor-size")
+    estimates: dict[int, RegionEstimate] = {}
+    for k in sizes:
+        if signals.stopped():  # Ctrl-C/SIGTERM: no further XOR size
+            break
+        estimates[k] = estimate_regions(
             network, xor_size=k, confidence=args.confidence, random_state=args.seed,
             time_limit=args.time_limit, method=args.method,
             target_probability=args.target_probability, max_repetitions=args.max_repetitions,
             bounds=bounds, progress=show_progress(),
         )
-        for k in sizes
-    }
-    if len(sizes) == 1:
+    if len(sizes) == 1 and not estimates:  # stopped while computing the bounds
+        payload = {"status": "interrupted", "bounds_seconds": bounds_seconds}
+    elif len(sizes) == 1:
         payload = estimates[sizes[0]].to_dict()
         payload["bounds_seconds"] = bounds_seconds
     else:
@@ -90,5 +101,6 @@ def run(args: argparse.Namespace) -> int:
     lines = [network.describe(), f"bounds by {args.bounds_method} in {bounds_seconds:.2f} s; "
              f"method {args.method}, confidence {args.confidence}"]
     lines += [_line(e) for e in estimates.values()]
+    lines += [f"XOR-{k}: not run (interrupted)" for k in sizes if k not in estimates]
     emit(args, payload, "\n".join(lines))
     return 0

@@ -8,6 +8,7 @@ import argparse
 from reluscope.cli.common import add_model_arguments, emit, load_network
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import check_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reluscope.regions.slices import line_regions
 
+    if args.plot:
+        check_output(args.plot, what="--plot")
     if args.through and (args.start or args.end):
         raise ReluscopeError("give either --from A --to B or --through P0 P1 ..., not both")
     if not args.through and not (args.start and args.end):

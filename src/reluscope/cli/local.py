@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from reluscope import validation
 from reluscope.cli.common import add_model_arguments, emit, load_network
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import check_output
 
 _FIELDS = ("index", "regions", "exact", "method", "status", "seconds", "counted", "estimate",
            "estimate_probability")
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "linear regions in the L-infinity ball of --radius clipped to the input box; past "
         "--time-limit, the MIPBound lower bound instead.",
     )
-    add_model_arguments(parser)
+    add_model_arguments(parser, ball=False)  # --radius is this command's own
     add_data_arguments(parser)
     parser.add_argument("--radius", type=float, required=True, metavar="R")
     parser.add_argument("--n", type=int, default=100, metavar="N", help="number of points")
@@ -48,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
         raise ReluscopeError("--n must be >= 1 and --start >= 0")
     if not args.radius >= 0:
         raise ReluscopeError(f"--radius must be >= 0, got {args.radius}")
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    validation.check_positive_int(args.xor_size, "--xor-size")
+    for option, path in (("--csv", args.csv), ("--plot", args.plot)):
+        if path:
+            check_output(path, what=option)
     for path in (args.csv, args.plot):
         if path and not Path(path).resolve().parent.is_dir():
             raise ReluscopeError(f"{path}: the folder {Path(path).resolve().parent} does not exist")

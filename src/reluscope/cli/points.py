@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from reluscope import validation
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 
@@ -48,7 +49,7 @@ class PointReader:
     def __init__(self, args: argparse.Namespace, network: ReLUNetwork) -> None:
         self.args = args
         self.network = network
-        self.rng = np.random.default_rng(args.seed)
+        self.rng = np.random.default_rng(validation.check_seed(args.seed, "--seed"))
         self._data: tuple[NDArray[np.float64], NDArray[np.int64]] | None = None
 
     def data(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:

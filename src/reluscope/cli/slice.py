@@ -8,6 +8,7 @@ import time
 from reluscope.cli.common import add_model_arguments, emit, load_network
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import check_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reluscope.regions.slices import slice_regions
 
+    if args.plot:
+        check_output(args.plot, what="--plot")
     network = load_network(args)
     points, labels = PointReader(args, network).read_all(args.points)
     if len(points) != 3:

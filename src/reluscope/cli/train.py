@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 
+from reluscope import validation
+from reluscope.cli import signals
 from reluscope.cli.common import emit, show_progress
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import atomic_output, check_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
     from reluscope.io import save
 
     hidden = _widths(args.widths)
+    validation.check_nonnegative_int(args.seed, "--seed")
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    check_output(args.output, what="-o")
+    if args.compress:
+        check_output(args.compress, what="--compress", inputs=[args.output])
     if args.dataset == "mnist":
         from reluscope.experiments.mnist import load_mnist
 
@@ -76,15 +84,19 @@ def run(args: argparse.Namespace) -> int:
         progress=show_progress() and not args.json,
         **options,
     )
-    save(trained.network, args.output)
+    with atomic_output(args.output) as tmp:  # after Ctrl-C too: the network so far
+        save(trained.network, tmp)
     payload = trained.to_dict()
     payload.update({"dataset": args.dataset, "output": str(args.output), "compression": None})
     lines = [
         f"trained {trained.network.describe()} in {trained.seconds:.1f} s",
         f"accuracy: train {trained.train_accuracy:.4f}, test {trained.test_accuracy:.4f}",
-        f"wrote {args.output}",
+        f"wrote {args.output}" + (
+            f" (interrupted after {trained.recipe['steps']} steps)" if trained.status != "complete"
+            else ""
+        ),
     ]
-    if args.compress:
+    if args.compress and not signals.stopped():
         from reluscope.compression import compress
 
         result = compress(
@@ -96,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
             random_state=args.seed,
             progress=show_progress() and not args.json,
         )
-        save(result.network, args.compress)
+        with atomic_output(args.compress) as tmp:
+            save(result.network, tmp)
         compressed_accuracy = accuracy(result.network, xt, yt)
         payload["compression"] = result.to_dict()
         payload["compression"]["output"] = str(args.compress)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import argparse
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import EXAMPLE_MODEL, emit, load_network
+from reluscope.cli.common import EXAMPLE_MODEL, add_domain_arguments, emit, load_network
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
 from reluscope.regions.upper import UpperBounds, upper_bounds
 
-#: The CLI's default bounds step: LP bounds take seconds where per-unit MILPs can take
-#: minutes (the library's default is ``"milp"``, the tightest).
+#: The default bounds step, the same as upper_bounds(): LP bounds take seconds where
+#: per-unit MILPs can take minutes (``--bounds-method milp`` for the tighter bound).
 CLI_BOUNDS_METHOD = "lp"
 
 
@@ -49,9 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--plot", metavar="FILE", help="with --depth-study: save the plot (.png, .pdf, .svg)"
     )
-    parser.add_argument(
-        "--domain", metavar="LO,HI", help="input box [LO,HI]^n0, overriding the file's domain"
-    )
+    add_domain_arguments(parser)
     parser.add_argument(
         "--bounds-method",
         choices=BOUNDS_METHODS,
@@ -97,6 +96,8 @@ def parse_architecture(text: str) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    validation.check_nonnegative_int(args.exact_coverage_limit, "--exact-coverage-limit")
+    validation.check_time_limit(args.time_limit, "--time-limit")
     chosen = sum([args.model is not None, args.architecture is not None, args.depth_study])
     if chosen != 1:
         raise ReluscopeError(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reluscope import interrupts, validation
 from reluscope.compression.equivalence import (
     Equivalence,
     MilpDifference,
@@ -122,6 +123,7 @@ class CompressionResult:
         }
 
 
+@interrupts.entry_point
 def compress(
     network: ReLUNetwork,
     *,
@@ -165,8 +167,8 @@ def compress(
     """
     if verify not in VERIFY_MODES:
         raise ReluscopeError(f"unknown verify mode {verify!r}; choose one of {VERIFY_MODES}")
-    if time_limit is not None and not time_limit >= 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    time_limit = validation.check_time_limit(time_limit)
+    random_state = validation.check_seed(random_state)
     if verify != "none" and (
         not isinstance(n_samples, (int, np.integer))
         or n_samples < 0
@@ -193,7 +195,7 @@ def compress(
         folded = network
     fold_seconds = time.perf_counter() - fold_start
     equivalence = None
-    if verify != "none":
+    if verify != "none" and not interrupts.requested():  # after Ctrl-C: no further step
         use_milp = verify == "milp" or (
             verify == "auto" and network.n_units <= AUTO_MILP_MAX_UNITS
         )

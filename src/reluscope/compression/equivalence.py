@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reluscope import interrupts
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.solvers.scip import Stop, best_solution_values, new_scip_model, solve
@@ -240,6 +241,7 @@ def milp_difference(
             if not solved.finished and bound > tol:
                 stopped = TIME_LIMIT
     except KeyboardInterrupt:
+        interrupts.note()
         stopped = INTERRUPTED
     done = solves == len(jobs) and finished and stopped is None
     worst = max(max(bounds.values()), 0.0)
@@ -254,6 +256,7 @@ def milp_difference(
     )
 
 
+@interrupts.entry_point
 def check_equivalence(
     first: ReLUNetwork,
     second: ReLUNetwork,

@@ -186,6 +186,7 @@ def fold_network(
         relu=[layer.relu for layer in layers],
         lower=network.lower,
         upper=network.upper,
+        signature=network.signature,
     )
     return compressed, _finish(changes, layers)
 
@@ -239,6 +240,7 @@ def _constant_network(network: ReLUNetwork, layers: list[_Layer], empty: int) ->
         relu=[network.relu[-1]],
         lower=network.lower,
         upper=network.upper,
+        signature=network.signature,
     )
 
 

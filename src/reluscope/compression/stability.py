@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from reluscope import interrupts, validation
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import FloatArray, ReLUNetwork
@@ -159,6 +160,7 @@ class StableUnits:
         }
 
 
+@interrupts.entry_point
 def find_stable_units(
     network: ReLUNetwork,
     *,
@@ -187,8 +189,8 @@ def find_stable_units(
     """
     if strategy not in STRATEGIES:
         raise ReluscopeError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
-    if time_limit is not None and not time_limit >= 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    time_limit = validation.check_time_limit(time_limit)
+    random_state = validation.check_seed(random_state)
     from reluscope.bounds import tighten_bounds
 
     start = time.perf_counter()
@@ -203,6 +205,8 @@ def find_stable_units(
         xs = _seed_inputs(network, samples, random_state)
         seen_pos, seen_neg = observed_sides(network, xs)
     state = _Search(network, lower, upper, deadline, progress)
+    if interrupts.requested():  # Ctrl-C during the bounds: no MILP
+        state.stopped = state.interrupted = True
     try:
         for layer in network.relu_layers:
             unstable = (upper[layer] > 0) & (lower[layer] <= 0)
@@ -226,6 +230,7 @@ def find_stable_units(
                     (possible_pos if side > 0 else possible_neg)[i] = ok
             state.settle(layer, possible_pos, possible_neg)
     except KeyboardInterrupt:
+        interrupts.note()
         state.stopped = state.interrupted = True
     active, inactive = [], []
     for layer in range(network.n_layers):

@@ -39,8 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from reluscope import interrupts, validation
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import check_output
 from reluscope.progress import progress_bar
+from reluscope.status import INTERRUPTED
 
 #: total hidden units of the paper's networks, split as n1 + n2
 HIDDEN_UNITS = 22
@@ -256,7 +259,13 @@ def _bounds_from_record(rec: dict[str, Any], network: Any) -> Any:
 
 
 def _done(entry: Any) -> bool:
-    return isinstance(entry, dict) and "error" not in entry
+    """A step recorded as finished: no error, and not cut short by Ctrl-C/SIGTERM."""
+    return (isinstance(entry, dict) and "error" not in entry
+            and entry.get("status") != INTERRUPTED)
+
+
+class _Stopped(Exception):
+    """A step of run_task saw Ctrl-C: record what it proved (marked) and stop."""
 
 
 def record_finished(record: dict[str, Any] | None, settings: ExperimentSettings) -> bool:
@@ -289,10 +298,10 @@ def run_task(
 
     Pure: no file of the results directory is touched, so it runs in any process or on
     any Dask worker. Steps already in ``record`` without error are kept as they are.
-    A step that raises is recorded as ``{"error": ...}`` and the next steps still run
-    (KeyboardInterrupt propagates).
+    A step that raises is recorded as ``{"error": ...}`` and the next steps still run.
+    A step cut short by Ctrl-C/SIGTERM is recorded with ``"status": "interrupted"``
+    (never taken as finished on resume) and the task stops there.
     """
-    import reluscope
 
     record = json.loads(json.dumps(record)) if record else {}
     record.pop("task_error", None)
@@ -306,6 +315,11 @@ def run_task(
             return
         try:
             container[name] = fn()
+            if interrupts.requested():  # never taken as finished by a later resume
+                container[name]["status"] = INTERRUPTED
+                raise _Stopped
+        except _Stopped:
+            raise
         except Exception as exc:  # recorded, retried on the next run
             container[name] = {
                 "error": f"{type(exc).__name__}: {exc}",
@@ -329,8 +343,27 @@ def run_task(
         record["train"] = trained.to_dict()
         for name in STEPS:  # a new network invalidates every analysis
             record.pop(name, None)
+        if interrupts.requested():  # status "interrupted": retrained by the next run
+            return record, network_bytes
 
     # --- bounds, once, shared by every consumer
+    try:
+        return _analyse(record, network, network_bytes, task, settings, step)
+    except _Stopped:
+        return record, network_bytes
+
+
+def _analyse(
+    record: dict[str, Any],
+    network: Any,
+    network_bytes: bytes,
+    task: Task,
+    settings: ExperimentSettings,
+    step: Callable[[dict[str, Any], str, Callable[[], dict[str, Any]]], None],
+) -> tuple[dict[str, Any], bytes]:
+    """The analysis steps of run_task (bounds, upper, exact counts, MIPBound)."""
+    import reluscope
+
     step(record, "bounds", lambda: _bounds_record(
         reluscope.tighten_bounds(network, method="milp", time_limit=settings.bounds_time_limit),
         network,
@@ -524,6 +557,7 @@ def _executor(n_jobs: int, cluster: str | Any | None) -> Any:
     )
 
 
+@interrupts.entry_point
 def reproduce(
     out_dir: str | Path,
     *,
@@ -563,10 +597,14 @@ def reproduce(
     start = time.perf_counter()
     if settings is None:
         settings = quick_settings() if quick else ExperimentSettings()
-    if n_jobs < 1:
-        raise ReluscopeError(f"n_jobs must be at least 1, got {n_jobs}")
+    n_jobs = validation.check_n_jobs(n_jobs)
+    time_limit = validation.check_time_limit(time_limit)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReluscopeError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
+    check_output(out / "settings.json", what="--out")  # writable, before any training
     _check_settings(out, settings)
     tasks = make_tasks(settings)
     todo = []
@@ -613,6 +651,9 @@ def reproduce(
                     fail(task, exc)
                     continue
                 save(*result)
+                if interrupts.requested():  # Ctrl-C inside a step: stop the run
+                    status = INTERRUPTED
+                    break
         else:
             # at most one task per worker (thread), so that a deadline stops new starts
             max_pending = (
@@ -623,7 +664,8 @@ def reproduce(
                 dask=cluster is not None, max_pending=max_pending,
             )
     except KeyboardInterrupt:
-        status = "interrupted"
+        interrupts.note()
+        status = INTERRUPTED
     finally:
         if bar is not None:
             bar.close()

@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reluscope import interrupts, validation
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
+from reluscope.status import COMPLETE, INTERRUPTED
 
 #: the default recipe (see module docstring)
 DEFAULT_EPOCHS = 20
@@ -54,7 +56,11 @@ class TrainedNetwork:
     seconds
         Wall time of the training.
     recipe
-        Every setting needed to train the same network again.
+        Every setting needed to train the same network again (``steps``: the
+        mini-batch steps actually taken).
+    status
+        ``"complete"``, or ``"interrupted"``: Ctrl-C stopped the training and
+        ``network`` is the one trained so far.
     """
 
     network: ReLUNetwork
@@ -62,6 +68,7 @@ class TrainedNetwork:
     test_accuracy: float | None
     seconds: float
     recipe: dict[str, Any] = field(default_factory=dict)
+    status: str = COMPLETE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the network itself is saved separately, e.g. as .npz)."""
@@ -71,6 +78,7 @@ class TrainedNetwork:
             "test_accuracy": self.test_accuracy,
             "seconds": self.seconds,
             "recipe": dict(self.recipe),
+            "status": self.status,
         }
 
 
@@ -80,6 +88,7 @@ def accuracy(network: ReLUNetwork, x: ArrayLike, y: ArrayLike) -> float:
     return float(np.mean(np.argmax(out, axis=1) == np.asarray(y)))
 
 
+@interrupts.entry_point
 def train_network(
     x: ArrayLike,
     y: ArrayLike,
@@ -152,6 +161,7 @@ def train_network(
             f"the last width ({widths[-1]}) is the number of outputs and must be at least "
             f"the number of classes ({n_classes}); widths include the output layer"
         )
+    random_state = validation.check_nonnegative_int(random_state, "random_state")
     if epochs <= 0 or batch_size < 1 or lr <= 0 or l1 < 0 or aux_weight < 0:
         raise ReluscopeError(
             "epochs, batch_size and lr must be positive, l1 and aux_weight >= 0"
@@ -183,28 +193,33 @@ def train_network(
         bar = progress_bar(progress, total=total_steps, desc="training", unit="batch",
                            leave=False)
         step = 0
+        status = COMPLETE
         model.train()
-        while step < total_steps:
-            order = torch.randperm(n, generator=generator)
-            for b in range(per_epoch):
-                if step >= total_steps:
-                    break
-                idx = order[b * batch_size : (b + 1) * batch_size]
-                optimizer.zero_grad()
-                z = model(xt[idx])
-                if output_relu:
-                    loss = loss_fn(torch.relu(z), yt[idx])
-                    if use_aux:
-                        loss = loss + aux_weight * loss_fn(z, yt[idx])
-                else:
-                    loss = loss_fn(z, yt[idx])
-                if l1 > 0:
-                    loss = loss + l1 * sum(lin.weight.abs().sum() for lin in linears)
-                loss.backward()
-                optimizer.step()
-                step += 1
-                if bar is not None:
-                    bar.update(1)
+        try:
+            while step < total_steps:
+                order = torch.randperm(n, generator=generator)
+                for b in range(per_epoch):
+                    if step >= total_steps:
+                        break
+                    idx = order[b * batch_size : (b + 1) * batch_size]
+                    optimizer.zero_grad()
+                    z = model(xt[idx])
+                    if output_relu:
+                        loss = loss_fn(torch.relu(z), yt[idx])
+                        if use_aux:
+                            loss = loss + aux_weight * loss_fn(z, yt[idx])
+                    else:
+                        loss = loss_fn(z, yt[idx])
+                    if l1 > 0:
+                        loss = loss + l1 * sum(lin.weight.abs().sum() for lin in linears)
+                    loss.backward()
+                    optimizer.step()
+                    step += 1
+                    if bar is not None:
+                        bar.update(1)
+        except KeyboardInterrupt:  # keep the network trained so far, marked
+            interrupts.note()
+            status = INTERRUPTED
         if bar is not None:
             bar.close()
         with torch.no_grad():
@@ -234,10 +249,10 @@ def train_network(
         ) + (" + l1*sum|W|" if l1 > 0 else ""),
         "random_state": int(random_state),
         "n_train": int(x_arr.shape[0]),
-        "steps": int(total_steps),
+        "steps": int(step),
         "torch": str(torch.__version__),
     }
-    return TrainedNetwork(network, train_acc, test_acc, seconds, recipe)
+    return TrainedNetwork(network, train_acc, test_acc, seconds, recipe, status)
 
 
 __all__ = [

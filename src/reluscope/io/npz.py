@@ -3,7 +3,10 @@
 Layout (all arrays float64 unless said):
 - ``W0, b0, W1, b1, ...``: weights ``(n_out, n_in)`` and biases ``(n_out,)`` per layer;
 - ``relu``: bool array, one flag per layer (is it followed by a ReLU?);
-- ``lower``, ``upper``: the input box, shape ``(n0,)`` (optional; default [0, 1]^n0).
+- ``lower``, ``upper``: the input box, shape ``(n0,)`` (optional; default [0, 1]^n0);
+- ``input_name``, ``output_name``, ``dtype`` (0-d string arrays) and ``input_shape``
+  (int array): the I/O signature of the model the network was read from (optional;
+  written when the network has one, so that a later ``.onnx``/``.pt`` export keeps it).
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reluscope.errors import ModelFormatError
-from reluscope.network import ReLUNetwork
+from reluscope.errors import ModelFormatError, ReluscopeError
+from reluscope.network import IOSignature, ReLUNetwork
 
 
 def load_npz(path: str | Path) -> ReLUNetwork:
@@ -38,12 +41,27 @@ def load_npz(path: str | Path) -> ReLUNetwork:
     if missing:
         raise ModelFormatError(f"{path}: missing bias arrays {missing}")
     relu = arrays.get("relu")
+    signature = None
+    if "input_name" in arrays:
+        try:
+            signature = IOSignature(
+                input_name=str(arrays["input_name"]),
+                output_name=str(arrays.get("output_name", "output")),
+                input_shape=tuple(int(d) for d in np.ravel(arrays.get("input_shape", []))),
+                dtype=str(arrays.get("dtype", "float64")),
+            )
+        except (ValueError, TypeError, ReluscopeError):
+            raise ModelFormatError(
+                f"{path}: the signature arrays (input_name, input_shape, dtype) are "
+                "malformed; fix or delete them"
+            ) from None
     return ReLUNetwork(
         [arrays[f"W{i}"] for i in range(n_layers)],
         [arrays[f"b{i}"] for i in range(n_layers)],
         relu=None if relu is None else [bool(v) for v in np.ravel(relu)],
         lower=arrays.get("lower"),
         upper=arrays.get("upper"),
+        signature=signature,
     )
 
 
@@ -56,5 +74,11 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
     arrays["relu"] = np.array(network.relu, dtype=bool)
     arrays["lower"] = network.lower
     arrays["upper"] = network.upper
+    sig = network.signature
+    if sig is not None:
+        arrays["input_name"] = np.array(sig.input_name)
+        arrays["output_name"] = np.array(sig.output_name)
+        arrays["input_shape"] = np.array(sig.input_shape, dtype=np.int64)
+        arrays["dtype"] = np.array(sig.dtype)
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle only

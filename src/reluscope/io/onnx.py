@@ -9,6 +9,9 @@ closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operat
   operand, and elementwise ``Add``/``Sub``/``Mul``/``Div`` with a constant operand
   (which covers ``MatMul`` + ``Add`` in either operand order, and scalar rescaling);
 - ``Relu``;
+- ``Conv``, ``AveragePool``, ``Pad`` and ``BatchNormalization`` (inference mode), affine
+  maps lowered exactly to dense layers (:mod:`reluscope.io.lowering`); ``MaxPool`` is
+  rejected with the reason;
 - ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)`` (with a constant shape, or one
   built from ``Shape`` of the activation, as PyTorch exports ``x.view(x.size(0), -1)``),
   ``Identity``, ``Dropout`` (inference mode: identity);
@@ -23,9 +26,11 @@ Consecutive affine operators with no ``Relu`` in between are composed into one l
 ONNX has no notion of an input domain: it defaults to ``[0, 1]^n0``. :func:`save_onnx`
 stores the domain in the model's ``metadata_props`` (keys ``reluscope.lower`` and
 ``reluscope.upper``, JSON lists) and :func:`load_onnx` reads it back when present.
-Written models use double-precision (``DOUBLE``) tensors, ``Gemm`` (``transB=1``) and
-``Relu`` nodes, an input named ``input`` and an output named ``output`` with a dynamic
-batch dimension, so a round trip is exact; onnxruntime runs them on the CPU.
+Written models use ``Gemm`` (``transB=1``) and ``Relu`` nodes with a dynamic batch
+dimension. A network read from a model keeps its source's signature (input/output names,
+float32 or float64, input shape) and is written with it, a drop-in replacement; others
+use double-precision tensors, an input named ``input`` and an output named ``output``,
+so a round trip is exact. onnxruntime runs both on the CPU.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from reluscope.errors import ModelFormatError, UnsupportedLayerError
-from reluscope.network import ReLUNetwork
+from reluscope.errors import ModelFormatError, ReluscopeError, UnsupportedLayerError
+from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
+from reluscope.network import IOSignature, ReLUNetwork
 
 #: metadata_props keys holding the input box (JSON lists of floats)
 LOWER_KEY = "reluscope.lower"
@@ -48,7 +54,12 @@ UPPER_KEY = "reluscope.upper"
 OPSET = 13
 IR_VERSION = 8
 
-_SUPPORTED = "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity"
+_SUPPORTED = (
+    "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity, Conv, AveragePool, "
+    "BatchNormalization, Pad"
+)
+#: affine tensor operators lowered to dense layers (see reluscope.io.lowering)
+_LOWERED = {"Conv", "AveragePool", "BatchNormalization", "Pad"}
 _SOFTMAX_HINT = "; export the logits, i.e. the model without its final softmax"
 _PASSTHROUGH = {"Identity", "Dropout"}
 #: stands for the (unknown) batch size in the value of a Shape node; it survives the
@@ -56,6 +67,8 @@ _PASSTHROUGH = {"Identity", "Dropout"}
 #: except -1
 _BATCH = -(2**61) - 7
 _ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
+#: ONNX element types -> the dtype a writer reproduces (others are read as float32)
+_DTYPES = {1: "float32", 11: "float64"}
 
 
 def load_onnx(path: str | Path) -> ReLUNetwork:
@@ -111,6 +124,12 @@ def from_onnx_model(
         )
     input_name, output_name = inputs[0].name, graph.output[0].name
     shape = _input_feature_shape(inputs[0], source)
+    signature = IOSignature(
+        input_name=input_name,
+        output_name=output_name,
+        input_shape=shape,
+        dtype=_DTYPES.get(inputs[0].type.tensor_type.elem_type, "float32"),
+    )
 
     # how many times each tensor is read: a chain reads each activation exactly once
     # (a Shape node reads only the shape, which is known, so it does not count)
@@ -123,7 +142,7 @@ def from_onnx_model(
     readers.setdefault(output_name, []).append("the graph output")
 
     opsets = {o.domain: o.version for o in model.opset_import}
-    chain = _Chain(int(np.prod(shape)), shape, source)
+    chain = _Chain(int(np.prod(shape)), shape, source, opsets)
     current = input_name
     for node in graph.node:
         label = _node_label(node)
@@ -168,42 +187,58 @@ def from_onnx_model(
     weights, biases, relu = chain.finish()
     if lower is None and upper is None:
         lower, upper = _domain_from_metadata(model, source)
-    return ReLUNetwork(weights, biases, relu=relu, lower=lower, upper=upper)
+    return ReLUNetwork(
+        weights, biases, relu=relu, lower=lower, upper=upper, signature=signature
+    )
 
 
 def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` as an ONNX model: double-precision ``Gemm`` + ``Relu`` nodes.
+    """Write ``network`` as an ONNX model of ``Gemm`` + ``Relu`` nodes.
 
-    The input is named ``input`` (shape ``(batch, n0)``), the output ``output``; the
-    domain is stored in ``metadata_props`` and read back by :func:`load_onnx`.
+    Without a signature (networks built by hand or read from NPZ) the tensors are double
+    precision, the input is named ``input`` (shape ``(batch, n0)``) and the output
+    ``output``. A network read from ONNX or PyTorch keeps its source's
+    :class:`~reluscope.network.IOSignature`: input and output names, element type
+    (float32 sources give float32 weights) and input shape (an image-shaped input is
+    flattened by a leading ``Flatten`` node). The domain is stored in
+    ``metadata_props`` and read back by :func:`load_onnx`.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
+    sig = network.signature or IOSignature(input_shape=(network.n_inputs,))
+    dtype = np.float32 if sig.dtype == "float32" else np.float64
+    elem = TensorProto.FLOAT if sig.dtype == "float32" else TensorProto.DOUBLE
+    in_shape = sig.input_shape or (network.n_inputs,)
+    input_name, output_name = sig.input_name, sig.output_name
+    if input_name == output_name:
+        output_name = f"{output_name}_out"
     nodes, initializers = [], []
-    current = "input"
+    current = input_name
+    if len(in_shape) != 1:
+        nodes.append(helper.make_node("Flatten", [current], ["flat"], name="flatten", axis=1))
+        current = "flat"
     last = network.n_layers - 1
     for i, (w, b, has_relu) in enumerate(
         zip(network.weights, network.biases, network.relu, strict=True)
     ):
-        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=np.float64), f"W{i}"))
-        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=np.float64), f"b{i}"))
-        pre = "output" if (i == last and not has_relu) else f"g{i}"
+        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=dtype), f"W{i}"))
+        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=dtype), f"b{i}"))
+        pre = output_name if (i == last and not has_relu) else f"g{i}"
         nodes.append(
             helper.make_node("Gemm", [current, f"W{i}", f"b{i}"], [pre], name=f"gemm{i}",
                              transB=1)
         )
         current = pre
         if has_relu:
-            post = "output" if i == last else f"h{i + 1}"
+            post = output_name if i == last else f"h{i + 1}"
             nodes.append(helper.make_node("Relu", [current], [post], name=f"relu{i}"))
             current = post
     graph = helper.make_graph(
         nodes,
         "reluscope_network",
-        [helper.make_tensor_value_info("input", TensorProto.DOUBLE, ["batch", network.n_inputs])],
-        [helper.make_tensor_value_info("output", TensorProto.DOUBLE,
-                                       ["batch", network.n_outputs])],
+        [helper.make_tensor_value_info(input_name, elem, ["batch", *in_shape])],
+        [helper.make_tensor_value_info(output_name, elem, ["batch", network.n_outputs])],
         initializer=initializers,
     )
     model = helper.make_model(
@@ -234,8 +269,11 @@ class _Chain:
     784-input layer is not multiplied by a 784 x 784 identity matrix.
     """
 
-    def __init__(self, n0: int, shape: tuple[int, ...], source: str) -> None:
+    def __init__(
+        self, n0: int, shape: tuple[int, ...], source: str, opsets: dict[str, int]
+    ) -> None:
         self.source = source
+        self.opsets = opsets
         self.shape = shape
         self.a: np.ndarray | None = None
         self.c = np.zeros(n0)
@@ -293,12 +331,76 @@ class _Chain:
             self._reshape(node, constants)
         elif op in _PASSTHROUGH:
             pass
+        elif op in _LOWERED:
+            self._lower(node, current, constants)
+        elif op in ("MaxPool", "GlobalMaxPool"):
+            raise self._unsupported(node, f"is not supported: {MAXPOOL_REASON}")
         else:
             raise UnsupportedLayerError(
                 f"{self.source}: node {_node_label(node)} has unsupported operator {op}; "
                 f"reluscope handles fully connected ReLU networks ({_SUPPORTED})"
                 + (_SOFTMAX_HINT if op in ("Softmax", "LogSoftmax") else "")
             )
+
+    def _lower(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
+        """An affine tensor operator (Conv, AveragePool, ...) as a dense layer."""
+        if node.input[0] != current:
+            raise self._unsupported(node, "does not take the activation as its first input")
+        if node.op_type == "BatchNormalization" and _attr(node, "training_mode", 0):
+            raise self._unsupported(
+                node, "is in training mode; export the model after model.eval()"
+            )
+        feeds: dict[str, np.ndarray] = {}
+        for name in node.input[1:]:
+            if not name:
+                continue
+            value = self._const(node, name, constants)
+            raw = constants[name]
+            feeds[name] = value if np.issubdtype(np.asarray(raw).dtype, np.floating) else raw
+        from onnx import helper
+        from onnx.reference import ReferenceEvaluator
+
+        outputs = [node.output[0]]
+        single = helper.make_node(
+            node.op_type, list(node.input), outputs, domain=node.domain, name="lowered",
+        )
+        single.attribute.extend(node.attribute)
+        graph = helper.make_graph(
+            [single],
+            "lower",
+            [helper.make_tensor_value_info(current, helper.np_dtype_to_tensor_dtype(
+                np.dtype(np.float64)), None)]
+            + [helper.make_tensor_value_info(
+                n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for n, v in feeds.items()],
+            [helper.make_empty_tensor_value_info(outputs[0])],
+        )
+        mini = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid(d, v) for d, v in self.opsets.items()]
+        )
+        try:
+            evaluator = ReferenceEvaluator(mini)
+        except Exception as exc:  # the reference runtime raises many types
+            raise self._unsupported(
+                node, f"cannot be evaluated ({type(exc).__name__}: {exc})"
+            ) from None
+
+        def fn(x: np.ndarray) -> np.ndarray:
+            result: Any = evaluator.run(None, {current: x, **feeds})
+            return np.asarray(result[0])
+
+        what = f"{self.source}: node {_node_label(node)} ({node.op_type})"
+        try:
+            mat, bias, out_shape = lower_affine(fn, self.shape, what)
+        except ReluscopeError:
+            raise
+        except Exception as exc:  # the reference runtime raises many types
+            raise self._unsupported(
+                node, f"cannot be applied to the tensor of shape (batch, "
+                f"{', '.join(map(str, self.shape))}) ({type(exc).__name__}: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no details'})"
+            ) from None
+        self._affine(mat, bias)
+        self.shape = out_shape
 
     def _relu(self) -> None:
         if self.after_relu:

@@ -1,12 +1,14 @@
 """PyTorch loader and writer: chains of ``Linear`` and ``ReLU`` layers.
 
-Accepted layers, in an ``nn.Sequential`` (nested ``Sequential``s are flattened):
-``Linear`` (with or without bias), ``ReLU``, ``Flatten`` (``start_dim=1``,
-``end_dim=-1``), ``Identity`` and ``Dropout`` (treated as the identity, i.e. the network
-is read as in ``eval()`` mode). Consecutive ``Linear`` layers with no ``ReLU`` in between
-are composed into one affine layer. Any other layer (``Conv2d``, ``Sigmoid``,
-``BatchNorm1d``, a custom module, ...) raises
-:class:`~reluscope.errors.UnsupportedLayerError` naming the layer and its index.
+Accepted layers, in an ``nn.Sequential`` (nested ``Sequential``s are flattened) or in a
+custom ``forward`` that ``torch.fx`` traces into a chain: ``Linear`` (with or without
+bias), ``ReLU``, ``Flatten`` (``start_dim=1``, ``end_dim=-1``), ``Identity`` and
+``Dropout`` (treated as the identity, i.e. the network is read as in ``eval()`` mode),
+and the affine tensor layers ``Conv1d/2d``, ``AvgPool1d/2d``, padding and
+``BatchNorm1d/2d`` (eval mode), lowered exactly to dense layers
+(:mod:`reluscope.io.lowering`). Consecutive affine layers with no ``ReLU`` in between
+are composed into one affine layer. Any other layer (``Sigmoid``, ``MaxPool2d``, ...)
+raises :class:`~reluscope.errors.UnsupportedLayerError` naming the layer and its index.
 
 Inputs are read as vectors ``(batch, n0)``; a leading ``Flatten`` lets image-shaped
 inputs through (the network then acts on their C-order flattening, as PyTorch does).
@@ -26,27 +28,52 @@ from typing import Any
 import numpy as np
 
 from reluscope.errors import ModelFormatError, UnsupportedLayerError
-from reluscope.network import ReLUNetwork
+from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
+from reluscope.network import IOSignature, ReLUNetwork
 
 LOWER_ATTR = "reluscope_lower"
 UPPER_ATTR = "reluscope_upper"
 
-_SUPPORTED = "Linear, ReLU, Flatten, Identity, Dropout, nested Sequential"
-_PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "AlphaDropout"}
+SHAPE_ATTR = "reluscope_input_shape"
+
+_SUPPORTED = (
+    "Linear, ReLU, Flatten, Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
+    "BatchNorm1d/BatchNorm2d (eval), ZeroPad2d/ConstantPad, nested Sequential"
+)
+_PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"}
+#: affine tensor layers lowered to dense layers (see reluscope.io.lowering)
+_LOWERED = {
+    "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+}
+_MAXPOOL = {"MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"}
 
 
-def from_torch(module: Any, *, lower: Any = None, upper: Any = None) -> ReLUNetwork:
+def from_torch(
+    module: Any,
+    *,
+    lower: Any = None,
+    upper: Any = None,
+    input_shape: Any = None,
+) -> ReLUNetwork:
     """Convert a PyTorch ``nn.Sequential`` (or a scripted/traced one) to a ReLUNetwork.
 
     Parameters
     ----------
     module
         An ``nn.Sequential`` of the layers listed in the module docstring, a single
-        ``nn.Linear``, or a TorchScript module (``torch.jit.script``/``trace``) of one.
+        layer, a TorchScript module (``torch.jit.script``/``trace``) of one, or a module
+        with a custom ``forward`` that ``torch.fx`` can trace into such a chain.
     lower, upper
         The input box. Default: the module's ``reluscope_lower``/``reluscope_upper``
         attributes when present (modules written by :func:`save_torch`), else
         ``[0, 1]^n0``.
+    input_shape
+        The shape of one input without the batch dimension, e.g. ``(1, 28, 28)``.
+        Needed only when the first layer is a convolution or pooling, whose input size
+        the module does not record; by default it is inferred as the square image that
+        fits the first ``Linear`` layer, or read from the ``reluscope_input_shape``
+        attribute of modules written by :func:`save_torch`.
 
     Raises
     ------
@@ -54,13 +81,56 @@ def from_torch(module: Any, *, lower: Any = None, upper: Any = None) -> ReLUNetw
         A layer is not one of those accepted, or the module is not a chain of layers.
     """
     layers = _leaf_layers(module)
-    weights: list[np.ndarray] = []
-    biases: list[np.ndarray] = []
-    pending: tuple[np.ndarray, np.ndarray] | None = None  # affine map since last ReLU
-    width: int | None = None  # features of the current tensor, once known
-    after_relu = False
+    if input_shape is None and getattr(module, SHAPE_ATTR, None) is not None:
+        input_shape = tuple(int(d) for d in getattr(module, SHAPE_ATTR))
+    chain = _TorchChain(layers, input_shape)
+    for index, (name, layer) in enumerate(layers):  # before any shape inference
+        if _kind(layer) in _MAXPOOL:
+            raise UnsupportedLayerError(
+                f"layer {index} ({name!r}, {_kind(layer)}) is not supported: {MAXPOOL_REASON}"
+            )
     for index, (name, layer) in enumerate(layers):
+        chain.apply(index, name, layer)
+    weights, biases, relu = chain.finish()
+    if lower is None and upper is None:
+        lower = _list_attr(module, LOWER_ATTR)
+        upper = _list_attr(module, UPPER_ATTR)
+    n0 = int(weights[0].shape[1])
+    # () when a leading Flatten accepts any input shape with n0 entries
+    shape = () if chain.any_shape else chain.input_shape or (n0,)
+    signature = IOSignature(input_shape=shape, dtype=_module_dtype(module))
+    return ReLUNetwork(
+        weights, biases, relu=relu, lower=lower, upper=upper, signature=signature
+    )
+
+
+class _TorchChain:
+    """The affine map accumulated since the last ReLU, the current shape, the layers."""
+
+    def __init__(self, layers: list[tuple[str, Any]], input_shape: Any) -> None:
+        self.layers = layers
+        self.input_shape: tuple[int, ...] | None = (
+            None if input_shape is None else tuple(int(d) for d in input_shape)
+        )
+        self.shape = self.input_shape  # current shape without batch, once known
+        self.pending: tuple[np.ndarray, np.ndarray] | None = None
+        self.after_relu = False
+        self.any_shape = False
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+
+    @property
+    def width(self) -> int | None:
+        return None if self.shape is None else int(np.prod(self.shape))
+
+    def _compose(self, w: np.ndarray, b: np.ndarray) -> None:
+        p = self.pending
+        self.pending = (w, b) if p is None else (w @ p[0], w @ p[1] + b)
+        self.after_relu = False
+
+    def apply(self, index: int, name: str, layer: Any) -> None:
         kind = _kind(layer)
+        label = f"layer {index} ({name!r}, {kind})"
         if kind == "Linear":
             w = _tensor_to_numpy(layer.weight)
             b = (
@@ -68,74 +138,173 @@ def from_torch(module: Any, *, lower: Any = None, upper: Any = None) -> ReLUNetw
                 if getattr(layer, "bias", None) is None
                 else _tensor_to_numpy(layer.bias)
             )
-            if width is not None and w.shape[1] != width:
+            if self.shape is not None and len(self.shape) != 1:
                 raise UnsupportedLayerError(
-                    f"layer {index} ({name!r}, Linear) expects {w.shape[1]} inputs but the "
-                    f"previous layer gives {width}"
+                    f"{label} receives a tensor of shape (batch, "
+                    f"{', '.join(map(str, self.shape))}); add a Flatten before it"
                 )
-            pending = (w, b) if pending is None else (w @ pending[0], w @ pending[1] + b)
-            width = int(w.shape[0])
-            after_relu = False
+            if self.width is not None and w.shape[1] != self.width:
+                raise UnsupportedLayerError(
+                    f"{label} expects {w.shape[1]} inputs but the previous layer gives "
+                    f"{self.width}"
+                )
+            if self.input_shape is None:
+                self.input_shape = (int(w.shape[1]),)
+            self._compose(w, b)
+            self.shape = (int(w.shape[0]),)
         elif kind == "ReLU":
-            if after_relu:
-                continue  # relu(relu(t)) = relu(t)
-            if pending is None:
-                if width is None:
-                    raise UnsupportedLayerError(
-                        f"layer {index} ({name!r}, ReLU) comes before any Linear layer, so "
-                        "the input size is unknown; remove it or start with a Linear layer"
-                    )
-                pending = (np.eye(width), np.zeros(width))
-            weights.append(pending[0])
-            biases.append(pending[1])
-            pending = None
-            after_relu = True
+            if self.after_relu:
+                return  # relu(relu(t)) = relu(t)
+            if self.width is None:
+                raise UnsupportedLayerError(
+                    f"{label} comes before any Linear layer, so the input size is unknown; "
+                    "remove it or start with a Linear layer"
+                )
+            n = self.width
+            w, b = self.pending if self.pending is not None else (np.eye(n), np.zeros(n))
+            self.weights.append(w)
+            self.biases.append(b)
+            self.pending = None
+            self.after_relu = True
         elif kind == "Flatten":
             start, end = _flatten_dims(layer)
             if start != 1 or end != -1:
                 raise UnsupportedLayerError(
-                    f"layer {index} ({name!r}, Flatten) has start_dim={start}, "
-                    f"end_dim={end}; only Flatten(start_dim=1, end_dim=-1) is supported"
+                    f"{label} has start_dim={start}, end_dim={end}; only "
+                    "Flatten(start_dim=1, end_dim=-1) is supported"
                 )
+            if self.shape is not None:
+                self.shape = (self.width,)  # type: ignore[assignment]
+            else:
+                self.any_shape = True  # a leading Flatten takes any input shape
         elif kind in _PASSTHROUGH:
-            continue
+            return
+        elif kind in _LOWERED:
+            self._lower(index, label, layer, kind)
+        elif kind in _MAXPOOL:
+            raise UnsupportedLayerError(f"{label} is not supported: {MAXPOOL_REASON}")
         else:
             raise UnsupportedLayerError(
                 f"layer {index} ({name!r}) is a {kind}, which is not supported; reluscope "
-                f"handles fully connected ReLU networks ({_SUPPORTED})"
+                f"handles ReLU networks of "
+                f"{_SUPPORTED}"
                 + (
                     "; analyse the logits: drop the final softmax, e.g. model[:-1]"
                     if kind in ("Softmax", "LogSoftmax")
                     else ""
                 )
             )
-    relu = [True] * len(weights)
-    if pending is not None:
-        weights.append(pending[0])
-        biases.append(pending[1])
-        relu.append(False)
-    if not weights:
-        raise UnsupportedLayerError(
-            f"the module has no Linear layer ({len(layers)} layers); nothing to analyse"
+
+    def _lower(self, index: int, label: str, layer: Any, kind: str) -> None:
+        torch = _import_torch()
+        if self.shape is None:
+            self.input_shape = self.shape = self._infer_shape(index, label, layer, kind)
+        if kind.startswith("BatchNorm") and len(self.shape) == 1 and kind != "BatchNorm1d":
+            raise UnsupportedLayerError(f"{label} receives vectors; use BatchNorm1d")
+        probe = _double_copy(layer)
+
+        def fn(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                tensor = torch.from_numpy(x)
+                if probe is None:  # no float64 copy: evaluate in float32 (traced modules)
+                    return layer(tensor.float()).double().numpy()
+                return probe(tensor).numpy()
+
+        try:
+            mat, bias, out_shape = lower_affine(fn, self.shape, label)
+        except RuntimeError as exc:
+            raise UnsupportedLayerError(
+                f"{label} cannot be applied to inputs of shape "
+                f"{tuple(self.shape)} ({_first_line(exc)}); pass input_shape="
+            ) from None
+        self._compose(mat, bias)
+        self.shape = out_shape
+
+    def _infer_shape(self, index: int, label: str, layer: Any, kind: str) -> tuple[int, ...]:
+        """The input shape for a leading convolution/pooling: the square image that fits."""
+        features = getattr(layer, "running_mean", None)  # traced modules lack num_features
+        if kind == "BatchNorm1d" and features is not None:
+            return (int(features.shape[0]),)
+        channels = getattr(layer, "in_channels", None)
+        if channels is None and getattr(layer, "weight", None) is not None:
+            channels = int(layer.weight.shape[1]) * int(getattr(layer, "groups", 1))
+        if channels is None and features is not None:
+            channels = int(features.shape[0])
+        linear = next(
+            (i for i, (_, l) in enumerate(self.layers) if _kind(l) == "Linear"), None
         )
-    if lower is None and upper is None:
-        lower = _list_attr(module, LOWER_ATTR)
-        upper = _list_attr(module, UPPER_ATTR)
-    return ReLUNetwork(weights, biases, relu=relu, lower=lower, upper=upper)
+        hint = (
+            "pass the input shape: reluscope.load(model, input_shape=(C, H, W)) or "
+            "--input-shape C,H,W on the command line, or "
+            "export the model to ONNX, which records it"
+        )
+        if channels is None or linear is None:
+            raise UnsupportedLayerError(
+                f"{label} is the first layer, so the input's height and width are unknown; "
+                + hint
+            )
+        torch = _import_torch()
+        target = int(self.layers[linear][1].weight.shape[1])
+        dtype = _module_dtype_torch(layer)
+        fits = []
+        for side in range(1, 1025):
+            x = torch.zeros(1, int(channels), side, side, dtype=dtype)
+            try:
+                with torch.no_grad():
+                    for _, prefix_layer in self.layers[index:linear]:
+                        x = prefix_layer(x)
+            except RuntimeError:
+                continue
+            if x.numel() == target:
+                fits.append(side)
+            if x.numel() > target:
+                break
+        if len(fits) == 1:
+            return (int(channels), fits[0], fits[0])
+        found = (
+            f"square inputs of sides {', '.join(map(str, fits))} all fit"
+            if fits else "no square input fits"
+        )
+        raise UnsupportedLayerError(
+            f"{label} is the first layer and {found} the first Linear layer's {target} "
+            f"inputs; " + hint
+        )
+
+    def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
+        weights, biases = list(self.weights), list(self.biases)
+        relu = [True] * len(weights)
+        if self.pending is not None:
+            weights.append(self.pending[0])
+            biases.append(self.pending[1])
+            relu.append(False)
+        if not weights:
+            raise UnsupportedLayerError(
+                f"the module has no Linear layer ({len(self.layers)} layers); nothing to "
+                "analyse"
+            )
+        return weights, biases, relu
 
 
 def to_torch(network: ReLUNetwork) -> Any:
-    """The network as a float64 ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers.
+    """The network as an ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers.
 
-    Its domain is attached as the attributes ``reluscope_lower``/``reluscope_upper``
-    (lists of floats), which :func:`from_torch` reads back. Feed it float64 inputs.
+    A network read from a model file keeps its source's signature: a float32 source
+    gives float32 layers, and an image-shaped input (e.g. ``(1, 4, 4)``) gets a leading
+    ``Flatten``, so the module takes the original's inputs. Networks without a signature
+    give float64 layers taking ``(batch, n0)``. The domain is attached as the attributes
+    ``reluscope_lower``/``reluscope_upper`` (lists of floats) and the input shape as
+    ``reluscope_input_shape``, which :func:`from_torch` reads back.
     """
     torch = _import_torch()
     nn = torch.nn
 
+    sig = network.signature
+    dtype = torch.float32 if sig is not None and sig.dtype == "float32" else torch.float64
     layers: list[Any] = []
+    if sig is not None and len(sig.input_shape) != 1:
+        layers.append(nn.Flatten())  # the source took image-shaped (or any) inputs
     for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
-        linear = nn.Linear(w.shape[1], w.shape[0], dtype=torch.float64)
+        linear = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(np.array(w)))
             linear.bias.copy_(torch.from_numpy(np.array(b)))
@@ -145,11 +314,13 @@ def to_torch(network: ReLUNetwork) -> Any:
     sequential = nn.Sequential(*layers).eval()
     setattr(sequential, LOWER_ATTR, [float(v) for v in network.lower])
     setattr(sequential, UPPER_ATTR, [float(v) for v in network.upper])
+    if sig is not None and sig.input_shape:
+        setattr(sequential, SHAPE_ATTR, list(sig.input_shape))
     return sequential
 
 
 def save_torch(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` with ``torch.save`` as a float64 ``nn.Sequential`` (see to_torch)."""
+    """Write ``network`` with ``torch.save`` as an ``nn.Sequential`` (see to_torch)."""
     torch = _import_torch()
 
     try:
@@ -158,7 +329,7 @@ def save_torch(network: ReLUNetwork, path: str | Path) -> None:
         raise ModelFormatError(f"{path}: cannot write the PyTorch file ({exc})") from None
 
 
-def load_torch(path: str | Path) -> ReLUNetwork:
+def load_torch(path: str | Path, **kwargs: Any) -> ReLUNetwork:
     """Read a network from a ``torch.save``d module or a TorchScript file.
 
     A TorchScript archive (``torch.jit.save``) is opened with ``torch.jit.load``; any
@@ -178,10 +349,19 @@ def load_torch(path: str | Path) -> ReLUNetwork:
                 f"{path}: not a readable TorchScript file ({type(exc).__name__}: "
                 f"{_first_line(exc)})"
             ) from None
-        return from_torch(module)
+        return from_torch(module, **kwargs)
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=False)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ...
+        missing = _missing_class(exc)
+        if missing is not None:
+            raise ModelFormatError(
+                f"{path}: holds a pickled {missing}, a class this Python process cannot "
+                "import (torch.save stores the class by name, not its code); in Python, "
+                "import or define the class first and call reluscope.load(path), or export "
+                "the model to ONNX (torch.onnx.export(model, example_input, 'model.onnx')) "
+                "and load the .onnx, or save it with torch.jit.script(model).save(path)"
+            ) from None
         raise ModelFormatError(
             f"{path}: not a readable PyTorch file ({type(exc).__name__}: {_first_line(exc)}); "
             "save the model with torch.save(module, path) or torch.jit.save"
@@ -189,16 +369,17 @@ def load_torch(path: str | Path) -> ReLUNetwork:
     if isinstance(obj, dict):
         raise ModelFormatError(
             f"{path}: holds a dict ({'a state_dict' if _is_state_dict(obj) else 'not a module'})"
-            ", which does not say how the layers connect; save the whole module with "
-            "torch.save(model, path), or rebuild the module, load_state_dict it and call "
-            "reluscope.io.torch.from_torch(model)"
+            ", which does not say how the layers connect; rebuild the module, "
+            "load_state_dict it and call reluscope.from_torch(model), or export it to ONNX "
+            "(torch.onnx.export) and load the .onnx, or save the whole module with "
+            "torch.save(model, path)"
         )
     if not isinstance(obj, torch.nn.Module):
         raise ModelFormatError(
             f"{path}: holds a {type(obj).__name__}, not a torch.nn.Module; save the model "
             "with torch.save(module, path)"
         )
-    return from_torch(obj)
+    return from_torch(obj, **kwargs)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -230,13 +411,106 @@ def _leaf_layers(module: Any, prefix: str = "") -> list[tuple[str, Any]]:
         # the top-level module itself: a lone layer is a chain of one; anything with
         # children but no Sequential structure has a forward() we cannot read
         if any(True for _ in module.named_children()):
-            raise UnsupportedLayerError(
-                f"the module is a {kind}, not an nn.Sequential: its forward() could connect "
-                "its layers in any order; wrap the layers in nn.Sequential (or export the "
-                "model to ONNX) and load that"
-            )
+            return _fx_layers(module, kind)
         return [(kind, module)]
     return [(prefix.rstrip("."), module)]
+
+
+def _fx_layers(module: Any, kind: str) -> list[tuple[str, Any]]:
+    """The chain of layers of a module with a custom ``forward``, read with torch.fx.
+
+    Accepted: calls of submodules, ``relu`` (``F.relu``, ``torch.relu``, ``x.relu()``),
+    ``torch.flatten(x, 1)``/``x.flatten(1)`` and ``x.view``/``x.reshape`` to
+    ``(x.size(0), -1)`` or ``(-1, n)``, each applied to the previous result.
+    """
+    torch = _import_torch()
+    import operator
+
+    advice = (
+        "wrap the layers in nn.Sequential, or export the model to ONNX "
+        "(torch.onnx.export) and load the .onnx"
+    )
+    if isinstance(module, torch.jit.ScriptModule):
+        raise UnsupportedLayerError(
+            f"the TorchScript module is a {kind} with a custom forward(), which reluscope "
+            f"cannot read; {advice}"
+        )
+    try:
+        graph = torch.fx.symbolic_trace(module).graph
+    except Exception as exc:  # fx raises TraceError, TypeError, ... on dynamic code
+        raise UnsupportedLayerError(
+            f"the module is a {kind} whose forward() torch.fx cannot trace "
+            f"({type(exc).__name__}: {_first_line(exc)}); {advice}"
+        ) from None
+    relu_fns = {torch.relu, torch.nn.functional.relu}
+    layers: list[tuple[str, Any]] = []
+    current = None
+    sizes: set[Any] = set()  # nodes holding x.size(0) / x.shape[0]
+    shapes: set[Any] = set()  # nodes holding x.shape
+
+    def fail(node: Any, what: str, chain: bool = True) -> UnsupportedLayerError:
+        fix = advice if chain else (
+            "reluscope handles chains of layers only, not branching or residual graphs"
+        )
+        return UnsupportedLayerError(
+            f"the module is a {kind} whose forward() {what} at {node.name!r}; reluscope "
+            f"reads a chain of layers ({_SUPPORTED}); {fix}"
+        )
+
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            if current is not None:
+                raise fail(node, "takes more than one input")
+            current = node
+            continue
+        if node.op == "output":
+            if node.args[0] is not current:
+                raise fail(node, "does not return the result of its last layer")
+            break
+        if node.op == "get_attr":
+            raise fail(node, f"reads the attribute {node.target!r} directly")
+        tensor_args = [a for a in node.args if hasattr(a, "op")]
+        if node.op == "call_method" and node.target == "size" or (
+            node.op == "call_function" and node.target is operator.getitem
+            and node.args and node.args[0] in shapes
+        ):
+            sizes.add(node)
+            continue
+        if node.op == "call_function" and node.target is getattr and node.args[1] == "shape":
+            shapes.add(node)
+            continue
+        if not tensor_args or tensor_args[0] is not current or any(
+            a is not current and a not in sizes for a in tensor_args
+        ):
+            name = getattr(node.target, "__name__", node.target)
+            raise fail(node, f"combines several tensors ({name})", chain=False)
+        if node.op == "call_module":
+            sub = module.get_submodule(node.target)
+            layers.extend(_leaf_layers(sub, f"{node.target}.") if _kind(sub) == "Sequential"
+                          else [(str(node.target), sub)])
+        elif node.target in relu_fns or (node.op == "call_method" and node.target == "relu"):
+            layers.append((node.name, torch.nn.ReLU()))
+        elif node.target in (torch.flatten, "flatten"):
+            start = node.args[1] if len(node.args) > 1 else node.kwargs.get("start_dim", 0)
+            end = node.args[2] if len(node.args) > 2 else node.kwargs.get("end_dim", -1)
+            if (start, end) != (1, -1):
+                raise fail(node, f"flattens with start_dim={start}, end_dim={end}")
+            layers.append((node.name, torch.nn.Flatten()))
+        elif node.target in ("view", "reshape", torch.reshape):
+            dims = list(node.args[1:])
+            if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+                dims = list(dims[0])
+            ok = len(dims) == 2 and (
+                (dims[0] in sizes and dims[1] == -1)
+                or (dims[0] == -1 and isinstance(dims[1], int))
+            )
+            if not ok:
+                raise fail(node, "reshapes to something other than (batch, -1)")
+            layers.append((node.name, torch.nn.Flatten()))
+        else:
+            raise fail(node, f"calls {getattr(node.target, '__name__', node.target)}")
+        current = node
+    return layers
 
 
 def _flatten_dims(layer: Any) -> tuple[int, int]:
@@ -247,6 +521,32 @@ def _flatten_dims(layer: Any) -> tuple[int, int]:
     if match is None:
         return 1, -1
     return int(match.group(1)), int(match.group(2) or -1)
+
+
+def _double_copy(layer: Any) -> Any:
+    """A float64, eval-mode copy of ``layer``, or None where it cannot be made."""
+    import copy
+
+    try:
+        return copy.deepcopy(layer).double().eval()
+    except Exception:  # traced modules cannot always be copied
+        return None
+
+
+def _module_dtype_torch(module: Any) -> Any:
+    import torch
+
+    for param in module.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return torch.float32
+
+
+def _module_dtype(module: Any) -> str:
+    """``float64`` for a double-precision module, else ``float32`` (PyTorch's default)."""
+    import torch
+
+    return "float64" if _module_dtype_torch(module) == torch.float64 else "float32"
 
 
 def _tensor_to_numpy(tensor: Any) -> np.ndarray:
@@ -274,6 +574,17 @@ def _is_state_dict(obj: dict) -> bool:
     import torch
 
     return bool(obj) and all(isinstance(v, torch.Tensor) for v in obj.values())
+
+
+def _missing_class(exc: BaseException) -> str | None:
+    """``'Custom' from module '__main__'`` when unpickling failed on a missing class."""
+    text = str(exc)
+    match = re.search(r"Can't get attribute '([^']+)' on <module '([^']+)'", text)
+    if match:
+        return f"{match.group(1)!r} from module {match.group(2)!r}"
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return f"class from module {exc.name!r}"
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -99,9 +99,10 @@ def load_checkpoint(path: str | Path, expected_hash: str) -> CheckpointState | N
             lengths = data["lengths"]
             prefixes = data["prefixes"]
             witnesses = data["witnesses"]
-    except (OSError, KeyError, ValueError) as exc:
+    except Exception as exc:  # empty (EOFError), garbled (BadZipFile), wrong keys, ...
+        reason = "the file is empty" if path.stat().st_size == 0 else f"{type(exc).__name__}: {exc}"
         raise ReluscopeError(
-            f"cannot read the checkpoint {path} ({exc}); delete it to start afresh"
+            f"cannot read the checkpoint {path} ({reason}); delete it to start afresh"
         ) from None
     if version != FORMAT_VERSION:
         raise ReluscopeError(f"checkpoint {path} has format {version}, expected {FORMAT_VERSION}")

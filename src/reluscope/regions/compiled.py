@@ -52,6 +52,15 @@ NODE_BUDGET = 256
 FALLBACK_SECONDS = 0.001
 
 
+def kernel_is_cached() -> bool:
+    """Whether numba's on-disk cache already holds the compiled search (else the first
+    count of this process compiles it: 10-60 s on a 2-core machine, measured)."""
+    from pathlib import Path
+
+    cache = Path(K.search._cache._cache_path)  # type: ignore[attr-defined]
+    return any(cache.glob("_kernel.search-*.nbi"))
+
+
 class CompiledSearcher:
     """Depth-first search over activation patterns in compiled code (one per process)."""
 

@@ -14,16 +14,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reluscope import interrupts, validation
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
+from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import RegionCount
+from reluscope.regions.result import INTERRUPTED, RegionCount
 
 COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
 #: the methods run by the depth-first search of :mod:`.lp_engine`
 SEARCH_METHODS = ("lp", "highs")
 
 
+@interrupts.entry_point
 def count_regions(
     network: ReLUNetwork,
     *,
@@ -52,8 +55,8 @@ def count_regions(
         Seconds for the count; when reached, ``exact`` is False and ``regions`` is a
         proven lower bound.
     n_jobs
-        Processes for ``lp``/``highs`` (None: ``os.cpu_count()``); the count never
-        depends on it.
+        Processes for ``lp``/``highs``: None or -1 all cores, -2 all but one, ...; more
+        than the cores is capped. The count never depends on it.
     checkpoint
         ``lp`` and ``highs`` only: file to save the search state to, and to resume from when it
         exists (a file of another network is refused).
@@ -77,30 +80,30 @@ def count_regions(
     """
     if method not in COUNT_METHODS:
         raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
-    if n_jobs is not None and n_jobs < 1:
-        raise ReluscopeError(f"n_jobs must be a positive number of processes, got {n_jobs}")
-    if time_limit is not None and time_limit < 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
     if cluster is not None and method not in SEARCH_METHODS:
         raise ReluscopeError("cluster is supported by method='lp' and 'highs' only")
     if cluster is not None and n_jobs is not None:
         raise ReluscopeError(
             "give n_jobs or cluster, not both (the cluster's workers run the search)"
         )
+    n_jobs = validation.check_n_jobs(n_jobs)
+    time_limit = validation.check_time_limit(time_limit)
     if checkpoint is not None and method not in SEARCH_METHODS:
         raise ReluscopeError("checkpoints are supported by method='lp' and 'highs' only")
     if patterns_path is not None and method == "scip-count":
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
         )
-    for path in (checkpoint, patterns_path):
-        if path is not None and not Path(path).resolve().parent.is_dir():
-            raise ReluscopeError(
-                f"{path}: the folder {Path(path).resolve().parent} does not exist; create it first"
-            )
+    if checkpoint is not None:
+        check_output(checkpoint, what="checkpoint")
+    if patterns_path is not None:
+        check_output(patterns_path, what="patterns file", inputs=[checkpoint])
     start = time.perf_counter()
     if bounds is None:
         bounds = tighten_bounds(network, method=bounds_method)
+    if interrupts.requested():  # Ctrl-C during the bounds: the whole call stops
+        return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
+                           message="interrupted while computing the bounds")
     remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
     if method in SEARCH_METHODS:
         from reluscope.regions.lp_engine import count_regions_lp
@@ -134,4 +137,5 @@ def count_regions(
         seconds=time.perf_counter() - start,
         lp_solves=result.lp_solves,
         nodes=result.nodes,
+        message=result.message,
     )

@@ -17,25 +17,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reluscope.domains import linf_ball
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
-
-
-def ball_network(network: ReLUNetwork, center: ArrayLike, radius: float) -> ReLUNetwork:
-    """``network`` on the L-infinity ball of ``radius`` around ``center``, inside its box."""
-    c = np.asarray(center, dtype=float)
-    if c.shape != (network.n_inputs,):
-        raise ReluscopeError(
-            f"the centre must have {network.n_inputs} coordinates, got shape {c.shape}"
-        )
-    if not radius >= 0:
-        raise ReluscopeError(f"the radius must be >= 0, got {radius}")
-    lo = np.maximum(network.lower, c - radius)
-    hi = np.minimum(network.upper, c + radius)
-    if np.any(lo > hi):
-        raise ReluscopeError("the ball around a point misses the input box; give points inside it")
-    return network.with_domain(lo, hi)
 
 
 @dataclass(frozen=True)
@@ -154,7 +139,7 @@ def local_regions(
             f"points must have shape (k, {network.n_inputs}); got {pts.shape}"
         )
     names = np.arange(len(pts)) if indices is None else np.asarray(indices, dtype=int)
-    balls = [ball_network(network, p, radius) for p in pts]  # validates every point first
+    balls = [linf_ball(network, p, radius) for p in pts]  # validates every point first
     counts: list[LocalCount] = []
     status = COMPLETE
     try:

@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from reluscope import interrupts
 from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
@@ -579,6 +580,7 @@ def _sigint_to_event(stop: threading.Event) -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
+        interrupts.note()  # the whole call stops (reluscope.interrupts)
         stop.set()
 
     previous = signal.signal(signal.SIGINT, handler)

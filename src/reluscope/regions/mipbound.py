@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from reluscope import interrupts, validation
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError, SolverError
 from reluscope.network import ReLUNetwork
@@ -442,6 +443,7 @@ def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
     return np.random.SeedSequence(random_state)
 
 
+@interrupts.entry_point
 def estimate_regions(
     network: ReLUNetwork,
     *,
@@ -487,11 +489,10 @@ def estimate_regions(
         raise ReluscopeError(f"unknown estimate method {method!r}; choose one of {METHODS}")
     if not 0.0 < confidence < 1.0:
         raise ReluscopeError(f"confidence must lie strictly between 0 and 1, got {confidence}")
-    if int(xor_size) != xor_size or xor_size < 1:
-        raise ReluscopeError(f"xor_size must be a positive integer, got {xor_size!r}")
-    xor_size = int(xor_size)
-    if time_limit is not None and not time_limit >= 0:
-        raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
+    xor_size = validation.check_positive_int(xor_size, "xor_size")
+    time_limit = validation.check_time_limit(time_limit)
+    random_state = validation.check_seed(random_state)
+    target_probability = validation.check_probability(target_probability, "target_probability")
     planned = repetitions_for_target(target_probability)
     if max_repetitions is not None:
         if max_repetitions < 1:
@@ -504,6 +505,8 @@ def estimate_regions(
 
         bounds = tighten_bounds(network, method=bounds_method, time_limit=time_limit)
     n = sum(int(bounds.unstable(layer).sum()) for layer in network.relu_layers)
+    if n > 0:
+        validation.check_xor_size(xor_size, n)
 
     if n == 0:  # one pattern only: the count is exactly 1
         return RegionEstimate(
@@ -524,6 +527,9 @@ def estimate_regions(
     bar = progress_bar(progress, total=planned, desc=f"{method} XOR-{xor_size}", unit="rep")
     try:
         for stream in streams:
+            if interrupts.requested():  # e.g. Ctrl-C during the bounds: stop the call
+                status = INTERRUPTED
+                break
             outcome = engine.run(np.random.default_rng(stream), deadline)
             solver_calls += outcome.solver_calls
             cuts += outcome.cuts
@@ -535,6 +541,7 @@ def estimate_regions(
             if bar is not None:
                 bar.update(1)
     except KeyboardInterrupt:
+        interrupts.note()
         status = INTERRUPTED
     finally:
         if bar is not None:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from reluscope import interrupts, validation
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT, LayerLimits, empirical_ub
@@ -235,10 +236,11 @@ class UpperBounds:
         }
 
 
+@interrupts.entry_point
 def upper_bounds(
     net_or_architecture: ReLUNetwork | Sequence[int],
     *,
-    bounds_method: str = "milp",
+    bounds_method: str = "lp",
     bounds: Any = None,
     rank: bool = False,
     exact_coverage_limit: int = DEFAULT_EXACT_COVERAGE_LIMIT,
@@ -253,8 +255,10 @@ def upper_bounds(
         A :class:`ReLUNetwork`, or ``(n0, n1, ..., nL)``: input dimension and ReLU layer
         widths (architecture-only bounds; ``empirical_ub`` is then None).
     bounds_method
-        ``"interval"``, ``"lp"`` or ``"milp"``: how to find stable units for the
-        Empirical UB when ``bounds`` is not given (tighter bounds, tighter bound).
+        ``"interval"``, ``"lp"`` (default, as everywhere in reluscope and in
+        ``reluscope upper``: seconds on MNIST-size networks) or ``"milp"`` (per-unit
+        MILPs, minutes, a tighter Empirical UB): how to find stable units for the
+        Empirical UB when ``bounds`` is not given.
     bounds
         Precomputed :class:`~reluscope.bounds.Bounds` of the network.
     rank
@@ -268,6 +272,12 @@ def upper_bounds(
     time_limit
         Seconds per MILP solve of the bounds step (``bounds_method="milp"``).
     """
+    exact_coverage_limit = validation.check_nonnegative_int(
+        exact_coverage_limit, "exact_coverage_limit"
+    )
+    time_limit = validation.check_time_limit(time_limit)
+    if lower_bound is not None:
+        validation.check_positive_int(lower_bound, "lower_bound")
     start = time.perf_counter()
     if isinstance(net_or_architecture, ReLUNetwork):
         network: ReLUNetwork | None = net_or_architecture

@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from reluscope import interrupts
 from reluscope.solvers.output import solver_output_to_stderr
 from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
 from reluscope.tolerances import SCIP_FEASIBILITY_TOL
@@ -136,6 +137,25 @@ _STOP_OF: dict[str, Stop] = {
 }
 
 
+#: the models whose solve is running (innermost last), for interrupt_running_solve()
+_SOLVING: list[Any] = []
+
+
+def interrupt_running_solve() -> bool:
+    """Ask the running SCIP solve, if any, to stop as Ctrl-C would; True if there was one.
+
+    Used for SIGTERM: its Python handler runs inside a SCIP callback, where raising
+    ``KeyboardInterrupt`` would be swallowed by the callback (with a traceback).
+    """
+    if not _SOLVING:
+        return False
+    try:
+        _SOLVING[-1].interruptSolve()
+    except Exception:  # noqa: BLE001 - not in a state to be interrupted: use SIGINT
+        return False
+    return True
+
+
 def solve(model: Any, *, count: bool = False) -> ScipOutcome:
     """Run ``model.optimize()`` (``model.count()`` with ``count``) and say how it ended.
 
@@ -143,6 +163,7 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
     SCIP's message, and a ``KeyboardInterrupt`` that reaches Python outside SCIP's own
     signal handler as ``Stop.INTERRUPTED``, so the caller can return what it proved.
     """
+    _SOLVING.append(model)
     try:
         with solver_output_to_stderr():
             if count:
@@ -150,11 +171,16 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
             else:
                 model.optimize()
     except KeyboardInterrupt:
+        interrupts.note()
         return ScipOutcome(Stop.INTERRUPTED, "userinterrupt", returned=False)
     except Exception as error:  # pyscipopt raises a bare Exception for a SCIP error code
         return ScipOutcome(Stop.FAILED, "error", str(error), returned=False)
+    finally:
+        _SOLVING.pop()
     scip_status = str(model.getStatus())
     stop = _STOP_OF.get(scip_status, Stop.FAILED)
+    if stop is Stop.INTERRUPTED:  # SCIP's own Ctrl-C handler: the whole call stops
+        interrupts.note()
     _log.debug("SCIP status %s", scip_status)
     message = "" if stop is not Stop.FAILED else f"unexpected SCIP status {scip_status!r}"
     return ScipOutcome(stop, scip_status, message)

@@ -1,0 +1,72 @@
+"""How the command line ends after Ctrl-C or SIGTERM: partial result, then 130 / 143.
+
+SIGTERM (sent by ``timeout``, SLURM, ``docker stop``) takes the Ctrl-C path: the
+handler records it and sends SIGINT to this process, so a running SCIP solve is stopped
+by SCIP's own handler, the LP engine flushes its checkpoint, and Python code gets a
+``KeyboardInterrupt``. The command then prints/saves what was proven, marked
+``interrupted``, and exits with 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+from reluscope import interrupts
+
+EXIT_SIGINT = 128 + int(signal.SIGINT)  # 130
+EXIT_SIGTERM = 128 + int(signal.SIGTERM)  # 143
+
+_state: dict[str, Any] = {"pid": None, "sigterm": False}
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    if os.getpid() != _state["pid"]:  # a forked worker: die as SIGTERM asks
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    _state["sigterm"] = True
+    interrupts.note()
+    import sys
+
+    scip = sys.modules.get("reluscope.solvers.scip")
+    if scip is not None and scip.interrupt_running_solve():
+        return  # SCIP stops with status "userinterrupt", as after Ctrl-C
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def install() -> Any:
+    """Route SIGTERM through the Ctrl-C path for this process (call from main).
+
+    Returns the previous SIGTERM handler, for :func:`restore`.
+    """
+    _state["pid"] = os.getpid()
+    _state["sigterm"] = False
+    interrupts.clear()
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def restore(previous: Any) -> None:
+    """Put back the SIGTERM handler that :func:`install` replaced; forget the stop
+    (main() calls it last, when the exit status is known)."""
+    signal.signal(signal.SIGTERM, previous)
+    interrupts.clear()
+
+
+def stopped() -> bool:
+    """True once Ctrl-C or SIGTERM stopped (part of) the command."""
+    return interrupts.requested() or bool(_state["sigterm"])
+
+
+def exit_code() -> int:
+    """130 after Ctrl-C, 143 after SIGTERM."""
+    return EXIT_SIGTERM if _state["sigterm"] else EXIT_SIGINT
+
+
+def exit_status(default: int = 0) -> int:
+    """The command's exit status: 130/143 if it was stopped, else ``default``."""
+    return exit_code() if stopped() else default
+
+
+__all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "exit_code", "exit_status", "install", "stopped"]
