@@ -45,3 +45,10 @@ def test_every_field_is_in_the_dict(results: dict[str, object], name: str) -> No
     fields = {f.name for f in dataclasses.fields(result)}
     missing = fields - set(result.to_dict()) - NOT_IN_JSON.get(type(result).__name__, set())
     assert not missing, f"{type(result).__name__}.to_dict() drops {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", ["compress", "stable", "slice", "line", "estimate", "upper"])
+def test_reprs_are_short(results: dict[str, object], name: str) -> None:
+    """No whole arrays in a result's repr: a printed result stays a few lines."""
+    text = repr(results[name])
+    assert len(text) < 1500 and "array([" not in text

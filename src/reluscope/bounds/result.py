@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.reprs import short_repr
 
 BoolArray = NDArray[np.bool_]
 
@@ -38,6 +39,8 @@ class Bounds:
     exact
         True when every bound is the exact optimum (a completed MILP).
     """
+
+    __repr__ = short_repr
 
     lower: tuple[FloatArray, ...]
     upper: tuple[FloatArray, ...]

@@ -27,6 +27,7 @@ from reluscope.compression.fold import LayerChange, fold_network
 from reluscope.compression.stability import STRATEGIES, StableUnits, find_stable_units
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
+from reluscope.reprs import short_repr
 
 VERIFY_MODES = ("auto", "milp", "sample", "none")
 
@@ -61,6 +62,8 @@ class CompressionResult:
     seconds, stability_seconds, fold_seconds
         Wall times (total includes verification).
     """
+
+    __repr__ = short_repr
 
     network: ReLUNetwork
     original: ReLUNetwork

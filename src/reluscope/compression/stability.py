@@ -60,6 +60,7 @@ from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.progress import progress_bar
+from reluscope.reprs import short_repr
 from reluscope.solvers.scip import (
     BINARY_THRESHOLD,
     LazyConstraintHandler,
@@ -116,6 +117,8 @@ class StableUnits:
     message
         SCIP's message when a solver failure stopped the search (``complete`` False).
     """
+
+    __repr__ = short_repr
 
     active: tuple[BoolArray, ...]
     inactive: tuple[BoolArray, ...]

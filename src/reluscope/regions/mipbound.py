@@ -64,6 +64,7 @@ from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
 from reluscope.regions.parity import ParityConstraint, draw_parity
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
+from reluscope.reprs import short_repr
 from reluscope.solvers.scip import (
     BINARY_THRESHOLD,
     LazyConstraintHandler,
@@ -121,6 +122,8 @@ class RegionEstimate:
     message
         Why the run stopped early, in words (empty otherwise).
     """
+
+    __repr__ = short_repr
 
     lower_bound: int
     log2_lower_bound: int

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import COMPLETE
+from reluscope.reprs import short_repr
 from reluscope.tolerances import REGION_EPS, SLICE_TOL
 
 FloatArray = NDArray[np.float64]
@@ -174,6 +175,8 @@ class SliceResult:
         Per ReLU layer, the cuts made by its units: ``(m, 2, 2)`` segments (2-D) or
         ``(m,)`` breakpoints (1-D), in slice coordinates.
     """
+
+    __repr__ = short_repr
 
     regions: int
     exact: bool
@@ -435,6 +438,8 @@ class LineResult:
     breakpoints
         Path positions (segment index + s) where a unit changes sign.
     """
+
+    __repr__ = short_repr
 
     regions: int
     distinct: int

@@ -40,6 +40,7 @@ from reluscope import interrupts, validation
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT, LayerLimits, empirical_ub
+from reluscope.reprs import short_repr
 
 
 # --------------------------------------------------------------------- architecture
@@ -174,6 +175,8 @@ class UpperBounds:
     seconds, bounds_seconds
         Total wall time, and the part spent computing pre-activation bounds.
     """
+
+    __repr__ = short_repr
 
     architecture: tuple[int, ...]
     trivial_ub: int
