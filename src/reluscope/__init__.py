@@ -37,6 +37,7 @@ _LAZY = {
     "from_onnx": "reluscope.io",
     "IOSignature": "reluscope.network",
     "linf_ball": "reluscope.domains",
+    "Status": "reluscope.status",
     "box_from_data": "reluscope.domains",
     "Bounds": "reluscope.bounds",
     "tighten_bounds": "reluscope.bounds",

@@ -1,16 +1,31 @@
-"""The status words of every result: how a computation ended.
+"""The status of every result: how a computation ended.
 
 ``complete``: it finished, the result is exact/proven. ``time_limit``: a time (or node)
-limit stopped it, the result is what was proven so far. ``interrupted``: Ctrl-C stopped
-it, likewise. ``failed``: the solver failed (its message is in the result), likewise.
+limit stopped it, the result is what was proven so far. ``interrupted``: Ctrl-C (or
+SIGTERM) stopped it, likewise. ``failed``: the solver failed (its message is in the
+result), likewise. :class:`Status` is a ``StrEnum``: each member equals its word, and
+JSON output carries the word.
 """
 
 from __future__ import annotations
 
-COMPLETE = "complete"
-TIME_LIMIT = "time_limit"
-INTERRUPTED = "interrupted"
-FAILED = "failed"
+import enum
+
+
+class Status(enum.StrEnum):
+    """How a computation ended (see the module docstring)."""
+
+    COMPLETE = "complete"
+    TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+#: The members under the names the modules import.
+COMPLETE = Status.COMPLETE
+TIME_LIMIT = Status.TIME_LIMIT
+INTERRUPTED = Status.INTERRUPTED
+FAILED = Status.FAILED
 
 #: Every status, in the order above.
-STATUSES = (COMPLETE, TIME_LIMIT, INTERRUPTED, FAILED)
+STATUSES = tuple(Status)

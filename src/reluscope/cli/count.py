@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 #: how the text output names a count cut short, by RegionCount.status
-_STOPPED = {
+_STOPPED: dict[str, str] = {
     TIME_LIMIT: "stopped by the time limit",
     INTERRUPTED: "interrupted (Ctrl-C)",
     FAILED: "the solver failed",

@@ -22,7 +22,7 @@ from typing import Any
 
 from reluscope import interrupts
 from reluscope.solvers.output import solver_output_to_stderr
-from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, Status
 from reluscope.tolerances import SCIP_FEASIBILITY_TOL
 
 #: SCIP parameters that keep lazily-constrained solves correct (see module docstring).
@@ -90,7 +90,7 @@ class ScipOutcome:
     returned: bool = True
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """The result status (:mod:`reluscope.status`) of a run that ended here: a
         finished solve is complete, any limit counts as the time limit."""
         return _RESULT_STATUS[self.stop]
