@@ -56,8 +56,8 @@ _NONEMPTY, _EMPTY, _LP_TROUBLE = 0, 1, 2
 
 #: Rebuild the basis inverse every so many simplex iterations.
 REFACTOR = 32
-#: Breakpoints of the bound-flipping ratio test found by selection before sorting the rest.
-PARTIAL_PASSES = 8
+#: Below this many breakpoints the ratio test's quickselect finishes by selection.
+SELECTION_CUTOFF = 16
 
 # indices into the int64 state vector
 I_DEPTH, I_M, I_SP, I_LPS, I_ITERS, I_REGIONS, I_NODES, I_NPAT, I_TROUBLE_K = range(9)
@@ -154,6 +154,139 @@ def _column(v, n, m, row_a, binv, out):
 
 
 @njit(cache=True)
+def _crossing_ratio(cand_t, cand_w, nc, slope, wt, ww):
+    """``(t, ties)``: the ratio where the slope turns and how many breakpoints of that
+    same ratio pass before it; ``t = inf`` when it never turns.
+
+    A weighted quickselect on a working copy ``wt, ww`` of the ratios and slope costs:
+    each round sums the costs below a median-of-three pivot with a branch-free pass and
+    keeps only the side that holds the crossing, so nothing is sorted or swapped.
+    """
+    size = nc
+    for k in range(nc):
+        wt[k] = cand_t[k]
+        ww[k] = cand_w[k]
+    while size > SELECTION_CUTOFF:
+        a = wt[0]
+        b = wt[size // 2]
+        c = wt[size - 1]
+        pivot = max(min(a, b), min(max(a, b), c))  # median of three
+        w_less = 0.0
+        w_equal = 0.0
+        for k in range(size):
+            t = wt[k]
+            w = ww[k]
+            w_less += w if t < pivot else 0.0
+            w_equal += w if t == pivot else 0.0
+        if slope - w_less < 0.0:
+            keep = 0
+            for k in range(size):
+                t = wt[k]
+                wt[keep] = t
+                ww[keep] = ww[k]
+                keep += 1 if t < pivot else 0
+            size = keep
+            continue
+        slope -= w_less
+        if slope - w_equal < 0.0:
+            ties = 0
+            for k in range(size):
+                if wt[k] == pivot:
+                    slope -= ww[k]
+                    if slope < 0.0:
+                        return pivot, ties
+                    ties += 1
+        slope -= w_equal
+        keep = 0
+        for k in range(size):
+            t = wt[k]
+            wt[keep] = t
+            ww[keep] = ww[k]
+            keep += 1 if t > pivot else 0
+        size = keep
+    # a few left: walk them in increasing ratio
+    for k in range(size):
+        best = k
+        for kk in range(k + 1, size):
+            if wt[kk] < wt[best]:
+                best = kk
+        wt[k], wt[best] = wt[best], wt[k]
+        ww[k], ww[best] = ww[best], ww[k]
+        slope -= ww[k]
+        if slope < 0.0:
+            ties = 0
+            for kk in range(k):
+                ties += 1 if wt[kk] == wt[k] else 0
+            return wt[k], ties
+    return np.inf, 0
+
+
+@njit(cache=True)
+def crossing_breakpoint(cand, cand_t, cand_w, nc, slope, buf, buf_t, buf_w):
+    """The bound-flipping ratio test's split ``kq``, without a sort.
+
+    Breakpoints ``cand[:nc]`` have ratios ``cand_t`` and slope costs ``cand_w``; in
+    increasing ratio, the slope falls by each cost and the breakpoint where it turns
+    negative enters (the largest ratio when it never does). ``cand`` and ``cand_t`` are
+    reordered so that ``cand[:kq]``, the breakpoints passed (to flip), come first; the
+    entering one is among ``cand[kq:]``. A sort of the hundreds of breakpoints of a
+    784-input LP took a third of the kernel's time; this is linear (expected).
+    ``cand_w`` and ``buf_w`` are overwritten (work space).
+    """
+    t_cross, ties = _crossing_ratio(cand_t, cand_w, nc, slope, buf_t, buf_w)
+    skip = -1
+    if t_cross == np.inf:
+        # the slope never turns: all pass but the largest ratio, which enters
+        skip = 0
+        for k in range(1, nc):
+            skip = k if cand_t[k] > cand_t[skip] else skip
+    # branch-free split into passed | rest: each entry is written to both possible
+    # places, the wrong write is always overwritten later
+    last = nc - 1
+    nl = 0
+    nr = 0
+    seen = 0
+    for k in range(nc):
+        t = cand_t[k]
+        v = cand[k]
+        tie = t == t_cross
+        passed = (t < t_cross or (tie and seen < ties)) and k != skip
+        seen += 1 if tie else 0
+        buf[nl] = v
+        buf_w[nl] = t
+        buf[last - nr] = v
+        buf_w[last - nr] = t
+        nl += 1 if passed else 0
+        nr += 0 if passed else 1
+    for k in range(nc):
+        cand[k] = buf[k]
+        cand_t[k] = buf_w[k]
+    return nl
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _dot(a, b, n):
+    """sum(a[:n] * b[:n]), vectorised (reassociated); only the simplex's own arithmetic
+    uses it, never a certificate or a witness check."""
+    s = 0.0
+    for j in range(n):
+        s += a[j] * b[j]
+    return s
+
+
+@njit(cache=True)
+def _row_duals(cost, basic, m, n, binv, out):
+    """out = the row multipliers of the true costs for the current basis (B^{-T} c_B)."""
+    for i in range(m):
+        s = 0.0
+        for k in range(m):
+            v = basic[k]
+            if v < n:
+                s += cost[v] * binv[k, i]
+        out[i] = s
+
+
+@njit(cache=True)
 def solve_lp(
     cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, d, z, is_basic,
     work_alpha, work_col, work_rho, params, stats,
@@ -168,7 +301,23 @@ def solve_lp(
     perturb = params[9]
     nv = n + m
     cand = np.empty(nv, dtype=np.int64)
+    cand_x = np.empty(nv)
     cand_t = np.empty(nv)
+    cand_w = np.empty(nv)
+    buf = np.empty(nv, dtype=np.int64)
+    buf_t = np.empty(nv)
+    buf_w = np.empty(nv)
+    # bounds of every variable (x: the box; slack i: [0, row_s[i]]); side[v] is +1 for
+    # a nonbasic variable at its lower bound, -1 at its upper one, 0 basic or fixed
+    vlo = np.empty(nv)
+    vhi = np.empty(nv)
+    for j in range(n):
+        vlo[j] = xl[j]
+        vhi[j] = xu[j]
+    for i in range(m):
+        vlo[n + i] = 0.0
+        vhi[n + i] = row_s[i]
+    side = np.zeros(nv)
     # the costs the simplex works with: perturbed (breaks the dual degeneracy that makes
     # a textbook dual simplex cycle); decisions only use the true ``cost``
     pc = np.empty(nv)
@@ -177,7 +326,6 @@ def solve_lp(
         frac = 0.5 + 0.5 * (((j + 1) * 2654435761) % 1000003) / 1000003.0
         delta = perturb * (1.0 + abs(cj)) * frac
         pc[j] = cj + delta if cj >= 0.0 else cj - delta
-    # variable bounds
     for it in range(max_iter + 1):
         if it % REFACTOR == 0:
             _build_inverse(basic, m, n, row_a, binv)
@@ -209,42 +357,32 @@ def solve_lp(
             for v in range(nv):
                 if is_basic[v] >= 0:
                     d[v] = 0.0
+                    side[v] = 0.0
                     continue
-                lo = xl[v] if v < n else 0.0
-                hi = xu[v] if v < n else row_s[v - n]
+                lo = vlo[v]
+                hi = vhi[v]
                 if it == 0 or z[v] != lo and z[v] != hi:
                     z[v] = lo if d[v] >= 0.0 else hi
                 elif z[v] == lo and d[v] < -dtol:
                     z[v] = hi
                 elif z[v] == hi and d[v] > dtol:
                     z[v] = lo
-            # basic values x_B = B^{-1}(b - N z_N)
+                side[v] = 0.0 if hi - lo <= 0.0 else (-1.0 if z[v] == hi else 1.0)
+            # basic values x_B = B^{-1}(b - N z_N) (basic entries of z zeroed first)
+            for k in range(m):
+                z[basic[k]] = 0.0
             for i in range(m):
-                s = row_b[i]
-                for j in range(n):
-                    if is_basic[j] < 0:
-                        s -= row_a[i, j] * z[j]
-                if is_basic[n + i] < 0:
-                    s += z[n + i]
-                work_col[i] = s
+                work_col[i] = row_b[i] - _dot(row_a[i], z, n) + z[n + i]
             for k in range(m):
                 s = 0.0
                 for i in range(m):
                     s += binv[k, i] * work_col[i]
                 z[basic[k]] = s
         # dual objective (= cost of the current basic solution)
-        obj = 0.0
-        for j in range(n):
-            obj += cost[j] * z[j]
+        obj = _dot(cost, z, n)
         if obj > target + 1e-12 * (1.0 + abs(target)):
             # try to certify emptiness with the current row duals
-            for i in range(m):
-                s = 0.0
-                for k in range(m):
-                    v = basic[k]
-                    if v < n:
-                        s += cost[v] * binv[k, i]
-                work_rho[i] = s
+            _row_duals(cost, basic, m, n, binv, work_rho)
             if certified_bound(cost, m, row_a, row_b, work_rho, xl, xu, rtol) > target:
                 stats[1] += 1
                 stats[0] += it
@@ -254,12 +392,10 @@ def solve_lp(
         best = 0.0
         for k in range(m):
             v = basic[k]
-            lo = xl[v] if v < n else 0.0
-            hi = xu[v] if v < n else row_s[v - n]
-            if z[v] < lo - ptol:
-                inf = lo - z[v]
-            elif z[v] > hi + ptol:
-                inf = z[v] - hi
+            if z[v] < vlo[v] - ptol:
+                inf = vlo[v] - z[v]
+            elif z[v] > vhi[v] + ptol:
+                inf = z[v] - vhi[v]
             else:
                 continue
             w = 0.0
@@ -274,13 +410,7 @@ def solve_lp(
             if obj <= target:
                 return _NONEMPTY
             # optimum above the threshold: certify it
-            for i in range(m):
-                s = 0.0
-                for k in range(m):
-                    v = basic[k]
-                    if v < n:
-                        s += cost[v] * binv[k, i]
-                work_rho[i] = s
+            _row_duals(cost, basic, m, n, binv, work_rho)
             if certified_bound(cost, m, row_a, row_b, work_rho, xl, xu, rtol) > target:
                 return _EMPTY
             stats[2] += 1
@@ -288,8 +418,8 @@ def solve_lp(
         if it == max_iter:
             break
         p = basic[r]
-        lo_p = xl[p] if p < n else 0.0
-        hi_p = xu[p] if p < n else row_s[p - n]
+        lo_p = vlo[p]
+        hi_p = vhi[p]
         below = z[p] < lo_p
         target_p = lo_p if below else hi_p
         sgn = -1.0 if below else 1.0
@@ -307,52 +437,24 @@ def solve_lp(
             work_alpha[n + i] = -work_rho[i]
         # bound-flipping ratio test: pass every breakpoint whose flip keeps the dual
         # objective's slope positive (those variables go to their other bound), enter
-        # at the first one that does not; Harris tolerance among the remaining ones
+        # at the first one that does not; Harris tolerance among the remaining ones.
+        # Breakpoints: nonbasic variables whose reduced cost moves towards zero
+        # (collected without branches; basic and fixed ones have side 0)
         nc = 0
         for v in range(nv):
-            if is_basic[v] >= 0:
-                continue
-            lo = xl[v] if v < n else 0.0
-            hi = xu[v] if v < n else row_s[v - n]
-            if hi - lo <= 0.0:
-                continue
-            at = sgn * work_alpha[v]
-            at_upper = z[v] >= hi and z[v] > lo
-            if (not at_upper and at > pivtol) or (at_upper and at < -pivtol):
-                cand[nc] = v
-                cand_t[nc] = abs(d[v]) / abs(at)
-                nc += 1
+            x = sgn * side[v] * work_alpha[v]
+            cand[nc] = v
+            cand_x[nc] = x
+            nc += 1 if x > pivtol else 0
         if nc == 0:
             break  # dual unbounded: the node would be empty, yet it has a point
-        # breakpoints in increasing ratio, by partial selection (swapped to the front);
-        # after PARTIAL_PASSES selections the rest is sorted at once
-        slope = lo_p - z[p] if below else z[p] - hi_p
-        kq = nc - 1
         for k in range(nc):
-            if k < PARTIAL_PASSES:
-                best = k
-                for kk in range(k + 1, nc):
-                    if cand_t[kk] < cand_t[best]:
-                        best = kk
-            elif k == PARTIAL_PASSES:
-                tail = np.argsort(cand_t[k:nc])
-                sorted_v = cand[k:nc][tail].copy()
-                sorted_t = cand_t[k:nc][tail].copy()
-                cand[k:nc] = sorted_v
-                cand_t[k:nc] = sorted_t
-                best = k
-            else:
-                best = k
-            if best != k:
-                cand[k], cand[best] = cand[best], cand[k]
-                cand_t[k], cand_t[best] = cand_t[best], cand_t[k]
             v = cand[k]
-            lo = xl[v] if v < n else 0.0
-            hi = xu[v] if v < n else row_s[v - n]
-            slope -= abs(work_alpha[v]) * (hi - lo)
-            if slope < 0.0:
-                kq = k
-                break
+            cand_t[k] = abs(d[v]) / cand_x[k]
+            cand_w[k] = cand_x[k] * (vhi[v] - vlo[v])
+        # the breakpoint where the dual objective's slope turns (weighted selection)
+        slope = lo_p - z[p] if below else z[p] - hi_p
+        kq = crossing_breakpoint(cand, cand_t, cand_w, nc, slope, buf, buf_t, buf_w)
         # Harris among the breakpoints not passed (cand[kq:], in any order)
         tmax = np.inf
         for k in range(kq, nc):
@@ -369,24 +471,21 @@ def solve_lp(
                 q = v
         if q < 0:
             break
-        # flip the passed breakpoints (cand[:kq])
-        nflip = 0
+        # flip the passed breakpoints (cand[:kq]) to their other bound
         for i in range(m):
             work_rho[i] = 0.0
         for k in range(kq):
             v = cand[k]
-            lo = xl[v] if v < n else 0.0
-            hi = xu[v] if v < n else row_s[v - n]
-            new = lo if z[v] == hi else hi
+            new = vlo[v] if side[v] < 0.0 else vhi[v]
             delta = new - z[v]
             z[v] = new
+            side[v] = -side[v]
             if v < n:
                 for i in range(m):
                     work_rho[i] += delta * row_a[i, v]
             else:
                 work_rho[v - n] -= delta
-            nflip += 1
-        if nflip > 0:
+        if kq > 0:
             for k in range(m):
                 s = 0.0
                 for i in range(m):
@@ -402,11 +501,12 @@ def solve_lp(
             z[basic[k]] -= theta_p * work_col[k]
         z[p] = target_p
         z[q] += theta_p
-        # dual step
+        # dual step (every entry, then the basic ones back to zero)
         theta_d = d[q] / work_alpha[q]
         for v in range(nv):
-            if is_basic[v] < 0:
-                d[v] -= theta_d * work_alpha[v]
+            d[v] -= theta_d * work_alpha[v]
+        for k in range(m):
+            d[basic[k]] = 0.0
         d[p] = -theta_d
         d[q] = 0.0
         # basis change and inverse update
@@ -420,25 +520,18 @@ def solve_lp(
         basic[r] = q
         is_basic[q] = r
         is_basic[p] = -1
+        side[q] = 0.0
+        side[p] = 0.0 if hi_p - lo_p <= 0.0 else (1.0 if below else -1.0)
         # bound flips for reduced costs of the wrong sign
         for v in range(nv):
-            if is_basic[v] >= 0:
-                continue
-            lo = xl[v] if v < n else 0.0
-            hi = xu[v] if v < n else row_s[v - n]
-            if hi - lo <= 0.0:
-                continue
-            new = z[v]
-            if d[v] > dtol and z[v] != lo:
-                new = lo
-            elif d[v] < -dtol and z[v] != hi:
-                new = hi
-            if new != z[v]:
+            if side[v] * d[v] < -dtol:
+                new = vhi[v] if side[v] > 0.0 else vlo[v]
                 delta = new - z[v]
                 _column(v, n, m, row_a, binv, work_col)
                 for k in range(m):
                     z[basic[k]] -= delta * work_col[k]
                 z[v] = new
+                side[v] = -side[v]
     stats[0] += max_iter
     stats[2] += 1
     return _LP_TROUBLE
@@ -717,7 +810,7 @@ def search(
                 else:
                     hi_u = min(hi_u, eps - tol)
                 continue
-            # a point of this side: the optimum (clipped) and its midpoint with pts[0]
+            # a point of this side: the optimum (clipped), a bound on g in the node
             g = c0
             for j in range(n):
                 v = min(max(zvec[j], xl[j]), xu[j])
@@ -727,6 +820,7 @@ def search(
                 lo_u = max(lo_u, g)
             else:
                 hi_u = min(hi_u, g)
+            # the point and its midpoint with pts[0] witness this side
             gm = c0
             for j in range(n):
                 gm += map_a[layer, i, j] * 0.5 * (work_alpha[j] + st_pts[sp, 0, j])
