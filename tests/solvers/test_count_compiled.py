@@ -61,9 +61,44 @@ def _solve(m, a, b, slack_hi, lower, upper, cost, target):
     status = _kernel.solve_lp(
         cost, target, m, n, rows, rb, rs, lower, upper, basic, np.zeros((size, size)),
         np.zeros(n + size), z, np.zeros(n + size, dtype=np.int64), np.zeros(n + size),
-        np.zeros(size), np.zeros(size), params, np.zeros(3, dtype=np.int64),
+        np.zeros(size), np.zeros(size), _kernel.perturbation_fractions(n + size), params,
+        np.zeros(3, dtype=np.int64),
     )
     return status, z[:n].copy()
+
+
+def _sorted_crossing(t, w, slope):
+    """The ratio test's reference: walk the breakpoints in increasing ratio."""
+    order = np.argsort(t, kind="stable")
+    for k, i in enumerate(order):
+        slope -= w[i]
+        if slope < 0.0:
+            return set(order[:k].tolist()), int(i)
+    return set(order[:-1].tolist()), int(order[-1])
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_crossing_breakpoint_equals_a_sorted_walk(seed: int) -> None:
+    # the kernel's quickselect must pass exactly the breakpoints a sort would pass
+    rng = np.random.default_rng(seed)
+    nc = int(rng.choice([1, 2, 5, 17, 40, 300, 900]))
+    t = rng.exponential(size=nc) if seed % 3 else rng.integers(0, 4, size=nc).astype(float)
+    w = rng.exponential(size=nc)
+    slope = float(w.sum() * rng.choice([0.0, 0.01, 0.3, 0.7, 0.999, 1.5]))
+    cand = np.arange(100, 100 + nc, dtype=np.int64)
+    cand_t, cand_x, cand_w = t.copy(), np.arange(nc, dtype=float), w.copy()
+    bufs = np.empty(nc, dtype=np.int64), np.empty(nc), np.empty(nc)
+    kq = _kernel.crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, *bufs)
+    passed, entering = _sorted_crossing(t, w, slope)
+    # the passed set has the sorted walk's size and ratios (ties may swap members)
+    assert kq == len(passed)
+    assert sorted(cand_t[:kq].tolist()) == sorted(t[list(passed)].tolist())
+    assert t[entering] in cand_t[kq:].tolist()
+    # the arrays were permuted together and nothing was lost
+    assert sorted(cand.tolist()) == list(range(100, 100 + nc))
+    assert np.array_equal(cand_t, t[cand - 100]) and np.array_equal(cand_x, cand - 100.0)
+    if len({*t.tolist()}) == nc:  # no ties: the very same breakpoints
+        assert set((cand[:kq] - 100).tolist()) == passed
 
 
 @pytest.mark.parametrize("seed", range(40))

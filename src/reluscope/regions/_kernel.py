@@ -222,14 +222,14 @@ def _crossing_ratio(cand_t, cand_w, nc, slope, wt, ww):
 
 
 @njit(cache=True)
-def crossing_breakpoint(cand, cand_t, cand_w, nc, slope, buf, buf_t, buf_w):
+def crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, buf, buf_t, buf_w):
     """The bound-flipping ratio test's split ``kq``, without a sort.
 
     Breakpoints ``cand[:nc]`` have ratios ``cand_t`` and slope costs ``cand_w``; in
     increasing ratio, the slope falls by each cost and the breakpoint where it turns
     negative enters (the largest ratio when it never does). ``cand`` and ``cand_t`` are
-    reordered so that ``cand[:kq]``, the breakpoints passed (to flip), come first; the
-    entering one is among ``cand[kq:]``. A sort of the hundreds of breakpoints of a
+    reordered (with ``cand_x``) so that ``cand[:kq]``, the breakpoints passed (to flip),
+    come first; the entering one is among ``cand[kq:]``. A sort of the hundreds of breakpoints of a
     784-input LP took a third of the kernel's time; this is linear (expected).
     ``cand_w`` and ``buf_w`` are overwritten (work space).
     """
@@ -252,15 +252,19 @@ def crossing_breakpoint(cand, cand_t, cand_w, nc, slope, buf, buf_t, buf_w):
         tie = t == t_cross
         passed = (t < t_cross or (tie and seen < ties)) and k != skip
         seen += 1 if tie else 0
+        x = cand_x[k]
         buf[nl] = v
-        buf_w[nl] = t
+        buf_t[nl] = t
+        buf_w[nl] = x
         buf[last - nr] = v
-        buf_w[last - nr] = t
+        buf_t[last - nr] = t
+        buf_w[last - nr] = x
         nl += 1 if passed else 0
         nr += 0 if passed else 1
     for k in range(nc):
         cand[k] = buf[k]
-        cand_t[k] = buf_w[k]
+        cand_t[k] = buf_t[k]
+        cand_x[k] = buf_w[k]
     return nl
 
 
@@ -287,9 +291,18 @@ def _row_duals(cost, basic, m, n, binv, out):
 
 
 @njit(cache=True)
+def perturbation_fractions(size):
+    """Fixed pseudo-random factors in [0.5, 1] of the cost perturbation, one per variable."""
+    frac = np.empty(size)
+    for j in range(size):
+        frac[j] = 0.5 + 0.5 * (((j + 1) * 2654435761) % 1000003) / 1000003.0
+    return frac
+
+
+@njit(cache=True)
 def solve_lp(
     cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, d, z, is_basic,
-    work_alpha, work_col, work_rho, params, stats,
+    work_alpha, work_col, work_rho, frac, params, stats,
 ):
     """min cost.x over the node: _NONEMPTY (z[:n] is the optimum, value <= target),
     _EMPTY (certified > target) or _LP_TROUBLE. ``basic[:m]`` is updated in place."""
@@ -323,8 +336,7 @@ def solve_lp(
     pc = np.empty(nv)
     for j in range(nv):
         cj = cost[j] if j < n else 0.0
-        frac = 0.5 + 0.5 * (((j + 1) * 2654435761) % 1000003) / 1000003.0
-        delta = perturb * (1.0 + abs(cj)) * frac
+        delta = perturb * (1.0 + abs(cj)) * frac[j]
         pc[j] = cj + delta if cj >= 0.0 else cj - delta
     for it in range(max_iter + 1):
         if it % REFACTOR == 0:
@@ -445,30 +457,28 @@ def solve_lp(
             x = sgn * side[v] * work_alpha[v]
             cand[nc] = v
             cand_x[nc] = x
+            cand_t[nc] = abs(d[v])
+            cand_w[nc] = vhi[v] - vlo[v]
             nc += 1 if x > pivtol else 0
         if nc == 0:
             break  # dual unbounded: the node would be empty, yet it has a point
         for k in range(nc):
-            v = cand[k]
-            cand_t[k] = abs(d[v]) / cand_x[k]
-            cand_w[k] = cand_x[k] * (vhi[v] - vlo[v])
+            cand_t[k] /= cand_x[k]
+            cand_w[k] *= cand_x[k]
         # the breakpoint where the dual objective's slope turns (weighted selection)
         slope = lo_p - z[p] if below else z[p] - hi_p
-        kq = crossing_breakpoint(cand, cand_t, cand_w, nc, slope, buf, buf_t, buf_w)
+        kq = crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, buf, buf_t, buf_w)
         # Harris among the breakpoints not passed (cand[kq:], in any order)
         tmax = np.inf
         for k in range(kq, nc):
-            v = cand[k]
-            t = (abs(d[v]) + dtol) / abs(work_alpha[v])
-            if t < tmax:
-                tmax = t
+            if cand_t[k] < tmax:  # else its Harris bound cannot be smaller
+                tmax = min(tmax, cand_t[k] + dtol / cand_x[k])
         q = -1
         big = 0.0
         for k in range(kq, nc):
-            v = cand[k]
-            if cand_t[k] <= tmax and abs(work_alpha[v]) > big:
-                big = abs(work_alpha[v])
-                q = v
+            if cand_t[k] <= tmax and cand_x[k] > big:
+                big = cand_x[k]
+                q = cand[k]
         if q < 0:
             break
         # flip the passed breakpoints (cand[:kq]) to their other bound
@@ -670,6 +680,7 @@ def search(
     basic = np.zeros(nu + 1, dtype=np.int64)
     pts_a = np.zeros((max_points, n))
     pts_i = np.zeros((max_points, n))
+    frac = perturbation_fractions(n + nu + 1)
     while ist[I_SP] > 0:
         if nodes >= budget:
             return BUDGET
@@ -794,7 +805,7 @@ def search(
             ist[I_LPS] += 1
             status = solve_lp(
                 cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, dvec, zvec,
-                is_basic, work_alpha, work_col, work_rho, params, stats,
+                is_basic, work_alpha, work_col, work_rho, frac, params, stats,
             )
             for kk in range(mb):
                 snap_basic[depth, kk] = basic[kk]
