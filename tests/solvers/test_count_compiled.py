@@ -87,18 +87,18 @@ def test_crossing_breakpoint_equals_a_sorted_walk(seed: int) -> None:
     slope = float(w.sum() * rng.choice([0.0, 0.01, 0.3, 0.7, 0.999, 1.5]))
     cand = np.arange(100, 100 + nc, dtype=np.int64)
     cand_t, cand_x, cand_w = t.copy(), np.arange(nc, dtype=float), w.copy()
-    bufs = np.empty(nc, dtype=np.int64), np.empty(nc), np.empty(nc)
-    kq = _kernel.crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, *bufs)
+    out, out_t, out_x = np.empty(nc, dtype=np.int64), np.empty(nc), np.empty(nc)
+    kq = _kernel.crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, out, out_t, out_x)
     passed, entering = _sorted_crossing(t, w, slope)
     # the passed set has the sorted walk's size and ratios (ties may swap members)
     assert kq == len(passed)
-    assert sorted(cand_t[:kq].tolist()) == sorted(t[list(passed)].tolist())
-    assert t[entering] in cand_t[kq:].tolist()
-    # the arrays were permuted together and nothing was lost
-    assert sorted(cand.tolist()) == list(range(100, 100 + nc))
-    assert np.array_equal(cand_t, t[cand - 100]) and np.array_equal(cand_x, cand - 100.0)
+    assert sorted(out_t[:kq].tolist()) == sorted(t[list(passed)].tolist())
+    assert t[entering] in out_t[kq:].tolist()
+    # the breakpoints were moved together and none was lost
+    assert sorted(out.tolist()) == list(range(100, 100 + nc))
+    assert np.array_equal(out_t, t[out - 100]) and np.array_equal(out_x, out - 100.0)
     if len({*t.tolist()}) == nc:  # no ties: the very same breakpoints
-        assert set((cand[:kq] - 100).tolist()) == passed
+        assert set((out[:kq] - 100).tolist()) == passed
 
 
 @pytest.mark.parametrize("seed", range(40))

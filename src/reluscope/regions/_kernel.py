@@ -153,57 +153,61 @@ def _column(v, n, m, row_a, binv, out):
             out[i] = -binv[i, r]
 
 
-@njit(cache=True)
-def _crossing_ratio(cand_t, cand_w, nc, slope, wt, ww):
+@njit(cache=True, fastmath={"reassoc"})
+def _crossing_ratio(cand_t, cand_w, nc, slope, wt):
     """``(t, ties)``: the ratio where the slope turns and how many breakpoints of that
     same ratio pass before it; ``t = inf`` when it never turns.
 
-    A weighted quickselect on a working copy ``wt, ww`` of the ratios and slope costs:
-    each round sums the costs below a median-of-three pivot with a branch-free pass and
-    keeps only the side that holds the crossing, so nothing is sorted or swapped.
+    A weighted quickselect: each round sums the slope costs below a median-of-three
+    pivot in one branch-free pass and keeps only the side that holds the crossing
+    (compacted into ``wt`` and, in place, ``cand_w``), so nothing is sorted or swapped.
     """
+    src_t = cand_t  # the first round reads the ratios where they are
     size = nc
-    for k in range(nc):
-        wt[k] = cand_t[k]
-        ww[k] = cand_w[k]
+    if size <= SELECTION_CUTOFF:
+        for k in range(size):
+            wt[k] = cand_t[k]
+        src_t = wt
     while size > SELECTION_CUTOFF:
-        a = wt[0]
-        b = wt[size // 2]
-        c = wt[size - 1]
+        a = src_t[0]
+        b = src_t[size // 2]
+        c = src_t[size - 1]
         pivot = max(min(a, b), min(max(a, b), c))  # median of three
         w_less = 0.0
         w_equal = 0.0
         for k in range(size):
-            t = wt[k]
-            w = ww[k]
+            t = src_t[k]
+            w = cand_w[k]
             w_less += w if t < pivot else 0.0
             w_equal += w if t == pivot else 0.0
         if slope - w_less < 0.0:
             keep = 0
             for k in range(size):
-                t = wt[k]
+                t = src_t[k]
                 wt[keep] = t
-                ww[keep] = ww[k]
+                cand_w[keep] = cand_w[k]
                 keep += 1 if t < pivot else 0
             size = keep
+            src_t = wt
             continue
         slope -= w_less
         if slope - w_equal < 0.0:
             ties = 0
             for k in range(size):
-                if wt[k] == pivot:
-                    slope -= ww[k]
+                if src_t[k] == pivot:
+                    slope -= cand_w[k]
                     if slope < 0.0:
                         return pivot, ties
                     ties += 1
         slope -= w_equal
         keep = 0
         for k in range(size):
-            t = wt[k]
+            t = src_t[k]
             wt[keep] = t
-            ww[keep] = ww[k]
+            cand_w[keep] = cand_w[k]
             keep += 1 if t > pivot else 0
         size = keep
+        src_t = wt
     # a few left: walk them in increasing ratio
     for k in range(size):
         best = k
@@ -211,8 +215,8 @@ def _crossing_ratio(cand_t, cand_w, nc, slope, wt, ww):
             if wt[kk] < wt[best]:
                 best = kk
         wt[k], wt[best] = wt[best], wt[k]
-        ww[k], ww[best] = ww[best], ww[k]
-        slope -= ww[k]
+        cand_w[k], cand_w[best] = cand_w[best], cand_w[k]
+        slope -= cand_w[k]
         if slope < 0.0:
             ties = 0
             for kk in range(k):
@@ -222,18 +226,18 @@ def _crossing_ratio(cand_t, cand_w, nc, slope, wt, ww):
 
 
 @njit(cache=True)
-def crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, buf, buf_t, buf_w):
+def crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, out, out_t, out_x):
     """The bound-flipping ratio test's split ``kq``, without a sort.
 
-    Breakpoints ``cand[:nc]`` have ratios ``cand_t`` and slope costs ``cand_w``; in
-    increasing ratio, the slope falls by each cost and the breakpoint where it turns
-    negative enters (the largest ratio when it never does). ``cand`` and ``cand_t`` are
-    reordered (with ``cand_x``) so that ``cand[:kq]``, the breakpoints passed (to flip),
-    come first; the entering one is among ``cand[kq:]``. A sort of the hundreds of breakpoints of a
-    784-input LP took a third of the kernel's time; this is linear (expected).
-    ``cand_w`` and ``buf_w`` are overwritten (work space).
+    Breakpoints ``cand[:nc]`` (with ``cand_x = |alpha|``) have ratios ``cand_t`` and
+    slope costs ``cand_w``; in increasing ratio, the slope falls by each cost and the
+    breakpoint where it turns negative enters (the largest ratio when it never does).
+    ``out, out_t, out_x`` receive the breakpoints with ``out[:kq]``, those passed (to
+    flip), first; the entering one is among ``out[kq:]``. A sort of the hundreds of
+    breakpoints of a 784-input LP took a third of the kernel's time; this is linear
+    (expected). ``cand_w`` is work space (overwritten).
     """
-    t_cross, ties = _crossing_ratio(cand_t, cand_w, nc, slope, buf_t, buf_w)
+    t_cross, ties = _crossing_ratio(cand_t, cand_w, nc, slope, out_t)
     skip = -1
     if t_cross == np.inf:
         # the slope never turns: all pass but the largest ratio, which enters
@@ -249,22 +253,18 @@ def crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, buf, buf_t, buf
     for k in range(nc):
         t = cand_t[k]
         v = cand[k]
-        tie = t == t_cross
-        passed = (t < t_cross or (tie and seen < ties)) and k != skip
-        seen += 1 if tie else 0
         x = cand_x[k]
-        buf[nl] = v
-        buf_t[nl] = t
-        buf_w[nl] = x
-        buf[last - nr] = v
-        buf_t[last - nr] = t
-        buf_w[last - nr] = x
+        tie = t == t_cross
+        passed = ((t < t_cross) | (tie & (seen < ties))) & (k != skip)  # no branches
+        seen += 1 if tie else 0
+        out[nl] = v
+        out_t[nl] = t
+        out_x[nl] = x
+        out[last - nr] = v
+        out_t[last - nr] = t
+        out_x[last - nr] = x
         nl += 1 if passed else 0
         nr += 0 if passed else 1
-    for k in range(nc):
-        cand[k] = buf[k]
-        cand_t[k] = buf_t[k]
-        cand_x[k] = buf_w[k]
     return nl
 
 
@@ -319,7 +319,7 @@ def solve_lp(
     cand_w = np.empty(nv)
     buf = np.empty(nv, dtype=np.int64)
     buf_t = np.empty(nv)
-    buf_w = np.empty(nv)
+    buf_x = np.empty(nv)
     # bounds of every variable (x: the box; slack i: [0, row_s[i]]); side[v] is +1 for
     # a nonbasic variable at its lower bound, -1 at its upper one, 0 basic or fixed
     vlo = np.empty(nv)
@@ -467,7 +467,10 @@ def solve_lp(
             cand_w[k] *= cand_x[k]
         # the breakpoint where the dual objective's slope turns (weighted selection)
         slope = lo_p - z[p] if below else z[p] - hi_p
-        kq = crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, buf, buf_t, buf_w)
+        kq = crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, buf, buf_t, buf_x)
+        cand, buf = buf, cand  # the split is in the other set of arrays: swap them
+        cand_t, buf_t = buf_t, cand_t
+        cand_x, buf_x = buf_x, cand_x
         # Harris among the breakpoints not passed (cand[kq:], in any order)
         tmax = np.inf
         for k in range(kq, nc):
