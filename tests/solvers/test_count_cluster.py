@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import reluscope
 from clitools import run_error, run_json
 from netgen import random_network
 from oracles import brute_force_count, brute_force_patterns
@@ -29,6 +30,10 @@ from reluscope.regions.patterns import read_patterns
 distributed = pytest.importorskip("distributed")
 
 SEARCH_METHODS = ["lp", "highs"]
+# an MNIST-trained net with 8,622 regions (test_count_compiled.py): about 3 s of the
+# compiled engine on one core, so short limits stop it on any machine
+LONG_NET = Path(__file__).resolve().parents[1] / "fixtures" / "mnist-784-8-8-10-b.npz"
+LONG_NET_REGIONS = 8622
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +108,9 @@ def test_time_limit_then_checkpoint_resume_on_the_cluster(
     client, pool_at_once: None, tmp_path, method: str
 ) -> None:
     # big enough that no machine finishes within the limit: the compiled lp engine counts
-    # 1710 regions of the 12-input net in 0.1 s, so it gets the 784-input one (2649, ~3 s)
-    if method == "lp":
-        network = random_network(2, 784, (6, 6, 4))
-    else:
-        network = random_network(1, 12, (14, 12, 8))  # 1710 regions
+    # 1710 regions of the 12-input net in 0.1 s, so it gets the MNIST one (8622, ~3 s)
+    small = random_network(1, 12, (14, 12, 8))  # 1710 regions
+    network = reluscope.load(LONG_NET) if method == "lp" else small
     bounds = tighten_bounds(network, method="interval")
     full = count_regions(network, method=method, bounds=bounds, n_jobs=1)
     ckpt = tmp_path / "state.ckpt"
@@ -125,21 +128,21 @@ def test_time_limit_then_checkpoint_resume_on_the_cluster(
 
 
 def test_interrupt_on_the_cluster_then_resume_in_process(client, tmp_path) -> None:
-    network = random_network(2, 784, (6, 6, 4))  # 2649 regions (test_count_lp_engine.py)
+    network = reluscope.load(LONG_NET)
     bounds = tighten_bounds(network, method="interval")
     ckpt = tmp_path / "state.ckpt"
-    timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
         first = count_regions(network, bounds=bounds, cluster=client, checkpoint=ckpt,
                               time_limit=120)
     finally:
         timer.cancel()
-    assert first.status == "interrupted" and 0 < first.regions < 2649
+    assert first.status == "interrupted" and 0 < first.regions < LONG_NET_REGIONS
     interrupts.clear()  # the stop stays pending for the next call (reluscope.interrupts)
     # the frontier saved by the cluster run resumes anywhere: here, in this process
     resumed = count_regions(network, bounds=bounds, n_jobs=1, checkpoint=ckpt)
-    assert resumed.exact and resumed.regions == 2649
+    assert resumed.exact and resumed.regions == LONG_NET_REGIONS
 
 
 def test_cli_count_cluster(client, tmp_path, capsys) -> None:

@@ -61,8 +61,8 @@ def _solve(m, a, b, slack_hi, lower, upper, cost, target):
     status = _kernel.solve_lp(
         cost, target, m, n, rows, rb, rs, lower, upper, basic, np.zeros((size, size)),
         np.zeros(n + size), z, np.zeros(n + size, dtype=np.int64), np.zeros(n + size),
-        np.zeros(size), np.zeros(size), _kernel.perturbation_fractions(n + size), params,
-        np.zeros(3, dtype=np.int64),
+        np.zeros(size), np.zeros(size), _kernel.perturbation_fractions(n + size), -1,
+        np.array([-1, 0], dtype=np.int64), params, np.zeros(3, dtype=np.int64),
     )
     return status, z[:n].copy()
 

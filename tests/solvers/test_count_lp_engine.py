@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import reluscope
 from netgen import random_network, random_small_network
 from oracles import brute_force_count, brute_force_patterns, sampled_patterns
 from reluscope import ReLUNetwork, ReluscopeError, interrupts
@@ -159,24 +161,30 @@ def test_n_jobs_do_not_change_the_count(pool_at_once: None, tmp_path, method: st
     assert len({r.tobytes() for r in rows}) == 118
 
 
+# limits that stop every engine well before the end: the MNIST-trained fixture has 8,622
+# regions (test_count_compiled.py), about 3 s of the compiled engine on one core
+LONG_NET = Path(__file__).resolve().parents[1] / "fixtures" / "mnist-784-8-8-10-b.npz"
+LONG_NET_REGIONS = 8622
+
+
 def test_time_limit_with_pool(pool_at_once: None) -> None:
-    network = random_network(2, 784, (6, 6, 4))
-    result = count_regions(network, bounds_method="interval", n_jobs=2, time_limit=1.0)
+    network = reluscope.load(LONG_NET)
+    result = count_regions(network, bounds_method="interval", n_jobs=2, time_limit=0.5)
     assert result.status == "time_limit" and not result.exact
-    assert 0 < result.regions < 2649
+    assert 0 < result.regions < LONG_NET_REGIONS
 
 
 def test_time_limit_gives_lower_bound() -> None:
-    network = random_network(2, 784, (6, 6, 4))
+    network = reluscope.load(LONG_NET)
     result = count_regions(network, bounds_method="interval", n_jobs=1, time_limit=0.5)
     assert not result.exact
     assert result.status == "time_limit"
-    assert 0 < result.regions < 2649  # full count measured: 2649 (benchmarks/bench_count.py)
+    assert 0 < result.regions < LONG_NET_REGIONS
     assert result.seconds < 10
 
 
 def test_interrupt_returns_partial_count() -> None:
-    network = random_network(2, 784, (6, 6, 4))
+    network = reluscope.load(LONG_NET)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -185,7 +193,7 @@ def test_interrupt_returns_partial_count() -> None:
         timer.cancel()
     assert result.status == "interrupted"
     assert not result.exact
-    assert 0 <= result.regions < 2649
+    assert 0 <= result.regions < LONG_NET_REGIONS
 
 
 @pytest.mark.parametrize("method", SEARCH_METHODS)

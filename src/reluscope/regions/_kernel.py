@@ -63,6 +63,9 @@ SELECTION_CUTOFF = 16
 I_DEPTH, I_M, I_SP, I_LPS, I_ITERS, I_REGIONS, I_NODES, I_NPAT, I_TROUBLE_K = range(9)
 I_CERT_FAIL, I_BOUND_STOPS = 9, 10
 N_ISTATE = 11
+# indices into the inverse's state: [rows of the basis it inverts (-1: none), updates
+# since it was last built from scratch]
+I_INV_M, I_INV_UPDATES = 0, 1
 
 
 @njit(cache=True)
@@ -127,6 +130,25 @@ def _build_inverse(basic, m, n, row_a, binv):
     for i in range(m):
         for k in range(m):
             binv[i, k] = res[i, k]
+
+
+@njit(cache=True)
+def _extend_inverse(basic, m0, m, n, row_a, binv):
+    """Append rows ``m0..m-1`` to the inverse of ``basic[:m0]`` in ``binv``: each new row
+    ``k`` has its own slack basic, ``B' = [[B, 0], [u, -1]]`` with ``u`` the row's
+    entries at the basic columns, so ``B'^{-1} = [[B^{-1}, 0], [u B^{-1}, -1]]``."""
+    for k in range(m0, m):
+        for i in range(k + 1):
+            binv[k, i] = 0.0
+            binv[i, k] = 0.0
+        for c in range(k):
+            v = basic[c]
+            if v < n:
+                u = row_a[k, v]
+                if u != 0.0:
+                    for i in range(k):
+                        binv[k, i] += u * binv[c, i]
+        binv[k, k] = -1.0
 
 
 @njit(cache=True)
@@ -282,12 +304,13 @@ def _dot(a, b, n):
 def _row_duals(cost, basic, m, n, binv, out):
     """out = the row multipliers of the true costs for the current basis (B^{-T} c_B)."""
     for i in range(m):
-        s = 0.0
-        for k in range(m):
-            v = basic[k]
-            if v < n:
-                s += cost[v] * binv[k, i]
-        out[i] = s
+        out[i] = 0.0
+    for k in range(m):
+        v = basic[k]
+        if v < n and cost[v] != 0.0:
+            ck = cost[v]
+            for i in range(m):
+                out[i] += ck * binv[k, i]
 
 
 @njit(cache=True)
@@ -302,10 +325,16 @@ def perturbation_fractions(size):
 @njit(cache=True)
 def solve_lp(
     cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, d, z, is_basic,
-    work_alpha, work_col, work_rho, frac, params, stats,
+    work_alpha, work_col, work_rho, frac, reuse_m, inv_state, params, stats,
 ):
     """min cost.x over the node: _NONEMPTY (z[:n] is the optimum, value <= target),
-    _EMPTY (certified > target) or _LP_TROUBLE. ``basic[:m]`` is updated in place."""
+    _EMPTY (certified > target) or _LP_TROUBLE. ``basic[:m]`` is updated in place.
+
+    ``binv`` is rebuilt from scratch unless ``reuse_m >= 0``: then it already holds the
+    inverse of ``basic[:reuse_m]`` (the last LP's final basis) and only the rows added
+    since, whose slacks are basic, are appended. ``inv_state[I_INV_UPDATES]`` counts the
+    updates since the last rebuild, across LPs: every ``REFACTOR`` a fresh inverse.
+    """
     ptol = params[0]  # primal feasibility
     dtol = params[1]  # dual feasibility
     pivtol = params[2]
@@ -339,23 +368,30 @@ def solve_lp(
         delta = perturb * (1.0 + abs(cj)) * frac[j]
         pc[j] = cj + delta if cj >= 0.0 else cj - delta
     for it in range(max_iter + 1):
-        if it % REFACTOR == 0:
+        rebuild = inv_state[I_INV_UPDATES] >= REFACTOR or (it == 0 and reuse_m < 0)
+        if it == 0 and not rebuild:
+            _extend_inverse(basic, reuse_m, m, n, row_a, binv)
+        if rebuild:
             _build_inverse(basic, m, n, row_a, binv)
             if not _is_finite_matrix(binv, m):
                 # fall back to the slack basis (always regular)
                 for k in range(m):
                     basic[k] = n + k
                 _build_inverse(basic, m, n, row_a, binv)
+            inv_state[I_INV_UPDATES] = 0
+        if it == 0 or rebuild:
             for v in range(nv):
                 is_basic[v] = -1
             for k in range(m):
                 is_basic[basic[k]] = k
             # duals y = B^{-T} c_B (work_rho), reduced costs
             for i in range(m):
-                s = 0.0
-                for k in range(m):
-                    s += pc[basic[k]] * binv[k, i]
-                work_rho[i] = s
+                work_rho[i] = 0.0
+            for k in range(m):
+                ck = pc[basic[k]]
+                if ck != 0.0:
+                    for i in range(m):
+                        work_rho[i] += ck * binv[k, i]
             for j in range(n):
                 d[j] = pc[j]
             for i in range(m):
@@ -533,6 +569,7 @@ def solve_lp(
         basic[r] = q
         is_basic[q] = r
         is_basic[p] = -1
+        inv_state[I_INV_UPDATES] += 1
         side[q] = 0.0
         side[p] = 0.0 if hi_p - lo_p <= 0.0 else (1.0 if below else -1.0)
         # bound flips for reduced costs of the wrong sign
@@ -612,7 +649,7 @@ def _map_of_next_layer(layer, start, sides, map_a, map_c, map_lo, map_hi, wd, bd
 def descend(
     unit, side, add_row, ist, sides, is_set, set_units, rows_before, row_unit, row_a, row_b,
     row_s, snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a,
-    map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad,
+    map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad, inv_state,
 ):
     """Decide ``unit`` at the next depth (row, warm-start basis, next layer's map)."""
     depth = ist[I_DEPTH]
@@ -628,6 +665,8 @@ def descend(
     for k in range(mp):
         snap_basic[depth + 1, k] = snap_basic[depth, k]
     if add_row:
+        if m < inv_state[I_INV_M]:
+            inv_state[I_INV_M] = -1  # the kept inverse used the row this one replaces
         if side:
             for j in range(n):
                 row_a[m, j] = map_a[layer, i, j]
@@ -668,7 +707,7 @@ def search(
     snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a, map_c,
     map_lo, map_hi, w0, b0, wd, bd, widths, xl, xu, glo, ghi,
     st_k, st_code, st_add, st_np, st_pts, patterns, trouble_pt,
-    binv, dvec, zvec, is_basic, work_alpha, work_col, work_rho, params, stats,
+    binv, dvec, zvec, is_basic, work_alpha, work_col, work_rho, inv_state, params, stats,
 ):
     """Depth-first search from the stack ``st_*`` for at most ``budget`` nodes."""
     eps = params[5]
@@ -684,6 +723,7 @@ def search(
     pts_a = np.zeros((max_points, n))
     pts_i = np.zeros((max_points, n))
     frac = perturbation_fractions(n + nu + 1)
+    inv_state[I_INV_M] = -1  # ``basic`` is new: the inverse kept from a last call is unknown
     while ist[I_SP] > 0:
         if nodes >= budget:
             return BUDGET
@@ -701,6 +741,7 @@ def search(
                 code >> 1, code & 1, add, ist, sides, is_set, set_units, rows_before, row_unit,
                 row_a, row_b, row_s, snap_basic, snap_m, layer_of, idx_in_layer, layer_start,
                 last_of_layer, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad,
+                inv_state,
             )
         if k == nu:
             if not forward_check(st_pts[sp, 0], sides, w0, b0, wd, bd, widths, eps, wtol):
@@ -802,14 +843,22 @@ def search(
                 for j in range(n):
                     cost[j] = -map_a[layer, i, j]
                 target = c0 - eps + tol
+            # warm start from the parent's last basis; the inverse of the last LP's final
+            # basis is kept when this one extends it (only new rows, with their slacks)
             mb = snap_m[depth]
+            reuse_m = inv_state[I_INV_M] if inv_state[I_INV_M] <= mb else -1
             for kk in range(mb):
+                kept = basic[kk] if kk < reuse_m else n + kk
+                if snap_basic[depth, kk] != kept:
+                    reuse_m = -1
                 basic[kk] = snap_basic[depth, kk]
             ist[I_LPS] += 1
             status = solve_lp(
                 cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, dvec, zvec,
-                is_basic, work_alpha, work_col, work_rho, frac, params, stats,
+                is_basic, work_alpha, work_col, work_rho, frac, reuse_m, inv_state, params,
+                stats,
             )
+            inv_state[I_INV_M] = mb if status != _LP_TROUBLE else -1
             for kk in range(mb):
                 snap_basic[depth, kk] = basic[kk]
             if status == _LP_TROUBLE:

@@ -140,6 +140,8 @@ class CompiledSearcher:
         self.work_alpha = np.zeros(n + nu + 1)
         self.work_col = np.zeros(nu + 1)
         self.work_rho = np.zeros(nu + 1)
+        #: [rows of the basis ``binv`` inverts (-1: none), updates since rebuilt]
+        self.inv_state = np.array([-1, 0], dtype=np.int64)
         self.params = np.array(
             [
                 SOLVER_FEASIBILITY_TOL,
@@ -170,7 +172,7 @@ class CompiledSearcher:
             self.rows_before, self.row_unit, self.row_a, self.row_b, self.row_s,
             self.snap_basic, self.snap_m, self.layer_of, self.idx_in_layer, self.layer_start,
             self.last_of_layer, self.map_a, self.map_c, self.map_lo, self.map_hi, self.wd,
-            self.bd, self.widths, self.xl, self.xu, REGION_EPS, BOUND_PADDING,
+            self.bd, self.widths, self.xl, self.xu, REGION_EPS, BOUND_PADDING, self.inv_state,
         )
 
     def _truncate(self, depth: int) -> None:
@@ -214,8 +216,8 @@ class CompiledSearcher:
                 self.map_hi, self.w0, self.b0, self.wd, self.bd, self.widths, self.xl,
                 self.xu, self.glo, self.ghi, self.st_k, self.st_code, self.st_add, self.st_np,
                 self.st_pts, self.patterns, self.trouble_pt, self.binv, self.dvec, self.zvec,
-                self.is_basic, self.work_alpha, self.work_col, self.work_rho, self.params,
-                self.stats,
+                self.is_basic, self.work_alpha, self.work_col, self.work_rho, self.inv_state,
+                self.params, self.stats,
             )
         )
 
