@@ -302,6 +302,14 @@ class ReLUNetwork:
             return sample(self.lower, self.upper, self.domain_A, self.domain_b, n, rng)
         return self.lower + rng.random((n, self.n_inputs)) * (self.upper - self.lower)
 
+    def seed_inputs(self, n: int, random_state: Any = None) -> FloatArray:
+        """Points of the domain for heuristics (witnesses, seeds): :meth:`sample_inputs`,
+        or on a flat polytope (which cannot be sampled) its Chebyshev center alone."""
+        try:
+            return self.sample_inputs(n, random_state=random_state)
+        except DomainError:
+            return self.domain_point()[None, :]
+
     def domain_point(self) -> FloatArray:
         """One point of the domain: the box's midpoint, or the polytope's Chebyshev
         center."""

@@ -305,17 +305,10 @@ def _hit_and_run(
     return np.clip(out, lower, upper)
 
 
-def rows_description(a: FloatArray) -> str:
-    """``"box"`` or ``"box and m inequalities"``, for one-line descriptions."""
-    m = a.shape[0]
-    return "box" if m == 0 else f"box and {m} inequalit{'y' if m == 1 else 'ies'}"
-
-
 __all__ = [
     "bounding_box",
     "chebyshev_center",
     "check_polytope",
     "contains",
-    "rows_description",
     "sample",
 ]
