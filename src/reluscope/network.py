@@ -12,6 +12,7 @@ an activation pattern is one boolean per unit.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from numpy.typing import ArrayLike, NDArray
 from reluscope.errors import DomainError, NetworkError
 
 FloatArray = NDArray[np.float64]
+
+_log = logging.getLogger(__name__)
 
 #: the input/output dtypes a model file may declare and a writer reproduces
 IO_DTYPES = ("float32", "float64")
@@ -308,6 +311,7 @@ class ReLUNetwork:
         try:
             return self.sample_inputs(n, random_state=random_state)
         except DomainError:
+            _log.warning("the polytope domain is flat: using its Chebyshev center alone")
             return self.domain_point()[None, :]
 
     def domain_point(self) -> FloatArray:
