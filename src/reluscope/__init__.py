@@ -39,6 +39,7 @@ _LAZY = {
     "linf_ball": "reluscope.domains",
     "Status": "reluscope.status",
     "box_from_data": "reluscope.domains",
+    "polytope_from_file": "reluscope.domains",
     "Bounds": "reluscope.bounds",
     "tighten_bounds": "reluscope.bounds",
     "RegionCount": "reluscope.regions.result",
