@@ -356,7 +356,7 @@ def _polytope_arrays(
     """The checked, read-only ``(A, b)`` of a polytope (``m = 0`` rows when not given)."""
     if (a is None) != (b is None):
         raise DomainError("a polytope domain needs both A and b (A x <= b); give both or neither")
-    if a is None:
+    if a is None or b is None:
         a_arr, b_arr = np.zeros((0, n0)), np.zeros(0)
     else:
         from reluscope.polytope import check_polytope
