@@ -37,9 +37,13 @@ FloatArray = NDArray[np.float64]
 
 #: box draws per wanted sample before :func:`sample` switches to hit-and-run
 REJECTION_TRIES = 20
-#: hit-and-run steps discarded before the first sample, and taken between two samples
-HIT_AND_RUN_BURN_IN = 200
-HIT_AND_RUN_THIN = 5
+#: hit-and-run: chains walked side by side, steps discarded before the first sample,
+#: and steps between two samples of a chain
+HIT_AND_RUN_CHAINS = 200
+HIT_AND_RUN_BURN_IN = 50
+HIT_AND_RUN_THIN = 1
+#: box points drawn to measure the polytope's share of the box before rejection
+PILOT_DRAWS = 2000
 
 #: a cache of :func:`bounding_box` (it is idempotent; networks are rebuilt often)
 _BOX_CACHE: dict[bytes, tuple[FloatArray, FloatArray]] = {}
@@ -241,10 +245,11 @@ def sample(
 ) -> FloatArray:
     """``n`` points drawn uniformly from box ∩ polytope.
 
-    Rejection from the box first; when fewer than ``n`` of ``REJECTION_TRIES * n`` box
-    draws land inside (a polytope cutting most of the box), the rest come from a
-    hit-and-run walk started at the Chebyshev center (uniform in the limit; burn-in
-    ``HIT_AND_RUN_BURN_IN`` steps, ``HIT_AND_RUN_THIN`` steps between samples).
+    Rejection from the box first; when under 1 in ``REJECTION_TRIES`` of
+    ``PILOT_DRAWS`` box points lands inside (a polytope cutting most of the box), or
+    ``REJECTION_TRIES * n`` draws give too few, the rest come from a
+    coordinate hit-and-run walk started at the Chebyshev center (uniform in the limit of
+    many steps; see :func:`_hit_and_run` for the steps taken).
 
     Raises :class:`DomainError` for a flat domain (Chebyshev radius below
     ``DOMAIN_FLAT_RADIUS``), which has no uniform distribution to sample.
@@ -253,13 +258,17 @@ def sample(
     if n <= 0:
         return np.zeros((0, dim))
     width = upper - lower
-    found: list[FloatArray] = []
-    have = 0
-    for _ in range(REJECTION_TRIES):
-        xs = lower + rng.random((n, dim)) * width
-        xs = xs[np.all(xs @ a.T <= b, axis=1)]
-        found.append(xs)
-        have += xs.shape[0]
+    pilot = lower + rng.random((min(n, PILOT_DRAWS), dim)) * width
+    found = [pilot[np.all(pilot @ a.T <= b, axis=1)]]
+    have = found[0].shape[0]
+    if have * REJECTION_TRIES >= pilot.shape[0]:  # at least 1 in REJECTION_TRIES inside
+        for _ in range(REJECTION_TRIES):
+            if have >= n:
+                return np.vstack(found)[:n]
+            xs = lower + rng.random((n, dim)) * width
+            xs = xs[np.all(xs @ a.T <= b, axis=1)]
+            found.append(xs)
+            have += xs.shape[0]
         if have >= n:
             return np.vstack(found)[:n]
     center, radius = chebyshev_center(lower, upper, a, b)
@@ -281,28 +290,35 @@ def _hit_and_run(
     n: int,
     rng: np.random.Generator,
 ) -> FloatArray:
-    """``n`` hit-and-run samples of box ∩ polytope from the interior point ``start``."""
-    rows = np.vstack([a, np.eye(a.shape[1]), -np.eye(a.shape[1])])
-    rhs = np.concatenate([b, upper, -lower])
-    x = start.copy()
-    slack = rhs - rows @ x
-    out = np.empty((n, x.size))
-    steps = HIT_AND_RUN_BURN_IN + n * HIT_AND_RUN_THIN
-    for step in range(steps):
-        d = rng.standard_normal(x.size)
-        rd = rows @ d
+    """``n`` hit-and-run samples of box ∩ polytope from the interior point ``start``.
+
+    Up to ``HIT_AND_RUN_CHAINS`` chains walk side by side (one matrix product per step
+    for all of them); each step moves every chain along a random direction to a uniform
+    point of its chord through the domain. ``HIT_AND_RUN_BURN_IN`` steps are discarded,
+    then each chain gives a sample every ``HIT_AND_RUN_THIN`` steps.
+    """
+    dim = start.size
+    chains = min(n, HIT_AND_RUN_CHAINS)
+    per_chain = -(-n // chains)
+    x = np.tile(start, (chains, 1))
+    out = []
+    burn, thin = HIT_AND_RUN_BURN_IN, HIT_AND_RUN_THIN
+    for step in range(burn + per_chain * thin):
+        d = rng.standard_normal((chains, dim))
+        rd = d @ a.T  # (chains, m)
+        slack = np.maximum(b - x @ a.T, 0.0)  # recomputed: no drift from the rows
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.maximum(slack, 0.0) / rd
-        t_hi = float(np.min(t[rd > 0], initial=np.inf))
-        t_lo = float(np.max(t[rd < 0], initial=-np.inf))
-        if np.isfinite(t_hi) and np.isfinite(t_lo) and t_hi > t_lo:
-            move = t_lo + rng.random() * (t_hi - t_lo)
-            x = x + move * d
-            slack = slack - move * rd
-        done = step - HIT_AND_RUN_BURN_IN
-        if done >= 0 and done % HIT_AND_RUN_THIN == HIT_AND_RUN_THIN - 1:
-            out[done // HIT_AND_RUN_THIN] = x
-    return np.clip(out, lower, upper)
+            to_upper, to_lower = (upper - x) / d, (lower - x) / d  # box faces along d
+            up = np.where(d != 0, np.maximum(to_upper, to_lower), np.inf).min(axis=1)
+            down = np.where(d != 0, np.minimum(to_upper, to_lower), -np.inf).max(axis=1)
+            ratio = slack / rd
+        t_hi = np.minimum(up, np.where(rd > 0, ratio, np.inf).min(axis=1, initial=np.inf))
+        t_lo = np.maximum(down, np.where(rd < 0, ratio, -np.inf).max(axis=1, initial=-np.inf))
+        t_hi, t_lo = np.maximum(t_hi, 0.0), np.minimum(t_lo, 0.0)  # rounding: stay put
+        x = np.clip(x + (t_lo + rng.random(chains) * (t_hi - t_lo))[:, None] * d, lower, upper)
+        if step >= burn and (step - burn) % thin == thin - 1:
+            out.append(x)
+    return np.clip(np.vstack(out)[:n], lower, upper)
 
 
 __all__ = [

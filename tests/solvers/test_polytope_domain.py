@@ -86,6 +86,16 @@ def test_hit_and_run_is_uniform_on_a_small_corner():
     assert np.all(xs >= 0)
     np.testing.assert_allclose(xs.mean(axis=0), [0.1, 0.1], atol=0.01)
     np.testing.assert_allclose(xs.var(axis=0), [0.09 / 18] * 2, rtol=0.15)
+    # share of the triangle with x < 0.1: (0.3^2 - 0.2^2) / 0.3^2
+    assert abs(np.mean(xs[:, 0] < 0.1) - 5 / 9) < 0.03
+    # the walk alone (no rejection points), from a corner-near start
+    from reluscope.polytope import _hit_and_run
+
+    walk = _hit_and_run(np.array([0.01, 0.01]), net.lower, net.upper, net.domain_A,
+                        net.domain_b, 3000, np.random.default_rng(1))
+    assert np.all(walk.sum(axis=1) <= 0.3 + 1e-9) and np.all(walk >= 0)
+    np.testing.assert_allclose(walk.mean(axis=0), [0.1, 0.1], atol=0.01)
+    assert abs(np.mean(walk[:, 0] < 0.1) - 5 / 9) < 0.03
 
 
 def test_thin_and_flat_polytopes():
