@@ -19,6 +19,7 @@ from typing import Any
 
 from reluscope.errors import (
     DomainError,
+    EmptyDomainError,
     ModelFormatError,
     NetworkError,
     ReluscopeError,
@@ -69,6 +70,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DomainError",
+    "EmptyDomainError",
     "ModelFormatError",
     "NetworkError",
     "ReLUNetwork",

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reluscope.errors import DomainError
+from reluscope.errors import DomainError, EmptyDomainError
 from reluscope.network import FloatArray, ReLUNetwork
 
 #: data sets usable by name in :func:`box_from_data` and ``--domain data:NAME``
@@ -137,7 +137,7 @@ def linf_ball(network: ReLUNetwork, center: ArrayLike, radius: float) -> ReLUNet
     hi = np.minimum(network.upper, c + r)
     if np.any(lo > hi):
         bad = int(np.argmax(lo > hi))
-        raise DomainError(
+        raise EmptyDomainError(
             f"the domain is empty: the L-inf ball of radius {r:g} around the point does not "
             f"meet the box at input {bad} (center {c[bad]:g}, box "
             f"[{network.lower[bad]:g}, {network.upper[bad]:g}])"

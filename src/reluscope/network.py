@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reluscope.errors import DomainError, NetworkError
+from reluscope.errors import DomainError, EmptyDomainError, NetworkError
 
 FloatArray = NDArray[np.float64]
 
@@ -388,7 +388,7 @@ def _domain_arrays(
         )
     if np.any(lo > hi):
         bad = int(np.argmax(lo > hi))
-        raise DomainError(
+        raise EmptyDomainError(
             f"the input domain is empty: lower > upper at input {bad} "
             f"({lo[bad]:g} > {hi[bad]:g})"
         )

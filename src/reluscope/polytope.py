@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reluscope.errors import DomainError, SolverError
+from reluscope.errors import DomainError, EmptyDomainError, SolverError
 from reluscope.tolerances import DOMAIN_BOX_PADDING, DOMAIN_FLAT_RADIUS, DOMAIN_TOL
 
 FloatArray = NDArray[np.float64]
@@ -99,11 +99,12 @@ class _DomainLP:
         lp.col_lower_, lp.col_upper_ = lower.astype(float), upper.astype(float)
         lp.row_lower_ = np.full(m, -highspy.kHighsInf)
         lp.row_upper_ = b.astype(float)
+        rows, cols = np.nonzero(a)  # row-major order: the nonzeros of each row in turn
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
-        lp.a_matrix_.start_ = np.arange(0, m * n + 1, n, dtype=np.int32)
-        lp.a_matrix_.index_ = np.tile(np.arange(n, dtype=np.int32), m)
-        lp.a_matrix_.value_ = np.ascontiguousarray(a, dtype=float).ravel()
+        lp.a_matrix_.start_ = np.searchsorted(rows, np.arange(m + 1)).astype(np.int32)
+        lp.a_matrix_.index_ = cols.astype(np.int32)
+        lp.a_matrix_.value_ = np.ascontiguousarray(a[rows, cols], dtype=float)
         self.highs = new_highs()
         self.highs.passModel(lp)
         self.n = n
@@ -131,8 +132,8 @@ class _DomainLP:
         return bound, np.asarray(solution.col_value, dtype=float)
 
 
-def _empty_error() -> DomainError:
-    return DomainError(
+def _empty_error() -> EmptyDomainError:
+    return EmptyDomainError(
         "the input domain is empty: no point of the box satisfies A x <= b; check the "
         "polytope's inequalities (their direction and right-hand sides) and the box"
     )

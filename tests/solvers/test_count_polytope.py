@@ -166,3 +166,15 @@ def test_slice_is_clipped_to_the_polytope(seed):
         if cell.measure > 1e-9:
             x = result.to_input(cell.interior_point()[None, :])
             assert np.all(x @ a.T <= p.domain_b + 1e-9)
+
+
+def test_local_counts_on_a_polytope():
+    net, p = _case(2, "corner")  # sum x <= 0.3 on [0,1]^4
+    inside, outside = np.full(4, 0.05), np.full(4, 0.9)
+    local = reluscope.local_regions(p, np.vstack([inside, outside]), radius=0.1, n_jobs=1)
+    first, second = local.counts
+    ball = reluscope.linf_ball(p, inside, 0.1)
+    assert ball.has_polytope and first.exact
+    assert first.regions == brute_force_count(
+        ball, box=(np.maximum(inside - 0.1, 0.0), inside + 0.1))
+    assert second.exact and second.regions == 0  # the ball misses the polytope
