@@ -15,7 +15,7 @@ the polytope, all through the solver layer (:mod:`reluscope.solvers.highs`):
 - :func:`chebyshev_center`: a point of the domain as far as possible from its faces, and
   that distance (0 for a flat polytope);
 - :func:`contains`: membership up to a tolerance;
-- :func:`sample` : points drawn uniformly from the domain: rejection from the box, and
+- :func:`sample`: points drawn uniformly from the domain: rejection from the box, and
   hit-and-run from the Chebyshev center when too few box points land inside.
 
 The network stores the tightened box (:class:`reluscope.network.ReLUNetwork`), so
@@ -35,7 +35,8 @@ from reluscope.tolerances import DOMAIN_BOX_PADDING, DOMAIN_FLAT_RADIUS, DOMAIN_
 
 FloatArray = NDArray[np.float64]
 
-#: box draws per wanted sample before :func:`sample` switches to hit-and-run
+#: :func:`sample` rejects from the box while at least 1 draw in this many lands inside
+#: (and draws at most this many times ``n`` box points), else it walks (hit-and-run)
 REJECTION_TRIES = 20
 #: hit-and-run: chains walked side by side, steps discarded before the first sample,
 #: and steps between two samples of a chain
@@ -166,9 +167,6 @@ def bounding_box(
         hi[j] = min(upper[j], -high + DOMAIN_BOX_PADDING * max(1.0, abs(high)))
         if lo[j] > hi[j]:  # rounding of an (almost) empty domain
             raise _empty_error()
-    # the box given was already the bounding box: keep the very same arrays
-    if np.array_equal(lo, lower) and np.array_equal(hi, upper):
-        lo, hi = np.array(lower, dtype=float), np.array(upper, dtype=float)
     lo.setflags(write=False)
     hi.setflags(write=False)
     if len(_BOX_CACHE) >= _BOX_CACHE_SIZE:
@@ -213,7 +211,6 @@ def chebyshev_center(
     radius = max(0.0, float(x[n]))
     # the returned optimum is feasible within HiGHS's tolerance; check it exactly
     if not contains(center, lower, upper, a, b):
-        # the rows are checked with DOMAIN_TOL; move towards the worst row's inside
         raise SolverError("HiGHS's Chebyshev center of the domain is outside it; "
                           "check the polytope's scaling")
     return center, radius

@@ -176,7 +176,7 @@ def milp_difference(
     tolerance: float | None = None,
     time_limit: float | None = None,
 ) -> MilpDifference:
-    """Compare ``f`` and ``f'`` over the whole box by MILP (two solves per output).
+    """Compare ``f`` and ``f'`` over the whole domain by MILP (two solves per output).
 
     With ``tolerance``, each solve only has to show that no difference exceeds it (SCIP's
     objective limit prunes every node whose bound is below it, much faster when the
