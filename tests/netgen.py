@@ -52,3 +52,24 @@ def planted_network() -> ReLUNetwork:
     w1 = np.array([[1.0, -1.0, 0.5, -0.5, 1.0, 1.0], [0.2, 0.1, -0.3, 0.2, -1.0, 1.0]])
     b1 = np.array([-2.0, 0.5])
     return ReLUNetwork([w0, w1], [b0, b1], relu=[True, False])
+
+
+def dense_network(
+    seed: int, n0: int, widths: tuple[int, ...], *, output_relu: bool = True
+) -> ReLUNetwork:
+    """Standard normal weights; each bias puts its unit's hyperplane through the bulk of
+    the layer's inputs on [0,1]^n0 (a random 20-80% quantile of 200 sampled
+    pre-activations), so the box holds many regions, spread over all of it."""
+    rng = np.random.default_rng(seed)
+    weights, biases, fan_in = [], [], n0
+    h = rng.random((200, n0))
+    for width in widths:
+        w = rng.normal(size=(width, fan_in))
+        g = h @ w.T
+        b = -np.array([np.quantile(g[:, i], rng.uniform(0.2, 0.8)) for i in range(width)])
+        weights.append(w)
+        biases.append(b)
+        h = np.maximum(g + b, 0.0)
+        fan_in = width
+    relu = [True] * (len(widths) - 1) + [output_relu]
+    return ReLUNetwork(weights, biases, relu=relu)

@@ -5,7 +5,8 @@ arrays and :data:`reluscope.tolerances.REGION_EPS`, and decide every pattern wit
 ``scipy.optimize.linprog`` (HiGHS).
 
 Definition checked (the one every engine must implement): a pattern ``S`` over the ReLU
-units counts iff some ``x`` in the box has ``g_i(x) >= REGION_EPS`` for the units in
+units counts iff some ``x`` in the domain (the box, cut by the network's polytope
+``domain_A x <= domain_b`` when it has one) has ``g_i(x) >= REGION_EPS`` for the units in
 ``S`` and ``g_i(x) <= 0`` for the others, with each ``g_i`` computed with the pattern
 applied (inactive units output 0, active units output ``g``).
 """
@@ -52,11 +53,16 @@ def brute_force_patterns(
     network: ReLUNetwork,
     a_ub: np.ndarray | None = None,
     b_ub: np.ndarray | None = None,
+    *,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> set[tuple[bool, ...]]:
     """Every activation pattern that is a counted linear region, by exhaustive search.
 
-    ``a_ub x <= b_ub``, when given, restricts the domain further (a polytope inside the
-    box, e.g. a slice clipped to a larger network's input box).
+    The domain is the network's box and polytope rows (``domain_A x <= domain_b``);
+    ``a_ub x <= b_ub``, when given, restricts it further (e.g. a slice clipped to a
+    larger network's input box). ``box`` replaces the network's box: give the box as the
+    user wrote it, so the oracle does not rely on reluscope's tightening of the box to
+    the polytope.
 
     Depth-first over the units in order (layer by layer): a unit's pre-activation is an
     affine function of ``x`` once the patterns of the earlier layers are fixed, so each
@@ -69,6 +75,8 @@ def brute_force_patterns(
     if n_units > MAX_BRUTE_FORCE_UNITS:
         raise ValueError(f"brute force is for tiny networks; got {n_units} units")
     lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
+    if box is not None:
+        lower, upper = (np.broadcast_to(np.asarray(v, float), lower.shape) for v in box)
     n0 = network.n_inputs
     found: set[tuple[bool, ...]] = set()
     # the ReLU layers' weights, in order; a final layer without ReLU has no units
@@ -123,8 +131,11 @@ def brute_force_patterns(
             rows.pop()
             rhs.pop()
 
-    rows0: list[np.ndarray] = [] if a_ub is None else [np.asarray(r, float) for r in a_ub]
-    rhs0: list[float] = [] if b_ub is None else [float(v) for v in b_ub]
+    rows0 = [np.asarray(r, float) for r in network.domain_A]
+    rhs0 = [float(v) for v in network.domain_b]
+    if a_ub is not None and b_ub is not None:
+        rows0 += [np.asarray(r, float) for r in a_ub]
+        rhs0 += [float(v) for v in b_ub]
     start: np.ndarray | None = (lower + upper) / 2
     if rows0:
         start = _witness(np.array(rows0), np.array(rhs0), lower, upper)
@@ -137,9 +148,11 @@ def brute_force_patterns(
     return found
 
 
-def brute_force_count(network: ReLUNetwork) -> int:
+def brute_force_count(
+    network: ReLUNetwork, *, box: tuple[np.ndarray, np.ndarray] | None = None
+) -> int:
     """Number of counted linear regions, by exhaustive search (see brute_force_patterns)."""
-    return len(brute_force_patterns(network))
+    return len(brute_force_patterns(network, box=box))
 
 
 def sampled_patterns(
@@ -153,6 +166,9 @@ def sampled_patterns(
     rng = np.random.default_rng(seed)
     lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
     x = lower + rng.random((n, network.n_inputs)) * (upper - lower)
+    a_rows, b_rows = np.asarray(network.domain_A, float), np.asarray(network.domain_b, float)
+    x = x[np.all(x @ a_rows.T <= b_rows, axis=1)]  # rejection: keep the polytope's points
+    n = x.shape[0]
     h = x
     signs, clear = [], np.ones(n, dtype=bool)
     for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
@@ -187,6 +203,8 @@ def is_region(network: ReLUNetwork, pattern: tuple[bool, ...] | np.ndarray) -> b
             rows.append(-g_a[i] if on else g_a[i])
             rhs.append(float(g_c[i]) - REGION_EPS if on else -float(g_c[i]))
         a_map, c_map = np.where(active[:, None], g_a, 0.0), np.where(active, g_c, 0.0)
+    rows += [np.asarray(r, float) for r in network.domain_A]
+    rhs += [float(v) for v in network.domain_b]
     if not rows:
         return True
     return _witness(np.array(rows), np.array(rhs), lower, upper) is not None

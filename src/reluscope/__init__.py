@@ -19,6 +19,7 @@ from typing import Any
 
 from reluscope.errors import (
     DomainError,
+    EmptyDomainError,
     ModelFormatError,
     NetworkError,
     ReluscopeError,
@@ -39,6 +40,7 @@ _LAZY = {
     "linf_ball": "reluscope.domains",
     "Status": "reluscope.status",
     "box_from_data": "reluscope.domains",
+    "polytope_from_file": "reluscope.domains",
     "Bounds": "reluscope.bounds",
     "tighten_bounds": "reluscope.bounds",
     "RegionCount": "reluscope.regions.result",
@@ -68,6 +70,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DomainError",
+    "EmptyDomainError",
     "ModelFormatError",
     "NetworkError",
     "ReLUNetwork",

@@ -1,29 +1,35 @@
-"""Input domains beyond ``[LO,HI]^n0``: per-input boxes and L-infinity balls.
+"""Input domains beyond ``[LO,HI]^n0``: per-input boxes, L-infinity balls, polytopes.
 
-Every domain here is a box ``lower <= x <= upper``, so every method (bounds, count,
-estimate, upper, compress) takes it unchanged and it is stored with the model as the box
-is (NPZ arrays, ONNX metadata, ``.pt`` attributes):
+A network's domain is a box ``lower <= x <= upper``, optionally cut by a polytope
+``A x <= b`` (:mod:`reluscope.polytope`); every method (bounds, count, estimate, upper,
+compress, slices) honours both, and both are stored with the model (NPZ arrays, ONNX
+metadata, ``.pt`` attributes):
 
 - a box read from a file of lows and highs (:func:`box_from_file`);
 - the per-input minimum and maximum of a data set (:func:`box_from_data`), from an array
   of points, a ``.npy``/``.csv`` file of points, or ``mnist-train``/``mnist-test``;
 - an L-infinity ball of radius ``r`` around a point, intersected with the network's box
   (:func:`linf_ball`): the local analysis of robustness and local-complexity studies.
-  The intersection of a box and an L-infinity ball is a box.
-
-General polytopes ``A x <= b`` are not supported.
+  The intersection of a box and an L-infinity ball is a box (a polytope the network
+  already has is kept);
+- a polytope ``A x <= b`` read from a file (:func:`polytope_from_file`,
+  :func:`with_polytope_file`) or given as arrays (:meth:`ReLUNetwork.with_polytope`),
+  intersected with the box. The domain is bounded because the box is finite; an empty
+  one is a :class:`DomainError`. The network stores the polytope's bounding box as its
+  box (same domain, tight interval bounds).
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reluscope.errors import DomainError
+from reluscope.errors import DomainError, EmptyDomainError
 from reluscope.network import FloatArray, ReLUNetwork
 
 #: data sets usable by name in :func:`box_from_data` and ``--domain data:NAME``
@@ -131,12 +137,92 @@ def linf_ball(network: ReLUNetwork, center: ArrayLike, radius: float) -> ReLUNet
     hi = np.minimum(network.upper, c + r)
     if np.any(lo > hi):
         bad = int(np.argmax(lo > hi))
-        raise DomainError(
+        raise EmptyDomainError(
             f"the domain is empty: the L-inf ball of radius {r:g} around the point does not "
             f"meet the box at input {bad} (center {c[bad]:g}, box "
             f"[{network.lower[bad]:g}, {network.upper[bad]:g}])"
         )
-    return network.with_domain(lo, hi)
+    return network.with_domain(lo, hi, network.domain_A, network.domain_b)
+
+
+def polytope_from_file(
+    path: str | Path, n_inputs: int
+) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray | None]:
+    """``(A, b, lower, upper)`` of a polytope file (``lower``/``upper`` None unless given).
+
+    ``.npz``: arrays ``A`` ``(m, n0)`` and ``b`` ``(m,)``, optionally ``lower`` and
+    ``upper``; ``.json``: ``{"A": [[...], ...], "b": [...]}`` with optional ``"lower"``,
+    ``"upper"``; ``.npy``: one array ``(m, n0 + 1)``, each row ``a_1 ... a_n0 b``;
+    ``.csv``: the same rows, comma-separated.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise DomainError(f"{path}: no such polytope file")
+    lower = upper = None
+    if suffix in (".npz", ".json"):
+        data = _read_mapping(path, suffix)
+        missing = [k for k in ("A", "b") if k not in data]
+        if missing:
+            raise DomainError(
+                f"{path}: a polytope file holds arrays 'A' (m x {n_inputs}) and 'b' (m); "
+                f"{' and '.join(repr(k) for k in missing)} missing"
+            )
+        try:
+            a, b = (np.asarray(data[k], dtype=np.float64) for k in ("A", "b"))
+            if "lower" in data or "upper" in data:
+                lower = np.asarray(data.get("lower", 0.0), dtype=np.float64)
+                upper = np.asarray(data.get("upper", 1.0), dtype=np.float64)
+        except (ValueError, TypeError):
+            raise DomainError(f"{path}: the polytope's arrays must hold numbers") from None
+    elif suffix in (".npy", ".csv"):
+        rows = _read_array(path, "polytope")
+        rows = rows[None, :] if rows.ndim == 1 else rows
+        if rows.ndim != 2 or rows.shape[1] != n_inputs + 1:
+            raise DomainError(
+                f"{path}: a .npy/.csv polytope holds rows 'a_1 ... a_{n_inputs} b' "
+                f"({n_inputs + 1} values each, for A x <= b); got shape {rows.shape}"
+            )
+        a, b = rows[:, :-1], rows[:, -1]
+    else:
+        raise DomainError(
+            f"{path}: unknown polytope file type {suffix or '(none)'!r}; use .npz, .json, "
+            ".npy or .csv"
+        )
+    if a.size == 0:
+        raise DomainError(f"{path}: the polytope has no inequalities")
+    from reluscope.polytope import check_polytope
+
+    try:
+        a, b = check_polytope(a, b, n_inputs)
+    except DomainError as exc:
+        raise DomainError(f"{path}: {exc}") from None
+    return a, b, lower, upper
+
+
+def _read_mapping(path: Path, suffix: str) -> dict[str, Any]:
+    """The arrays of a ``.npz`` file or the object of a ``.json`` file."""
+    try:
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                return {k: data[k] for k in data.files}
+        data = json.loads(path.read_text())
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DomainError(f"{path}: not a readable polytope file ({first})") from None
+    if not isinstance(data, dict):
+        raise DomainError(f'{path}: a JSON polytope is an object {{"A": [[...]], "b": [...]}}')
+    return data
+
+
+def with_polytope_file(network: ReLUNetwork, path: str | Path) -> ReLUNetwork:
+    """``network`` on its domain cut by the polytope of ``path`` (see
+    :func:`polytope_from_file`); a file that gives ``lower``/``upper`` sets the box too
+    (and then replaces the network's domain)."""
+    a, b, lower, upper = polytope_from_file(path, network.n_inputs)
+    if lower is not None and upper is not None:
+        return network.with_domain(lower, upper, a, b)
+    return network.with_polytope(a, b)
 
 
 def with_data_box(network: ReLUNetwork, source: str | Path | ArrayLike) -> ReLUNetwork:
@@ -151,5 +237,7 @@ __all__ = [
     "box_from_file",
     "linf_ball",
     "load_points",
+    "polytope_from_file",
     "with_data_box",
+    "with_polytope_file",
 ]

@@ -18,6 +18,11 @@ class DomainError(ReluscopeError):
     """The input domain is empty, unbounded or of the wrong dimension."""
 
 
+class EmptyDomainError(DomainError):
+    """The input domain has no point (a box with lower > upper, a ball missing the box, a
+    polytope no point of the box satisfies)."""
+
+
 class UnsupportedLayerError(ReluscopeError):
     """A model file contains an operator or layer that is not an affine map or a ReLU."""
 

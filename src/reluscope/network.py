@@ -3,7 +3,8 @@
 Layer ``l`` (0-based here) computes ``g = W[l] @ h + b[l]`` with ``W[l]`` of shape
 ``(n_out, n_in)`` (the PyTorch / paper convention), then ``h = max(0, g)`` if
 ``relu[l]``. Every layer but the last must have a ReLU; the last may or may not. The
-input domain is a box ``lower <= x <= upper`` (default ``[0, 1]^n0``, image pixels).
+input domain is a box ``lower <= x <= upper`` (default ``[0, 1]^n0``, image pixels),
+optionally cut by a polytope ``domain_A x <= domain_b`` (:mod:`reluscope.polytope`).
 
 The *units* of the network are the neurons of its ReLU layers, numbered layer by layer;
 an activation pattern is one boolean per unit.
@@ -11,6 +12,7 @@ an activation pattern is one boolean per unit.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +21,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reluscope.errors import DomainError, NetworkError
+from reluscope.errors import DomainError, EmptyDomainError, NetworkError
 
 FloatArray = NDArray[np.float64]
+
+_log = logging.getLogger(__name__)
 
 #: the input/output dtypes a model file may declare and a writer reproduces
 IO_DTYPES = ("float32", "float64")
@@ -73,6 +77,15 @@ class ReLUNetwork:
         of the paper's MNIST networks (ReLU on the output layer too).
     lower, upper
         The input box; scalars are broadcast. Default ``[0, 1]^n0``.
+    domain_A, domain_b
+        Optional polytope ``domain_A @ x <= domain_b`` (shapes ``(m, n0)`` and
+        ``(m,)``) intersected with the box. With ``m > 0`` the stored ``lower``,
+        ``upper`` are the *bounding box* of box ∩ polytope (:func:`reluscope.polytope.
+        bounding_box`, 2 n0 LPs, padded outward), not the box as given: the domain is
+        the same set, and interval arithmetic on the stored box stays tight. An empty
+        domain raises :class:`DomainError` (it cannot be unbounded: the box is
+        finite). This is the only place where building a network solves LPs (HiGHS,
+        imported only then).
     signature
         The I/O signature of the source model (:class:`IOSignature`), kept so that
         writers reproduce it; ``None`` for networks built by hand.
@@ -83,6 +96,8 @@ class ReLUNetwork:
     relu: tuple[bool, ...]
     lower: FloatArray
     upper: FloatArray
+    domain_A: FloatArray
+    domain_b: FloatArray
     signature: IOSignature | None
 
     def __init__(
@@ -93,6 +108,8 @@ class ReLUNetwork:
         relu: Sequence[bool] | None = None,
         lower: ArrayLike | None = None,
         upper: ArrayLike | None = None,
+        domain_A: ArrayLike | None = None,
+        domain_b: ArrayLike | None = None,
         signature: IOSignature | None = None,
     ) -> None:
         if len(weights) == 0:
@@ -128,11 +145,18 @@ class ReLUNetwork:
             )
         n0 = ws[0].shape[1]
         lo, hi = _domain_arrays(n0, lower, upper)
+        a_rows, b_rows = _polytope_arrays(n0, domain_A, domain_b)
+        if a_rows.shape[0]:
+            from reluscope.polytope import bounding_box
+
+            lo, hi = bounding_box(lo, hi, a_rows, b_rows)
         object.__setattr__(self, "weights", ws)
         object.__setattr__(self, "biases", bs)
         object.__setattr__(self, "relu", flags)
         object.__setattr__(self, "lower", lo)
         object.__setattr__(self, "upper", hi)
+        object.__setattr__(self, "domain_A", a_rows)
+        object.__setattr__(self, "domain_b", b_rows)
         if (
             signature is not None
             and signature.input_shape
@@ -227,24 +251,77 @@ class ReLUNetwork:
         return np.concatenate(parts, axis=-1)
 
     # ------------------------------------------------------------------- domain
-    def with_domain(self, lower: ArrayLike, upper: ArrayLike) -> ReLUNetwork:
-        """The same network on another input box (scalars are broadcast)."""
+    @property
+    def has_polytope(self) -> bool:
+        """Whether the domain has inequalities ``A x <= b`` besides the box."""
+        return bool(self.domain_A.shape[0])
+
+    def with_domain(
+        self,
+        lower: ArrayLike,
+        upper: ArrayLike,
+        domain_A: ArrayLike | None = None,
+        domain_b: ArrayLike | None = None,
+    ) -> ReLUNetwork:
+        """The same network on another domain: the box (scalars are broadcast) and, if
+        given, a polytope; without one the domain is the box alone."""
         return ReLUNetwork(
             self.weights, self.biases, relu=self.relu, lower=lower, upper=upper,
-            signature=self.signature,
+            domain_A=domain_A, domain_b=domain_b, signature=self.signature,
+        )
+
+    def with_polytope(self, domain_A: ArrayLike, domain_b: ArrayLike) -> ReLUNetwork:
+        """The same network on its domain intersected with ``{x : domain_A x <= domain_b}``
+        (added to any inequalities it already has)."""
+        from reluscope.polytope import check_polytope
+
+        a_new, b_new = check_polytope(domain_A, domain_b, self.n_inputs)
+        return self.with_domain(
+            self.lower, self.upper,
+            np.vstack([self.domain_A, a_new]), np.concatenate([self.domain_b, b_new]),
         )
 
     def with_signature(self, signature: IOSignature | None) -> ReLUNetwork:
         """The same network, written with another input/output signature."""
         return ReLUNetwork(
             self.weights, self.biases, relu=self.relu, lower=self.lower, upper=self.upper,
-            signature=signature,
+            domain_A=self.domain_A, domain_b=self.domain_b, signature=signature,
         )
 
+    def contains(self, x: ArrayLike) -> Any:
+        """Whether each input (``(n0,)`` or ``(k, n0)``) lies in the domain: in the box,
+        and on the polytope's rows up to ``tolerances.DOMAIN_TOL``."""
+        from reluscope.polytope import contains
+
+        return contains(x, self.lower, self.upper, self.domain_A, self.domain_b)
+
     def sample_inputs(self, n: int, random_state: Any = None) -> FloatArray:
-        """``n`` inputs drawn uniformly from the domain box."""
+        """``n`` inputs drawn uniformly from the domain (box, or box ∩ polytope: see
+        :func:`reluscope.polytope.sample`)."""
         rng = np.random.default_rng(random_state)
+        if self.has_polytope:
+            from reluscope.polytope import sample
+
+            return sample(self.lower, self.upper, self.domain_A, self.domain_b, n, rng)
         return self.lower + rng.random((n, self.n_inputs)) * (self.upper - self.lower)
+
+    def seed_inputs(self, n: int, random_state: Any = None) -> FloatArray:
+        """Points of the domain for heuristics (witnesses, seeds): :meth:`sample_inputs`,
+        or on a flat polytope (which cannot be sampled) its Chebyshev center alone."""
+        try:
+            return self.sample_inputs(n, random_state=random_state)
+        except DomainError:
+            _log.warning("the polytope domain is flat: using its Chebyshev center alone")
+            return self.domain_point()[None, :]
+
+    def domain_point(self) -> FloatArray:
+        """One point of the domain: the box's midpoint, or the polytope's Chebyshev
+        center."""
+        if self.has_polytope:
+            from reluscope.polytope import chebyshev_center
+
+            return chebyshev_center(self.lower, self.upper, self.domain_A, self.domain_b)[0]
+        return (self.lower + self.upper) / 2.0
 
     # ---------------------------------------------------------------------- io
     def save(self, path: str | Path) -> None:
@@ -261,6 +338,9 @@ class ReLUNetwork:
         box = f"[{lo:g},{hi:g}]^{self.n_inputs}"
         if not (np.all(self.lower == lo) and np.all(self.upper == hi)):
             box = f"box within [{lo:g},{hi:g}]^{self.n_inputs}"
+        if self.has_polytope:
+            m = self.domain_A.shape[0]
+            box += f" and {m} inequalit{'y' if m == 1 else 'ies'} A x <= b"
         return (
             f"{self.n_inputs} inputs -> {arch} ({out} output), {self.n_units} ReLU units, "
             f"domain {box}"
@@ -268,6 +348,24 @@ class ReLUNetwork:
 
     def __repr__(self) -> str:
         return f"ReLUNetwork({self.describe()})"
+
+
+def _polytope_arrays(
+    n0: int, a: ArrayLike | None, b: ArrayLike | None
+) -> tuple[FloatArray, FloatArray]:
+    """The checked, read-only ``(A, b)`` of a polytope (``m = 0`` rows when not given)."""
+    if (a is None) != (b is None):
+        raise DomainError("a polytope domain needs both A and b (A x <= b); give both or neither")
+    if a is None or b is None:
+        a_arr, b_arr = np.zeros((0, n0)), np.zeros(0)
+    else:
+        from reluscope.polytope import check_polytope
+
+        a_arr, b_arr = check_polytope(a, b, n0)
+        a_arr, b_arr = a_arr.copy(), b_arr.copy()
+    a_arr.setflags(write=False)
+    b_arr.setflags(write=False)
+    return a_arr, b_arr
 
 
 def _domain_arrays(
@@ -290,7 +388,7 @@ def _domain_arrays(
         )
     if np.any(lo > hi):
         bad = int(np.argmax(lo > hi))
-        raise DomainError(
+        raise EmptyDomainError(
             f"the input domain is empty: lower > upper at input {bad} "
             f"({lo[bad]:g} > {hi[bad]:g})"
         )

@@ -87,3 +87,17 @@ KERNEL_COST_PERTURBATION = 1e-7
 #: average (docs/bench-count.md); one that reaches the cap has cycled (seen on about one
 #: LP in 200 on a random 784;6;6;4 network) and its node goes to the HiGHS search.
 KERNEL_MAX_ITERATIONS = 300
+
+#: Outward padding (relative above magnitude 1) of the bounding box of a polytope domain
+#: ``A x <= b`` (reluscope.polytope.bounding_box): it absorbs the rounding of the
+#: Lagrangian bounds that give the box, so the stored box always contains the domain.
+DOMAIN_BOX_PADDING = 1e-9
+
+#: A point satisfies a polytope row ``a.x <= b`` when ``a.x <= b + DOMAIN_TOL * (1 + |b|)``
+#: (the LP solvers' own feasibility tolerance): points returned by an LP over the domain
+#: count as inside it.
+DOMAIN_TOL = SOLVER_FEASIBILITY_TOL
+
+#: A polytope domain whose largest inscribed ball has a radius below this is *flat* (no
+#: interior): it is analysed as any other, but cannot be sampled uniformly.
+DOMAIN_FLAT_RADIUS = 1e-9

@@ -1,4 +1,8 @@
-"""Interval arithmetic bounds: the cheapest method, exact for the first layer on a box."""
+"""Interval arithmetic bounds: the cheapest method, exact for the first layer on a box.
+
+On a polytope domain the network's box is the polytope's bounding box, so these bounds
+are valid (the domain lies in the box) but no longer exact for the first layer.
+"""
 
 from __future__ import annotations
 
@@ -24,5 +28,5 @@ def interval_bounds(network: ReLUNetwork) -> Bounds:
         biases=network.biases,
         method="interval",
         seconds=time.perf_counter() - start,
-        exact=network.n_layers == 1,
+        exact=network.n_layers == 1 and not network.has_polytope,
     )

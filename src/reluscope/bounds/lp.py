@@ -14,6 +14,8 @@ relaxation projects onto the *triangle* of each unstable ReLU, which is what is 
         h \ge 0,\quad h \ge g,\quad h \le \tfrac{U}{U - L}\,(g - L),\quad h \le U
 
 with ``x`` in the domain box. Layer 0 needs no LP: interval bounds are exact on a box.
+On a polytope domain the rows ``A x <= b`` are added to every layer's LP, and layer 0
+is bounded by LP too (exact: its ``g`` is affine in ``x``).
 
 Implementation choices (documented in docs/bounds.md):
 
@@ -84,18 +86,22 @@ def lp_bounds_with_witnesses(
     start = time.perf_counter()
     base = interval_bounds(network)
     witnesses: list[FloatArray] = []
-    lowers = [base.lower[0].copy()]
-    uppers = [base.upper[0].copy()]
+    first = 1 if not network.has_polytope else 0  # layer 0: interval is exact on a box
+    lowers: list[FloatArray] = [base.lower[0].copy()] if first else []
+    uppers: list[FloatArray] = [base.upper[0].copy()] if first else []
     interrupted = False
     bar = progress_bar(
-        progress, total=sum(network.widths[1:]), desc="LP bounds", unit="unit"
+        progress, total=sum(network.widths[first:]), desc="LP bounds", unit="unit"
     )
     try:
-        for layer in range(1, network.n_layers):
-            h_lo, h_hi = post_activation(network, lowers[-1], uppers[-1], layer - 1)
-            lo, hi = propagate_interval(network, h_lo, h_hi, layer)
-            lo = np.maximum(lo, base.lower[layer])
-            hi = np.minimum(hi, base.upper[layer])
+        for layer in range(first, network.n_layers):
+            if layer == 0:
+                lo, hi = base.lower[0].copy(), base.upper[0].copy()
+            else:
+                h_lo, h_hi = post_activation(network, lowers[-1], uppers[-1], layer - 1)
+                lo, hi = propagate_interval(network, h_lo, h_hi, layer)
+                lo = np.maximum(lo, base.lower[layer])
+                hi = np.minimum(hi, base.upper[layer])
             if not interrupted:
                 try:
                     lp_lo, lp_hi = _layer_lp_bounds(
@@ -116,7 +122,7 @@ def lp_bounds_with_witnesses(
         biases=network.biases,
         method="lp",
         seconds=time.perf_counter() - start,
-        exact=network.n_layers == 1,
+        exact=network.n_layers == 1 and not interrupted,
     )
     points = np.array(witnesses).reshape(-1, network.n_inputs)
     return bounds, np.clip(points, network.lower, network.upper), interrupted
@@ -150,11 +156,18 @@ class LayerLP:
         for k in range(layer):
             starts.append(starts[-1] + network.widths[k])
         classes = [_classes(lowers[k], uppers[k]) for k in range(layer)]
+
         # one g column per unstable unit, after all h columns
         g_starts = [starts[-1]]
         for _, _, unstable in classes:
             g_starts.append(g_starts[-1] + int(unstable.sum()))
         n_cols = g_starts[-1]
+        if network.has_polytope:  # A x <= b on the x columns
+            a_rows = network.domain_A
+            pad = sp.csr_matrix((a_rows.shape[0], n_cols - n0))
+            blocks.append(sp.hstack([sp.csr_matrix(a_rows), pad], format="csr"))
+            row_lo.append(np.full(a_rows.shape[0], -np.inf))
+            row_hi.append(np.asarray(network.domain_b, dtype=float))
         g_lo: list[FloatArray] = []
         g_hi: list[FloatArray] = []
         for k in range(layer):

@@ -4,7 +4,8 @@ For layer ``l >= 1`` one SCIP model of layers ``0..l-1`` (eqs 1-4 with the bound
 so far as big-M constants, :func:`reluscope.milp.build_network_model`) is built once;
 for each unit ``i`` of layer ``l`` its objective is set to ``W_i h^{l-1}`` (``+ b_i``)
 and the model is solved, maximising then minimising. Layer 0 is exact by interval
-arithmetic on a box. Reusing one model per layer (``freeTransform`` + ``setObjective``)
+arithmetic on a box, and by the LP bounds on a polytope domain (whose rows ``A x <= b``
+every model has). Reusing one model per layer (``freeTransform`` + ``setObjective``)
 is measured against rebuilding per solve in ``benchmarks/bench_bounds.py``.
 
 Choices (documented in docs/bounds.md):
@@ -178,9 +179,10 @@ def _sampled_range(
     Reachable values, so ``max g >= seen_hi`` and ``min g <= seen_lo``: a unit seen on
     both sides of zero is unstable without any MILP.
     """
-    x = network.sample_inputs(MILP_SAMPLES, random_state=0)
-    x = np.vstack([x, witnesses, (network.lower + network.upper) / 2, network.lower,
-                   network.upper])
+    x = network.seed_inputs(MILP_SAMPLES, random_state=0)
+    x = np.vstack([x, witnesses, network.domain_point()])
+    if not network.has_polytope:  # the box's corners lie in the domain
+        x = np.vstack([x, network.lower, network.upper])
     pre = network.preactivations(x)
     return [g.min(axis=0) for g in pre], [g.max(axis=0) for g in pre]
 
@@ -188,7 +190,7 @@ def _sampled_range(
 def _units_to_solve(network: ReLUNetwork, lp: Bounds, layer: int) -> np.ndarray:
     """Units of ``layer`` needing MILPs: unstable after LP (every unit of a linear layer)."""
     if layer == 0:
-        return np.zeros(0, dtype=int)  # interval bounds are exact on the first layer
+        return np.zeros(0, dtype=int)  # exact already: interval on a box, LP on a polytope
     if not network.relu[layer]:
         return np.arange(network.widths[layer])
     return np.flatnonzero(lp.unstable(layer))

@@ -34,7 +34,9 @@ def add_domain_arguments(parser: argparse.ArgumentParser, *, ball: bool = True) 
         metavar="SPEC",
         help="input box overriding the file's: LO,HI for [LO,HI]^n0; a .npy/.csv/.json "
         "file of lows and highs per input; or data:SOURCE for the min/max of a data set "
-        "(a .npy/.csv file of points, or mnist-train / mnist-test)",
+        "(a .npy/.csv file of points, or mnist-train / mnist-test); or polytope:FILE to "
+        "cut the model's domain by A x <= b (.npz/.json with A and b, optionally lower "
+        "and upper for the box; .npy/.csv rows 'a_1 ... a_n0 b')",
     )
     if ball:
         _add_ball_arguments(parser)
@@ -76,6 +78,8 @@ def apply_domain(network: ReLUNetwork, args: argparse.Namespace) -> ReLUNetwork:
     if spec:
         if spec.startswith("data:"):
             network = domains.with_data_box(network, spec[len("data:"):])
+        elif spec.startswith("polytope:"):
+            network = domains.with_polytope_file(network, spec[len("polytope:"):])
         elif "," in spec and not spec.lower().endswith((".npy", ".csv", ".json")):
             lo, hi = parse_domain(spec)
             network = network.with_domain(lo, hi)

@@ -24,6 +24,9 @@ def run(args: argparse.Namespace) -> int:
         + sum(int(b.size) for b in network.biases),
         "lower": network.lower.tolist(),
         "upper": network.upper.tolist(),
+        # the polytope A x <= b cutting the box (no rows for a box domain)
+        "domain_A": network.domain_A.tolist(),
+        "domain_b": network.domain_b.tolist(),
     }
     emit(args, payload, network.describe())
     return 0

@@ -67,8 +67,7 @@ class PointReader:
         """``(k, n0)`` rows and their labels for one token."""
         n0 = self.network.n_inputs
         if token == "random":
-            lo, hi = self.network.lower, self.network.upper
-            return (lo + self.rng.random(n0) * (hi - lo))[None, :], ["random point"]
+            return self.network.seed_inputs(1, random_state=self.rng), ["random point"]
         if token.lstrip("-").isdigit():
             x, y = self.data()
             i = int(token)

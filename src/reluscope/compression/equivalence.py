@@ -1,17 +1,21 @@
 r"""Do two networks compute the same function on the domain? By sampling, and by MILP.
 
-Sampling: ``max |f(x) - f'(x)|`` over inputs drawn uniformly from the box (plus any
-given inputs), reported absolutely and relative to the output scale
-``max |f(x)|`` on the same inputs (1 when that is 0).
+Sampling: ``max |f(x) - f'(x)|`` over inputs drawn uniformly from the domain (plus any
+given inputs that lie in it), reported absolutely and relative to the output scale
+``max |f(x)|`` on the same inputs (1 when that is 0). On a polytope domain the draws
+come from :meth:`ReLUNetwork.seed_inputs` (rejection, then hit-and-run); a flat polytope
+(no interior) cannot be sampled, and is compared at its Chebyshev center alone (the
+count of inputs compared says so) -- the MILP proof covers it in full.
 
 MILP proof (small networks): both networks in one SCIP model (paper eqs 1-4 for each,
 their inputs tied ``x = x'``); for every output ``k`` two solves, ``max f_k - f'_k``
 and ``max f'_k - f_k``, each with SCIP's objective limit at the tolerance
 ``EQUAL_RTOL * output_scale``: it either proves nothing exceeds the tolerance, or finds
 and maximises a larger difference. The result is a proven upper bound on
-``max_x |f(x) - f'(x)|`` over the whole box, and a status: proven equal, a difference
-found (an input, checked by forward passes, where the outputs differ by more than the
-tolerance), or not proven (time limit, Ctrl-C: the bound is then only an upper bound).
+``max_x |f(x) - f'(x)|`` over the whole domain (box and polytope rows), and a status:
+proven equal, a difference found (an input, checked by forward passes, where the outputs
+differ by more than the tolerance), or not proven (time limit, Ctrl-C: the bound is then
+only an upper bound).
 """
 
 from __future__ import annotations
@@ -107,11 +111,18 @@ def sampled_difference(
     count, diff, scale = 0, 0.0, 0.0
     batches: list[Any] = []
     if samples is not None:
-        batches.append(np.asarray(samples, dtype=np.float64))
-    for begin in range(0, n_samples, _CHUNK):
-        size = min(_CHUNK, n_samples - begin)
-        width = first.upper - first.lower
-        batches.append(first.lower + rng.random((size, first.n_inputs)) * width)
+        given = np.asarray(samples, dtype=np.float64)
+        if first.has_polytope:  # the networks need agree on the domain only
+            given = given[np.atleast_1d(first.contains(np.atleast_2d(given)))]
+        batches.append(given)
+    if first.has_polytope:
+        if n_samples:
+            batches.append(first.seed_inputs(n_samples, random_state=rng))
+    else:
+        for begin in range(0, n_samples, _CHUNK):
+            size = min(_CHUNK, n_samples - begin)
+            width = first.upper - first.lower
+            batches.append(first.lower + rng.random((size, first.n_inputs)) * width)
     for batch in batches:
         for begin in range(0, batch.shape[0], _CHUNK):
             xs = batch[begin : begin + _CHUNK]
@@ -165,7 +176,7 @@ def milp_difference(
     tolerance: float | None = None,
     time_limit: float | None = None,
 ) -> MilpDifference:
-    """Compare ``f`` and ``f'`` over the whole box by MILP (two solves per output).
+    """Compare ``f`` and ``f'`` over the whole domain by MILP (two solves per output).
 
     With ``tolerance``, each solve only has to show that no difference exceeds it (SCIP's
     objective limit prunes every node whose bound is below it, much faster when the
@@ -323,7 +334,8 @@ def _output_range(network: ReLUNetwork, bounds: Any) -> tuple[np.ndarray, np.nda
 
 
 def _forward_difference(first: ReLUNetwork, second: ReLUNetwork, x: np.ndarray) -> float:
-    """``max_k |f_k(x) - f'_k(x)|`` by exact forward passes (x clipped to the box)."""
+    """``max_k |f_k(x) - f'_k(x)|`` by exact forward passes (x clipped to the box; on a
+    polytope, SCIP's point satisfies the rows within its feasibility tolerance)."""
     x = np.clip(x, first.lower, first.upper)[None, :]
     return float(np.max(np.abs(first.forward(x) - second.forward(x)), initial=0.0))
 
@@ -334,8 +346,13 @@ def _check_compatible(first: ReLUNetwork, second: ReLUNetwork) -> None:
             f"cannot compare a network with {first.n_inputs} inputs and {first.n_outputs} "
             f"outputs to one with {second.n_inputs} inputs and {second.n_outputs} outputs"
         )
-    same_box = np.array_equal(first.lower, second.lower) and np.array_equal(
-        first.upper, second.upper
+    same_box = (
+        np.array_equal(first.lower, second.lower)
+        and np.array_equal(first.upper, second.upper)
+        and np.array_equal(first.domain_A, second.domain_A)
+        and np.array_equal(first.domain_b, second.domain_b)
     )
     if not same_box:
-        raise ReluscopeError("the two networks have different input domains; compare on one box")
+        raise ReluscopeError(
+            "the two networks have different input domains; compare on one domain"
+        )

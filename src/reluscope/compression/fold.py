@@ -186,6 +186,8 @@ def fold_network(
         relu=[layer.relu for layer in layers],
         lower=network.lower,
         upper=network.upper,
+        domain_A=network.domain_A,
+        domain_b=network.domain_b,
         signature=network.signature,
     )
     return compressed, _finish(changes, layers)
@@ -240,6 +242,8 @@ def _constant_network(network: ReLUNetwork, layers: list[_Layer], empty: int) ->
         relu=[network.relu[-1]],
         lower=network.lower,
         upper=network.upper,
+        domain_A=network.domain_A,
+        domain_b=network.domain_b,
         signature=network.signature,
     )
 

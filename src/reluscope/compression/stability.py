@@ -274,7 +274,10 @@ def observed_sides(network: ReLUNetwork, xs: FloatArray) -> tuple[list[BoolArray
 def _shown_sides(
     network: ReLUNetwork, layer: int, x: FloatArray, keys: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """The sides among ``keys`` that input ``x`` (clipped to the box) shows exactly."""
+    """The sides among ``keys`` that input ``x`` (clipped to the box) shows exactly.
+
+    On a polytope, ``x`` (a SCIP solution) satisfies the rows within SCIP's tolerance; a
+    side it shows is only ever kept as possible, which is safe for compression."""
     x = np.clip(x, network.lower, network.upper)
     g = network.preactivations(x)[layer]
     return [(unit, side) for unit, side in keys if side * g[unit] >= STABLE_MARGIN]
@@ -282,12 +285,14 @@ def _shown_sides(
 
 def _seed_inputs(network: ReLUNetwork, samples: ArrayLike | None, random_state: Any) -> FloatArray:
     if samples is None:
-        return network.sample_inputs(DEFAULT_SEED_SAMPLES, random_state=random_state)
+        return network.seed_inputs(DEFAULT_SEED_SAMPLES, random_state=random_state)
     xs = np.asarray(samples, dtype=np.float64)
     if xs.ndim != 2 or xs.shape[1] != network.n_inputs:
         raise ReluscopeError(
             f"samples must have shape (n, {network.n_inputs}); got {xs.shape}"
         )
+    if network.has_polytope:  # samples outside the polytope show nothing about it
+        return xs[network.contains(xs)]
     if np.all(xs.min(axis=0) >= network.lower) and np.all(xs.max(axis=0) <= network.upper):
         return xs
     inside = np.all((xs >= network.lower) & (xs <= network.upper), axis=1)

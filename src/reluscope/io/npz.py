@@ -4,6 +4,8 @@ Layout (all arrays float64 unless said):
 - ``W0, b0, W1, b1, ...``: weights ``(n_out, n_in)`` and biases ``(n_out,)`` per layer;
 - ``relu``: bool array, one flag per layer (is it followed by a ReLU?);
 - ``lower``, ``upper``: the input box, shape ``(n0,)`` (optional; default [0, 1]^n0);
+- ``domain_A``, ``domain_b``: a polytope ``A x <= b`` cutting the box, shapes
+  ``(m, n0)`` and ``(m,)`` (optional, both or neither; written when ``m > 0``);
 - ``input_name``, ``output_name``, ``dtype`` (0-d string arrays) and ``input_shape``
   (int array): the I/O signature of the model the network was read from (optional;
   written when the network has one, so that a later ``.onnx``/``.pt`` export keeps it).
@@ -61,6 +63,8 @@ def load_npz(path: str | Path) -> ReLUNetwork:
         relu=None if relu is None else [bool(v) for v in np.ravel(relu)],
         lower=arrays.get("lower"),
         upper=arrays.get("upper"),
+        domain_A=arrays.get("domain_A"),
+        domain_b=arrays.get("domain_b"),
         signature=signature,
     )
 
@@ -74,6 +78,9 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
     arrays["relu"] = np.array(network.relu, dtype=bool)
     arrays["lower"] = network.lower
     arrays["upper"] = network.upper
+    if network.has_polytope:
+        arrays["domain_A"] = network.domain_A
+        arrays["domain_b"] = network.domain_b
     sig = network.signature
     if sig is not None:
         arrays["input_name"] = np.array(sig.input_name)

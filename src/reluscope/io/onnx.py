@@ -25,7 +25,9 @@ Consecutive affine operators with no ``Relu`` in between are composed into one l
 
 ONNX has no notion of an input domain: it defaults to ``[0, 1]^n0``. :func:`save_onnx`
 stores the domain in the model's ``metadata_props`` (keys ``reluscope.lower`` and
-``reluscope.upper``, JSON lists) and :func:`load_onnx` reads it back when present.
+``reluscope.upper``, JSON lists; for a polytope domain also ``reluscope.domain_A``, a
+JSON list of rows, and ``reluscope.domain_b``) and :func:`load_onnx` reads it back when
+present.
 Written models use ``Gemm`` (``transB=1``) and ``Relu`` nodes with a dynamic batch
 dimension. A network read from a model keeps its source's signature (input/output names,
 float32 or float64, input shape) and is written with it, a drop-in replacement; others
@@ -49,6 +51,9 @@ from reluscope.network import IOSignature, ReLUNetwork
 #: metadata_props keys holding the input box (JSON lists of floats)
 LOWER_KEY = "reluscope.lower"
 UPPER_KEY = "reluscope.upper"
+#: metadata_props keys holding a polytope ``A x <= b`` (JSON: list of rows, list)
+POLYTOPE_A_KEY = "reluscope.domain_A"
+POLYTOPE_B_KEY = "reluscope.domain_b"
 
 #: opset and IR version of the files :func:`save_onnx` writes (widely supported)
 OPSET = 13
@@ -185,10 +190,13 @@ def from_onnx_model(
             f"graph output {output_name!r}; branching graphs are not supported"
         )
     weights, biases, relu = chain.finish()
+    domain_a = domain_b = None
     if lower is None and upper is None:
         lower, upper = _domain_from_metadata(model, source)
+        domain_a, domain_b = _polytope_from_metadata(model, source)
     return ReLUNetwork(
-        weights, biases, relu=relu, lower=lower, upper=upper, signature=signature
+        weights, biases, relu=relu, lower=lower, upper=upper, domain_A=domain_a,
+        domain_b=domain_b, signature=signature,
     )
 
 
@@ -247,13 +255,14 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
         ir_version=IR_VERSION,
         producer_name="reluscope",
     )
-    helper.set_model_props(
-        model,
-        {
-            LOWER_KEY: json.dumps([float(v) for v in network.lower]),
-            UPPER_KEY: json.dumps([float(v) for v in network.upper]),
-        },
-    )
+    props = {
+        LOWER_KEY: json.dumps([float(v) for v in network.lower]),
+        UPPER_KEY: json.dumps([float(v) for v in network.upper]),
+    }
+    if network.has_polytope:
+        props[POLYTOPE_A_KEY] = json.dumps(network.domain_A.tolist())
+        props[POLYTOPE_B_KEY] = json.dumps(network.domain_b.tolist())
+    helper.set_model_props(model, props)
     try:
         onnx.save(model, str(path))
     except OSError as exc:
@@ -641,6 +650,27 @@ def _input_feature_shape(value_info: Any, source: str) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _polytope_from_metadata(model: Any, source: str) -> tuple[Any, Any]:
+    """``(A, b)`` of the polytope metadata, or ``(None, None)`` when absent."""
+    props = {p.key: p.value for p in model.metadata_props}
+    if POLYTOPE_A_KEY not in props and POLYTOPE_B_KEY not in props:
+        return None, None
+    arrays = []
+    for key in (POLYTOPE_A_KEY, POLYTOPE_B_KEY):
+        try:
+            arrays.append(np.asarray(json.loads(props[key]), dtype=np.float64))
+        except KeyError:
+            raise ModelFormatError(
+                f"{source}: metadata has {POLYTOPE_A_KEY!r} and {POLYTOPE_B_KEY!r} together "
+                f"or neither; {key!r} is missing"
+            ) from None
+        except (ValueError, TypeError):
+            raise ModelFormatError(
+                f"{source}: metadata {key!r} is not a JSON array of numbers; fix or delete it"
+            ) from None
+    return arrays[0], arrays[1]
+
+
 def _domain_from_metadata(model: Any, source: str) -> tuple[Any, Any]:
     props = {p.key: p.value for p in model.metadata_props}
     bounds: list[np.ndarray | None] = []
@@ -661,4 +691,7 @@ def _domain_from_metadata(model: Any, source: str) -> tuple[Any, Any]:
     return bounds[0], bounds[1]
 
 
-__all__ = ["LOWER_KEY", "UPPER_KEY", "from_onnx_model", "load_onnx", "save_onnx"]
+__all__ = [
+    "LOWER_KEY", "POLYTOPE_A_KEY", "POLYTOPE_B_KEY", "UPPER_KEY", "from_onnx_model",
+    "load_onnx", "save_onnx",
+]

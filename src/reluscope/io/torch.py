@@ -33,6 +33,9 @@ from reluscope.network import IOSignature, ReLUNetwork
 
 LOWER_ATTR = "reluscope_lower"
 UPPER_ATTR = "reluscope_upper"
+#: attributes holding a polytope ``A x <= b`` cutting the box (lists of rows, list)
+POLYTOPE_A_ATTR = "reluscope_domain_A"
+POLYTOPE_B_ATTR = "reluscope_domain_b"
 
 SHAPE_ATTR = "reluscope_input_shape"
 
@@ -92,15 +95,20 @@ def from_torch(
     for index, (name, layer) in enumerate(layers):
         chain.apply(index, name, layer)
     weights, biases, relu = chain.finish()
+    domain_a = domain_b = None
     if lower is None and upper is None:
         lower = _list_attr(module, LOWER_ATTR)
         upper = _list_attr(module, UPPER_ATTR)
+        if getattr(module, POLYTOPE_A_ATTR, None) is not None:
+            domain_a = np.asarray(getattr(module, POLYTOPE_A_ATTR), dtype=np.float64)
+            domain_b = _list_attr(module, POLYTOPE_B_ATTR)
     n0 = int(weights[0].shape[1])
     # () when a leading Flatten accepts any input shape with n0 entries
     shape = () if chain.any_shape else chain.input_shape or (n0,)
     signature = IOSignature(input_shape=shape, dtype=_module_dtype(module))
     return ReLUNetwork(
-        weights, biases, relu=relu, lower=lower, upper=upper, signature=signature
+        weights, biases, relu=relu, lower=lower, upper=upper, domain_A=domain_a,
+        domain_b=domain_b, signature=signature,
     )
 
 
@@ -314,6 +322,9 @@ def to_torch(network: ReLUNetwork) -> Any:
     sequential = nn.Sequential(*layers).eval()
     setattr(sequential, LOWER_ATTR, [float(v) for v in network.lower])
     setattr(sequential, UPPER_ATTR, [float(v) for v in network.upper])
+    if network.has_polytope:
+        setattr(sequential, POLYTOPE_A_ATTR, network.domain_A.tolist())
+        setattr(sequential, POLYTOPE_B_ATTR, network.domain_b.tolist())
     if sig is not None and sig.input_shape:
         setattr(sequential, SHAPE_ATTR, list(sig.input_shape))
     return sequential

@@ -12,7 +12,8 @@ For every unit ``i`` of layer ``l`` (0-based layers here, with input ``h^{-1} = 
 with ``H_i = max(upper_i, 0)`` and ``Hbar_i = max(-lower_i, 0)`` from a :class:`Bounds`
 (tight constants give the convex hull of each ReLU, Lemma 1). Stable units get no
 binary: stably inactive ``h_i = 0``; stably active ``h_i = g_i``. A final layer without
-ReLU has ``h = g``. ``x`` ranges over the domain box (7).
+ReLU has ``h = g``. ``x`` ranges over the domain box (7), and over the polytope
+``A x <= b`` when the network's domain has one (rows ``domain{k}``).
 
 Counting model (5)-(6): ``max f`` with ``f <= h_i + (1 - z_i) H_i`` for unstable units,
 ``f <= h_i`` for stably active ones, and ``f >= REGION_EPS`` standing for ``f > 0``
@@ -114,6 +115,9 @@ def build_network_model(
         scip.addVar(f"x{j}", lb=float(network.lower[j]), ub=float(network.upper[j]))
         for j in range(network.n_inputs)
     ]
+    for k, (row, rhs) in enumerate(zip(network.domain_A, network.domain_b, strict=True)):
+        nz = np.flatnonzero(row)
+        scip.addCons(quicksum(float(row[j]) * x[j] for j in nz) <= float(rhs), name=f"domain{k}")
     nm = NetworkModel(network=network, bounds=bounds, model=scip, x=x, g=[], h=[], z=[])
     offsets = dict(zip(network.relu_layers, network.unit_offsets(), strict=True))
     prev = x

@@ -35,6 +35,10 @@ def network_hash(network: ReLUNetwork) -> str:
     digest.update(bytes(network.relu))
     digest.update(np.ascontiguousarray(network.lower, dtype=np.float64).tobytes())
     digest.update(np.ascontiguousarray(network.upper, dtype=np.float64).tobytes())
+    if network.has_polytope:  # (a box domain's hash is what it was before polytopes)
+        digest.update(np.ascontiguousarray(network.domain_A, dtype=np.float64).tobytes())
+        digest.update(str(network.domain_A.shape).encode())
+        digest.update(np.ascontiguousarray(network.domain_b, dtype=np.float64).tobytes())
     return digest.hexdigest()
 
 

@@ -6,6 +6,9 @@ a box, ``[max(lower, c - r), min(upper, c + r)]``, so each local count is
 region definition as ``count``). A count that reaches its time limit falls back to the
 MIPBound estimate (:func:`~reluscope.regions.mipbound.estimate_regions`) on the same
 box; the larger of the two proven lower bounds is reported.
+
+On a polytope domain each ball is the ball's box cut by the polytope's rows; a ball
+that misses the polytope holds no region: its count is 0, exact.
 """
 
 from __future__ import annotations
@@ -18,9 +21,21 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from reluscope.domains import linf_ball
-from reluscope.errors import ReluscopeError
+from reluscope.errors import EmptyDomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
+
+
+def _ball(network: ReLUNetwork, point: Any, radius: float) -> ReLUNetwork | None:
+    """The network on the ball around ``point``; on a polytope domain None when the ball
+    misses the domain (on a box, a ball missing the box is an error, as in
+    :func:`linf_ball`: the network's box is then the one the user gave)."""
+    try:
+        return linf_ball(network, point, radius)
+    except EmptyDomainError:
+        if network.has_polytope:  # the stored box is the polytope's bounding box
+            return None
+        raise
 
 
 @dataclass(frozen=True)
@@ -139,12 +154,15 @@ def local_regions(
             f"points must have shape (k, {network.n_inputs}); got {pts.shape}"
         )
     names = np.arange(len(pts)) if indices is None else np.asarray(indices, dtype=int)
-    balls = [linf_ball(network, p, radius) for p in pts]  # validates every point first
+    balls = [_ball(network, p, radius) for p in pts]  # validates every point first
     counts: list[LocalCount] = []
     status = COMPLETE
     try:
         for i, (name, ball) in enumerate(zip(names, balls, strict=True)):
             t0 = time.perf_counter()
+            if ball is None:  # the ball misses the polytope: an empty domain, no region
+                counts.append(LocalCount(int(name), 0, True, "lp", COMPLETE, 0.0, 0))
+                continue
             res = count_regions(ball, time_limit=time_limit, n_jobs=n_jobs,
                                bounds_method=bounds_method)
             if res.status == INTERRUPTED:

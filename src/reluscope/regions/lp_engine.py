@@ -8,7 +8,8 @@ with affine pre-activation ``g(x) = a.x + c`` (given the pattern of the earlier 
 
     \text{active:}\ a.x + c \ge \varepsilon, \qquad \text{inactive:}\ a.x + c \le 0,
 
-plus the input box, with :math:`\varepsilon` = ``tolerances.REGION_EPS``. A leaf (every
+plus the input box (and the rows ``A x <= b`` of a polytope domain, fixed rows of the
+LP), with :math:`\varepsilon` = ``tolerances.REGION_EPS``. A leaf (every
 unit decided) is a counted linear region; an empty node is never entered, so the number
 of leaves is the count, exactly as defined in :mod:`reluscope.tolerances`. Within a
 layer the next unit is chosen per node (:func:`_choose_unit`); any order gives the same
@@ -114,6 +115,15 @@ class PreparedNetwork:
     layer_of: tuple[int, ...]  # per unit: index among the ReLU layers
     index_in_layer: tuple[int, ...]
     layer_start: tuple[int, ...]
+    #: polytope rows ``domain_A x <= domain_b`` of the domain (``m = 0``: the box alone)
+    domain_A: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    domain_b: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: a point of the domain: the root task's witness
+    root_point: FloatArray | None = None
+
+    @property
+    def has_polytope(self) -> bool:
+        return bool(self.domain_A.shape[0])
 
     @property
     def n_units(self) -> int:
@@ -164,6 +174,9 @@ def prepare(network: ReLUNetwork, bounds: Bounds | None) -> PreparedNetwork:
         layer_of=tuple(layer_of),
         index_in_layer=tuple(index_in_layer),
         layer_start=tuple(starts),
+        domain_A=np.asarray(network.domain_A, dtype=float),
+        domain_b=np.asarray(network.domain_b, dtype=float),
+        root_point=network.domain_point(),
     )
 
 
@@ -246,6 +259,10 @@ class Searcher:
             cols = np.array([self.h_col[u], self.g_col[u]], dtype=np.int32)
             h.addRow(-inf, inf, 2, cols, np.array([1.0, -1.0]))
             self.link_row[u] = row
+        # the polytope's rows A x <= b, after every other row (their indices stay put)
+        for a_row, b_row in zip(prep.domain_A, prep.domain_b, strict=True):
+            keep = np.flatnonzero(a_row).astype(np.int32)
+            h.addRow(-inf, float(b_row), len(keep), keep, a_row[keep])
         # ---- the current path
         self.sides = np.zeros(nu, dtype=np.uint8)
         self.depth = 0  # units decided on the current path
@@ -545,8 +562,9 @@ def _init_worker(prep: PreparedNetwork, record: bool, engine: str = "compiled") 
 
 
 def _new_searcher(prep: PreparedNetwork, record: bool, engine: str) -> Any:
-    """The searcher of ``engine``: ``"compiled"`` (numba kernel) or ``"highs"``."""
-    if engine == "compiled":
+    """The searcher of ``engine``: ``"compiled"`` (numba kernel) or ``"highs"``. The
+    kernel has no polytope rows yet: on a polytope domain it is always ``"highs"``."""
+    if engine == "compiled" and not prep.has_polytope:
         from reluscope.regions.compiled import CompiledSearcher
 
         return CompiledSearcher(prep, record_patterns=record)
@@ -637,6 +655,8 @@ def count_regions_lp(
         workers' time spent searching (benchmarks/bench_count_parallel.py).
     """
     start = time.monotonic()
+    if network.has_polytope:  # the compiled kernel has no rows A x <= b (_new_searcher)
+        engine = "highs"
     deadline = start + time_limit if time_limit is not None else float("inf")
     jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
     jobs = max(1, int(jobs))
@@ -703,7 +723,8 @@ def _count(
                 )
             writer = PatternWriter(patterns_path, prep.n_units, keep_rows=state.pattern_rows)  # type: ignore[arg-type]
     else:
-        root = (np.zeros(0, dtype=np.int32), (prep.lower + prep.upper) / 2.0)
+        point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
+        root = (np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float))
         tasks.append(root)
         if record:
             writer = PatternWriter(patterns_path, prep.n_units)  # type: ignore[arg-type]

@@ -335,6 +335,9 @@ def _analyse(
     lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
     rows = np.vstack([directions, -directions])
     rhs = np.concatenate([upper - origin, origin - lower])  # rows @ p <= rhs
+    if network.has_polytope:  # A (origin + directions p) <= b
+        rows = np.vstack([rows, network.domain_A @ directions])
+        rhs = np.concatenate([rhs, network.domain_b - network.domain_A @ origin])
     box_scale = SLICE_TOL * (1.0 + np.abs(rows).sum(axis=1) + np.abs(rhs))
     for k in np.flatnonzero((domain @ rows.T - rhs).max(axis=0) > box_scale):
         if domain is None:
@@ -342,7 +345,7 @@ def _analyse(
         domain = _clip(domain, domain @ rows[k] - rhs[k], box_scale[k])
     if domain is None:
         raise DomainError(
-            "the slice does not meet the network's input box; give points inside the domain"
+            "the slice does not meet the network's input domain; give points inside it"
         )
     pos = _measure(domain) > SLICE_TOL
     cells = [_Cell(domain, pos, domain, [], directions.copy(), origin.copy())]

@@ -1,6 +1,7 @@
 r"""Is an activation pattern a counted linear region? Checked exactly as defined.
 
-A pattern ``p`` over the ReLU units counts iff some ``x`` in the box has
+A pattern ``p`` over the ReLU units counts iff some ``x`` in the domain (the box, and
+the polytope ``A x <= b`` when the network has one) has
 ``g_i(x) >= REGION_EPS`` where ``p_i = 1`` and ``g_i(x) <= 0`` where ``p_i = 0``, each
 ``g_i`` computed with the pattern applied (see :mod:`reluscope.tolerances`). An engine
 whose solver works to a looser tolerance than the definition (SCIP's feasibility
@@ -38,6 +39,8 @@ class PatternVerifier:
             self.by_point += 1
             return True
         a_ub, b_ub = pattern_rows(self.network, pattern)
+        a_ub = np.vstack([a_ub, self.network.domain_A])
+        b_ub = np.concatenate([b_ub, self.network.domain_b])
         if _feasible(a_ub, b_ub, self.network.lower, self.network.upper):
             self.by_lp += 1
             return True
@@ -48,7 +51,7 @@ class PatternVerifier:
         net = self.network
         tol = SOLVER_FEASIBILITY_TOL
         x = np.asarray(x, dtype=float)
-        if np.any(x < net.lower) or np.any(x > net.upper):
+        if not net.contains(x):
             return False
         h, start = x, 0
         for layer in range(net.n_layers):
