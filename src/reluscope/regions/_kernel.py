@@ -4,7 +4,8 @@ Everything here is ``@njit(cache=True)``: the depth-first search over activation
 patterns of :mod:`reluscope.regions.lp_engine` and its own small LP solver, a dense
 bounded dual simplex in input space.
 
-The LP at a node (``m`` rows, one per decided unit whose constraint is not redundant):
+The LP at a node (``m`` rows: a polytope domain's rows ``A x <= b`` first, fixed at the
+root, then one per decided unit whose constraint is not redundant):
 
 .. math::
 
@@ -14,13 +15,16 @@ The LP at a node (``m`` rows, one per decided unit whose constraint is not redun
 where row ``i`` is ``a.x + c_0 - \varepsilon \ge 0`` (active) or ``-(a.x + c_0) \ge 0``
 (inactive) and ``S_i`` is the row's range over the box (redundant, so every variable is
 boxed and *any* basis is dual feasible after putting each nonbasic variable at the
-bound its reduced cost asks for). The basis is ``m x m``; its inverse is rebuilt with
-``np.linalg.inv`` at the start of every LP (and every ``REFACTOR`` iterations), so no
-error accumulates along the search. Each LP starts from the final basis of the last LP
-solved at the parent node (plus the new row's slack): warm start from the parent.
+bound its reduced cost asks for). The basis is ``m x m`` with an explicit inverse. Each
+LP starts from the final basis of the last LP solved at the parent node (plus the new
+row's slack): warm start from the parent. When that basis extends the last LP's final
+one (same rows, new rows with their slacks basic), the inverse is kept and extended by a
+block formula; else it is rebuilt with ``np.linalg.inv``; and after ``REFACTOR`` updates
+(counted across LPs) it is always rebuilt, so no error accumulates along the search.
 Leaving row by exact dual steepest edge (the weights ``||e_r^T B^{-1}||^2`` are cheap
-with an explicit inverse); two-pass Harris ratio test; nonbasic variables whose reduced
-cost changes sign are flipped to their other bound.
+with an explicit inverse); bound-flipping ratio test (the crossing found by a weighted
+quickselect, no sort) with a Harris pass; nonbasic variables whose reduced cost changes
+sign are flipped to their other bound.
 
 Decisions and their evidence:
 
@@ -34,7 +38,8 @@ Decisions and their evidence:
   above the threshold whose certificate fails is *trouble*.
 * **non-empty side**: the optimum ``x`` (clipped to the box) is a witness; every
   counted region's witness is checked by a forward pass of the network
-  (``WITNESS_TOL``). A failed check is *trouble*.
+  (``WITNESS_TOL``) and against the polytope's rows (``DOMAIN_TOL``). A failed check is
+  *trouble*.
 * **trouble** (iteration cap ``KERNEL_MAX_ITERATIONS``, singular pivots, failed
   certificate or witness check):
   the kernel stops at that node and hands it to the HiGHS search (``method="highs"``),
@@ -61,8 +66,8 @@ SELECTION_CUTOFF = 16
 
 # indices into the int64 state vector
 I_DEPTH, I_M, I_SP, I_LPS, I_ITERS, I_REGIONS, I_NODES, I_NPAT, I_TROUBLE_K = range(9)
-I_CERT_FAIL, I_BOUND_STOPS = 9, 10
-N_ISTATE = 11
+I_DOMAIN_ROWS = 9  # rows 0..I_DOMAIN_ROWS-1 are a polytope domain's, fixed at the root
+N_ISTATE = 10
 # indices into the inverse's state: [rows of the basis it inverts (-1: none), updates
 # since it was last built from scratch]
 I_INV_M, I_INV_UPDATES = 0, 1
@@ -588,6 +593,19 @@ def solve_lp(
 
 
 @njit(cache=True)
+def in_domain_rows(x, mp, row_a, row_b, tol):
+    """Whether ``x`` satisfies the polytope rows ``0..mp-1`` (``a.x >= b``, that is
+    ``A x <= b``) up to ``tol * (1 + |b|)`` (tolerances.DOMAIN_TOL)."""
+    for k in range(mp):
+        s = 0.0
+        for j in range(x.shape[0]):
+            s += row_a[k, j] * x[j]
+        if s < row_b[k] - tol * (1.0 + abs(row_b[k])):
+            return False
+    return True
+
+
+@njit(cache=True)
 def forward_check(x, sides, w0, b0, wd, bd, widths, eps, tol):
     """True iff the forward pass of ``x`` has pattern ``sides`` (with margin ``tol``)."""
     n_layers = widths.shape[0]
@@ -719,10 +737,10 @@ def search(
     nu = layer_of.shape[0]
     nodes = 0
     cost = np.zeros(n)
-    basic = np.zeros(nu + 1, dtype=np.int64)
+    basic = np.zeros(row_a.shape[0], dtype=np.int64)
     pts_a = np.zeros((max_points, n))
     pts_i = np.zeros((max_points, n))
-    frac = perturbation_fractions(n + nu + 1)
+    frac = perturbation_fractions(n + row_a.shape[0])
     inv_state[I_INV_M] = -1  # ``basic`` is new: the inverse kept from a last call is unknown
     while ist[I_SP] > 0:
         if nodes >= budget:
@@ -744,7 +762,9 @@ def search(
                 inv_state,
             )
         if k == nu:
-            if not forward_check(st_pts[sp, 0], sides, w0, b0, wd, bd, widths, eps, wtol):
+            x = st_pts[sp, 0]
+            if not (forward_check(x, sides, w0, b0, wd, bd, widths, eps, wtol)
+                    and in_domain_rows(x, ist[I_DOMAIN_ROWS], row_a, row_b, params[10])):
                 for j in range(n):
                     trouble_pt[j] = st_pts[sp, 0, j]
                 ist[I_TROUBLE_K] = k

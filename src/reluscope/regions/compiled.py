@@ -36,6 +36,7 @@ from reluscope.regions.lp_engine import (
 from reluscope.tolerances import (
     BOUND_PADDING,
     CERTIFICATE_RTOL,
+    DOMAIN_TOL,
     KERNEL_COST_PERTURBATION,
     KERNEL_DUAL_TOL,
     KERNEL_MAX_ITERATIONS,
@@ -69,6 +70,8 @@ class CompiledSearcher:
         self.record = record_patterns
         n, nu = prep.n_inputs, prep.n_units
         self.n, self.nu = n, nu
+        mp = int(prep.domain_A.shape[0])  # polytope rows: the first rows, always there
+        rows = nu + 1 + mp  # LP rows: one per decided unit, plus the polytope's
         n_layers = len(prep.weights)
         widths = np.array([w.shape[0] for w in prep.weights], dtype=np.int64)
         wmax = int(widths.max()) if n_layers else 1
@@ -104,11 +107,11 @@ class CompiledSearcher:
         self.is_set = np.zeros(nu, dtype=np.bool_)
         self.set_units = np.zeros(nu + 1, dtype=np.int64)
         self.rows_before = np.zeros(nu + 1, dtype=np.int64)
-        self.row_unit = np.zeros(nu + 1, dtype=np.int64)
-        self.row_a = np.zeros((nu + 1, n))
-        self.row_b = np.zeros(nu + 1)
-        self.row_s = np.zeros(nu + 1)
-        self.snap_basic = np.zeros((nu + 2, nu + 1), dtype=np.int64)
+        self.row_unit = np.zeros(rows, dtype=np.int64)
+        self.row_a = np.zeros((rows, n))
+        self.row_b = np.zeros(rows)
+        self.row_s = np.zeros(rows)
+        self.snap_basic = np.zeros((nu + 2, rows), dtype=np.int64)
         self.snap_m = np.zeros(nu + 2, dtype=np.int64)
         self.map_a = np.zeros((max(n_layers, 1), wmax, n))
         self.map_c = np.zeros((max(n_layers, 1), wmax))
@@ -129,19 +132,30 @@ class CompiledSearcher:
         self.st_add = np.zeros(size, dtype=np.bool_)
         self.st_np = np.zeros(size, dtype=np.int64)
         self.st_pts = np.zeros((size, MAX_WITNESSES, n))
-        rows = NODE_BUDGET if record_patterns else 0
-        self.patterns = np.zeros((rows, max(nu, 1)), dtype=np.uint8)
+        kept = NODE_BUDGET if record_patterns else 0
+        self.patterns = np.zeros((kept, max(nu, 1)), dtype=np.uint8)
         self.trouble_pt = np.zeros(n)
         # LP work space
-        self.binv = np.zeros((nu + 1, nu + 1))
-        self.dvec = np.zeros(n + nu + 1)
-        self.zvec = np.zeros(n + nu + 1)
-        self.is_basic = np.zeros(n + nu + 1, dtype=np.int64)
-        self.work_alpha = np.zeros(n + nu + 1)
-        self.work_col = np.zeros(nu + 1)
-        self.work_rho = np.zeros(nu + 1)
+        self.binv = np.zeros((rows, rows))
+        self.dvec = np.zeros(n + rows)
+        self.zvec = np.zeros(n + rows)
+        self.is_basic = np.zeros(n + rows, dtype=np.int64)
+        self.work_alpha = np.zeros(n + rows)
+        self.work_col = np.zeros(rows)
+        self.work_rho = np.zeros(rows)
         #: [rows of the basis ``binv`` inverts (-1: none), updates since rebuilt]
         self.inv_state = np.array([-1, 0], dtype=np.int64)
+        # a polytope domain A x <= b: rows -A x >= -b at the root, their slacks basic
+        for k in range(mp):
+            a = -np.asarray(prep.domain_A[k], dtype=float)
+            self.row_a[k] = a
+            self.row_b[k] = -float(prep.domain_b[k])
+            hi = float(np.maximum(a * self.xl, a * self.xu).sum())
+            self.row_s[k] = max(hi - self.row_b[k], 0.0) * (1.0 + 1e-9) + BOUND_PADDING
+            self.snap_basic[0, k] = n + k
+        self.snap_m[0] = mp
+        self.ist[K.I_M] = mp
+        self.ist[K.I_DOMAIN_ROWS] = mp
         self.params = np.array(
             [
                 SOLVER_FEASIBILITY_TOL,
@@ -154,6 +168,7 @@ class CompiledSearcher:
                 WITNESS_TOL,
                 BOUND_PADDING,
                 KERNEL_COST_PERTURBATION,
+                DOMAIN_TOL,
             ]
         )
         #: [simplex iterations, LPs stopped early by a certificate, LPs handed over]

@@ -7,10 +7,8 @@ search with every LP solved by HiGHS; ``"milp"`` is the paper's MILP enumeration
 no-good cuts and ``"scip-count"`` SCIP's solution counter (both in :mod:`.milp_enum`).
 All of them count the same patterns (definition in :mod:`reluscope.tolerances`).
 
-On a polytope domain (``network.has_polytope``) the compiled kernel does not have the
-rows ``A x <= b`` yet, so ``method="lp"`` runs the ``highs`` engine (the same search,
-the same exactness); the result's ``method`` is then ``"highs"`` and its ``message``
-says why.
+On a polytope domain (``network.has_polytope``) every method has the rows ``A x <= b``
+(the lp and highs searches as fixed rows at the root, the MILP methods as constraints).
 """
 
 from __future__ import annotations
@@ -29,8 +27,6 @@ from reluscope.regions.result import INTERRUPTED, RegionCount
 COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
 #: the methods run by the depth-first search of :mod:`.lp_engine`
 SEARCH_METHODS = ("lp", "highs")
-#: RegionCount.message when method "lp" ran the highs engine on a polytope domain
-POLYTOPE_NOTE = "polytope domain: the lp method ran the highs engine"
 
 
 @interrupts.entry_point
@@ -112,9 +108,6 @@ def count_regions(
         return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
                            message="interrupted while computing the bounds")
     remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
-    note = ""
-    if method == "lp" and network.has_polytope:
-        method, note = "highs", POLYTOPE_NOTE
     if method in SEARCH_METHODS:
         from reluscope.regions.lp_engine import count_regions_lp
 
@@ -147,5 +140,5 @@ def count_regions(
         seconds=time.perf_counter() - start,
         lp_solves=result.lp_solves,
         nodes=result.nodes,
-        message="; ".join(m for m in (note, result.message) if m),
+        message=result.message,
     )

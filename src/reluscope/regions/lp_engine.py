@@ -562,9 +562,8 @@ def _init_worker(prep: PreparedNetwork, record: bool, engine: str = "compiled") 
 
 
 def _new_searcher(prep: PreparedNetwork, record: bool, engine: str) -> Any:
-    """The searcher of ``engine``: ``"compiled"`` (numba kernel) or ``"highs"``. The
-    kernel has no polytope rows yet: on a polytope domain it is always ``"highs"``."""
-    if engine == "compiled" and not prep.has_polytope:
+    """The searcher of ``engine``: ``"compiled"`` (numba kernel) or ``"highs"``."""
+    if engine == "compiled":
         from reluscope.regions.compiled import CompiledSearcher
 
         return CompiledSearcher(prep, record_patterns=record)
@@ -655,8 +654,6 @@ def count_regions_lp(
         workers' time spent searching (benchmarks/bench_count_parallel.py).
     """
     start = time.monotonic()
-    if network.has_polytope:  # the compiled kernel has no rows A x <= b (_new_searcher)
-        engine = "highs"
     deadline = start + time_limit if time_limit is not None else float("inf")
     jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
     jobs = max(1, int(jobs))
