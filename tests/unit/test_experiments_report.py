@@ -9,18 +9,8 @@ import math
 import pytest
 
 from reluscope.errors import ReluscopeError
-from reluscope.experiments.report import (
-    PAPER_TABLE1,
-    check_orderings,
-    flat_row,
-    gap_closed,
-    gap_closed_log2,
-    regressions,
-    render_report,
-    rows_to_csv,
-    table1,
-    time_totals,
-)
+from reluscope.experiments.paper import PAPER_LEO, PAPER_TABLE1
+from reluscope.experiments.report import render_report
 from reluscope.experiments.reproduce import (
     ALL_SPLITS,
     ExperimentSettings,
@@ -28,6 +18,16 @@ from reluscope.experiments.reproduce import (
     _check_settings,
     make_tasks,
     record_finished,
+)
+from reluscope.experiments.tables import (
+    check_orderings,
+    flat_row,
+    gap_closed,
+    gap_closed_log2,
+    regressions,
+    rows_to_csv,
+    table1,
+    time_totals,
 )
 
 
@@ -130,6 +130,28 @@ def test_time_totals_and_report_text():
     text = render_report(settings.to_dict(), records, rows)
     assert "| 1;21;10 | 2 (2) | 33.3 |" in text
     assert "73.1" in text and "Exact counts finished: 2 of 2" in text
+
+
+def test_report_quotes_one_leo_claim_beside_each_row():
+    records = [_record(1, 21, 0, conf=1000, emp=400, exact=100)]
+    rows = [flat_row(r, []) for r in records]
+    leo = [{"width": w, "l1": l1, "removed_percent": p, "test_accuracy_before": 0.95,
+            "test_accuracy_after": 0.95, "widths_after": [w, w, 10], "max_abs_diff": 0.0,
+            "recipe": "authors"}
+           for w, l1, p in ((25, 1e-3, 22.0), (25, 0.0, 0.0), (50, 1e-3, 31.0),
+                            (100, 1e-4, 9.0))]
+    settings = ExperimentSettings(splits=((1, 21),), networks_per_split=1, xor_sizes=())
+    text = render_report(settings.to_dict(), records, rows, leo=leo)
+    claim = PAPER_LEO.sentence()
+    assert claim.startswith("22% (width 25) to 31% (width 100)") and "95.8-97.1%" in claim
+    # the summary and the LEO section quote the same sentence, and nothing else
+    assert text.count(claim) == 2 and "15-31%" not in text and "98.1%" in claim
+    assert "with L1 at most 31.0% (width 50" in text
+    assert "| 25 | 0.001 | 0.9500 | 0.9500 | 22.0% | 22% |" in text
+    assert "| 25 | 0.0 | 0.9500 | 0.9500 | 0.0% | 0% |" in text
+    assert "| 50 | 0.001 | 0.9500 | 0.9500 | 31.0% | 22-31% |" in text
+    assert "| 100 | 0.0001 | 0.9500 | 0.9500 | 9.0% | 15% at 98.1% |" in text
+    assert "training recipe authors" in text
 
 
 def test_tasks_seeds_and_finished_records():

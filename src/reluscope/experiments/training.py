@@ -121,6 +121,7 @@ def build_optimizer(model: Any, recipe: Recipe) -> tuple[Any, Any]:
     learning rate) is stepped once per epoch."""
     import torch
 
+    optimizer: Any
     if recipe.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     elif recipe.optimizer == "sgd":
@@ -243,8 +244,8 @@ def train_network(
             "training needs PyTorch: pip install 'reluscope[torch]' (or pip install torch)"
         ) from None
     base = get_recipe(recipe)
-    overrides = {"output_relu": output_relu, "aux_weight": aux_weight, "epochs": epochs,
-                 "batch_size": batch_size, "lr": lr}
+    overrides: dict[str, Any] = {"output_relu": output_relu, "aux_weight": aux_weight,
+                                 "epochs": epochs, "batch_size": batch_size, "lr": lr}
     settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     x_arr = np.asarray(x, dtype=np.float64)
     y_arr = np.asarray(y)
