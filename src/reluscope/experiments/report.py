@@ -17,13 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from reluscope.experiments.gap_analysis import analyse_gap, empirical_ub_range, gap_percent
 from reluscope.experiments.paper import PAPER_LEO
 from reluscope.experiments.records import dump_json, read_jsonl, read_records
 from reluscope.experiments.tables import (
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
+    N_INPUTS,
+    NARROW_WIDTH,
     check_orderings,
     flat_row,
+    layer_counts,
     mean_or_none,
     ok,
     per_split_summary,
@@ -66,6 +70,8 @@ def render_report(
     lines += section_run(settings, records, rows, xor_sizes, run_info)
     lines += section_time(time_totals(records))
     lines += section_table1(t1)
+    n0 = N_INPUTS.get(str(settings.get("dataset", "mnist")), N_INPUTS["mnist"])
+    lines += section_table1_explained(t1, rows, n0, int(settings.get("output_width", 10)))
     lines += section_bounds(per_split_summary(rows, xor_sizes), xor_sizes)
     lines += section_checks(checks)
     lines += section_timing(rows, xor_sizes)
@@ -180,6 +186,82 @@ def section_table1(t1: list[dict[str, Any]]) -> list[str]:
                      f"({t.get('networks_at_least', 0)}) | {_fmt(t['paper_gap_closed'])} |")
     lines.append("")
     return lines + _table1_verdict(t1)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def section_table1_explained(t1: list[dict[str, Any]], rows: list[dict[str, Any]],
+                             n0: int, output_width: int) -> list[str]:
+    """Why the narrow splits match the paper or not: what the paper's value needs
+    (reluscope.experiments.gap_analysis) and what each network has."""
+    narrow = [t for t in t1 if min(t["n1"], t["n2"]) <= NARROW_WIDTH
+              and t["paper_gap_closed"] is not None]
+    if not narrow:
+        return []
+    lines = ["## Table 1 explained: what the narrow splits' values take", "",
+             "The Empirical UB depends on a network only through its numbers of stable and "
+             "unstable units per layer and the signs of its weights; for a split, the "
+             "smallest and the largest bound over every network with given numbers are "
+             "computed from Theorem 2 (reluscope.experiments.gap_analysis), which says how "
+             "much of the gap can close at all, and how many stable units guarantee the "
+             "paper's value. Stable units are proven on the whole input box.", ""]
+    by_split: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_split[(int(row["n1"]), int(row["n2"]))].append(row)
+    widths_of: dict[tuple[int, int], tuple[int, ...]] = {}
+    for t in narrow:
+        n1, n2, target = t["n1"], t["n2"], float(t["paper_gap_closed"])
+        widths: tuple[int, ...] = (n1, n2, output_width)
+        widths_of[(n1, n2)] = widths
+        a = analyse_gap(n0, widths, target)
+        needs = []
+        for req in a.requirements:
+            if req.stable_units is not None:
+                needs.append(f">= {req.stable_units} of the {req.width} layer-{req.layer} "
+                             f"units stable ({_pct(req.guaranteed_percent)})")
+            else:
+                needs.append(f"not by layer {req.layer} alone (with its {req.width} "
+                             f"unit(s) stably inactive the gap reaches it only at an exact "
+                             f"count >= {req.exact_needed_all_stable:,})")
+        lines.append(
+            f"- **{t['widths']}** (paper {target:.1f}%): Configuration UB "
+            f"{a.configuration_ub:,}; with every hidden unit unstable at most "
+            f"{_pct(a.highest_all_unstable)} of the gap can close (Empirical UB >= "
+            f"{a.lowest_empirical_all_unstable:,}); the paper's value is guaranteed by "
+            + "; or ".join(needs) + ".")
+    lines += ["", "Per network: stable units per layer (stably active + stably inactive), "
+              "the gap closed, and the range of the gap closed over every network with the "
+              "same numbers of stable and unstable units, at this network's count (the "
+              "count proven so far where counting was cut short).", "",
+              "| network | stable per layer | unstable per layer | gap closed | possible "
+              "with these counts | paper |", "|---|---|---|---:|---:|---:|"]
+    for t in narrow:
+        widths = widths_of[(t["n1"], t["n2"])]
+        for r in sorted(by_split[(t["n1"], t["n2"])], key=lambda r: str(r["key"])):
+            active = layer_counts(r.get("stably_active_per_layer"))
+            inactive = layer_counts(r.get("stably_inactive_per_layer"))
+            if active is None or inactive is None or len(active) != len(widths):
+                continue
+            stable = [x + y for x, y in zip(active, inactive, strict=True)]
+            unstable = [w - s for w, s in zip(widths, stable, strict=True)]
+            gap = r["gap_closed"] if r["gap_closed"] is not None else r.get(
+                "gap_closed_at_least")
+            shown = (_pct(gap) if r["gap_closed"] is not None
+                     else (">= " + _pct(gap) if gap is not None else "–"))
+            possible = "–"
+            conf = int(r.get("configuration_ub") or 0)
+            count = int(r.get("exact_regions") or 1)
+            if conf > count:
+                low, high = empirical_ub_range(n0, widths, unstable, active)
+                worst = max(0.0, gap_percent(conf, min(high, conf), count))
+                best = gap_percent(conf, max(low, count), count)
+                possible = f"{worst:.1f}-{best:.1f}%"
+            lines.append(f"| {r['key']} | {';'.join(map(str, stable))} | "
+                         f"{';'.join(map(str, unstable))} | {shown} | {possible} | "
+                         f"{float(t['paper_gap_closed']):.1f}% |")
+    return lines + [""]
 
 
 def section_bounds(summary: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:

@@ -30,6 +30,10 @@ from reluscope.regions.upper import app_k
 
 #: Figure 3 keeps networks whose hidden layers both have at least this many units
 FIG3_MIN_WIDTH = 4
+#: input dimension of the networks of each data set (the analysis needs n0)
+N_INPUTS = {"mnist": 784, "digits": 64}
+#: Table 1's narrow splits, explained in the report: a hidden layer of at most this many
+NARROW_WIDTH = 3
 #: fewest networks behind a regression line before the report draws a verdict from it
 MIN_REGRESSION_POINTS = 5
 
@@ -68,6 +72,19 @@ def gap_closed_log2(configuration: int, empirical: int, exact: int) -> float | N
     return 100.0 * (c - e) / (c - x)
 
 
+def _per_layer(values: Any, test: Any) -> str | None:
+    """``"c1;c2;..."``: per layer, how many recorded bounds pass ``test`` (the rules of
+    :class:`reluscope.bounds.Bounds`: stably active iff lower > 0, inactive iff upper <= 0)."""
+    if not values:
+        return None
+    return ";".join(str(sum(1 for v in layer if test(float(v)))) for layer in values)
+
+
+def layer_counts(text: str | None) -> list[int] | None:
+    """The per-layer counts of :func:`flat_row` (``"3;0;1"``) as integers."""
+    return None if not text else [int(v) for v in str(text).split(";")]
+
+
 # ----------------------------------------------------------------------------- rows
 def flat_row(record: dict[str, Any], xor_sizes: Sequence[int]) -> dict[str, Any]:
     """One CSV row per network: every number of its record (None where missing)."""
@@ -89,6 +106,9 @@ def flat_row(record: dict[str, Any], xor_sizes: Sequence[int]) -> dict[str, Any]
         "stably_active": bounds.get("stably_active"),
         "stably_inactive": bounds.get("stably_inactive"),
         "unstable": bounds.get("unstable"),
+        # per ReLU layer, "n1;n2;n3" (from the recorded bounds; None in older records)
+        "stably_active_per_layer": _per_layer(bounds.get("lower"), lambda v: v > 0),
+        "stably_inactive_per_layer": _per_layer(bounds.get("upper"), lambda v: v <= 0),
         "configuration_ub": upper.get("configuration_ub") if ok(upper) else None,
         "empirical_ub": upper.get("empirical_ub") if ok(upper) else None,
         "upper_seconds": upper.get("seconds") if ok(upper) else None,
@@ -285,12 +305,15 @@ def time_totals(records: list[dict[str, Any]]) -> dict[str, float]:
 __all__ = [
     "FIG3_MIN_WIDTH",
     "MIN_REGRESSION_POINTS",
+    "NARROW_WIDTH",
+    "N_INPUTS",
     "app_log2",
     "check_orderings",
     "figure3_series",
     "flat_row",
     "gap_closed",
     "gap_closed_log2",
+    "layer_counts",
     "mean_or_none",
     "ok",
     "per_split_summary",
