@@ -75,6 +75,8 @@ def test_accuracy_by_hand():
 
 # ----------------------------------------------------------------------------- recipes
 def test_authors_recipe_settings():
+    from dataclasses import replace
+
     import torch
 
     from reluscope.experiments.training import (
@@ -98,6 +100,8 @@ def test_authors_recipe_settings():
     assert isinstance(optimizer, torch.optim.SGD)
     group = optimizer.param_groups[0]
     assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.01, 0.9, 0)
+    decayed, _ = build_optimizer(model, replace(authors, weight_decay=5e-4))
+    assert decayed.param_groups[0]["weight_decay"] == 5e-4
     assert isinstance(scheduler, torch.optim.lr_scheduler.StepLR)
     assert (scheduler.step_size, scheduler.gamma) == (50, 0.1)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
@@ -140,8 +144,12 @@ def test_authors_schedule_and_linear_output(digits):
     assert at_50.recipe["recipe"] == "authors" and at_50.recipe["optimizer"] == "sgd"
     assert at_50.recipe["loss"] == "cross_entropy(z)"
     # the options override the recipe's values
-    relu_out = train_network(x, y, (6, 10), epochs=0.5, output_relu=True, lr=0.05, **kw)
+    relu_out = train_network(x, y, (6, 10), epochs=0.5, output_relu=True, lr=0.05,
+                             weight_decay=1e-3, **kw)
     assert relu_out.network.relu == (True, True) and relu_out.recipe["lr"] == 0.05
+    assert relu_out.recipe["weight_decay"] == 1e-3 and at_50.recipe["weight_decay"] == 0.0
+    with pytest.raises(ReluscopeError, match="weight_decay >= 0"):
+        train_network(x, y, (6, 10), weight_decay=-1.0, **kw)
 
 
 def test_authors_recipe_learns_on_real_mnist():

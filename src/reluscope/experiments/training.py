@@ -49,7 +49,8 @@ class Recipe:
 
     ``lr_step``: epochs between learning-rate decays by ``lr_gamma`` (None: constant);
     ``init``: ``"torch"`` (PyTorch's default) or ``"kaiming"`` (Kaiming-normal weights,
-    zero biases); ``aux_weight`` applies only with ``output_relu``.
+    zero biases); ``aux_weight`` applies only with ``output_relu``; ``weight_decay`` is
+    the optimizer's (L2, biases included, as torch applies it).
     """
 
     name: str
@@ -63,6 +64,7 @@ class Recipe:
     init: str = "torch"
     output_relu: bool = True
     aux_weight: float = 0.0
+    weight_decay: float = 0.0
 
 
 #: the named recipes of :func:`train_network`
@@ -123,10 +125,12 @@ def build_optimizer(model: Any, recipe: Recipe) -> tuple[Any, Any]:
 
     optimizer: Any
     if recipe.optimizer == "adam":
-        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr,
+                                     weight_decay=recipe.weight_decay)
     elif recipe.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr,
-                                    momentum=recipe.momentum)
+                                    momentum=recipe.momentum,
+                                    weight_decay=recipe.weight_decay)
     else:
         raise ReluscopeError(f"unknown optimizer {recipe.optimizer!r}; use adam or sgd")
     scheduler = None
@@ -195,6 +199,7 @@ def train_network(
     epochs: float | None = None,
     batch_size: int | None = None,
     lr: float | None = None,
+    weight_decay: float | None = None,
     random_state: int = 0,
     x_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
@@ -226,8 +231,8 @@ def train_network(
     epochs
         Passes over the training data; a fraction (e.g. 0.1) trains on that share of
         the mini-batches of one epoch (for quick tests).
-    batch_size, lr
-        Mini-batch size and initial learning rate.
+    batch_size, lr, weight_decay
+        Mini-batch size, initial learning rate and the optimizer's weight decay.
     random_state
         Seed of the initialisation and of the shuffling.
     x_test, y_test
@@ -245,7 +250,8 @@ def train_network(
         ) from None
     base = get_recipe(recipe)
     overrides: dict[str, Any] = {"output_relu": output_relu, "aux_weight": aux_weight,
-                                 "epochs": epochs, "batch_size": batch_size, "lr": lr}
+                                 "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                                 "weight_decay": weight_decay}
     settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     x_arr = np.asarray(x, dtype=np.float64)
     y_arr = np.asarray(y)
@@ -266,9 +272,9 @@ def train_network(
         )
     random_state = validation.check_nonnegative_int(random_state, "random_state")
     if (settings.epochs <= 0 or settings.batch_size < 1 or settings.lr <= 0 or l1 < 0
-            or settings.aux_weight < 0):
+            or settings.aux_weight < 0 or settings.weight_decay < 0):
         raise ReluscopeError(
-            "epochs, batch_size and lr must be positive, l1 and aux_weight >= 0"
+            "epochs, batch_size and lr must be positive, l1, aux_weight and weight_decay >= 0"
         )
     output_relu = bool(settings.output_relu)
     epochs, batch_size = settings.epochs, int(settings.batch_size)
@@ -357,6 +363,7 @@ def train_network(
         "lr_step": settings.lr_step,
         "lr_gamma": float(settings.lr_gamma),
         "final_lr": final_lr,
+        "weight_decay": float(settings.weight_decay),
         "init": settings.init,
         "loss": loss_text,
         "random_state": int(random_state),
