@@ -15,6 +15,9 @@ The table of docs/bench-leo.md::
 
     .venv/bin/python benchmarks/bench_leo.py --widths 25,50,100 --l1 0,1e-4,3e-4,5e-4,1e-3
 
+``--plot PNG`` draws units removed and test accuracy against L1 per width from the
+rows in ``--out``/bench_leo.jsonl (no training), beside the paper's ranges.
+
 A row already in ``--out``/bench_leo.jsonl (same dataset, width, L1, seed, recipe, output
 layer and epochs) is skipped, so an interrupted run resumes where it stopped.
 """
@@ -47,6 +50,39 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return x, y, xt, yt
 
 
+def plot_rows(rows: list[dict], path: Path, recipe: str) -> None:
+    """Units removed (%) and test accuracy against L1, one line per width."""
+    from reluscope.experiments.paper import PAPER_LEO
+    from reluscope.plotting import pyplot
+
+    plt = pyplot()
+    rows = [r for r in rows if r.get("recipe", "adam") == recipe]
+    l1_values = sorted({r["l1"] for r in rows})
+    position = {v: i for i, v in enumerate(l1_values)}  # L1 = 0 has no place on a log axis
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for width in sorted({r["width"] for r in rows}):
+        mine = sorted((r for r in rows if r["width"] == width), key=lambda r: r["l1"])
+        xs = [position[r["l1"]] for r in mine]
+        left.plot(xs, [r["removed_percent"] for r in mine], "o-", label=f"{width};{width};10")
+        right.plot(xs, [100 * r["test_accuracy_before"] for r in mine], "o-",
+                   label=f"{width};{width};10")
+    lo, hi = PAPER_LEO.removed_percent
+    left.axhspan(lo, hi, color="0.85", zorder=0, label=f"paper, with L1: {lo:.0f}-{hi:.0f}%")
+    a_lo, a_hi = PAPER_LEO.accuracy_percent
+    right.axhspan(a_lo, a_hi, color="0.85", zorder=0,
+                  label=f"paper, with L1: {a_lo}-{a_hi}%")
+    for ax, title in ((left, "units removed by LEO (%)"), (right, "test accuracy (%)")):
+        ax.set_xticks(range(len(l1_values)), [f"{v:g}" for v in l1_values])
+        ax.set_xlabel("L1 weight (l1 * sum|W| added to the batch-mean loss)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"LEO on MNIST, recipe {recipe!r}, stability proven on [0,1]^784")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=("mnist", "digits"), default="mnist")
@@ -63,8 +99,15 @@ def main() -> None:
         "--output-relu", action="store_true",
         help="ReLU on the output layer too (default: linear output, softmax loss)",
     )
+    parser.add_argument("--plot", metavar="PNG",
+                        help="only draw the rows of --out/bench_leo.jsonl into PNG")
     args = parser.parse_args()
     out = Path(args.out)
+    if args.plot:
+        from reluscope.experiments.records import read_jsonl
+
+        plot_rows(read_jsonl(out / "bench_leo.jsonl"), Path(args.plot), args.recipe)
+        return
     out.mkdir(parents=True, exist_ok=True)
     x, y, xt, yt = _data(args.dataset)
     epochs = RECIPES[args.recipe].epochs if args.epochs is None else args.epochs
