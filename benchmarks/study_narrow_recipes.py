@@ -42,6 +42,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _needed(count: int | None) -> str:
+    """The count the paper's value needs; "any" when the bound alone reaches it."""
+    if count is None:
+        return "–"
+    return "any (the bound alone)" if count <= 1 else f"{count:,}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", default="21-1,20-2")
@@ -101,7 +108,7 @@ def main() -> None:
                 stable = " ".join(f"{a}/{i}" for a, i in zip(active, inactive, strict=True))
                 print(f"| {n1};{n2};10 | {name} | {seed} | {trained.test_accuracy:.4f} | "
                       f"{stable} | {conf:,} | {emp:,} | {row['gap_closed_at_least']:.1f} | "
-                      f"{paper} | {needed if needed is None else f'{needed:,}'} | "
+                      f"{paper} | {_needed(needed)} | "
                       f"{trained.seconds:.0f} |", flush=True)
 
 
