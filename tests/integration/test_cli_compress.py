@@ -110,3 +110,17 @@ def test_train_cli_digits_then_compress(tmp_path: Path, capsys) -> None:
     assert comp["units_before"] == 16 and comp["units_after"] == load(small).n_units
     # lossless: the compressed network classifies the test set identically
     assert payload["compressed_test_accuracy"] == pytest.approx(payload["test_accuracy"])
+
+
+def test_train_cli_authors_recipe(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    out = tmp_path / "net.npz"
+    code, payload, _ = _run(capsys, ["train", "--dataset", "digits", "--widths", "8",
+                                     "--recipe", "authors", "--epochs", "2", "-o", str(out),
+                                     "--json"])
+    assert code == 0
+    recipe = payload["recipe"]
+    assert (recipe["recipe"], recipe["optimizer"], recipe["lr"]) == ("authors", "sgd", 0.01)
+    assert (recipe["momentum"], recipe["init"], recipe["epochs"]) == (0.9, "kaiming", 2.0)
+    assert load(out).relu == (True, False)

@@ -9,18 +9,9 @@ import math
 import pytest
 
 from reluscope.errors import ReluscopeError
-from reluscope.experiments.report import (
-    PAPER_TABLE1,
-    check_orderings,
-    flat_row,
-    gap_closed,
-    gap_closed_log2,
-    regressions,
-    render_report,
-    rows_to_csv,
-    table1,
-    time_totals,
-)
+from reluscope.experiments.gap_analysis import empirical_ub_range
+from reluscope.experiments.paper import PAPER_LEO, PAPER_TABLE1
+from reluscope.experiments.report import render_report
 from reluscope.experiments.reproduce import (
     ALL_SPLITS,
     ExperimentSettings,
@@ -28,6 +19,16 @@ from reluscope.experiments.reproduce import (
     _check_settings,
     make_tasks,
     record_finished,
+)
+from reluscope.experiments.tables import (
+    check_orderings,
+    flat_row,
+    gap_closed,
+    gap_closed_log2,
+    regressions,
+    rows_to_csv,
+    table1,
+    time_totals,
 )
 
 
@@ -132,6 +133,28 @@ def test_time_totals_and_report_text():
     assert "73.1" in text and "Exact counts finished: 2 of 2" in text
 
 
+def test_report_quotes_one_leo_claim_beside_each_row():
+    records = [_record(1, 21, 0, conf=1000, emp=400, exact=100)]
+    rows = [flat_row(r, []) for r in records]
+    leo = [{"width": w, "l1": l1, "removed_percent": p, "test_accuracy_before": 0.95,
+            "test_accuracy_after": 0.95, "widths_after": [w, w, 10], "max_abs_diff": 0.0,
+            "recipe": "authors"}
+           for w, l1, p in ((25, 1e-3, 22.0), (25, 0.0, 0.0), (50, 1e-3, 31.0),
+                            (100, 1e-4, 9.0))]
+    settings = ExperimentSettings(splits=((1, 21),), networks_per_split=1, xor_sizes=())
+    text = render_report(settings.to_dict(), records, rows, leo=leo)
+    claim = PAPER_LEO.sentence()
+    assert claim.startswith("22% (width 25) to 31% (width 100)") and "95.8-97.1%" in claim
+    # the summary and the LEO section quote the same sentence, and nothing else
+    assert text.count(claim) == 2 and "15-31%" not in text and "98.1%" in claim
+    assert "with L1 at most 31.0% (width 50" in text
+    assert "| 25 | 0.001 | 0.9500 | 0.9500 | 22.0% | 22% |" in text
+    assert "| 25 | 0.0 | 0.9500 | 0.9500 | 0.0% | 0% |" in text
+    assert "| 50 | 0.001 | 0.9500 | 0.9500 | 31.0% | 22-31% |" in text
+    assert "| 100 | 0.0001 | 0.9500 | 0.9500 | 9.0% | 15% at 98.1% |" in text
+    assert "training recipe authors" in text
+
+
 def test_tasks_seeds_and_finished_records():
     settings = ExperimentSettings(splits=((3, 19), (11, 11)), networks_per_split=2,
                                   xor_sizes=(2,), milp_networks=1)
@@ -187,3 +210,29 @@ def test_failed_task_is_recorded_and_retried(tmp_path):
     record = load_record(tmp_path, Task(2, 3, 0))
     assert "number of classes" in record["task_error"]
     assert not record_finished(record, settings)
+
+
+def test_report_explains_the_narrow_splits():
+    rec = _record(21, 1, 0, conf=25_165_813, emp=5_000_000, exact=1000)
+    # layer 1: 21 unstable; layer 2: 1 unstable; outputs: 3 stably inactive, 7 unstable
+    rec["bounds"]["lower"] = [[-1.0] * 21, [-1.0], [-2.0] * 10]
+    rec["bounds"]["upper"] = [[1.0] * 21, [1.0], [-1.0] * 3 + [1.0] * 7]
+    wide = _record(11, 11, 0, conf=10**9, emp=10**8, exact=10**4)
+    rows = [flat_row(r, []) for r in (rec, wide)]
+    assert rows[0]["stably_inactive_per_layer"] == "0;0;3"
+    assert rows[0]["stably_active_per_layer"] == "0;0;0"
+    settings = ExperimentSettings(splits=((21, 1), (11, 11)), networks_per_split=1,
+                                  xor_sizes=())
+    text = render_report(settings.to_dict(), [rec, wide], rows)
+    assert ("- **21;1;10** (paper 98.3%): Configuration UB 25,165,813; with every hidden "
+            "unit unstable at most 83.3% of the gap can close (Empirical UB >= 4,194,303); "
+            "the paper's value is guaranteed by >= 6 of the 21 layer-1 units stable "
+            "(98.4%); or not by layer 2 alone (with its 1 unit(s) stably inactive the gap "
+            "reaches it only at an exact count >= 1,698,203).") in text
+    low, high = empirical_ub_range(784, (21, 1, 10), [21, 1, 7], [0, 0, 0])
+    worst = gap_closed(25_165_813, high, 1000)
+    best = gap_closed(25_165_813, low, 1000)
+    gap = gap_closed(25_165_813, 5_000_000, 1000)
+    assert (f"| 21-01-00 | 0;0;3 | 21;1;7 | {gap:.1f}% | {worst:.1f}-{best:.1f}% | "
+            "98.3% |") in text
+    assert "**11;11;10**" not in text  # only the narrow splits are explained

@@ -24,12 +24,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--widths", default="25,25", metavar="N1,N2,...",
                         help="hidden layer widths; an output layer of one unit per class "
                         "is added (default: 25,25)")
+    parser.add_argument("--recipe", default="adam", metavar="NAME",
+                        help="training recipe: adam (Adam 1e-3, 20 epochs; the default) or "
+                        "authors (the LEO authors' SGD recipe: momentum 0.9, lr 0.01 decayed "
+                        "x0.1 every 50 epochs, 120 epochs, Kaiming init, linear output)")
     parser.add_argument("--l1", type=float, default=0.0, help="L1 penalty on the weights")
     parser.add_argument("--epochs", type=float, default=None,
                         help="passes over the data (default: the training recipe's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-relu", action="store_true",
-                        help="ReLU on the output layer too (the paper's MNIST networks)")
+                        help="ReLU on the output layer too (the paper's MNIST networks; "
+                        "default: linear output, whatever the recipe)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="network file to write (.onnx, .pt, .npz)")
     parser.add_argument("--compress", metavar="OUT2",
@@ -53,9 +58,12 @@ def _widths(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reluscope.experiments.training import accuracy, train_network
+    from reluscope.experiments.training import accuracy, get_recipe, train_network
     from reluscope.io import save
 
+    get_recipe(args.recipe)  # an unknown name fails here, before any data is read
+    if args.l1 < 0 or (args.epochs is not None and not args.epochs > 0):
+        raise ReluscopeError("--l1 must be >= 0 and --epochs positive")
     hidden = _widths(args.widths)
     validation.check_nonnegative_int(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
@@ -76,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     options = {} if args.epochs is None else {"epochs": args.epochs}
     trained = train_network(
         x, y, [*hidden, n_classes],
-        output_relu=args.output_relu,
+        recipe=args.recipe,
+        output_relu=bool(args.output_relu),
         l1=args.l1,
         random_state=args.seed,
         x_test=xt,

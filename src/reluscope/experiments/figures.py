@@ -1,4 +1,4 @@
-"""Figures 2 and 3 of the paper from the flat rows of :mod:`reluscope.experiments.report`.
+"""Figures 2 and 3 of the paper from the flat rows of :mod:`reluscope.experiments.tables`.
 
 matplotlib is imported lazily, with the non-interactive Agg backend. Files are PNG,
 small enough to commit.
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from reluscope.experiments.report import (
+from reluscope.experiments.tables import (
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
     figure3_series,

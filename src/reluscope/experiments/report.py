@@ -1,21 +1,13 @@
-"""From per-network records to the paper's tables: CSV, Table 1, summaries, report.md.
+"""report.md of a reproduction run: one function per section, from the records' rows.
 
-Decisions (documented in docs/reproduce.md):
-
-- *Gap closed* (Table 1) is computed on counts, per network, then averaged over the
-  networks of a split: ``100 * (ConfUB - EmpUB) / (ConfUB - exact)``. Only networks whose
-  exact count finished (and with ``ConfUB > exact``) enter it. The same quantity on
-  ``log2`` is reported alongside, for comparison.
-- *APP-k* is the mean of ``log2`` of the XOR-k lower bound and of the Empirical UB
-  (``reluscope.regions.upper.app_k``), i.e. a geometric mean of the counts.
-- Figure 3 uses the networks "not having particularly narrow layers": both hidden
-  widths at least :data:`FIG3_MIN_WIDTH`.
+The numbers come from :mod:`reluscope.experiments.tables` (pure arithmetic), the
+papers' values from :mod:`reluscope.experiments.paper`, the files from
+:mod:`reluscope.experiments.records`; :func:`write_report` writes the CSVs, summary,
+figures and report.md of a run directory.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections import defaultdict
@@ -25,265 +17,26 @@ from typing import Any
 
 import numpy as np
 
-#: Table 1 of the paper: gap (%) closed by the Empirical UB, by n1 (n2 = 22 - n1)
-PAPER_TABLE1: dict[int, float] = {
-    1: 73.1, 2: 17.8, 3: 10.4, 4: 3.1, 5: 3.9, 6: 2.0, 7: 1.1, 8: 0.0, 9: 0.0, 10: 1.0,
-    11: 0.0, 12: 0.0, 13: 0.1, 14: 0.2, 15: 0.5, 16: 1.0, 17: 1.8, 18: 3.4, 19: 9.5,
-    20: 44.5, 21: 98.3,
-}
-#: Figure 3 keeps networks whose hidden layers both have at least this many units
-FIG3_MIN_WIDTH = 4
-#: fewest networks behind a regression line before the report draws a verdict from it
-MIN_REGRESSION_POINTS = 5
-
-
-# ----------------------------------------------------------------------------- helpers
-def _ok(entry: Any) -> bool:
-    return isinstance(entry, dict) and "error" not in entry
-
-
-def _log2(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = int(value)
-    return math.log2(value) if value > 0 else None
-
-
-def app_log2(lower_bound: int, upper_bound: int) -> float:
-    """APP-k as log2: ``(log2 LB + log2 UB) / 2`` (see module doc)."""
-    try:
-        from reluscope.regions.upper import app_k
-    except ImportError:  # pragma: no cover - the module ships with reluscope
-        return (math.log2(lower_bound) + math.log2(upper_bound)) / 2.0
-    return float(app_k(int(lower_bound), int(upper_bound)))
-
-
-def gap_closed(configuration: int, empirical: int, exact: int) -> float | None:
-    """``100 (Conf - Emp) / (Conf - exact)`` on counts; None when Conf == exact."""
-    configuration, empirical, exact = int(configuration), int(empirical), int(exact)
-    if configuration <= exact:
-        return None
-    return 100.0 * (configuration - empirical) / (configuration - exact)
-
-
-def gap_closed_log2(configuration: int, empirical: int, exact: int) -> float | None:
-    """The same gap on log2 of the three counts."""
-    c, e, x = (math.log2(int(v)) for v in (configuration, empirical, exact))
-    if c <= x:
-        return None
-    return 100.0 * (c - e) / (c - x)
-
-
-# ----------------------------------------------------------------------------- rows
-def flat_row(record: dict[str, Any], xor_sizes: Sequence[int]) -> dict[str, Any]:
-    """One CSV row per network: every number of its record (None where missing)."""
-    train = record.get("train") or {}
-    bounds = record.get("bounds") or {}
-    upper = record.get("upper") or {}
-    exact = record.get("exact") or {}
-    milp = record.get("exact_milp") or {}
-    row: dict[str, Any] = {
-        "key": record.get("key"),
-        "n1": record.get("n1"),
-        "n2": record.get("n2"),
-        "index": record.get("index"),
-        "seed": record.get("seed"),
-        "train_accuracy": train.get("train_accuracy"),
-        "test_accuracy": train.get("test_accuracy"),
-        "train_seconds": train.get("seconds"),
-        "bounds_seconds": bounds.get("seconds") if _ok(bounds) else None,
-        "stably_active": bounds.get("stably_active"),
-        "stably_inactive": bounds.get("stably_inactive"),
-        "unstable": bounds.get("unstable"),
-        "configuration_ub": upper.get("configuration_ub") if _ok(upper) else None,
-        "empirical_ub": upper.get("empirical_ub") if _ok(upper) else None,
-        "upper_seconds": upper.get("seconds") if _ok(upper) else None,
-        "exact_regions": exact.get("regions") if _ok(exact) else None,
-        "exact_complete": bool(exact.get("exact")) if _ok(exact) else None,
-        "exact_seconds": exact.get("seconds") if _ok(exact) else None,
-        "milp_regions": milp.get("regions") if _ok(milp) else None,
-        "milp_complete": bool(milp.get("exact")) if _ok(milp) else None,
-        "milp_seconds": milp.get("seconds") if _ok(milp) else None,
-    }
-    xor = record.get("xor") or {}
-    for k in xor_sizes:
-        est = xor.get(str(k)) or {}
-        good = _ok(est)
-        lb = est.get("lower_bound") if good else None
-        row[f"xor{k}_lb"] = lb
-        row[f"xor{k}_log2"] = est.get("log2_lower_bound") if good else None
-        row[f"xor{k}_probability"] = est.get("probability") if good else None
-        row[f"xor{k}_repetitions"] = est.get("repetitions") if good else None
-        row[f"xor{k}_status"] = est.get("status") if good else None
-        row[f"xor{k}_seconds"] = est.get("seconds") if good else None
-        emp = row["empirical_ub"]
-        row[f"app{k}_log2"] = (
-            app_log2(lb, emp) if lb is not None and emp is not None and lb <= emp else None
-        )
-    if row["exact_complete"] and row["configuration_ub"] is not None and row["empirical_ub"]:
-        row["gap_closed"] = gap_closed(
-            row["configuration_ub"], row["empirical_ub"], row["exact_regions"]
-        )
-        row["gap_closed_log2"] = gap_closed_log2(
-            row["configuration_ub"], row["empirical_ub"], row["exact_regions"]
-        )
-    else:
-        row["gap_closed"] = row["gap_closed_log2"] = None
-    # a count cut short is a lower bound L on the count x, and the gap closed
-    # (C - E) / (C - x) grows with x: (C - E) / (C - L) is a valid lower bound on it
-    row["gap_closed_at_least"] = row["gap_closed"]
-    if (row["exact_complete"] is False and row["exact_regions"]
-            and row["configuration_ub"] is not None and row["empirical_ub"]):
-        row["gap_closed_at_least"] = gap_closed(
-            row["configuration_ub"], row["empirical_ub"], row["exact_regions"]
-        )
-    errors = [name for name in ("bounds", "upper", "exact", "exact_milp")
-              if isinstance(record.get(name), dict) and "error" in record[name]]
-    errors += [f"xor{k}" for k, v in xor.items() if isinstance(v, dict) and "error" in v]
-    row["errors"] = ";".join(errors)
-    return row
-
-
-def rows_to_csv(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buffer.getvalue()
-
-
-def _mean(values: list[float]) -> float | None:
-    return float(np.mean(values)) if values else None
-
-
-# ----------------------------------------------------------------------------- Table 1
-def table1(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Gap closed by the Empirical UB per split, averaged over networks, with the paper's."""
-    by_split: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_split[(int(row["n1"]), int(row["n2"]))].append(row)
-    table = []
-    for (n1, n2), group in sorted(by_split.items()):
-        gaps = [r["gap_closed"] for r in group if r["gap_closed"] is not None]
-        gaps_log = [r["gap_closed_log2"] for r in group if r["gap_closed_log2"] is not None]
-        at_least = [r["gap_closed_at_least"] for r in group
-                    if r.get("gap_closed_at_least") is not None]
-        table.append({
-            "widths": f"{n1};{n2};10",
-            "n1": n1,
-            "n2": n2,
-            "networks": len(group),
-            "networks_in_gap": len(gaps),
-            "gap_closed": _mean(gaps),
-            "gap_closed_log2": _mean(gaps_log),
-            # every network: exact where the count finished, else a lower bound
-            "gap_closed_at_least": _mean(at_least),
-            "networks_at_least": len(at_least),
-            "paper_gap_closed": PAPER_TABLE1.get(n1) if n1 + n2 == 22 else None,
-        })
-    return table
-
-
-def per_split_summary(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[dict]:
-    """Means per split (counts, log2 of counts, accuracies, seconds) for Figure 2 and text."""
-    by_split: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_split[(int(row["n1"]), int(row["n2"]))].append(row)
-    out = []
-    for (n1, n2), group in sorted(by_split.items()):
-        def col(name: str, group: list[dict[str, Any]] = group) -> list[Any]:
-            return [r[name] for r in group if r.get(name) is not None]
-
-        exact = [r["exact_regions"] for r in group if r.get("exact_complete")]
-        item: dict[str, Any] = {
-            "n1": n1, "n2": n2, "networks": len(group),
-            "test_accuracy": _mean(col("test_accuracy")),
-            "configuration_ub": _mean([float(v) for v in col("configuration_ub")]),
-            "empirical_ub": _mean([float(v) for v in col("empirical_ub")]),
-            "exact_regions": _mean([float(v) for v in exact]),
-            "exact_networks": len(exact),
-            # proven counts of all networks, finished or cut short (a lower bound)
-            "proven_regions": _mean([float(v) for v in col("exact_regions")]),
-            "exact_seconds": _mean(col("exact_seconds")),
-            "milp_seconds": _mean(col("milp_seconds")),
-            "bounds_seconds": _mean(col("bounds_seconds")),
-        }
-        for k in xor_sizes:
-            item[f"xor{k}_lb"] = _mean([float(v) for v in col(f"xor{k}_lb")])
-            item[f"xor{k}_seconds"] = _mean(col(f"xor{k}_seconds"))
-        out.append(item)
-    return out
-
-
-def check_orderings(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> dict[str, Any]:
-    """Counts of networks where a proven ordering holds / fails.
-
-    Deterministic: exact <= EmpUB <= ConfUB. Probabilistic (95% each): XOR-k LB <= exact.
-    Cross-engine: the MILP engine's complete count equals the LP engine's.
-    """
-    out: dict[str, Any] = {"exact_le_emp": [0, 0], "emp_le_conf": [0, 0],
-                           "lp_eq_milp": [0, 0]}
-    for k in xor_sizes:
-        out[f"xor{k}_le_exact"] = [0, 0]
-    for r in rows:
-        conf, emp, ex = r["configuration_ub"], r["empirical_ub"], r["exact_regions"]
-        if conf is not None and emp is not None:
-            out["emp_le_conf"][0 if emp <= conf else 1] += 1
-        if r["exact_complete"] and emp is not None:
-            out["exact_le_emp"][0 if ex <= emp else 1] += 1
-        if r["exact_complete"] and r["milp_complete"]:
-            out["lp_eq_milp"][0 if r["milp_regions"] == ex else 1] += 1
-        for k in xor_sizes:
-            lb = r[f"xor{k}_lb"]
-            if lb is not None and r["exact_complete"]:
-                out[f"xor{k}_le_exact"][0 if lb <= ex else 1] += 1
-    return {name: {"hold": v[0], "fail": v[1]} for name, v in out.items()}
-
-
-def figure3_series(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
-                   min_width: int = FIG3_MIN_WIDTH) -> dict[str, list[tuple[float, float]]]:
-    """Figure 3's points (accuracy, log2 count) per series: exact (finished counts) and
-    APP-k, over the networks whose hidden layers both have ``min_width`` units."""
-    keep = [r for r in rows if min(r["n1"], r["n2"]) >= min_width
-            and r["test_accuracy"] is not None]
-    series = {"exact": [(r["test_accuracy"], _log2(r["exact_regions"]))
-                        for r in keep if r["exact_complete"]]}
-    for k in xor_sizes:
-        series[f"APP-{k}"] = [(r["test_accuracy"], r[f"app{k}_log2"]) for r in keep
-                              if r[f"app{k}_log2"] is not None]
-    return {name: [(a, c) for a, c in pts if c is not None] for name, pts in series.items()}
-
-
-def regressions(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
-                min_width: int = FIG3_MIN_WIDTH) -> dict[str, dict[str, float]]:
-    """Least-squares lines log2(count) = a * accuracy + b for Figure 3 (exact, APP-k)."""
-    out = {}
-    for name, pts in figure3_series(rows, xor_sizes, min_width).items():
-        if len(pts) < 2 or len({a for a, _ in pts}) < 2:
-            continue
-        acc, cnt = np.array(pts, dtype=float).T
-        slope, intercept = np.polyfit(acc, cnt, 1)
-        corr = float(np.corrcoef(acc, cnt)[0, 1]) if np.std(cnt) > 0 else float("nan")
-        out[name] = {"slope": float(slope), "intercept": float(intercept),
-                     "pearson_r": corr, "points": len(pts)}
-    return out
-
-
-def time_totals(records: list[dict[str, Any]]) -> dict[str, float]:
-    """Seconds spent per method, summed over the records (where the time went)."""
-    totals: dict[str, float] = defaultdict(float)
-    for rec in records:
-        for name in ("train", "bounds", "upper", "exact", "exact_milp"):
-            entry = rec.get(name)
-            if isinstance(entry, dict) and _ok(entry) and entry.get("seconds") is not None:
-                totals[name] += float(entry["seconds"])
-        for k, est in (rec.get("xor") or {}).items():
-            if _ok(est):
-                totals[f"xor{k}"] += float(est["seconds"])
-    return dict(totals)
+from reluscope.experiments.gap_analysis import analyse_gap, empirical_ub_range, gap_percent
+from reluscope.experiments.paper import PAPER_LEO
+from reluscope.experiments.records import dump_json, read_jsonl, read_records
+from reluscope.experiments.tables import (
+    FIG3_MIN_WIDTH,
+    MIN_REGRESSION_POINTS,
+    N_INPUTS,
+    NARROW_WIDTH,
+    check_orderings,
+    flat_row,
+    layer_counts,
+    mean_or_none,
+    ok,
+    per_split_summary,
+    regressions,
+    rows_to_csv,
+    table1,
+    time_totals,
+)
+from reluscope.regions.depth_study import depth_study, plot_depth_study
 
 
 # ----------------------------------------------------------------------------- report
@@ -293,19 +46,6 @@ def _fmt(value: Any, spec: str = ".1f") -> str:
     if isinstance(value, float) and math.isnan(value):
         return "nan"
     return format(value, spec)
-
-
-def _leo_rows(path: Path | None) -> list[dict[str, Any]]:
-    if path is None or not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return rows
 
 
 def render_report(
@@ -322,31 +62,64 @@ def render_report(
     xor_sizes = [int(k) for k in settings.get("xor_sizes", [])]
     t1 = table1(rows)
     checks = check_orderings(rows, xor_sizes)
-    totals = time_totals(records)
     regs = regressions(rows, xor_sizes)
     lines = ["# Reproduction of Serra & Ramalingam (AAAI 2020), section 6", ""]
     lines += ["Generated by `reluscope reproduce` from the per-network records in this "
               "directory; every number below is recomputed from them.", ""]
-    # --- what was run
+    lines += section_summary(t1, checks, regs, rows, xor_sizes, leo)
+    lines += section_run(settings, records, rows, xor_sizes, run_info)
+    lines += section_time(time_totals(records))
+    lines += section_table1(t1)
+    n0 = N_INPUTS.get(str(settings.get("dataset", "mnist")), N_INPUTS["mnist"])
+    lines += section_table1_explained(t1, rows, n0, int(settings.get("output_width", 10)))
+    lines += section_bounds(per_split_summary(rows, xor_sizes), xor_sizes)
+    lines += section_checks(checks)
+    lines += section_timing(rows, xor_sizes)
+    lines += section_figure3(regs)
+    lines += section_leo(leo)
+    lines += section_depth(depth)
+    lines += section_figures(figures)
+    return "\n".join(lines) + "\n"
+
+
+def section_summary(
+    t1: list[dict[str, Any]],
+    checks: dict[str, Any],
+    regs: dict[str, dict[str, float]],
+    rows: list[dict[str, Any]],
+    xor_sizes: Sequence[int],
+    leo: list[dict[str, Any]] | None,
+) -> list[str]:
+    """What matched the paper and what did not (the verdicts, then LEO's)."""
+    lines = ["## Summary: what matched the paper and what did not", ""]
+    lines += verdicts(t1, checks, regs, rows, xor_sizes)
+    with_l1 = [r for r in leo or [] if r.get("l1")]
+    if with_l1:
+        plain = [r.get("removed_percent") or 0.0 for r in leo or [] if not r.get("l1")]
+        top = max(with_l1, key=lambda r: r.get("removed_percent") or 0.0)
+        lines.insert(len(lines) - 1, (
+            f"- LEO (paper: {PAPER_LEO.sentence()}): without L1 "
+            f"{max(plain, default=0.0):.1f}% removed; "
+            f"with L1 at most {top.get('removed_percent', 0.0):.1f}% (width "
+            f"{top.get('width')}, L1 {top.get('l1')}, accuracy "
+            f"{_fmt(top.get('test_accuracy_before'), '.4f')}); largest output "
+            f"difference after compression on the checked inputs "
+            f"{max(float(r.get('max_abs_diff') or 0.0) for r in leo or []):.2g}."
+        ))
+    return lines
+
+
+def section_run(
+    settings: dict[str, Any],
+    records: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    xor_sizes: Sequence[int],
+    run_info: dict[str, Any] | None,
+) -> list[str]:
+    """What was run: networks, data, training, time limits, MIPBound settings."""
     splits = sorted({(r["n1"], r["n2"]) for r in rows})
     complete = sum(1 for r in rows if r["exact_complete"])
-    lines += ["## Summary: what matched the paper and what did not", ""]
-    lines += verdicts(t1, checks, regs, rows, xor_sizes)
-    if leo:
-        plain = [r.get("removed_percent") or 0.0 for r in leo if not r.get("l1")]
-        with_l1 = [r for r in leo if r.get("l1")]
-        if with_l1:
-            top = max(with_l1, key=lambda r: r.get("removed_percent") or 0.0)
-            lines.insert(len(lines) - 1, (
-                f"- LEO (paper: nothing removable without L1; 15-31% of the units with L1 at "
-                f"95.8-98.1% accuracy): without L1 {max(plain, default=0.0):.1f}% removed; "
-                f"with L1 at most {top.get('removed_percent', 0.0):.1f}% (width "
-                f"{top.get('width')}, L1 {top.get('l1')}, accuracy "
-                f"{_fmt(top.get('test_accuracy_before'), '.4f')}); largest output "
-                f"difference after compression on the checked inputs "
-                f"{max(float(r.get('max_abs_diff') or 0.0) for r in leo):.2g}."
-            ))
-    lines += ["## What was run", ""]
+    lines = ["## What was run", ""]
     lines.append(f"- Networks analysed: {len(rows)} (the paper: 210 = 21 splits x 10), over "
                  f"{len(splits)} splits: " + ", ".join(f"{a};{b};10" for a, b in splits) + ".")
     lines.append(f"- Networks per split requested: {settings.get('networks_per_split')}; "
@@ -368,7 +141,7 @@ def render_report(
         f"on the first {settings.get('milp_networks')} network(s) per split, each XOR-k "
         f"estimate {settings.get('estimate_time_limit')} (paper: no limits, runs of hours)."
     )
-    lines.append(f"- XOR sizes {xor_sizes}, confidence {settings.get('confidence')}, "
+    lines.append(f"- XOR sizes {list(xor_sizes)}, confidence {settings.get('confidence')}, "
                  f"repetitions capped at {settings.get('max_repetitions')} "
                  "(None: as many as a 99.5% bound needs, 28), on "
                  + (f"the first {settings['xor_networks']} network(s) per split"
@@ -383,45 +156,132 @@ def render_report(
         lines.append(f"- Last run: status {run_info.get('status')}, "
                      f"{_fmt(run_info.get('seconds'), '.0f')} s wall time, "
                      f"{run_info.get('jobs', 1)} worker(s).")
-    lines.append("")
-    # --- time
-    lines += ["## Where the time went", "", "| step | total s | share |", "|---|---:|---:|"]
+    return lines + [""]
+
+
+def section_time(totals: dict[str, float]) -> list[str]:
+    """Seconds per method, summed over the networks."""
+    lines = ["## Where the time went", "", "| step | total s | share |", "|---|---:|---:|"]
     grand = sum(totals.values()) or 1.0
     for name, secs in sorted(totals.items(), key=lambda kv: -kv[1]):
         lines.append(f"| {name} | {secs:.1f} | {100 * secs / grand:.1f}% |")
-    lines.append("")
-    # --- Table 1
-    lines += ["## Table 1: gap (%) closed by the Empirical UB", "",
-              "Per network `100 (ConfUB - EmpUB) / (ConfUB - exact)` on counts, averaged over "
-              "the networks of a split whose exact count finished; the same on log2 for "
-              "comparison. Column *>=*: every network, with the count proven before the time "
-              "limit in place of the exact count where counting was cut short; the gap grows "
-              "with the count, so this is a valid lower bound on the gap closed.", "",
-              "| widths | networks (finished) | gap, counts | gap, log2 | gap >= (networks) "
-              "| paper |",
-              "|---|---:|---:|---:|---:|---:|"]
+    return lines + [""]
+
+
+def section_table1(t1: list[dict[str, Any]]) -> list[str]:
+    """Table 1 beside the paper's column, with the comparison."""
+    lines = ["## Table 1: gap (%) closed by the Empirical UB", "",
+             "Per network `100 (ConfUB - EmpUB) / (ConfUB - exact)` on counts, averaged over "
+             "the networks of a split whose exact count finished; the same on log2 for "
+             "comparison. Column *>=*: every network, with the count proven before the time "
+             "limit in place of the exact count where counting was cut short; the gap grows "
+             "with the count, so this is a valid lower bound on the gap closed.", "",
+             "| widths | networks (finished) | gap, counts | gap, log2 | gap >= (networks) "
+             "| paper |",
+             "|---|---:|---:|---:|---:|---:|"]
     for t in t1:
         lines.append(f"| {t['widths']} | {t['networks']} ({t['networks_in_gap']}) | "
                      f"{_fmt(t['gap_closed'])} | {_fmt(t['gap_closed_log2'])} | "
                      f"{_fmt(t.get('gap_closed_at_least'), '.2f')} "
                      f"({t.get('networks_at_least', 0)}) | {_fmt(t['paper_gap_closed'])} |")
     lines.append("")
-    lines += _table1_verdict(t1)
-    # --- bounds per split
-    summary = per_split_summary(rows, xor_sizes)
-    lines += ["## Figure 2 (top): bounds and exact counts, means per split", "",
-              "| widths | acc. | ConfUB | EmpUB | exact (n) | "
-              + " | ".join(f"XOR-{k} LB" for k in xor_sizes) + " |",
-              "|---|---:|---:|---:|---:|" + "---:|" * len(xor_sizes)]
+    return lines + _table1_verdict(t1)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def section_table1_explained(t1: list[dict[str, Any]], rows: list[dict[str, Any]],
+                             n0: int, output_width: int) -> list[str]:
+    """Why the narrow splits match the paper or not: what the paper's value needs
+    (reluscope.experiments.gap_analysis) and what each network has."""
+    narrow = [t for t in t1 if min(t["n1"], t["n2"]) <= NARROW_WIDTH
+              and t["paper_gap_closed"] is not None]
+    if not narrow:
+        return []
+    lines = ["## Table 1 explained: what the narrow splits' values take", "",
+             "The Empirical UB depends on a network only through its numbers of stable and "
+             "unstable units per layer and the signs of its weights; for a split, the "
+             "smallest and the largest bound over every network with given numbers are "
+             "computed from Theorem 2 (reluscope.experiments.gap_analysis), which says how "
+             "much of the gap can close at all, and how many stable units guarantee the "
+             "paper's value. Stable units are proven on the whole input box.", ""]
+    by_split: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_split[(int(row["n1"]), int(row["n2"]))].append(row)
+    widths_of: dict[tuple[int, int], tuple[int, ...]] = {}
+    for t in narrow:
+        n1, n2, target = t["n1"], t["n2"], float(t["paper_gap_closed"])
+        widths: tuple[int, ...] = (n1, n2, output_width)
+        widths_of[(n1, n2)] = widths
+        a = analyse_gap(n0, widths, target)
+        needs = []
+        for req in a.requirements:
+            if req.stable_units is not None:
+                needs.append(f">= {req.stable_units} of the {req.width} layer-{req.layer} "
+                             f"units stable ({_pct(req.guaranteed_percent)})")
+            else:
+                needs.append(f"not by layer {req.layer} alone (with its {req.width} "
+                             f"unit(s) stably inactive the gap reaches it only at an exact "
+                             f"count >= {req.exact_needed_all_stable:,})")
+        lines.append(
+            f"- **{t['widths']}** (paper {target:.1f}%): Configuration UB "
+            f"{a.configuration_ub:,}; with every hidden unit unstable at most "
+            f"{_pct(a.highest_all_unstable)} of the gap can close (Empirical UB >= "
+            f"{a.lowest_empirical_all_unstable:,}); the paper's value is guaranteed by "
+            + "; or ".join(needs) + ".")
+    lines += ["", "Per network: stable units per layer (stably active + stably inactive), "
+              "the gap closed, and the range of the gap closed over every network with the "
+              "same numbers of stable and unstable units, at this network's count (the "
+              "count proven so far where counting was cut short).", "",
+              "| network | stable per layer | unstable per layer | gap closed | possible "
+              "with these counts | paper |", "|---|---|---|---:|---:|---:|"]
+    for t in narrow:
+        widths = widths_of[(t["n1"], t["n2"])]
+        for r in sorted(by_split[(t["n1"], t["n2"])], key=lambda r: str(r["key"])):
+            active = layer_counts(r.get("stably_active_per_layer"))
+            inactive = layer_counts(r.get("stably_inactive_per_layer"))
+            if active is None or inactive is None or len(active) != len(widths):
+                continue
+            stable = [x + y for x, y in zip(active, inactive, strict=True)]
+            unstable = [w - s for w, s in zip(widths, stable, strict=True)]
+            gap = r["gap_closed"] if r["gap_closed"] is not None else r.get(
+                "gap_closed_at_least")
+            shown = (_pct(gap) if r["gap_closed"] is not None
+                     else (">= " + _pct(gap) if gap is not None else "–"))
+            possible = "–"
+            conf = int(r.get("configuration_ub") or 0)
+            count = int(r.get("exact_regions") or 1)
+            if conf > count:
+                low, high = empirical_ub_range(n0, widths, unstable, active)
+                worst = max(0.0, gap_percent(conf, min(high, conf), count))
+                best = gap_percent(conf, max(low, count), count)
+                possible = f"{worst:.1f}-{best:.1f}%"
+            lines.append(f"| {r['key']} | {';'.join(map(str, stable))} | "
+                         f"{';'.join(map(str, unstable))} | {shown} | {possible} | "
+                         f"{float(t['paper_gap_closed']):.1f}% |")
+    return lines + [""]
+
+
+def section_bounds(summary: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
+    """Figure 2 (top) as a table: bounds and exact counts, means per split."""
+    lines = ["## Figure 2 (top): bounds and exact counts, means per split", "",
+             "| widths | acc. | ConfUB | EmpUB | exact (n) | "
+             + " | ".join(f"XOR-{k} LB" for k in xor_sizes) + " |",
+             "|---|---:|---:|---:|---:|" + "---:|" * len(xor_sizes)]
     for s in summary:
         lines.append(
             f"| {s['n1']};{s['n2']};10 | {_fmt(s['test_accuracy'], '.4f')} | "
             f"{_fmt(s['configuration_ub'], '.3g')} | {_fmt(s['empirical_ub'], '.3g')} | "
             f"{_fmt(s['exact_regions'], '.3g')} ({s['exact_networks']}) | "
             + " | ".join(_fmt(s[f"xor{k}_lb"], ".3g") for k in xor_sizes) + " |")
-    lines.append("")
-    # --- orderings
-    lines += ["## Checks", ""]
+    return lines + [""]
+
+
+def section_checks(checks: dict[str, Any]) -> list[str]:
+    """The proven (and 95%) orderings, network by network."""
+    lines = ["## Checks", ""]
     for name, v in checks.items():
         total = v["hold"] + v["fail"]
         if total:
@@ -429,15 +289,15 @@ def render_report(
                          + (f" (**{v['fail']} violations**)" if v["fail"] else "") + ".")
     lines.append("- XOR-k LB <= exact is a 95% statement per network: a few failures in "
                  "many networks are expected, many are not.")
-    lines.append("")
-    # --- timing: MIPBound vs exact
-    lines += ["## Figure 2 (bottom): time of approximation vs exact counting", ""]
-    lines += _timing_lines(rows, xor_sizes)
-    # --- Figure 3
-    lines += ["## Figure 3: accuracy vs number of regions", "",
-              f"Networks with both hidden layers of at least {FIG3_MIN_WIDTH} units; "
-              "least-squares lines log2(count) = slope x accuracy + intercept.", "",
-              "| series | points | slope | intercept | Pearson r |", "|---|---:|---:|---:|---:|"]
+    return lines + [""]
+
+
+def section_figure3(regs: dict[str, dict[str, float]]) -> list[str]:
+    """Figure 3's regression lines (accuracy vs log2 regions)."""
+    lines = ["## Figure 3: accuracy vs number of regions", "",
+             f"Networks with both hidden layers of at least {FIG3_MIN_WIDTH} units; "
+             "least-squares lines log2(count) = slope x accuracy + intercept.", "",
+             "| series | points | slope | intercept | Pearson r |", "|---|---:|---:|---:|---:|"]
     for name, reg in regs.items():
         lines.append(f"| {name} | {reg['points']} | {reg['slope']:.1f} | "
                      f"{reg['intercept']:.1f} | {_fmt(reg['pearson_r'], '.2f')} |")
@@ -447,52 +307,65 @@ def render_report(
     lines.append("The paper reports a negative correlation between accuracy and the number "
                  "of regions for these networks, and APP-k lines that become more parallel "
                  "to the exact line as k grows.")
-    lines.append("")
-    # --- LEO and depth study
-    lines += ["## LEO (CPAIOR 2020): lossless compression of L1-trained networks", ""]
-    if leo:
-        lines += ["From benchmarks/bench_leo.py (another run, its own settings); `*`: a "
-                  "strategy hit its time limit (units it could not prove stable are kept).", "",
-                  "| width | L1 | acc. before | acc. after | removed | widths after "
-                  "| single s | per-unit s |",
-                  "|---:|---:|---:|---:|---:|---|---:|---:|"]
-        for r in leo:
-            def star(flag: Any) -> str:
-                return "" if flag in (True, None) else "*"
+    return lines + [""]
 
-            after = ";".join(str(w) for w in r.get("widths_after") or [])
-            lines.append(
-                f"| {r.get('width')} | {r.get('l1')} | "
-                f"{_fmt(r.get('test_accuracy_before'), '.4f')} | "
-                f"{_fmt(r.get('test_accuracy_after'), '.4f')} | "
-                f"{_fmt(r.get('removed_percent'))}% | {after} | "
-                f"{_fmt(r.get('single_seconds'))}{star(r.get('single_complete'))} | "
-                f"{_fmt(r.get('per_unit_seconds'))}{star(r.get('per_unit_complete'))} |")
-        lines.append("")
-        lines.append("Paper (CPAIOR 2020): 22% (width 25) to 31% (width 100) of the units "
-                     "removed at 95.8-97.1% accuracy with L1; none without L1.")
-    else:
-        lines.append("No LEO results in this directory (run benchmarks/bench_leo.py and "
-                     "pass its bench_leo.jsonl with --leo).")
+
+def section_leo(leo: list[dict[str, Any]] | None) -> list[str]:
+    """The LEO table of benchmarks/bench_leo.py, beside the paper's numbers."""
+    lines = ["## LEO (CPAIOR 2020): lossless compression of L1-trained networks", ""]
+    if not leo:
+        return lines + ["No LEO results in this directory (run benchmarks/bench_leo.py and "
+                        "pass its bench_leo.jsonl with --leo).", ""]
+
+    def star(flag: Any) -> str:
+        return "" if flag in (True, None) else "*"
+
+    recipes = sorted({str(r.get("recipe", "adam")) for r in leo})
+    lines += [f"From benchmarks/bench_leo.py (another run, its own settings; training "
+              f"recipe {', '.join(recipes)}); `*`: a strategy hit its time limit (units it "
+              "could not prove stable are kept).", "",
+              "| width | L1 | acc. before | acc. after | removed | paper | widths after "
+              "| single s | per-unit s |",
+              "|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+    for r in leo:
+        after = ";".join(str(w) for w in r.get("widths_after") or [])
+        lines.append(
+            f"| {r.get('width')} | {r.get('l1')} | "
+            f"{_fmt(r.get('test_accuracy_before'), '.4f')} | "
+            f"{_fmt(r.get('test_accuracy_after'), '.4f')} | "
+            f"{_fmt(r.get('removed_percent'))}% | "
+            f"{PAPER_LEO.beside(int(r.get('width') or 0), float(r.get('l1') or 0.0))} | "
+            f"{after} | "
+            f"{_fmt(r.get('single_seconds'))}{star(r.get('single_complete'))} | "
+            f"{_fmt(r.get('per_unit_seconds'))}{star(r.get('per_unit_complete'))} |")
     lines.append("")
-    lines += ["## Depth study (blog): 60 ReLUs over 1..6 layers", ""]
-    if depth:
-        keys = list(depth[0])
-        lines += ["Configuration UB (log2) of 60 ReLUs spread evenly over L layers, by input "
-                  "dimension n0 (reluscope.regions.depth_study).", "",
-                  "| " + " | ".join(keys) + " |", "|" + "---:|" * len(keys)]
-        for d in depth:
-            lines.append("| " + " | ".join(_fmt(d[k], ".1f") if isinstance(d[k], float)
-                                           else str(d[k]) for k in keys) + " |")
-        lines.append("")
-        lines.append("The blog: small inputs favour depth, large inputs favour shallow "
-                     "networks; the best depth falls from 6 to 1 as n0 grows.")
-    else:
-        lines.append("Not available (reluscope.regions.depth_study missing or failed).")
+    lines.append(f"Paper (CPAIOR 2020): {PAPER_LEO.sentence()}.")
+    return lines + [""]
+
+
+def section_depth(depth: list[dict[str, Any]] | None) -> list[str]:
+    """The blog's depth study table."""
+    lines = ["## Depth study (blog): 60 ReLUs over 1..6 layers", ""]
+    if not depth:
+        return lines + ["Not computed in this report.", ""]
+    keys = list(depth[0])
+    lines += ["Configuration UB (log2) of 60 ReLUs spread evenly over L layers, by input "
+              "dimension n0 (reluscope.regions.depth_study).", "",
+              "| " + " | ".join(keys) + " |", "|" + "---:|" * len(keys)]
+    for d in depth:
+        lines.append("| " + " | ".join(_fmt(d[k], ".1f") if isinstance(d[k], float)
+                                       else str(d[k]) for k in keys) + " |")
     lines.append("")
-    if figures:
-        lines += ["## Figures", ""] + [f"![{f}]({f})" for f in figures] + [""]
-    return "\n".join(lines) + "\n"
+    lines.append("The blog: small inputs favour depth, large inputs favour shallow "
+                 "networks; the best depth falls from 6 to 1 as n0 grows.")
+    return lines + [""]
+
+
+def section_figures(figures: Sequence[str]) -> list[str]:
+    """Links to the figures written beside report.md."""
+    if not figures:
+        return []
+    return ["## Figures", ""] + [f"![{f}]({f})" for f in figures] + [""]
 
 
 def verdicts(
@@ -631,22 +504,24 @@ def _table1_verdict(t1: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
-def _timing_lines(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
+def section_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
+    """Figure 2 (bottom) as a table: MIPBound vs exact counting time, by count size."""
+    lines = ["## Figure 2 (bottom): time of approximation vs exact counting", ""]
     good = [r for r in rows if r["exact_complete"] and r["exact_seconds"] is not None]
     if not good:
-        return ["No finished exact count: no timing comparison.", ""]
-    lines = ["Both include the MILP bound tightening they need: MIPBound time = bounds + "
+        return lines + ["No finished exact count: no timing comparison.", ""]
+    lines += ["Both include the MILP bound tightening they need: MIPBound time = bounds + "
              "estimate; exact time = bounds + count, by the LP engine and, where run, the "
-             "MILP engine (the paper's method).", "",
-             "| regions (log2 range) | networks | exact LP s | exact MILP s | "
-             + " | ".join(f"XOR-{k} s" for k in xor_sizes) + " |",
-             "|---|---:|---:|---:|" + "---:|" * len(xor_sizes)]
+              "MILP engine (the paper's method).", "",
+              "| regions (log2 range) | networks | exact LP s | exact MILP s | "
+              + " | ".join(f"XOR-{k} s" for k in xor_sizes) + " |",
+              "|---|---:|---:|---:|" + "---:|" * len(xor_sizes)]
     bins: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in good:
         bins[int(math.log2(max(1, r["exact_regions"])) // 4)].append(r)
     for b, group in sorted(bins.items()):
         def mean(name: str, group: list[dict[str, Any]] = group) -> float | None:
-            return _mean([r[name] for r in group if r.get(name) is not None])
+            return mean_or_none([r[name] for r in group if r.get(name) is not None])
 
         bseconds = mean("bounds_seconds") or 0.0
         xs = [mean(f"xor{k}_seconds") for k in xor_sizes]
@@ -668,23 +543,21 @@ def write_report(
     run_info: dict[str, Any] | None = None,
 ) -> tuple[str, ...]:
     """Write results.csv, records.json, table1.csv, summary.json, figures and report.md."""
-    from reluscope.experiments.reproduce import dump_json, read_records
-
     out = Path(out_dir)
     settings_path = out / "settings.json"
     settings = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
     records = read_records(out)
     xor_sizes = [int(k) for k in settings.get("xor_sizes", [2, 3, 4, 5])]
     # a task that failed before training (noted with task_error) has no numbers yet
-    unfinished = [r["key"] for r in records if not _ok(r.get("train"))]
-    records = [r for r in records if _ok(r.get("train"))]
+    unfinished = [r["key"] for r in records if not ok(r.get("train"))]
+    records = [r for r in records if ok(r.get("train"))]
     rows = [flat_row(r, xor_sizes) for r in records]
     files: list[str] = []
     (out / "results.csv").write_text(rows_to_csv(rows))
     (out / "table1.csv").write_text(rows_to_csv(table1(rows)))
     files += ["results.csv", "table1.csv"]
     leo_file = Path(leo_path) if leo_path else out / "bench_leo.jsonl"
-    leo = _leo_rows(leo_file)
+    leo = read_jsonl(leo_file)
     depth_rows = _depth_rows() if depth else None
     summary = {
         "settings": settings,
@@ -703,7 +576,8 @@ def write_report(
         from reluscope.experiments.figures import make_figures
 
         figure_files = list(make_figures(out, rows, xor_sizes))
-        if depth and depth_figure(out / "depth_study.png"):
+        if depth:
+            depth_figure(out / "depth_study.png")
             figure_files.append("depth_study.png")
         files += figure_files
     text = render_report(settings, records, rows, figures=figure_files, leo=leo,
@@ -720,16 +594,9 @@ def write_report(
 DEPTH_N0 = (1, 2, 3, 5, 10, 20, 30, 40, 50, 60)
 
 
-def _depth_rows() -> list[dict[str, Any]] | None:
+def _depth_rows() -> list[dict[str, Any]]:
     """The blog's depth study (log2 of the Configuration UB per depth; formulas only)."""
-    try:
-        from reluscope.regions.depth_study import depth_study
-    except ImportError:
-        return None
-    try:
-        study = depth_study(DEPTH_N0)
-    except Exception:  # another module's failure must not lose the report
-        return None
+    study = depth_study(DEPTH_N0)
     rows = []
     for n0, bounds, best in zip(study.n0_values, study.bounds, study.best_depths(),
                                 strict=True):
@@ -741,29 +608,14 @@ def _depth_rows() -> list[dict[str, Any]] | None:
     return rows
 
 
-def depth_figure(path: Path) -> bool:
-    """The depth study's plot (n0 = 1..60), if available; True when written."""
-    try:
-        from reluscope.regions.depth_study import depth_study, plot_depth_study
-    except ImportError:
-        return False
+def depth_figure(path: Path) -> None:
+    """The depth study's plot (n0 = 1..60)."""
     fig = plot_depth_study(depth_study())
     fig.savefig(path, dpi=110)
-    return True
 
 
 __all__ = [
-    "FIG3_MIN_WIDTH",
-    "PAPER_TABLE1",
-    "app_log2",
-    "check_orderings",
-    "flat_row",
-    "gap_closed",
-    "gap_closed_log2",
-    "per_split_summary",
-    "regressions",
     "render_report",
-    "table1",
-    "time_totals",
+    "verdicts",
     "write_report",
 ]

@@ -27,8 +27,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
-import os
 import tempfile
 import time
 import traceback
@@ -41,6 +39,7 @@ import numpy as np
 
 from reluscope import interrupts, validation
 from reluscope.errors import ReluscopeError
+from reluscope.experiments.records import dump_json, read_json, write_atomic
 from reluscope.fileio import check_output
 from reluscope.progress import progress_bar
 from reluscope.status import INTERRUPTED
@@ -456,30 +455,6 @@ class ReproduceResult:
         return out
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def dump_json(path: Path, payload: Any) -> None:
-    _write_atomic(path, json.dumps(payload, indent=1, default=_json_default).encode())
-
-
 #: settings that only say how much to run, not how: a run may be extended along them
 _SCALE_FIELDS = ("splits", "networks_per_split", "milp_networks", "xor_networks")
 
@@ -520,13 +495,8 @@ def _check_settings(out: Path, settings: ExperimentSettings) -> None:
 
 
 def load_record(out: Path, task: Task) -> dict[str, Any] | None:
-    path = out / "records" / f"{task.key}.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return None
+    """The saved record of ``task`` in ``out``; None when there is none (or unreadable)."""
+    return read_json(out / "records" / f"{task.key}.json")
 
 
 def _executor(n_jobs: int, cluster: str | Any | None) -> Any:
@@ -624,7 +594,7 @@ def reproduce(
     def save(record: dict[str, Any], net_bytes: bytes) -> None:
         nonlocal computed
         key = record["key"]
-        _write_atomic(out / "networks" / f"{key}.npz", net_bytes)
+        write_atomic(out / "networks" / f"{key}.npz", net_bytes)
         dump_json(out / "records" / f"{key}.json", record)
         computed += 1
         if bar is not None:
@@ -753,17 +723,6 @@ def _run_parallel(
     return status
 
 
-def read_records(out_dir: str | Path) -> list[dict[str, Any]]:
-    """Every record in ``out_dir/records``, sorted by key."""
-    records = []
-    for path in sorted(Path(out_dir, "records").glob("*.json")):
-        try:
-            records.append(json.loads(path.read_text()))
-        except json.JSONDecodeError:
-            continue
-    return records
-
-
 __all__ = [
     "ALL_SPLITS",
     "ExperimentSettings",
@@ -771,7 +730,6 @@ __all__ = [
     "Task",
     "make_tasks",
     "quick_settings",
-    "read_records",
     "record_finished",
     "reproduce",
     "run_task",

@@ -1,18 +1,26 @@
 """Training the paper's small rectifier networks with PyTorch (CPU, deterministic).
 
-The recipe (chosen here, documented in docs/reproduce.md): fully connected layers with
-PyTorch's default initialisation, Adam with learning rate 1e-3, mini-batches of 128
-shuffled by a seeded generator, cross-entropy on the network's outputs plus
-``l1 * sum |W|`` over all weight matrices (biases are not penalised), 20 epochs (the
-ICML 2018 networks were trained for 20 epochs). With ``output_relu=True`` (the paper's
-networks ``n1;n2;10``) the logits fed to the cross-entropy are the ReLU outputs, so the
-analysed network is exactly the trained one. An output unit whose pre-activation turns
-negative on every input then gets no gradient and its class is never predicted again
-(measured: 5 of 10 outputs dead, 48% test accuracy, for 25;25;10 after 2 epochs), so
-``aux_weight * CE(pre-activations)`` is added (default 0.1): it keeps every output unit
+Two named recipes (:data:`RECIPES`; every setting can be overridden per call):
+
+``"adam"`` (the default, chosen here for the AAAI 2020 networks, documented in
+docs/reproduce.md): PyTorch's default initialisation, Adam with learning rate 1e-3,
+20 epochs (the ICML 2018 networks were trained for 20 epochs), a ReLU on the output
+layer. The cross-entropy is then taken on the ReLU outputs, so the analysed network is
+exactly the trained one. An output unit whose pre-activation turns negative on every
+input gets no gradient and its class is never predicted again (measured: 5 of 10
+outputs dead, 48% test accuracy, for 25;25;10 after 2 epochs), so
+``aux_weight * CE(pre-activations)`` is added (0.1): it keeps every output unit
 trainable (same network: 0 dead, 92.8%) and does not change the analysed architecture.
-Training uses one thread (``torch.set_num_threads(1)``) so that several trainings can run
-side by side and the result does not depend on the machine's thread count.
+
+``"authors"`` (the recipe of ``train_fcnn.py`` in the authors' group repository
+ExactCompression, used for LEO): Kaiming-normal weights (fan-in, gain sqrt 2) and zero
+biases, SGD with learning rate 0.01 and momentum 0.9, the learning rate times 0.1 every
+50 epochs, 120 epochs, a linear output layer with log-softmax + NLL (= cross-entropy).
+
+Both: mini-batches of 128 shuffled by a seeded generator, and ``l1 * sum |W|`` over all
+weight matrices (biases are not penalised) added to the batch-mean loss. Training uses
+one thread (``torch.set_num_threads(1)``) so that several trainings can run side by side
+and the result does not depend on the machine's thread count.
 
 torch is imported only when :func:`train_network` is called.
 """
@@ -22,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -34,12 +42,102 @@ from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
 from reluscope.status import COMPLETE, INTERRUPTED
 
-#: the default recipe (see module docstring)
-DEFAULT_EPOCHS = 20
-DEFAULT_BATCH_SIZE = 128
-DEFAULT_LR = 1e-3
+
+@dataclass(frozen=True)
+class Recipe:
+    """Every setting of one training recipe (see module doc).
+
+    ``lr_step``: epochs between learning-rate decays by ``lr_gamma`` (None: constant);
+    ``init``: ``"torch"`` (PyTorch's default) or ``"kaiming"`` (Kaiming-normal weights,
+    zero biases); ``aux_weight`` applies only with ``output_relu``; ``weight_decay`` is
+    the optimizer's (L2, biases included, as torch applies it).
+    """
+
+    name: str
+    optimizer: str
+    lr: float
+    epochs: float
+    batch_size: int = 128
+    momentum: float = 0.0
+    lr_step: int | None = None
+    lr_gamma: float = 1.0
+    init: str = "torch"
+    output_relu: bool = True
+    aux_weight: float = 0.0
+    weight_decay: float = 0.0
+
+
+#: the named recipes of :func:`train_network`
+RECIPES: dict[str, Recipe] = {
+    "adam": Recipe(name="adam", optimizer="adam", lr=1e-3, epochs=20, output_relu=True,
+                   aux_weight=0.1),
+    "authors": Recipe(name="authors", optimizer="sgd", lr=0.01, epochs=120, momentum=0.9,
+                      lr_step=50, lr_gamma=0.1, init="kaiming", output_relu=False),
+}
+#: the recipe :func:`train_network` uses unless told otherwise
+DEFAULT_RECIPE = "adam"
+#: the recipe's settings, kept as names for callers of the default recipe
+DEFAULT_EPOCHS = RECIPES[DEFAULT_RECIPE].epochs
+DEFAULT_BATCH_SIZE = RECIPES[DEFAULT_RECIPE].batch_size
+DEFAULT_LR = RECIPES[DEFAULT_RECIPE].lr
 #: weight of the auxiliary cross-entropy on the output pre-activations (output_relu only)
-DEFAULT_AUX_WEIGHT = 0.1
+DEFAULT_AUX_WEIGHT = RECIPES[DEFAULT_RECIPE].aux_weight
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``; a ReluscopeError lists the known ones."""
+    try:
+        return RECIPES[name]
+    except (KeyError, TypeError):
+        raise ReluscopeError(
+            f"unknown training recipe {name!r}; use one of {', '.join(sorted(RECIPES))}"
+        ) from None
+
+
+def l1_penalty(linears: Sequence[Any]) -> Any:
+    """``sum |W|`` over the weight matrices of torch Linear layers (biases excluded)."""
+    return sum(lin.weight.abs().sum() for lin in linears)
+
+
+def build_model(n_inputs: int, widths: Sequence[int], recipe: Recipe) -> Any:
+    """The torch ``Sequential`` of Linear/ReLU layers (output pre-activations last),
+    initialised as ``recipe.init`` says; call after seeding torch."""
+    import torch
+
+    layers: list[Any] = []
+    n_in = n_inputs
+    for i, width in enumerate(widths):
+        linear = torch.nn.Linear(n_in, width)
+        if recipe.init == "kaiming":
+            torch.nn.init.kaiming_normal_(linear.weight)
+            torch.nn.init.zeros_(linear.bias)
+        layers.append(linear)
+        if i < len(widths) - 1:
+            layers.append(torch.nn.ReLU())
+        n_in = width
+    return torch.nn.Sequential(*layers)
+
+
+def build_optimizer(model: Any, recipe: Recipe) -> tuple[Any, Any]:
+    """``(optimizer, scheduler)`` of the recipe; the scheduler (None for a constant
+    learning rate) is stepped once per epoch."""
+    import torch
+
+    optimizer: Any
+    if recipe.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr,
+                                     weight_decay=recipe.weight_decay)
+    elif recipe.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr,
+                                    momentum=recipe.momentum,
+                                    weight_decay=recipe.weight_decay)
+    else:
+        raise ReluscopeError(f"unknown optimizer {recipe.optimizer!r}; use adam or sgd")
+    scheduler = None
+    if recipe.lr_step is not None:
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=recipe.lr_step,
+                                                    gamma=recipe.lr_gamma)
+    return optimizer, scheduler
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,12 +192,14 @@ def train_network(
     y: ArrayLike,
     widths: Sequence[int],
     *,
-    output_relu: bool = True,
+    recipe: str = DEFAULT_RECIPE,
+    output_relu: bool | None = None,
     l1: float = 0.0,
-    aux_weight: float = DEFAULT_AUX_WEIGHT,
-    epochs: float = DEFAULT_EPOCHS,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    lr: float = DEFAULT_LR,
+    aux_weight: float | None = None,
+    epochs: float | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    weight_decay: float | None = None,
     random_state: int = 0,
     x_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
@@ -115,11 +215,15 @@ def train_network(
     widths
         Widths of ALL affine layers, the output layer included: ``(n1, n2, 10)`` for the
         paper's MNIST networks. The last width must be at least the number of classes.
+    recipe
+        ``"adam"`` (default) or ``"authors"`` (see module doc and :data:`RECIPES`); the
+        options below left as None take the recipe's value.
     output_relu
-        Put a ReLU on the output layer too (the paper's setting; the cross-entropy is
-        then taken on the rectified outputs).
+        Put a ReLU on the output layer too (the AAAI networks; the cross-entropy is
+        then taken on the rectified outputs). Default: the recipe's (adam: True,
+        authors: False).
     l1
-        Weight of the L1 penalty ``l1 * sum |W|`` added to the mean cross-entropy.
+        Weight of the L1 penalty ``l1 * sum |W|`` added to the batch-mean loss.
     aux_weight
         With ``output_relu``: weight of a cross-entropy on the output layer's
         pre-activations added to the loss, so that output units cannot die (see module
@@ -127,8 +231,8 @@ def train_network(
     epochs
         Passes over the training data; a fraction (e.g. 0.1) trains on that share of
         the mini-batches of one epoch (for quick tests).
-    batch_size, lr
-        Mini-batch size and Adam's learning rate.
+    batch_size, lr, weight_decay
+        Mini-batch size, initial learning rate and the optimizer's weight decay.
     random_state
         Seed of the initialisation and of the shuffling.
     x_test, y_test
@@ -144,6 +248,11 @@ def train_network(
         raise ReluscopeError(
             "training needs PyTorch: pip install 'reluscope[torch]' (or pip install torch)"
         ) from None
+    base = get_recipe(recipe)
+    overrides: dict[str, Any] = {"output_relu": output_relu, "aux_weight": aux_weight,
+                                 "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                                 "weight_decay": weight_decay}
+    settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     x_arr = np.asarray(x, dtype=np.float64)
     y_arr = np.asarray(y)
     if x_arr.ndim != 2 or y_arr.shape != (x_arr.shape[0],):
@@ -162,10 +271,14 @@ def train_network(
             f"the number of classes ({n_classes}); widths include the output layer"
         )
     random_state = validation.check_nonnegative_int(random_state, "random_state")
-    if epochs <= 0 or batch_size < 1 or lr <= 0 or l1 < 0 or aux_weight < 0:
+    if (settings.epochs <= 0 or settings.batch_size < 1 or settings.lr <= 0 or l1 < 0
+            or settings.aux_weight < 0 or settings.weight_decay < 0):
         raise ReluscopeError(
-            "epochs, batch_size and lr must be positive, l1 and aux_weight >= 0"
+            "epochs, batch_size and lr must be positive, l1, aux_weight and weight_decay >= 0"
         )
+    output_relu = bool(settings.output_relu)
+    epochs, batch_size = settings.epochs, int(settings.batch_size)
+    aux_weight = settings.aux_weight
 
     start = time.perf_counter()
     old_threads = torch.get_num_threads()
@@ -173,17 +286,10 @@ def train_network(
     try:
         torch.manual_seed(random_state)
         generator = torch.Generator().manual_seed(random_state)
-        layers: list[Any] = []
-        n_in = x_arr.shape[1]
-        for i, width in enumerate(widths):
-            layers.append(torch.nn.Linear(n_in, width))
-            if i < len(widths) - 1:
-                layers.append(torch.nn.ReLU())
-            n_in = width
-        model = torch.nn.Sequential(*layers)  # output pre-activations; ReLU applied below
+        model = build_model(x_arr.shape[1], widths, settings)
         linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-        use_aux = bool(output_relu) and aux_weight > 0
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        use_aux = output_relu and aux_weight > 0
+        optimizer, scheduler = build_optimizer(model, settings)
         loss_fn = torch.nn.CrossEntropyLoss()
         xt = torch.from_numpy(x_arr.astype(np.float32))
         yt = torch.from_numpy(y_arr.astype(np.int64))
@@ -193,11 +299,15 @@ def train_network(
         bar = progress_bar(progress, total=total_steps, desc="training", unit="batch",
                            leave=False)
         step = 0
+        epoch_done = False  # the scheduler steps between epochs
         status = COMPLETE
         model.train()
         try:
             while step < total_steps:
                 order = torch.randperm(n, generator=generator)
+                if epoch_done and scheduler is not None:
+                    scheduler.step()
+                epoch_done = True
                 for b in range(per_epoch):
                     if step >= total_steps:
                         break
@@ -211,7 +321,7 @@ def train_network(
                     else:
                         loss = loss_fn(z, yt[idx])
                     if l1 > 0:
-                        loss = loss + l1 * sum(lin.weight.abs().sum() for lin in linears)
+                        loss = loss + l1 * l1_penalty(linears)
                     loss.backward()
                     optimizer.step()
                     step += 1
@@ -222,6 +332,7 @@ def train_network(
             status = INTERRUPTED
         if bar is not None:
             bar.close()
+        final_lr = float(optimizer.param_groups[0]["lr"])
         with torch.no_grad():
             weights = [lin.weight.detach().double().numpy().copy() for lin in linears]
             biases = [lin.bias.detach().double().numpy().copy() for lin in linears]
@@ -234,25 +345,33 @@ def train_network(
     test_acc = None
     if x_test is not None and y_test is not None:
         test_acc = accuracy(network, x_test, y_test)
-    recipe = {
+    loss_text = (
+        ("cross_entropy(relu(z)) + aux_weight*cross_entropy(z)" if use_aux
+         else "cross_entropy(relu(z))") if output_relu else "cross_entropy(z)"
+    ) + (" + l1*sum|W|" if l1 > 0 else "")
+    record = {
+        "recipe": settings.name,
         "widths": widths,
-        "output_relu": bool(output_relu),
+        "output_relu": output_relu,
         "l1": float(l1),
         "aux_weight": float(aux_weight) if output_relu else 0.0,
         "epochs": float(epochs),
-        "batch_size": int(batch_size),
-        "lr": float(lr),
-        "optimizer": "adam",
-        "loss": (
-            ("cross_entropy(relu(z)) + aux_weight*cross_entropy(z)" if use_aux
-             else "cross_entropy(relu(z))") if output_relu else "cross_entropy(z)"
-        ) + (" + l1*sum|W|" if l1 > 0 else ""),
+        "batch_size": batch_size,
+        "lr": float(settings.lr),
+        "optimizer": settings.optimizer,
+        "momentum": float(settings.momentum),
+        "lr_step": settings.lr_step,
+        "lr_gamma": float(settings.lr_gamma),
+        "final_lr": final_lr,
+        "weight_decay": float(settings.weight_decay),
+        "init": settings.init,
+        "loss": loss_text,
         "random_state": int(random_state),
         "n_train": int(x_arr.shape[0]),
         "steps": int(step),
         "torch": str(torch.__version__),
     }
-    return TrainedNetwork(network, train_acc, test_acc, seconds, recipe, status)
+    return TrainedNetwork(network, train_acc, test_acc, seconds, record, status)
 
 
 __all__ = [
@@ -260,7 +379,14 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_EPOCHS",
     "DEFAULT_LR",
+    "DEFAULT_RECIPE",
+    "RECIPES",
+    "Recipe",
     "TrainedNetwork",
     "accuracy",
+    "build_model",
+    "build_optimizer",
+    "get_recipe",
+    "l1_penalty",
     "train_network",
 ]
