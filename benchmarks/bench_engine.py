@@ -64,7 +64,10 @@ def compile_times() -> tuple[float, float]:
 def networks(quick: bool) -> list[tuple[str, reluscope.ReLUNetwork]]:
     nets: list[tuple[str, reluscope.ReLUNetwork]] = [
         ("2;8;8;6 [-2,2]", random_network(2, 2, (8, 8, 6), lower=-2.0, upper=2.0)),
+        ("2;32;32;16 [-2,2]", random_network(3, 2, (32, 32, 16), lower=-2.0, upper=2.0)),
         ("3;8;8;6 [-1,1]", random_network(3, 3, (8, 8, 6), lower=-1.0, upper=1.0)),
+        ("3;12;12;8 [-2,2]", random_network(5, 3, (12, 12, 8), lower=-2.0, upper=2.0)),
+        ("4;16;16;8 [-2,2]", random_network(7, 4, (16, 16, 8), lower=-2.0, upper=2.0)),
         ("example 64;6;6;10", example_network()),
         ("random 784;6;6;4", random_network(2, 784, (6, 6, 4))),
     ]
@@ -73,7 +76,7 @@ def networks(quick: bool) -> list[tuple[str, reluscope.ReLUNetwork]]:
         if path.exists():
             nets.append((f"MNIST 784;8;8;10-{name}", reluscope.load(path)))
     if quick:
-        nets = [nets[0], nets[2], *nets[4:5]]
+        nets = [nets[1], nets[5], *nets[7:8]]
     return nets
 
 
