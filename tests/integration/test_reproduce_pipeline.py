@@ -122,3 +122,29 @@ def test_dask_local_cluster_gives_the_local_result(tiny_run, tmp_path):
     # same seed, same network, same bounds: the same estimate
     for key in ("lower_bound", "f", "constraints", "repetitions"):
         assert again[key] == local_estimate[key]
+
+
+def test_a_larger_count_limit_resumes_the_counts_cut_short(tmp_path):
+    """A count cut short leaves its frontier; a resumed run with a larger limit finishes
+    it from there: the same count as one uninterrupted run with other bounds."""
+    import reluscope
+    from reluscope.experiments.reproduce import ExperimentSettings, reproduce
+
+    out = tmp_path / "out"
+    first = ExperimentSettings(
+        splits=((8, 8),), networks_per_split=1, dataset="digits", n_train=200, epochs=0.3,
+        bounds_time_limit=20, count_time_limit=0.3, milp_networks=0, xor_networks=0,
+    )
+    reproduce(out, settings=first, report=False)
+    cut = json.loads((out / "records" / "08-08-00.json").read_text())["exact"]
+    frontier = out / "checkpoints" / "08-08-00.npz"
+    assert cut["status"] == "time_limit" and cut["time_limit"] == 0.3 and frontier.is_file()
+
+    # the CLI takes every other setting from OUT/settings.json
+    assert main(["reproduce", "--out", str(out), "--count-time-limit", "600", "--json"]) == 0
+    done = json.loads((out / "records" / "08-08-00.json").read_text())["exact"]
+    assert done["status"] == "complete" and done["runs"] == 2 and not frontier.exists()
+    assert done["seconds"] >= cut["seconds"] and done["regions"] > cut["regions"]
+    net = load(out / "networks" / "08-08-00.npz")
+    assert done["regions"] == reluscope.count_regions(net, method="lp", n_jobs=1).regions
+    assert json.loads((out / "settings.json").read_text())["count_time_limit"] == 600

@@ -58,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="only rewrite the report from the records in OUT")
     parser.add_argument("--leo", metavar="JSONL",
                         help="bench_leo.jsonl of benchmarks/bench_leo.py for the LEO table")
-    group = parser.add_argument_group("settings (override the full or --quick defaults)")
+    group = parser.add_argument_group(
+        "settings (override the full or --quick defaults, or those of the run in --out)"
+    )
     group.add_argument("--splits", metavar="LIST", help="'all' or N1-N2 pairs: 1-21,11-11")
     group.add_argument("--networks", type=int, metavar="N", help="networks per split")
     group.add_argument("--dataset", choices=("mnist", "digits"))
@@ -66,7 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--epochs", type=float)
     group.add_argument("--bounds-time-limit", type=float, metavar="S",
                        help="seconds per MILP solve of the bound tightening")
-    group.add_argument("--count-time-limit", type=float, metavar="S")
+    group.add_argument("--count-time-limit", type=float, metavar="S",
+                       help="seconds per exact count; a larger value on a resumed run "
+                       "continues the counts cut short from their checkpoints")
     group.add_argument("--milp-time-limit", type=float, metavar="S")
     group.add_argument("--milp-networks", type=int, metavar="N",
                        help="networks per split also counted with the MILP engine")
@@ -81,9 +85,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
+    """The run's settings: the flags given, over those of the run in ``--out`` if any.
+
+    So ``reluscope reproduce --out DIR`` alone resumes the run in DIR as it was started,
+    and a flag such as ``--count-time-limit`` changes only that setting.
+    """
+    from pathlib import Path
+
+    from reluscope.experiments.records import read_json
     from reluscope.experiments.reproduce import ExperimentSettings, quick_settings
 
-    base = quick_settings() if args.quick else ExperimentSettings()
+    saved = None if args.quick else read_json(Path(args.out) / "settings.json")
+    if isinstance(saved, dict):
+        base = ExperimentSettings.from_dict(saved)
+    else:
+        base = quick_settings() if args.quick else ExperimentSettings()
     changes: dict[str, Any] = {}
     if args.splits:
         changes["splits"] = _splits(args.splits)

@@ -7,7 +7,9 @@ record, saved network) returning a JSON-ready record:
 
 1. ``bounds``: ``tighten_bounds(net, method="milp")`` (timed), reused by every step;
 2. ``upper``: Configuration UB and Empirical UB (``upper_bounds(net, bounds=...)``);
-3. ``exact``: the exact count (``count_regions(net, method="lp")``);
+3. ``exact``: the exact count (``count_regions(net, method="lp")``); a count cut short
+   by ``count_time_limit`` leaves its search frontier (a checkpoint), and a later run
+   with a larger limit resumes it instead of starting again;
 4. ``exact_milp``: the MILP engine (the paper's method) on the first ``milp_networks``
    networks of each split, for timing;
 5. ``xor``: MIPBound XOR-k lower bounds at 95% for ``k in xor_sizes``, on the first
@@ -15,8 +17,9 @@ record, saved network) returning a JSON-ready record:
 
 The driver (:func:`reproduce`) does all file I/O, so tasks run unchanged in a local
 process pool or on a Dask cluster without a shared file system. Every finished record
-is written to ``OUT/records/<key>.json`` and every trained network to
-``OUT/networks/<key>.npz``; a second run skips the finished steps and reuses the
+is written to ``OUT/records/<key>.json``, every trained network to
+``OUT/networks/<key>.npz`` and the frontier of every count cut short to
+``OUT/checkpoints/<key>.npz``; a second run skips the finished steps and reuses the
 networks. Steps that raised are recorded with their error and retried on the next run.
 Finally :mod:`reluscope.experiments.report` turns the records into the CSV, Table 1,
 the figures and ``report.md``.
@@ -42,7 +45,7 @@ from reluscope.errors import ReluscopeError
 from reluscope.experiments.records import dump_json, read_json, write_atomic
 from reluscope.fileio import check_output
 from reluscope.progress import progress_bar
-from reluscope.status import INTERRUPTED
+from reluscope.status import INTERRUPTED, TIME_LIMIT
 
 #: total hidden units of the paper's networks, split as n1 + n2
 HIDDEN_UNITS = 22
@@ -74,7 +77,9 @@ class ExperimentSettings:
         Seconds per MILP solve of the bound tightening (None: solve to optimality).
     count_time_limit, milp_time_limit, estimate_time_limit
         Seconds for the exact count (LP engine), for the MILP engine and for each XOR-k
-        estimate; a step cut short records what it proved.
+        estimate; a step cut short records what it proved. ``count_time_limit`` may be
+        raised when resuming a run: counts cut short continue from their checkpoints
+        until they have had the new limit in all.
     milp_networks
         How many networks per split are also counted with the MILP engine.
     xor_sizes, confidence, max_repetitions
@@ -271,15 +276,31 @@ def record_finished(record: dict[str, Any] | None, settings: ExperimentSettings)
     """True when every step this task needs is recorded without error."""
     if not record or not _done(record.get("train")):
         return False
-    for step in ("bounds", "upper", "exact"):
+    for step in ("bounds", "upper"):
         if not _done(record.get(step)):
             return False
+    if not exact_finished(record.get("exact"), settings.count_time_limit):
+        return False
     if record["index"] < settings.milp_networks and not _done(record.get("exact_milp")):
         return False
     if not runs_xor(record["index"], settings):
         return True
     xor = record.get("xor") or {}
     return all(_done(xor.get(str(k))) for k in settings.xor_sizes)
+
+
+def exact_finished(entry: Any, limit: float | None) -> bool:
+    """The exact count is complete, or was cut short only after ``limit`` seconds in all.
+
+    A count cut short under a smaller limit than today's (a run resumed with a larger
+    ``count_time_limit``) is not finished: it continues from its checkpoint.
+    """
+    if not _done(entry):
+        return False
+    if entry.get("status") != TIME_LIMIT:
+        return True
+    ran = entry.get("time_limit", entry.get("seconds"))
+    return limit is not None and ran is not None and float(ran) >= float(limit)
 
 
 def runs_xor(index: int, settings: ExperimentSettings) -> bool:
@@ -292,9 +313,13 @@ def run_task(
     settings: ExperimentSettings,
     record: dict[str, Any] | None = None,
     network_bytes: bytes | None = None,
-) -> tuple[dict[str, Any], bytes]:
-    """Train (unless given) and analyse one network; return (record, network bytes).
+    checkpoint_bytes: bytes | None = None,
+) -> tuple[dict[str, Any], bytes, bytes | None]:
+    """Train (unless given) and analyse one network.
 
+    Returns (record, network bytes, frontier): the frontier is the checkpoint of an exact
+    count cut short (None when it finished), and ``checkpoint_bytes`` the one a previous
+    run returned, from which a count cut short under a smaller limit resumes.
     Pure: no file of the results directory is touched, so it runs in any process or on
     any Dask worker. Steps already in ``record`` without error are kept as they are.
     A step that raises is recorded as ``{"error": ...}`` and the next steps still run.
@@ -342,25 +367,30 @@ def run_task(
         record["train"] = trained.to_dict()
         for name in STEPS:  # a new network invalidates every analysis
             record.pop(name, None)
+        checkpoint_bytes = None
         if interrupts.requested():  # status "interrupted": retrained by the next run
-            return record, network_bytes
+            return record, network_bytes, None
 
-    # --- bounds, once, shared by every consumer
+    frontier = [checkpoint_bytes]  # the exact count's checkpoint, updated by its step
     try:
-        return _analyse(record, network, network_bytes, task, settings, step)
+        _analyse(record, network, task, settings, step, frontier)
     except _Stopped:
-        return record, network_bytes
+        pass
+    return record, network_bytes, frontier[0]
 
 
 def _analyse(
     record: dict[str, Any],
     network: Any,
-    network_bytes: bytes,
     task: Task,
     settings: ExperimentSettings,
     step: Callable[[dict[str, Any], str, Callable[[], dict[str, Any]]], None],
-) -> tuple[dict[str, Any], bytes]:
-    """The analysis steps of run_task (bounds, upper, exact counts, MIPBound)."""
+    frontier: list[bytes | None],
+) -> None:
+    """The analysis steps of run_task (bounds, upper, exact counts, MIPBound), in place.
+
+    ``frontier[0]`` holds the exact count's checkpoint: read to resume, replaced after.
+    """
     import reluscope
 
     step(record, "bounds", lambda: _bounds_record(
@@ -368,7 +398,7 @@ def _analyse(
         network,
     ))
     if not _done(record["bounds"]):
-        return record, network_bytes
+        return
     bounds = _bounds_from_record(record["bounds"], network)
 
     def upper() -> dict[str, Any]:
@@ -379,16 +409,19 @@ def _analyse(
         out["seconds"] = time.perf_counter() - start
         return out
 
-    def count(method: str, limit: float | None) -> Callable[[], dict[str, Any]]:
-        def run() -> dict[str, Any]:
-            result = reluscope.count_regions(
-                network, method=method, bounds=bounds, time_limit=limit, n_jobs=1
-            ) if method == "lp" else reluscope.count_regions(
-                network, method=method, bounds=bounds, time_limit=limit
-            )
-            return result.to_dict()
+    previous_exact = record.get("exact")
 
-        return run
+    def exact() -> dict[str, Any]:
+        frontier[0] = None  # a count that raises starts afresh next time
+        out, frontier[0] = _count_exact(
+            network, bounds, settings.count_time_limit, previous_exact, checkpoint
+        )
+        return out
+
+    def exact_milp() -> dict[str, Any]:
+        return reluscope.count_regions(
+            network, method="milp", bounds=bounds, time_limit=settings.milp_time_limit
+        ).to_dict()
 
     def estimate(k: int) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
@@ -403,22 +436,63 @@ def _analyse(
         return run
 
     step(record, "upper", upper)
-    step(record, "exact", count("lp", settings.count_time_limit))
+    checkpoint = frontier[0]
+    if not exact_finished(previous_exact, settings.count_time_limit):
+        record.pop("exact", None)  # cut short under a smaller limit: resumed below
+        step(record, "exact", exact)
     if task.index < settings.milp_networks:
-        step(record, "exact_milp", count("milp", settings.milp_time_limit))
+        step(record, "exact_milp", exact_milp)
     if runs_xor(task.index, settings):
         xor = record.setdefault("xor", {})
         for k in settings.xor_sizes:
             step(xor, str(k), estimate(k))
-    return record, network_bytes
+
+
+def _count_exact(
+    network: Any,
+    bounds: Any,
+    limit: float | None,
+    previous: Any,
+    checkpoint: bytes | None,
+) -> tuple[dict[str, Any], bytes | None]:
+    """The lp engine's count, resumed from ``checkpoint`` when ``previous`` was cut short.
+
+    ``limit`` is the total: a resumed count gets what the earlier runs left of it.
+    Returns the record (``seconds`` summed over every run, ``time_limit`` the total
+    limit) and the new checkpoint (None once the count is complete).
+    """
+    import reluscope
+
+    resume = (
+        checkpoint is not None and isinstance(previous, dict) and "error" not in previous
+        and previous.get("status") in (TIME_LIMIT, INTERRUPTED)
+    )
+    spent = float(previous["seconds"]) if resume else 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frontier.npz"
+        if resume:
+            path.write_bytes(checkpoint)  # type: ignore[arg-type]
+        result = reluscope.count_regions(
+            network, method="lp", bounds=bounds, n_jobs=1, checkpoint=path,
+            time_limit=None if limit is None else max(float(limit) - spent, 0.0),
+        )
+        frontier = path.read_bytes() if not result.exact and path.is_file() else None
+    out = result.to_dict()
+    out["seconds"] = spent + float(result.seconds)
+    out["time_limit"] = limit
+    out["runs"] = int(previous.get("runs", 1)) + 1 if resume else 1
+    return out, frontier
 
 
 def run_task_files(
     task: Task, settings_dict: dict[str, Any], record: dict[str, Any] | None,
-    network_bytes: bytes | None,
-) -> tuple[dict[str, Any], bytes]:
+    network_bytes: bytes | None, checkpoint_bytes: bytes | None = None,
+) -> tuple[dict[str, Any], bytes, bytes | None]:
     """:func:`run_task` with plain-data arguments (what a pool or Dask ships)."""
-    return run_task(task, ExperimentSettings.from_dict(settings_dict), record, network_bytes)
+    return run_task(
+        task, ExperimentSettings.from_dict(settings_dict), record, network_bytes,
+        checkpoint_bytes,
+    )
 
 
 # ----------------------------------------------------------------------------- driver
@@ -456,11 +530,13 @@ class ReproduceResult:
 
 
 #: settings that only say how much to run, not how: a run may be extended along them
-_SCALE_FIELDS = ("splits", "networks_per_split", "milp_networks", "xor_networks")
+_SCALE_FIELDS = (
+    "splits", "networks_per_split", "milp_networks", "xor_networks", "count_time_limit",
+)
 
 
-def _at_most_all(a: int | None, b: int | None) -> int | None:
-    """The larger of two per-split network counts, None meaning every network."""
+def _larger(a: Any, b: Any) -> Any:
+    """The larger of two settings where None means no limit (every network, no time limit)."""
     return None if a is None or b is None else max(a, b)
 
 
@@ -487,7 +563,8 @@ def _check_settings(out: Path, settings: ExperimentSettings) -> None:
                 splits, max(int(old.get("networks_per_split", 1)), settings.networks_per_split)
             ),
             milp_networks=max(int(old.get("milp_networks", 0)), settings.milp_networks),
-            xor_networks=_at_most_all(old.get("xor_networks"), settings.xor_networks),
+            xor_networks=_larger(old.get("xor_networks"), settings.xor_networks),
+            count_time_limit=_larger(old.get("count_time_limit"), settings.count_time_limit),
         )
         dump_json(path, merged.to_dict())
     else:
@@ -584,17 +661,24 @@ def reproduce(
         if record_finished(record, settings) and net_path.is_file():
             continue
         net_bytes = net_path.read_bytes() if net_path.is_file() else None
-        todo.append((task, record, net_bytes))
+        frontier_path = out / "checkpoints" / f"{task.key}.npz"
+        frontier = frontier_path.read_bytes() if frontier_path.is_file() else None
+        todo.append((task, record, net_bytes, frontier))
     deadline = None if time_limit is None else start + float(time_limit)
     status = "complete"
     computed = 0
     bar = progress_bar(progress, total=len(tasks), initial=len(tasks) - len(todo),
                        desc="networks", unit="net")
 
-    def save(record: dict[str, Any], net_bytes: bytes) -> None:
+    def save(record: dict[str, Any], net_bytes: bytes, frontier: bytes | None) -> None:
         nonlocal computed
         key = record["key"]
         write_atomic(out / "networks" / f"{key}.npz", net_bytes)
+        frontier_path = out / "checkpoints" / f"{key}.npz"
+        if frontier is not None:
+            write_atomic(frontier_path, frontier)
+        else:
+            frontier_path.unlink(missing_ok=True)
         dump_json(out / "records" / f"{key}.json", record)
         computed += 1
         if bar is not None:
@@ -611,12 +695,12 @@ def reproduce(
     settings_dict = settings.to_dict()
     try:
         if executor is None:
-            for task, record, net_bytes in todo:
+            for task, record, net_bytes, frontier in todo:
                 if deadline is not None and time.perf_counter() >= deadline:
                     status = "time_limit"
                     break
                 try:
-                    result = run_task(task, settings, record, net_bytes)
+                    result = run_task(task, settings, record, net_bytes, frontier)
                 except Exception as exc:  # noted in the record, retried next run
                     fail(task, exc)
                     continue
@@ -660,9 +744,9 @@ def reproduce(
 
 def _run_parallel(
     executor: Any,
-    todo: list[tuple[Task, dict[str, Any] | None, bytes | None]],
+    todo: list[tuple[Task, dict[str, Any] | None, bytes | None, bytes | None]],
     settings_dict: dict[str, Any],
-    save: Callable[[dict[str, Any], bytes], None],
+    save: Callable[[dict[str, Any], bytes, bytes | None], None],
     fail: Callable[[Task, BaseException], None],
     deadline: float | None,
     *,
@@ -697,13 +781,13 @@ def _run_parallel(
                 status = "time_limit"
                 queue.clear()
                 break
-            task, record, net_bytes = queue.pop(0)
+            task, *data = queue.pop(0)
             if dask:
                 fut = executor.submit(
-                    run_task_files, task, settings_dict, record, net_bytes, pure=False
+                    run_task_files, task, settings_dict, *data, pure=False
                 )
             else:
-                fut = executor.submit(run_task_files, task, settings_dict, record, net_bytes)
+                fut = executor.submit(run_task_files, task, settings_dict, *data)
             pending.add(fut)
             owner[fut] = task
         if not pending:
