@@ -27,6 +27,7 @@ the figures and ``report.md``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -372,10 +373,8 @@ def run_task(
             return record, network_bytes, None
 
     frontier = [checkpoint_bytes]  # the exact count's checkpoint, updated by its step
-    try:
+    with contextlib.suppress(_Stopped):  # Ctrl-C in a step: return what is recorded
         _analyse(record, network, task, settings, step, frontier)
-    except _Stopped:
-        pass
     return record, network_bytes, frontier[0]
 
 
