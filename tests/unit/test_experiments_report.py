@@ -121,6 +121,21 @@ def test_regression_line_by_hand():
     assert reg["APP-2"]["slope"] == pytest.approx(-100.0)
 
 
+def test_within_split_regression_by_hand():
+    """Two splits: the wider one is both more accurate and has more regions (a positive
+    pooled slope), while inside each split more regions go with lower accuracy."""
+    data = {(8, 14): [(0.80, 6), (0.82, 4), (0.84, 2)], (14, 8): [(0.90, 16), (0.92, 14)]}
+    records = [_record(n1, n2, i, conf=2**20, emp=2**19, exact=2**e, acc=a)
+               for (n1, n2), pts in data.items() for i, (a, e) in enumerate(pts)]
+    records.append(_record(11, 11, 0, conf=2**20, emp=2**19, exact=2**9, acc=0.5))  # alone
+    reg = regressions([flat_row(r, []) for r in records], [])["exact"]
+    assert reg["points"] == 6 and reg["slope"] > 0
+    # deviations: (-.02, 2), (0, 0), (.02, -2), (-.01, 1), (.01, -1): slope -100, r = -1
+    assert reg["within_points"] == 5
+    assert reg["within_slope"] == pytest.approx(-100.0)
+    assert reg["within_r"] == pytest.approx(-1.0)
+
+
 def test_time_totals_and_report_text():
     records = [_record(1, 21, 0, conf=1000, emp=400, exact=100, lbs={2: 8}),
                _record(1, 21, 1, conf=64, emp=64, exact=8, lbs={2: 4})]

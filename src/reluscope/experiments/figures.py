@@ -18,6 +18,7 @@ from reluscope.experiments.tables import (
     figure3_series,
     per_split_summary,
     regressions,
+    within_split,
 )
 from reluscope.plotting import pyplot
 
@@ -108,25 +109,38 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
 
 def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
     """Test accuracy vs log2 count: exact (black) and APP-k (colours), with the report's
-    regression lines (drawn from MIN_REGRESSION_POINTS networks on)."""
+    regression lines (drawn from MIN_REGRESSION_POINTS networks on); left every network
+    pooled, right the deviations from each split's means (architecture taken out)."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, (pooled, within) = plt.subplots(1, 2, figsize=(11, 4.5))
     pts = {name: values for name, values in figure3_series(rows, xor_sizes).items() if values}
     lines = regressions(rows, xor_sizes)
     for name, values in pts.items():
         color = "k" if name == "exact" else _color(int(name.split("-")[1]))
-        a, c = np.array(values, float).T
-        ax.scatter(a, c, color=color, s=12, label=name)
         line = lines.get(name)
+        a, c = np.array([(acc, cnt) for acc, cnt, _ in values], float).T
+        pooled.scatter(a, c, color=color, s=12, label=name)
         if line is not None and line["points"] >= MIN_REGRESSION_POINTS:
             grid = np.linspace(a.min(), a.max(), 2)
-            ax.plot(grid, line["slope"] * grid + line["intercept"], color=color, lw=1)
-    ax.set_xlabel("test accuracy")
-    ax.set_ylabel("log2 number of regions")
-    ax.set_title(f"Figure 3: accuracy vs regions (hidden widths >= {FIG3_MIN_WIDTH})")
-    if pts:
-        ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+            pooled.plot(grid, line["slope"] * grid + line["intercept"], color=color, lw=1)
+        dev = within_split(values)
+        if dev:
+            da, dc = np.array(dev, float).T
+            within.scatter(da, dc, color=color, s=12, label=name)
+            if line is not None and line["within_points"] >= MIN_REGRESSION_POINTS:
+                grid = np.linspace(da.min(), da.max(), 2)
+                within.plot(grid, line["within_slope"] * grid, color=color, lw=1)
+    pooled.set_xlabel("test accuracy")
+    pooled.set_ylabel("log2 number of regions")
+    pooled.set_title(f"every network (hidden widths >= {FIG3_MIN_WIDTH})", fontsize=10)
+    within.set_xlabel("test accuracy minus its split's mean")
+    within.set_ylabel("log2 regions minus its split's mean")
+    within.set_title("within splits (splits with >= 2 networks)", fontsize=10)
+    for ax in (pooled, within):
+        if pts:
+            ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Figure 3: accuracy vs number of regions")
     _save(plt, fig, path)
 
 

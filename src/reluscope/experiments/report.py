@@ -293,16 +293,23 @@ def section_checks(checks: dict[str, Any]) -> list[str]:
 
 
 def section_figure3(regs: dict[str, dict[str, float]]) -> list[str]:
-    """Figure 3's regression lines (accuracy vs log2 regions)."""
+    """Figure 3's regression lines (accuracy vs log2 regions), pooled and within splits."""
     lines = ["## Figure 3: accuracy vs number of regions", "",
              f"Networks with both hidden layers of at least {FIG3_MIN_WIDTH} units; "
-             "least-squares lines log2(count) = slope x accuracy + intercept.", "",
-             "| series | points | slope | intercept | Pearson r |", "|---|---:|---:|---:|---:|"]
+             "least-squares lines log2(count) = slope x accuracy + intercept over every "
+             "network (*pooled*), and the same on the deviations from each split's means "
+             "(*within splits*, splits with at least two networks): the pooled line mixes "
+             "the architectures, which move accuracy and count together; the within-split "
+             "line compares networks of the same widths only.", "",
+             "| series | points | slope | intercept | Pearson r | within: points | slope "
+             "| Pearson r |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, reg in regs.items():
         lines.append(f"| {name} | {reg['points']} | {reg['slope']:.1f} | "
-                     f"{reg['intercept']:.1f} | {_fmt(reg['pearson_r'], '.2f')} |")
+                     f"{reg['intercept']:.1f} | {_fmt(reg['pearson_r'], '.2f')} | "
+                     f"{reg['within_points']} | {_fmt(reg['within_slope'], '.1f')} | "
+                     f"{_fmt(reg['within_r'], '.2f')} |")
     if not regs:
-        lines.append("| (too few networks with distinct accuracies) | | | | |")
+        lines.append("| (too few networks with distinct accuracies) | | | | | | | |")
     lines.append("")
     lines.append("The paper reports a negative correlation between accuracy and the number "
                  "of regions for these networks, and APP-k lines that become more parallel "
@@ -459,11 +466,12 @@ def verdicts(
         negative = all(reg["slope"] < 0 for reg in apps.values())
         out.append(
             "- Figure 3, APP-k against accuracy (paper: negative correlation even for the "
-            f"weakest approximation): slopes {signs} over "
+            f"weakest approximation): pooled slopes {signs} over "
             f"{max(reg['points'] for reg in apps.values())} networks: "
-            + ("**matches** (negative)." if negative else
+            + ("**matches** (negative)" if negative else
                "**does not match** (not all negative; with trivial XOR-k bounds APP-k is "
-               "log2(EmpUB)/2, which follows the architecture more than the training).")
+               "log2(EmpUB)/2, which follows the architecture more than the training)")
+            + _within_text(apps) + "."
         )
     if "exact" in regs and regs["exact"]["points"] < MIN_REGRESSION_POINTS:
         out.append(f"- Figure 3 against exact counts: only {regs['exact']['points']} network(s) "
@@ -472,11 +480,22 @@ def verdicts(
         r_exact = regs["exact"]
         sign = "negative" if r_exact["slope"] < 0 else "positive"
         out.append(f"- Figure 3 (ICML 2018 / paper: fewer regions with higher accuracy for "
-                   f"these networks, i.e. a negative slope): slope {r_exact['slope']:.1f} "
-                   f"({sign}, r = {_fmt(r_exact['pearson_r'], '.2f')}, "
-                   f"{r_exact['points']} networks).")
+                   f"these networks, i.e. a negative slope): pooled slope "
+                   f"{r_exact['slope']:.1f} ({sign}, r = {_fmt(r_exact['pearson_r'], '.2f')}, "
+                   f"{r_exact['points']} networks)" + _within_text({"exact": r_exact}) + ".")
     out.append("")
     return out
+
+
+def _within_text(regs: dict[str, dict[str, float]]) -> str:
+    """'; within splits: ...' for the lines with enough points, else ''."""
+    usable = {name: reg for name, reg in regs.items()
+              if reg["within_points"] >= MIN_REGRESSION_POINTS}
+    if not usable:
+        return ""
+    return "; within splits: " + ", ".join(
+        f"{name} {reg['within_slope']:+.0f} (r = {_fmt(reg['within_r'], '.2f')}, "
+        f"{reg['within_points']} networks)" for name, reg in usable.items())
 
 
 def _table1_verdict(t1: list[dict[str, Any]]) -> list[str]:

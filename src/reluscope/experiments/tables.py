@@ -260,31 +260,71 @@ def check_orderings(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> dic
 
 
 def figure3_series(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
-                   min_width: int = FIG3_MIN_WIDTH) -> dict[str, list[tuple[float, float]]]:
-    """Figure 3's points (accuracy, log2 count) per series: exact (finished counts) and
-    APP-k, over the networks whose hidden layers both have ``min_width`` units."""
+                   min_width: int = FIG3_MIN_WIDTH,
+                   ) -> dict[str, list[tuple[float, float, tuple[int, int]]]]:
+    """Figure 3's points (accuracy, log2 count, split) per series: exact (finished
+    counts) and APP-k, over the networks whose hidden layers both have ``min_width``
+    units."""
     keep = [r for r in rows if min(r["n1"], r["n2"]) >= min_width
             and r["test_accuracy"] is not None]
-    series = {"exact": [(r["test_accuracy"], _log2(r["exact_regions"]))
-                        for r in keep if r["exact_complete"]]}
-    for k in xor_sizes:
-        series[f"APP-{k}"] = [(r["test_accuracy"], r[f"app{k}_log2"]) for r in keep
-                              if r[f"app{k}_log2"] is not None]
-    return {name: [(a, c) for a, c in pts if c is not None] for name, pts in series.items()}
+    columns = {"exact": "exact_regions", **{f"APP-{k}": f"app{k}_log2" for k in xor_sizes}}
+    series = {}
+    for name, column in columns.items():
+        pts = []
+        for r in keep:
+            if name == "exact":
+                value = _log2(r[column]) if r["exact_complete"] else None
+            else:
+                value = r[column]
+            if value is not None:
+                pts.append((float(r["test_accuracy"]), float(value), (r["n1"], r["n2"])))
+        series[name] = pts
+    return series
+
+
+def within_split(pts: list[tuple[float, float, tuple[int, int]]]) -> list[tuple[float, float]]:
+    """Each point minus the mean of its split, over splits with at least two points:
+    what is left once the architecture is taken out (Figure 3's within-split view)."""
+    groups: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+    for acc, count, split in pts:
+        groups[split].append((acc, count))
+    out = []
+    for group in groups.values():
+        if len(group) >= 2:
+            acc_mean = float(np.mean([a for a, _ in group]))
+            count_mean = float(np.mean([c for _, c in group]))
+            out += [(a - acc_mean, c - count_mean) for a, c in group]
+    return out
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.corrcoef(x, y)[0, 1]) if np.std(x) > 0 and np.std(y) > 0 else float("nan")
 
 
 def regressions(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
                 min_width: int = FIG3_MIN_WIDTH) -> dict[str, dict[str, float]]:
-    """Least-squares lines log2(count) = a * accuracy + b for Figure 3 (exact, APP-k)."""
-    out = {}
+    """Least-squares lines log2(count) = a * accuracy + b for Figure 3 (exact, APP-k).
+
+    ``slope``/``pearson_r`` pool every network; ``within_slope``/``within_r`` use the
+    deviations from each split's means (:func:`within_split`), so that differences
+    between architectures, which move accuracy and count together, do not count.
+    """
+    out: dict[str, dict[str, float]] = {}
     for name, pts in figure3_series(rows, xor_sizes, min_width).items():
-        if len(pts) < 2 or len({a for a, _ in pts}) < 2:
+        if len(pts) < 2 or len({a for a, _, _ in pts}) < 2:
             continue
-        acc, cnt = np.array(pts, dtype=float).T
+        acc, cnt = np.array([(a, c) for a, c, _ in pts], dtype=float).T
         slope, intercept = np.polyfit(acc, cnt, 1)
-        corr = float(np.corrcoef(acc, cnt)[0, 1]) if np.std(cnt) > 0 else float("nan")
         out[name] = {"slope": float(slope), "intercept": float(intercept),
-                     "pearson_r": corr, "points": len(pts)}
+                     "pearson_r": _pearson(acc, cnt), "points": len(pts),
+                     "within_slope": float("nan"), "within_r": float("nan"),
+                     "within_points": 0}
+        dev = within_split(pts)
+        if dev:
+            da, dc = np.array(dev, dtype=float).T
+            if float(np.sum(da * da)) > 0:
+                out[name].update(within_slope=float(np.sum(da * dc) / np.sum(da * da)),
+                                 within_r=_pearson(da, dc), within_points=len(dev))
     return out
 
 
@@ -321,4 +361,5 @@ __all__ = [
     "rows_to_csv",
     "table1",
     "time_totals",
+    "within_split",
 ]
