@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,14 @@ def section_run(
         f"on the first {settings.get('milp_networks')} network(s) per split, each XOR-k "
         f"estimate {settings.get('estimate_time_limit')} (paper: no limits, runs of hours)."
     )
+    limits = Counter(
+        rec["exact"].get("time_limit") for rec in records
+        if isinstance(rec.get("exact"), dict) and "error" not in rec["exact"]
+    )
+    if len(limits) > 1:  # a larger --count-time-limit resumed some counts
+        lines.append("- Exact count limits per network: " + ", ".join(
+            f"{_fmt(lim, '.0f')} s on {n}" for lim, n in
+            sorted(limits.items(), key=lambda kv: math.inf if kv[0] is None else kv[0])) + ".")
     lines.append(f"- XOR sizes {list(xor_sizes)}, confidence {settings.get('confidence')}, "
                  f"repetitions capped at {settings.get('max_repetitions')} "
                  "(None: as many as a 99.5% bound needs, 28), on "
