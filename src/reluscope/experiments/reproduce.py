@@ -409,6 +409,7 @@ def _analyse(
         return out
 
     previous_exact = record.get("exact")
+    checkpoint = frontier[0]
 
     def exact() -> dict[str, Any]:
         frontier[0] = None  # a count that raises starts afresh next time
@@ -435,7 +436,6 @@ def _analyse(
         return run
 
     step(record, "upper", upper)
-    checkpoint = frontier[0]
     if not exact_finished(previous_exact, settings.count_time_limit):
         record.pop("exact", None)  # cut short under a smaller limit: resumed below
         step(record, "exact", exact)
