@@ -139,6 +139,7 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
     for ax in (pooled, within):
         if pts:
             ax.legend(fontsize=7)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(6))
         ax.grid(alpha=0.3)
     fig.suptitle("Figure 3: accuracy vs number of regions")
     _save(plt, fig, path)
