@@ -136,6 +136,25 @@ def test_within_split_regression_by_hand():
     assert reg["within_r"] == pytest.approx(-1.0)
 
 
+def test_a_count_cut_short_is_finished_only_under_the_limit_it_had():
+    settings = ExperimentSettings(splits=((4, 18),), networks_per_split=1, milp_networks=0,
+                                  xor_networks=0, xor_sizes=(), count_time_limit=15.0)
+    cut = _record(4, 18, 0, conf=5000, emp=1024, exact=100, complete=False)
+    cut["exact"]["time_limit"] = 15.0
+    assert record_finished(cut, settings)
+    assert record_finished(cut, dataclasses.replace(settings, count_time_limit=10.0))
+    assert not record_finished(cut, dataclasses.replace(settings, count_time_limit=60.0))
+    assert not record_finished(cut, dataclasses.replace(settings, count_time_limit=None))
+    done = _record(4, 18, 1, conf=5000, emp=1024, exact=100)
+    assert record_finished(done, dataclasses.replace(settings, count_time_limit=None))
+    # the report says which limits the counts had when they differ
+    longer = json.loads(json.dumps(cut))
+    longer["exact"].update(time_limit=120.0, seconds=80.0, status="complete", exact=True)
+    records = [cut, longer]
+    text = render_report(settings.to_dict(), records, [flat_row(r, []) for r in records])
+    assert "Exact count limits per network: 15 s on 1, 120 s on 1." in text
+
+
 def test_time_totals_and_report_text():
     records = [_record(1, 21, 0, conf=1000, emp=400, exact=100, lbs={2: 8}),
                _record(1, 21, 1, conf=64, emp=64, exact=8, lbs={2: 4})]
