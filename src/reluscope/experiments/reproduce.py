@@ -570,6 +570,11 @@ def _check_settings(out: Path, settings: ExperimentSettings) -> None:
         dump_json(path, settings.to_dict())
 
 
+def checkpoint_path(out: Path, key: str) -> Path:
+    """Where the frontier of task ``key``'s exact count, cut short, is kept."""
+    return out / "checkpoints" / f"{key}.npz"
+
+
 def load_record(out: Path, task: Task) -> dict[str, Any] | None:
     """The saved record of ``task`` in ``out``; None when there is none (or unreadable)."""
     return read_json(out / "records" / f"{task.key}.json")
@@ -660,7 +665,7 @@ def reproduce(
         if record_finished(record, settings) and net_path.is_file():
             continue
         net_bytes = net_path.read_bytes() if net_path.is_file() else None
-        frontier_path = out / "checkpoints" / f"{task.key}.npz"
+        frontier_path = checkpoint_path(out, task.key)
         frontier = frontier_path.read_bytes() if frontier_path.is_file() else None
         todo.append((task, record, net_bytes, frontier))
     deadline = None if time_limit is None else start + float(time_limit)
@@ -673,7 +678,7 @@ def reproduce(
         nonlocal computed
         key = record["key"]
         write_atomic(out / "networks" / f"{key}.npz", net_bytes)
-        frontier_path = out / "checkpoints" / f"{key}.npz"
+        frontier_path = checkpoint_path(out, key)
         if frontier is not None:
             write_atomic(frontier_path, frontier)
         else:

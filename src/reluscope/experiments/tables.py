@@ -267,19 +267,11 @@ def figure3_series(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
     units."""
     keep = [r for r in rows if min(r["n1"], r["n2"]) >= min_width
             and r["test_accuracy"] is not None]
-    columns = {"exact": "exact_regions", **{f"APP-{k}": f"app{k}_log2" for k in xor_sizes}}
-    series = {}
-    for name, column in columns.items():
-        pts = []
-        for r in keep:
-            if name == "exact":
-                value = _log2(r[column]) if r["exact_complete"] else None
-            else:
-                value = r[column]
-            if value is not None:
-                pts.append((float(r["test_accuracy"]), float(value), (r["n1"], r["n2"])))
-        series[name] = pts
-    return series
+    series = {"exact": [(r, _log2(r["exact_regions"])) for r in keep if r["exact_complete"]]}
+    for k in xor_sizes:
+        series[f"APP-{k}"] = [(r, r[f"app{k}_log2"]) for r in keep]
+    return {name: [(float(r["test_accuracy"]), float(c), (r["n1"], r["n2"]))
+                   for r, c in pts if c is not None] for name, pts in series.items()}
 
 
 def within_split(pts: list[tuple[float, float, tuple[int, int]]]) -> list[tuple[float, float]]:
