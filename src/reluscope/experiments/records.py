@@ -53,14 +53,30 @@ def read_json(path: Path) -> Any | None:
         return None
 
 
+#: Every record of a run in one file beside the report: a results folder kept without
+#: its run files (``records/``, ``networks/``, ``checkpoints/``), such as docs/results,
+#: can still have its report written again.
+RECORDS_FILE = "records.jsonl"
+
+
 def read_records(out_dir: str | Path) -> list[dict[str, Any]]:
-    """Every record in ``out_dir/records``, sorted by key (unreadable files skipped)."""
+    """Every record in ``out_dir/records``, sorted by key (unreadable files skipped);
+    without that folder, the records of ``out_dir/records.jsonl``."""
+    folder = Path(out_dir, "records")
+    if not folder.is_dir():
+        return sorted(read_jsonl(Path(out_dir, RECORDS_FILE)), key=lambda r: str(r.get("key")))
     records = []
-    for path in sorted(Path(out_dir, "records").glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         record = read_json(path)
         if record is not None:
             records.append(record)
     return records
+
+
+def write_records_file(out_dir: str | Path, records: list[dict[str, Any]]) -> None:
+    """``records`` as ``out_dir/records.jsonl``, one compact JSON line each, atomically."""
+    lines = [json.dumps(r, separators=(",", ":"), default=_json_default) for r in records]
+    write_atomic(Path(out_dir, RECORDS_FILE), "".join(f"{line}\n" for line in lines).encode())
 
 
 def read_jsonl(path: Path | None) -> list[dict[str, Any]]:
@@ -79,4 +95,12 @@ def read_jsonl(path: Path | None) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["dump_json", "read_json", "read_jsonl", "read_records", "write_atomic"]
+__all__ = [
+    "RECORDS_FILE",
+    "dump_json",
+    "read_json",
+    "read_jsonl",
+    "read_records",
+    "write_atomic",
+    "write_records_file",
+]

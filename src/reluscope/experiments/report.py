@@ -19,7 +19,13 @@ import numpy as np
 
 from reluscope.experiments.gap_analysis import analyse_gap, empirical_ub_range, gap_percent
 from reluscope.experiments.paper import PAPER_LEO
-from reluscope.experiments.records import dump_json, read_jsonl, read_records
+from reluscope.experiments.records import (
+    RECORDS_FILE,
+    dump_json,
+    read_jsonl,
+    read_records,
+    write_records_file,
+)
 from reluscope.experiments.tables import (
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
@@ -569,17 +575,18 @@ def write_report(
     figures: bool = True,
     run_info: dict[str, Any] | None = None,
 ) -> tuple[str, ...]:
-    """Write results.csv, records.json, table1.csv, summary.json, figures and report.md."""
+    """Write records.jsonl, results.csv, table1.csv, summary.json, figures and report.md."""
     out = Path(out_dir)
     settings_path = out / "settings.json"
     settings = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
     records = read_records(out)
+    write_records_file(out, records)
     xor_sizes = [int(k) for k in settings.get("xor_sizes", [2, 3, 4, 5])]
     # a task that failed before training (noted with task_error) has no numbers yet
     unfinished = [r["key"] for r in records if not ok(r.get("train"))]
     records = [r for r in records if ok(r.get("train"))]
     rows = [flat_row(r, xor_sizes) for r in records]
-    files: list[str] = []
+    files: list[str] = [RECORDS_FILE]
     (out / "results.csv").write_text(rows_to_csv(rows))
     (out / "table1.csv").write_text(rows_to_csv(table1(rows)))
     files += ["results.csv", "table1.csv"]
