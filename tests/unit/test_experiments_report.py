@@ -11,8 +11,7 @@ import pytest
 from reluscope.errors import ReluscopeError
 from reluscope.experiments.gap_analysis import empirical_ub_range
 from reluscope.experiments.paper import PAPER_LEO, PAPER_TABLE1
-from reluscope.experiments.records import dump_json
-from reluscope.experiments.report import render_report, write_report
+from reluscope.experiments.report import render_report
 from reluscope.experiments.reproduce import (
     ALL_SPLITS,
     ExperimentSettings,
@@ -166,29 +165,6 @@ def test_time_totals_and_report_text():
     text = render_report(settings.to_dict(), records, rows)
     assert "| 1;21;10 | 2 (2) | 33.3 |" in text
     assert "73.1" in text and "Exact counts finished: 2 of 2" in text
-
-
-def test_a_results_folder_without_its_run_files_still_writes_its_report(tmp_path):
-    # records.jsonl keeps every record: with records/ gone (as in docs/results), the
-    # report is written again from it, the same
-    settings = ExperimentSettings(splits=((1, 21), (2, 20)), networks_per_split=1,
-                                  xor_sizes=(2,))
-    dump_json(tmp_path / "settings.json", settings.to_dict())
-    records = [_record(2, 20, 0, conf=5000, emp=1024, exact=300, lbs={2: 64}),
-               _record(1, 21, 0, conf=1000, emp=400, exact=100, lbs={2: 8})]
-    for rec in records:
-        dump_json(tmp_path / "records" / f"{rec['key']}.json", rec)
-    files = write_report(tmp_path, depth=False, figures=False)
-    assert "records.jsonl" in files
-    lines = (tmp_path / "records.jsonl").read_text().splitlines()
-    assert [json.loads(line)["key"] for line in lines] == ["01-21-00", "02-20-00"]
-    first = {name: (tmp_path / name).read_text() for name in ("results.csv", "report.md")}
-    for path in (tmp_path / "records").iterdir():
-        path.unlink()
-    (tmp_path / "records").rmdir()
-    write_report(tmp_path, depth=False, figures=False)
-    assert {name: (tmp_path / name).read_text() for name in first} == first
-    assert "| 1;21;10 | 1 (1) | 66.7 |" in first["report.md"]
 
 
 def test_report_quotes_one_leo_claim_beside_each_row():
