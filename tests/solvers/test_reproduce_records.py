@@ -9,24 +9,10 @@ from __future__ import annotations
 
 import json
 
+from handrecords import hand_record as _record
 from reluscope.experiments.records import dump_json
 from reluscope.experiments.report import write_report
-from reluscope.experiments.reproduce import ExperimentSettings, Task
-
-
-def _record(n1, n2, index, *, conf, emp, exact, lbs):
-    """A finished network's record, by hand (as in tests/unit/test_experiments_report.py)."""
-    return {
-        "key": Task(n1, n2, index).key, "n1": n1, "n2": n2, "index": index, "seed": 0,
-        "train": {"train_accuracy": 0.9, "test_accuracy": 0.9, "seconds": 2.0},
-        "bounds": {"method": "milp", "seconds": 3.0, "stably_active": 1,
-                   "stably_inactive": 2, "unstable": 29},
-        "upper": {"configuration_ub": conf, "empirical_ub": emp, "seconds": 0.5},
-        "exact": {"regions": exact, "exact": True, "seconds": 7.0, "status": "complete"},
-        "xor": {str(k): {"lower_bound": v, "log2_lower_bound": v.bit_length() - 1,
-                         "probability": 0.97, "repetitions": 28, "status": "complete",
-                         "seconds": 1.5} for k, v in lbs.items()},
-    }
+from reluscope.experiments.reproduce import ExperimentSettings
 
 
 def test_a_results_folder_without_its_run_files_still_writes_its_report(tmp_path):

@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from handrecords import hand_record as _record
 from reluscope.errors import ReluscopeError
 from reluscope.experiments.gap_analysis import empirical_ub_range
 from reluscope.experiments.paper import PAPER_LEO, PAPER_TABLE1
@@ -30,26 +31,6 @@ from reluscope.experiments.tables import (
     table1,
     time_totals,
 )
-
-
-def _record(n1, n2, index, *, conf, emp, exact, complete=True, acc=0.9, lbs=None,
-            milp=None):
-    lbs = lbs or {}
-    rec = {
-        "key": Task(n1, n2, index).key, "n1": n1, "n2": n2, "index": index, "seed": 0,
-        "train": {"train_accuracy": acc, "test_accuracy": acc, "seconds": 2.0},
-        "bounds": {"method": "milp", "seconds": 3.0, "stably_active": 1,
-                   "stably_inactive": 2, "unstable": 29},
-        "upper": {"configuration_ub": conf, "empirical_ub": emp, "seconds": 0.5},
-        "exact": {"regions": exact, "exact": complete, "seconds": 7.0,
-                  "status": "complete" if complete else "time_limit"},
-        "xor": {str(k): {"lower_bound": v, "log2_lower_bound": int(math.log2(v)),
-                         "probability": 0.97, "repetitions": 28, "status": "complete",
-                         "seconds": 1.5} for k, v in lbs.items()},
-    }
-    if milp is not None:
-        rec["exact_milp"] = {"regions": milp, "exact": True, "seconds": 20.0}
-    return rec
 
 
 def test_gap_closed_by_hand():
