@@ -124,6 +124,31 @@ def test_dask_local_cluster_gives_the_local_result(tiny_run, tmp_path):
         assert again[key] == local_estimate[key]
 
 
+def test_a_larger_estimate_limit_continues_the_estimates_cut_short(tiny_run, tmp_path):
+    """An XOR-k estimate recorded as cut short after 2 of its 4 repetitions is continued
+    by a run with a larger --estimate-time-limit: the estimate of the uncut run."""
+    out, _ = tiny_run
+    copy = tmp_path / "resumed"
+    shutil.copytree(out, copy)
+    rec_path = copy / "records" / "02-03-00.json"
+    rec = json.loads(rec_path.read_text())
+    whole = dict(rec["xor"]["2"])
+    assert whole["repetitions"] == 4 and whole["status"] == "complete"
+    rec["xor"]["2"].update(status="time_limit", repetitions=2, seconds=5.0, time_limit=5.0,
+                           constraints=whole["constraints"][:2])
+    rec_path.write_text(json.dumps(rec))
+    # under the limit it had, it counts as finished: nothing to do
+    assert _run_cli(copy, ["--estimate-time-limit", "5"])["computed"] == 0
+    payload = _run_cli(copy, ["--estimate-time-limit", "120"])
+    assert payload["computed"] == 1 and payload["finished"] == 1
+    done = json.loads(rec_path.read_text())["xor"]["2"]
+    assert done["status"] == "complete" and done["time_limit"] == 120
+    for key in ("constraints", "f", "repetitions", "lower_bound", "probabilities"):
+        assert done[key] == whole[key]
+    assert done["seconds"] >= 5.0
+    assert json.loads((copy / "settings.json").read_text())["estimate_time_limit"] == 120
+
+
 def test_a_larger_count_limit_resumes_the_counts_cut_short(tmp_path):
     """A count cut short leaves its frontier; a resumed run with a larger limit finishes
     it from there: the same count as one uninterrupted run with other bounds."""

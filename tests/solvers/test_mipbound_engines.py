@@ -11,6 +11,7 @@ Statistical validity of the reported bound is then checked over hundreds of seed
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -21,6 +22,7 @@ from netgen import random_network
 from oracles import brute_force_patterns
 from reluscope import interrupts
 from reluscope.bounds import tighten_bounds
+from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.mipbound import (
     bound_probabilities,
@@ -191,6 +193,42 @@ def test_time_limit_returns_the_repetitions_done(cases):
     assert full.constraints == cut.constraints
     assert cut.lower_bound == 2 ** cut.log2_lower_bound
     assert math.isclose(sum(cut.f[:1]), cut.repetitions)
+
+
+def test_an_estimate_cut_short_continues_to_the_uncut_result():
+    """Cut by a time limit, then continued from its repetitions (through to_dict and
+    from_dict, as reproduce stores it): the repetitions of one uncut run."""
+    from reluscope.regions.mipbound import RegionEstimate
+
+    net = _slow_network()
+    bounds = tighten_bounds(net, method="lp")
+    options = dict(xor_size=3, random_state=2, bounds=bounds, max_repetitions=40,
+                   target_probability=1 - 1e-9)
+    cut = estimate_regions(net, time_limit=1.0, **options)
+    assert cut.status == "time_limit" and 0 < cut.repetitions < 40
+    stored = RegionEstimate.from_dict(json.loads(json.dumps(cut.to_dict())))
+    assert stored == cut
+    done = estimate_regions(net, previous=stored, **options)
+    uncut = estimate_regions(net, **options)
+    assert done.status == "complete" and done.repetitions == 40
+    assert done.constraints == uncut.constraints and done.f == uncut.f
+    assert done.lower_bound == uncut.lower_bound and done.probability == uncut.probability
+    # the repetition the limit cut short was started twice: its solver calls count twice
+    assert done.solver_calls >= uncut.solver_calls and done.seconds > cut.seconds
+
+
+@pytest.mark.parametrize("method", ["mipbound", "mbound"])
+def test_a_continued_estimate_follows_the_documented_streams(cases, method):
+    """5 repetitions, then the rest of the 28: the simulated streams on brute-force patterns."""
+    net, bounds, patterns = cases["c47"]
+    first = estimate_regions(net, xor_size=3, random_state=7, bounds=bounds,
+                             method=method, max_repetitions=5)
+    rest = estimate_regions(net, xor_size=3, random_state=7, bounds=bounds,
+                            method=method, previous=first)
+    assert list(rest.constraints) == simulated_rs(patterns, 7, 3, 28)
+    with pytest.raises(ReluscopeError, match="cannot continue an estimate with XOR-3"):
+        estimate_regions(net, xor_size=2, random_state=7, bounds=bounds,
+                         method=method, previous=first)
 
 
 def test_ctrl_c_returns_the_repetitions_done():

@@ -117,6 +117,20 @@ def test_within_split_regression_by_hand():
     assert reg["within_r"] == pytest.approx(-1.0)
 
 
+def test_an_estimate_cut_short_is_finished_only_under_the_limit_it_had():
+    settings = ExperimentSettings(splits=((4, 18),), networks_per_split=1, milp_networks=0,
+                                  xor_networks=1, xor_sizes=(2, 5), estimate_time_limit=60.0)
+    rec = _record(4, 18, 0, conf=5000, emp=1024, exact=100, lbs={2: 64, 5: 256})
+    rec["xor"]["5"].update(status="time_limit", seconds=60.3, repetitions=9)  # no time_limit
+    assert record_finished(rec, settings)
+    assert not record_finished(rec, dataclasses.replace(settings, estimate_time_limit=600.0))
+    assert not record_finished(rec, dataclasses.replace(settings, estimate_time_limit=None))
+    rec["xor"]["5"]["time_limit"] = 600.0  # cut short again, under the larger limit
+    assert record_finished(rec, dataclasses.replace(settings, estimate_time_limit=600.0))
+    rec["xor"]["5"]["status"] = "interrupted"
+    assert not record_finished(rec, settings)
+
+
 def test_a_count_cut_short_is_finished_only_under_the_limit_it_had():
     settings = ExperimentSettings(splits=((4, 18),), networks_per_split=1, milp_networks=0,
                                   xor_networks=0, xor_sizes=(), count_time_limit=15.0)

@@ -75,7 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--milp-networks", type=int, metavar="N",
                        help="networks per split also counted with the MILP engine")
     group.add_argument("--estimate-time-limit", type=float, metavar="S",
-                       help="seconds per XOR-k estimate")
+                       help="seconds per XOR-k estimate; a larger value on a resumed run "
+                       "continues the estimates cut short from their repetitions")
     group.add_argument("--xor-sizes", metavar="K,K", help="default 2,3,4,5")
     group.add_argument("--max-repetitions", type=int, metavar="N")
     group.add_argument("--xor-networks", type=int, metavar="N",

@@ -280,21 +280,24 @@ def record_finished(record: dict[str, Any] | None, settings: ExperimentSettings)
     for step in ("bounds", "upper"):
         if not _done(record.get(step)):
             return False
-    if not exact_finished(record.get("exact"), settings.count_time_limit):
+    if not finished_under(record.get("exact"), settings.count_time_limit):
         return False
     if record["index"] < settings.milp_networks and not _done(record.get("exact_milp")):
         return False
     if not runs_xor(record["index"], settings):
         return True
     xor = record.get("xor") or {}
-    return all(_done(xor.get(str(k))) for k in settings.xor_sizes)
+    return all(finished_under(xor.get(str(k)), settings.estimate_time_limit)
+               for k in settings.xor_sizes)
 
 
-def exact_finished(entry: Any, limit: float | None) -> bool:
-    """The exact count is complete, or was cut short only after ``limit`` seconds in all.
+def finished_under(entry: Any, limit: float | None) -> bool:
+    """The step (exact count, estimate) is complete, or was cut short only after ``limit``
+    seconds in all.
 
-    A count cut short under a smaller limit than today's (a run resumed with a larger
-    ``count_time_limit``) is not finished: it continues from its checkpoint.
+    A step cut short under a smaller limit than today's (a run resumed with a larger
+    ``count_time_limit`` or ``estimate_time_limit``) is not finished: it continues, a
+    count from its checkpoint, an estimate from its repetitions.
     """
     if not _done(entry):
         return False
@@ -423,20 +426,27 @@ def _analyse(
             network, method="milp", bounds=bounds, time_limit=settings.milp_time_limit
         ).to_dict()
 
-    def estimate(k: int) -> Callable[[], dict[str, Any]]:
+    def estimate(k: int, previous: Any) -> Callable[[], dict[str, Any]]:
+        from reluscope.regions.mipbound import RegionEstimate
+
+        resume = _resumable(previous)
+        spent = float(previous["seconds"]) if resume else 0.0
+        limit = settings.estimate_time_limit
+
         def run() -> dict[str, Any]:
             result = reluscope.estimate_regions(
                 network, xor_size=k, confidence=settings.confidence,
                 random_state=_step_seed(settings, task, k),
-                time_limit=settings.estimate_time_limit, bounds=bounds,
+                time_limit=None if limit is None else max(limit - spent, 0.0), bounds=bounds,
                 max_repetitions=settings.max_repetitions,
+                previous=RegionEstimate.from_dict(previous) if resume else None,
             )
-            return result.to_dict()
+            return {**result.to_dict(), "time_limit": limit}
 
         return run
 
     step(record, "upper", upper)
-    if not exact_finished(previous_exact, settings.count_time_limit):
+    if not finished_under(previous_exact, settings.count_time_limit):
         record.pop("exact", None)  # cut short under a smaller limit: resumed below
         step(record, "exact", exact)
     if task.index < settings.milp_networks:
@@ -444,7 +454,16 @@ def _analyse(
     if runs_xor(task.index, settings):
         xor = record.setdefault("xor", {})
         for k in settings.xor_sizes:
-            step(xor, str(k), estimate(k))
+            previous = xor.get(str(k))
+            if not finished_under(previous, settings.estimate_time_limit):
+                xor.pop(str(k), None)  # cut short: continued from its repetitions
+                step(xor, str(k), estimate(k, previous))
+
+
+def _resumable(previous: Any) -> bool:
+    """A recorded step cut short (time limit, Ctrl-C) that a later run may continue."""
+    return (isinstance(previous, dict) and "error" not in previous
+            and previous.get("status") in (TIME_LIMIT, INTERRUPTED))
 
 
 def _count_exact(
@@ -462,10 +481,7 @@ def _count_exact(
     """
     import reluscope
 
-    resume = (
-        checkpoint is not None and isinstance(previous, dict) and "error" not in previous
-        and previous.get("status") in (TIME_LIMIT, INTERRUPTED)
-    )
+    resume = checkpoint is not None and _resumable(previous)
     spent = float(previous["seconds"]) if resume else 0.0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "frontier.npz"
@@ -531,6 +547,7 @@ class ReproduceResult:
 #: settings that only say how much to run, not how: a run may be extended along them
 _SCALE_FIELDS = (
     "splits", "networks_per_split", "milp_networks", "xor_networks", "count_time_limit",
+    "estimate_time_limit",
 )
 
 
@@ -564,6 +581,9 @@ def _check_settings(out: Path, settings: ExperimentSettings) -> None:
             milp_networks=max(int(old.get("milp_networks", 0)), settings.milp_networks),
             xor_networks=_larger(old.get("xor_networks"), settings.xor_networks),
             count_time_limit=_larger(old.get("count_time_limit"), settings.count_time_limit),
+            estimate_time_limit=_larger(
+                old.get("estimate_time_limit"), settings.estimate_time_limit
+            ),
         )
         dump_json(path, merged.to_dict())
     else:

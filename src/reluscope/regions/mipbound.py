@@ -151,6 +151,16 @@ class RegionEstimate:
         payload["constraints"] = list(self.constraints)
         return payload
 
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> RegionEstimate:
+        """The estimate :meth:`to_dict` wrote (JSON keys back to their types)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in payload.items() if k in names}
+        values["probabilities"] = {int(j): p for j, p in values["probabilities"].items()}
+        values["f"] = tuple(values["f"])
+        values["constraints"] = tuple(values["constraints"])
+        return cls(**values)
+
 
 # ---------------------------------------------------------------------------------------
 # Algorithm 1 statistics (pure functions, no solver)
@@ -460,6 +470,7 @@ def estimate_regions(
     bounds: Bounds | None = None,
     bounds_method: str = "lp",
     progress: bool = False,
+    previous: RegionEstimate | None = None,
 ) -> RegionEstimate:
     """Probabilistic lower bound on the number of linear regions (paper Algorithm 1).
 
@@ -487,6 +498,12 @@ def estimate_regions(
         Pre-activation bounds for the model's constants, or the method computing them.
     progress
         Show a tqdm bar over the repetitions.
+    previous
+        An estimate of the same network, bounds, ``xor_size``, method and
+        ``random_state`` that was cut short (time limit, Ctrl-C): its repetitions are kept
+        and the run goes on with the next ones, so the result is the one an uncut run
+        gives. ``seconds``, solver calls and cuts add up; ``regions_found`` is the larger
+        of the two runs' (the earlier run's regions are not kept).
     """
     if method not in METHODS:
         raise ReluscopeError(f"unknown estimate method {method!r}; choose one of {METHODS}")
@@ -519,15 +536,23 @@ def estimate_regions(
             xor_size=xor_size, method=method, n_binaries=0, regions_found=1,
         )
 
+    rs: list[int] = []
+    solver_calls = cuts = found = 0
+    spent = 0.0
+    if previous is not None:
+        _check_previous(previous, xor_size, method, n)
+        rs = list(previous.constraints)[:planned]
+        solver_calls, cuts, found = previous.solver_calls, previous.cuts, previous.regions_found
+        spent = previous.seconds
     engine = (_MipboundEngine if method == "mipbound" else _MboundEngine)(
         network, bounds, xor_size
     )
-    streams = _seed_sequence(random_state).spawn(planned)
-    rs: list[int] = []
+    # repetition t draws from child t of the seed, however many runs it takes to reach it
+    streams = _seed_sequence(random_state).spawn(planned)[len(rs):]
     patterns: set[bytes] = set()
-    solver_calls = cuts = 0
     status, message = COMPLETE, ""
-    bar = progress_bar(progress, total=planned, desc=f"{method} XOR-{xor_size}", unit="rep")
+    bar = progress_bar(progress, total=planned, initial=len(rs),
+                       desc=f"{method} XOR-{xor_size}", unit="rep")
     try:
         for stream in streams:
             if interrupts.requested():  # e.g. Ctrl-C during the bounds: stop the call
@@ -557,10 +582,22 @@ def estimate_regions(
     return RegionEstimate(
         lower_bound=2**j, log2_lower_bound=j, probability=probability,
         probabilities=probabilities, confidence=confidence, repetitions=i,
-        solver_calls=solver_calls, seconds=time.perf_counter() - start, status=status,
-        f=f, constraints=tuple(rs), xor_size=xor_size, method=method, n_binaries=n,
-        regions_found=max(len(patterns), 1 if i else 0), cuts=cuts, message=message,
+        solver_calls=solver_calls, seconds=spent + time.perf_counter() - start,
+        status=status, f=f, constraints=tuple(rs), xor_size=xor_size, method=method,
+        n_binaries=n, regions_found=max(len(patterns), found, 1 if i else 0), cuts=cuts,
+        message=message,
     )
+
+
+def _check_previous(previous: RegionEstimate, xor_size: int, method: str, n: int) -> None:
+    """``previous`` must be an estimate of the same kind on the same model to continue it."""
+    theirs = (previous.xor_size, previous.method, previous.n_binaries)
+    if theirs != (xor_size, method, n):
+        raise ReluscopeError(
+            f"cannot continue an estimate with XOR-{previous.xor_size}, {previous.method}, "
+            f"{previous.n_binaries} unstable units as XOR-{xor_size}, {method}, {n} "
+            "unstable units; pass the same network, bounds and settings"
+        )
 
 
 __all__ = [
