@@ -22,6 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench_count import cpu_now  # noqa: E402
 from netgen import random_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
 from reluscope.regions.lp_engine import count_regions_lp  # noqa: E402
@@ -35,21 +36,16 @@ NETWORKS = {
 }
 
 
-def _cpu() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def _load() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def _measure(name: str, net: Any, bounds: Any, kwargs: dict[str, Any]) -> tuple[int, float]:
     load_before = _load()
-    cpu0, t0 = _cpu(), time.perf_counter()
+    cpu0, t0 = cpu_now(), time.perf_counter()
     stats: dict[str, float] = {}
     result = count_regions_lp(net, bounds, stats=stats, **kwargs)
-    wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    wall, cpu = time.perf_counter() - t0, cpu_now() - cpu0
     assert result.exact, f"{name}: {result.status}"
     busy = ""
     if stats.get("slices"):

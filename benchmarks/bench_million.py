@@ -20,6 +20,7 @@ import os
 import time
 from pathlib import Path
 
+from bench_count import cpu_now
 from reluscope.bounds import tighten_bounds
 from reluscope.io import load, save
 from reluscope.regions.count import count_regions
@@ -33,26 +34,13 @@ def network():
     """The reproduction's 11;11 network #0, trained once and cached."""
     if CACHE.is_file():
         return load(CACHE)
-    from reluscope.experiments.reproduce import ExperimentSettings, Task, _dataset
-    from reluscope.experiments.training import train_network
+    from reluscope.experiments.reproduce import ExperimentSettings, Task, train_task
 
-    settings = ExperimentSettings()
-    task = Task(11, 11, 0)
-    x, y, xt, yt = _dataset(settings.dataset, settings.n_train)
-    trained = train_network(
-        x, y, (11, 11, settings.output_width), output_relu=True, epochs=settings.epochs,
-        batch_size=settings.batch_size, lr=settings.lr, random_state=task.seed(settings),
-        x_test=xt, y_test=yt,
-    )
+    trained = train_task(Task(11, 11, 0), ExperimentSettings())
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     save(trained.network, CACHE)
     print(f"trained 784;11;11;10, test accuracy {trained.test_accuracy:.4f}", flush=True)
     return trained.network
-
-
-def _cpu() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 def main() -> None:
@@ -64,11 +52,11 @@ def main() -> None:
     bounds = tighten_bounds(net, method="lp")
     count_regions(net, method="lp", bounds=bounds, n_jobs=1, time_limit=2.0)  # compile
     load_before = os.getloadavg()[0]
-    cpu, wall = _cpu(), time.perf_counter()
+    cpu, wall = cpu_now(), time.perf_counter()
     res = count_regions(net, method="lp", bounds=bounds, n_jobs=args.jobs,
                         time_limit=args.limit)
     wall = time.perf_counter() - wall
-    cpu = _cpu() - cpu
+    cpu = cpu_now() - cpu
     print(f"784;11;11;10, n_jobs={args.jobs}, limit {args.limit:.0f} s: {res.regions:,} "
           f"regions ({'finished' if res.exact else 'proven, cut short'}) in {wall:.0f} s "
           f"wall, {cpu:.0f} CPU s; {res.regions / wall:,.0f} regions per wall second; "

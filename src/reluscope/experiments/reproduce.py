@@ -312,6 +312,18 @@ def runs_xor(index: int, settings: ExperimentSettings) -> bool:
     return settings.xor_networks is None or index < settings.xor_networks
 
 
+def train_task(task: Task, settings: ExperimentSettings) -> Any:
+    """Train network ``task`` as the run does (its seed, data and recipe): a TrainResult."""
+    from reluscope.experiments.training import train_network
+
+    x, y, xt, yt = _dataset(settings.dataset, settings.n_train)
+    return train_network(
+        x, y, (task.n1, task.n2, settings.output_width), output_relu=True,
+        l1=settings.l1, epochs=settings.epochs, batch_size=settings.batch_size,
+        lr=settings.lr, random_state=task.seed(settings), x_test=xt, y_test=yt,
+    )
+
+
 def run_task(
     task: Task,
     settings: ExperimentSettings,
@@ -358,14 +370,7 @@ def run_task(
     if network_bytes is not None and _done(record.get("train")):
         network = network_from_bytes(network_bytes)
     else:
-        from reluscope.experiments.training import train_network
-
-        x, y, xt, yt = _dataset(settings.dataset, settings.n_train)
-        trained = train_network(
-            x, y, (task.n1, task.n2, settings.output_width), output_relu=True,
-            l1=settings.l1, epochs=settings.epochs, batch_size=settings.batch_size,
-            lr=settings.lr, random_state=task.seed(settings), x_test=xt, y_test=yt,
-        )
+        trained = train_task(task, settings)
         network = trained.network
         network_bytes = network_to_bytes(network)
         record["train"] = trained.to_dict()
