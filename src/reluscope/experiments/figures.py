@@ -137,8 +137,12 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
     within.set_ylabel("log2 regions minus its split's mean")
     within.set_title("within splits (splits with >= 2 networks)", fontsize=10)
     for ax in (pooled, within):
-        if pts:
+        if ax.collections:
             ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no network to show" if ax is pooled
+                    else "no split with 2 or more networks",
+                    ha="center", va="center", transform=ax.transAxes, color="0.4")
         ax.xaxis.set_major_locator(plt.MaxNLocator(6))
         ax.grid(alpha=0.3)
     fig.suptitle("Figure 3: accuracy vs number of regions")
