@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 
+from ctrlc import sigint_after
 from netgen import planted_network, random_network
 from reluscope.compression import check_equivalence, compress, milp_difference
 from reluscope.errors import ReluscopeError
@@ -128,19 +129,10 @@ def test_ctrl_c_stops_the_whole_proof(monkeypatch) -> None:
 def test_sigint_during_the_proof_ends_it() -> None:
     """A real Ctrl-C (SIGINT) one second into a proof that needs minutes: SCIP stops the
     running solve and no further solve starts."""
-    import os
-    import signal
-    import threading
-
     net, small = _hard_pair()
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
     start = time.perf_counter()
-    timer.start()
-    try:
+    with sigint_after(1.0):
         result = milp_difference(net, small, tolerance=1e-6, time_limit=120.0)
-    finally:
-        timer.cancel()
-        timer.join()
     assert time.perf_counter() - start < 30.0
     assert result.status == "interrupted" and not result.exact
     assert result.solves < 2 * net.n_outputs

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 import reluscope
 from clitools import run_error, run_json
+from ctrlc import sigint_after
 from netgen import random_network
 from oracles import brute_force_count, brute_force_patterns
 from reluscope import ReluscopeError, interrupts
@@ -131,13 +130,9 @@ def test_interrupt_on_the_cluster_then_resume_in_process(client, tmp_path) -> No
     network = reluscope.load(LONG_NET)
     bounds = tighten_bounds(network, method="interval")
     ckpt = tmp_path / "state.ckpt"
-    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
+    with sigint_after(1.0):
         first = count_regions(network, bounds=bounds, cluster=client, checkpoint=ckpt,
                               time_limit=120)
-    finally:
-        timer.cancel()
     assert first.status == "interrupted" and 0 < first.regions < LONG_NET_REGIONS
     interrupts.clear()  # the stop stays pending for the next call (reluscope.interrupts)
     # the frontier saved by the cluster run resumes anywhere: here, in this process

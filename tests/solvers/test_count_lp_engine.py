@@ -7,15 +7,13 @@ the engine's own invariances (n_jobs, checkpoint/resume) compared with full coun
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import reluscope
+from ctrlc import sigint_after
 from netgen import random_network, random_small_network
 from oracles import brute_force_count, brute_force_patterns, sampled_patterns
 from reluscope import ReLUNetwork, ReluscopeError, interrupts
@@ -185,12 +183,8 @@ def test_time_limit_gives_lower_bound() -> None:
 
 def test_interrupt_returns_partial_count() -> None:
     network = reluscope.load(LONG_NET)
-    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
+    with sigint_after(0.5):
         result = count_regions(network, bounds_method="interval", n_jobs=1, time_limit=30)
-    finally:
-        timer.cancel()
     assert result.status == "interrupted"
     assert not result.exact
     assert 0 <= result.regions < LONG_NET_REGIONS
@@ -262,14 +256,10 @@ def test_lp_equals_milp_enumeration(seed: int, method: str) -> None:
 def test_interrupt_with_pool_then_resume(tmp_path, pool_at_once: None) -> None:
     network = random_network(2, 784, (6, 6, 4))
     ckpt = tmp_path / "state.ckpt"
-    timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
+    with sigint_after(1.5):
         first = count_regions(
             network, bounds_method="interval", n_jobs=2, checkpoint=ckpt, time_limit=60
         )
-    finally:
-        timer.cancel()
     assert first.status == "interrupted" and first.regions < 2649
     interrupts.clear()  # the stop stays pending for the next call (reluscope.interrupts)
     resumed = count_regions(network, bounds_method="interval", n_jobs=2, checkpoint=ckpt)

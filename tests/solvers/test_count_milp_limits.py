@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 
 import pytest
 
+from ctrlc import sigint_after
 from netgen import random_network
 from oracles import is_region
 from reluscope.bounds import interval_bounds
@@ -71,12 +71,8 @@ def test_ctrl_c_returns_regions_so_far(engine, capfd):
     and SCIP's "pressed CTRL-C" notice goes to stderr, not stdout."""
     net = random_network(**HUGE)
     bounds = interval_bounds(net)
-    timer = threading.Timer(0.7, os.kill, args=(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
+    with sigint_after(0.7):
         result = engine(net, bounds)
-    finally:
-        timer.cancel()
     assert result.status == "interrupted"
     assert not result.exact
     assert 0 <= result.regions < 2**net.n_units

@@ -8,35 +8,22 @@ whole: Ctrl-C during the bounds of count_regions ends the call, no search runs.
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-
 import pytest
 
 import reluscope
+from ctrlc import sigint_after
 from netgen import random_network
 from reluscope import interrupts
 from reluscope.experiments.reproduce import _done
 from reluscope.regions.count import count_regions
 
 
-def _sigint_after(seconds: float) -> threading.Timer:
-    timer = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    return timer
-
-
 def test_python_loop_stops_after_the_interrupted_result_is_returned():
     network = random_network(2, 784, (6, 6, 4))
     results = []
-    timer = _sigint_after(0.5)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            for _ in range(3):
-                results.append(count_regions(network, bounds_method="interval", n_jobs=1))
-    finally:
-        timer.cancel()
+    with sigint_after(0.5), pytest.raises(KeyboardInterrupt):
+        for _ in range(3):
+            results.append(count_regions(network, bounds_method="interval", n_jobs=1))
     assert len(results) == 1 and results[0].status == "interrupted"
     assert not interrupts.requested()  # raised once, then cleared
     assert reluscope.upper_bounds((4, 3)).configuration_ub > 0  # the next call runs

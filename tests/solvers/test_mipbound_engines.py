@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
+from ctrlc import sigint_after
 from netgen import random_network
 from oracles import brute_force_patterns
 from reluscope import interrupts
@@ -232,19 +233,12 @@ def test_a_continued_estimate_follows_the_documented_streams(cases, method):
 
 
 def test_ctrl_c_returns_the_repetitions_done():
-    import os
-    import signal
-    import threading
 
     net = _slow_network()
     bounds = tighten_bounds(net, method="lp")
-    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
+    with sigint_after(1.0):
         cut = estimate_regions(net, xor_size=3, random_state=2, bounds=bounds,
                                max_repetitions=100_000, target_probability=1 - 1e-12)
-    finally:
-        timer.cancel()
     assert cut.status == "interrupted"
     assert 0 < cut.repetitions < repetitions_for_target(1 - 1e-12)
     interrupts.clear()  # the stop stays pending for the next call (reluscope.interrupts)

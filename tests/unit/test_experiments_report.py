@@ -12,7 +12,8 @@ from handrecords import hand_record as _record
 from reluscope.errors import ReluscopeError
 from reluscope.experiments.gap_analysis import empirical_ub_range
 from reluscope.experiments.paper import PAPER_LEO, PAPER_TABLE1
-from reluscope.experiments.report import render_report
+from reluscope.experiments.records import dump_json
+from reluscope.experiments.report import render_report, write_report
 from reluscope.experiments.reproduce import (
     ALL_SPLITS,
     ExperimentSettings,
@@ -265,3 +266,26 @@ def test_report_explains_the_narrow_splits():
     assert (f"| 21-01-00 | 0;0;3 | 21;1;7 | {gap:.1f}% | {worst:.1f}-{best:.1f}% | "
             "98.3% |") in text
     assert "**11;11;10**" not in text  # only the narrow splits are explained
+
+
+def test_a_results_folder_without_its_run_files_still_writes_its_report(tmp_path):
+    # records.jsonl keeps every record: with records/ gone (as in docs/results), the
+    # report is written again from it, the same
+    settings = ExperimentSettings(splits=((1, 21), (2, 20)), networks_per_split=1,
+                                  xor_sizes=(2,))
+    dump_json(tmp_path / "settings.json", settings.to_dict())
+    records = [_record(2, 20, 0, conf=5000, emp=1024, exact=300, lbs={2: 64}),
+               _record(1, 21, 0, conf=1000, emp=400, exact=100, lbs={2: 8})]
+    for rec in records:
+        dump_json(tmp_path / "records" / f"{rec['key']}.json", rec)
+    files = write_report(tmp_path, depth=False, figures=False)
+    assert "records.jsonl" in files
+    lines = (tmp_path / "records.jsonl").read_text().splitlines()
+    assert [json.loads(line)["key"] for line in lines] == ["01-21-00", "02-20-00"]
+    first = {name: (tmp_path / name).read_text() for name in ("results.csv", "report.md")}
+    for path in (tmp_path / "records").iterdir():
+        path.unlink()
+    (tmp_path / "records").rmdir()
+    write_report(tmp_path, depth=False, figures=False)
+    assert {name: (tmp_path / name).read_text() for name in first} == first
+    assert "| 1;21;10 | 1 (1) | 66.7 |" in first["report.md"]
