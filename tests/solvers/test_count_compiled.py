@@ -78,27 +78,24 @@ def _sorted_crossing(t, w, slope):
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_crossing_breakpoint_equals_a_sorted_walk(seed: int) -> None:
-    # the kernel's quickselect must pass exactly the breakpoints a sort would pass
+def test_crossing_ratio_equals_a_sorted_walk(seed: int) -> None:
+    # the kernel's quickselect must find the ratio where a sorted walk enters and pass as
+    # many breakpoints as it does
     rng = np.random.default_rng(seed)
     nc = int(rng.choice([1, 2, 5, 17, 40, 300, 900]))
     t = rng.exponential(size=nc) if seed % 3 else rng.integers(0, 4, size=nc).astype(float)
     w = rng.exponential(size=nc)
     slope = float(w.sum() * rng.choice([0.0, 0.01, 0.3, 0.7, 0.999, 1.5]))
-    cand = np.arange(100, 100 + nc, dtype=np.int64)
-    cand_t, cand_x, cand_w = t.copy(), np.arange(nc, dtype=float), w.copy()
-    out, out_t, out_x = np.empty(nc, dtype=np.int64), np.empty(nc), np.empty(nc)
-    kq = _kernel.crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, out, out_t, out_x)
+    t_cross, ties = _kernel.crossing_ratio(t.copy(), w.copy(), nc, slope, np.empty(nc))
     passed, entering = _sorted_crossing(t, w, slope)
-    # the passed set has the sorted walk's size and ratios (ties may swap members)
-    assert kq == len(passed)
-    assert sorted(out_t[:kq].tolist()) == sorted(t[list(passed)].tolist())
-    assert t[entering] in out_t[kq:].tolist()
-    # the breakpoints were moved together and none was lost
-    assert sorted(out.tolist()) == list(range(100, 100 + nc))
-    assert np.array_equal(out_t, t[out - 100]) and np.array_equal(out_x, out - 100.0)
-    if len({*t.tolist()}) == nc:  # no ties: the very same breakpoints
-        assert set((out[:kq] - 100).tolist()) == passed
+    if slope >= w.sum():  # the slope never turns: all pass but the largest ratio
+        assert t_cross == np.inf and ties == 0
+        assert len(passed) == nc - 1 and t[entering] == t.max()
+        return
+    assert t_cross == t[entering]
+    # those below the crossing ratio pass, and ``ties`` of those at it
+    assert int((t < t_cross).sum()) + ties == len(passed)
+    assert ties < int((t == t_cross).sum())
 
 
 @pytest.mark.parametrize("seed", range(40))

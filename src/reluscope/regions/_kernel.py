@@ -181,7 +181,7 @@ def _column(v, n, m, row_a, binv, out):
 
 
 @njit(cache=True, fastmath={"reassoc"})
-def _crossing_ratio(cand_t, cand_w, nc, slope, wt):
+def crossing_ratio(cand_t, cand_w, nc, slope, wt):
     """``(t, ties)``: the ratio where the slope turns and how many breakpoints of that
     same ratio pass before it; ``t = inf`` when it never turns.
 
@@ -252,49 +252,6 @@ def _crossing_ratio(cand_t, cand_w, nc, slope, wt):
     return np.inf, 0
 
 
-@njit(cache=True)
-def crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, out, out_t, out_x):
-    """The bound-flipping ratio test's split ``kq``, without a sort.
-
-    Breakpoints ``cand[:nc]`` (with ``cand_x = |alpha|``) have ratios ``cand_t`` and
-    slope costs ``cand_w``; in increasing ratio, the slope falls by each cost and the
-    breakpoint where it turns negative enters (the largest ratio when it never does).
-    ``out, out_t, out_x`` receive the breakpoints with ``out[:kq]``, those passed (to
-    flip), first; the entering one is among ``out[kq:]``. A sort of the hundreds of
-    breakpoints of a 784-input LP took a third of the kernel's time; this is linear
-    (expected). ``cand_w`` is work space (overwritten).
-    """
-    t_cross, ties = _crossing_ratio(cand_t, cand_w, nc, slope, out_t)
-    skip = -1
-    if t_cross == np.inf:
-        # the slope never turns: all pass but the largest ratio, which enters
-        skip = 0
-        for k in range(1, nc):
-            skip = k if cand_t[k] > cand_t[skip] else skip
-    # branch-free split into passed | rest: each entry is written to both possible
-    # places, the wrong write is always overwritten later
-    last = nc - 1
-    nl = 0
-    nr = 0
-    seen = 0
-    for k in range(nc):
-        t = cand_t[k]
-        v = cand[k]
-        x = cand_x[k]
-        tie = t == t_cross
-        passed = ((t < t_cross) | (tie & (seen < ties))) & (k != skip)  # no branches
-        seen += 1 if tie else 0
-        out[nl] = v
-        out_t[nl] = t
-        out_x[nl] = x
-        out[last - nr] = v
-        out_t[last - nr] = t
-        out_x[last - nr] = x
-        nl += 1 if passed else 0
-        nr += 0 if passed else 1
-    return nl
-
-
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _dot(a, b, n):
     """sum(a[:n] * b[:n]), vectorised (reassociated); only the simplex's own arithmetic
@@ -351,9 +308,7 @@ def solve_lp(
     cand_x = np.empty(nv)
     cand_t = np.empty(nv)
     cand_w = np.empty(nv)
-    buf = np.empty(nv, dtype=np.int64)
     buf_t = np.empty(nv)
-    buf_x = np.empty(nv)
     # bounds of every variable (x: the box; slack i: [0, row_s[i]]); side[v] is +1 for
     # a nonbasic variable at its lower bound, -1 at its upper one, 0 basic or fixed
     vlo = np.empty(nv)
@@ -508,37 +463,48 @@ def solve_lp(
             cand_w[k] *= cand_x[k]
         # the breakpoint where the dual objective's slope turns (weighted selection)
         slope = lo_p - z[p] if below else z[p] - hi_p
-        kq = crossing_breakpoint(cand, cand_t, cand_x, cand_w, nc, slope, buf, buf_t, buf_x)
-        cand, buf = buf, cand  # the split is in the other set of arrays: swap them
-        cand_t, buf_t = buf_t, cand_t
-        cand_x, buf_x = buf_x, cand_x
-        # Harris among the breakpoints not passed (cand[kq:], in any order)
+        t_cross, ties = crossing_ratio(cand_t, cand_w, nc, slope, buf_t)
+        skip = -1
+        if t_cross == np.inf:
+            # the slope never turns: all pass but the largest ratio, which enters
+            skip = 0
+            for k in range(1, nc):
+                skip = k if cand_t[k] > cand_t[skip] else skip
+        # one pass: flip the breakpoints passed (those variables go to their other
+        # bound; their |alpha| is negated to mark them), and the Harris bound of the rest
+        for i in range(m):
+            work_rho[i] = 0.0
+        kq = 0
+        seen = 0
         tmax = np.inf
-        for k in range(kq, nc):
-            if cand_t[k] < tmax:  # else its Harris bound cannot be smaller
-                tmax = min(tmax, cand_t[k] + dtol / cand_x[k])
+        for k in range(nc):
+            t = cand_t[k]
+            tie = t == t_cross
+            if ((t < t_cross) or (tie and seen < ties)) and k != skip:
+                v = cand[k]
+                new = vlo[v] if side[v] < 0.0 else vhi[v]
+                delta = new - z[v]
+                z[v] = new
+                side[v] = -side[v]
+                if v < n:
+                    for i in range(m):
+                        work_rho[i] += delta * row_a[i, v]
+                else:
+                    work_rho[v - n] -= delta
+                cand_x[k] = -cand_x[k]
+                kq += 1
+            elif t < tmax:  # else its Harris bound cannot be smaller
+                tmax = min(tmax, t + dtol / cand_x[k])
+            seen += 1 if tie else 0
+        # enter: the largest |alpha| within the Harris bound among those not passed
         q = -1
         big = 0.0
-        for k in range(kq, nc):
+        for k in range(nc):
             if cand_t[k] <= tmax and cand_x[k] > big:
                 big = cand_x[k]
                 q = cand[k]
         if q < 0:
             break
-        # flip the passed breakpoints (cand[:kq]) to their other bound
-        for i in range(m):
-            work_rho[i] = 0.0
-        for k in range(kq):
-            v = cand[k]
-            new = vlo[v] if side[v] < 0.0 else vhi[v]
-            delta = new - z[v]
-            z[v] = new
-            side[v] = -side[v]
-            if v < n:
-                for i in range(m):
-                    work_rho[i] += delta * row_a[i, v]
-            else:
-                work_rho[v - n] -= delta
         if kq > 0:
             for k in range(m):
                 s = 0.0
@@ -557,8 +523,11 @@ def solve_lp(
         z[q] += theta_p
         # dual step (every entry, then the basic ones back to zero)
         theta_d = d[q] / work_alpha[q]
+        wrong = 0  # reduced costs that turn against their bound (flipped below)
         for v in range(nv):
-            d[v] -= theta_d * work_alpha[v]
+            dv = d[v] - theta_d * work_alpha[v]
+            d[v] = dv
+            wrong += 1 if side[v] * dv < -dtol else 0
         for k in range(m):
             d[basic[k]] = 0.0
         d[p] = -theta_d
@@ -578,6 +547,8 @@ def solve_lp(
         side[q] = 0.0
         side[p] = 0.0 if hi_p - lo_p <= 0.0 else (1.0 if below else -1.0)
         # bound flips for reduced costs of the wrong sign
+        if wrong == 0 and side[p] * d[p] >= -dtol:
+            continue
         for v in range(nv):
             if side[v] * d[v] < -dtol:
                 new = vhi[v] if side[v] > 0.0 else vlo[v]
@@ -742,6 +713,13 @@ def search(
     pts_i = np.zeros((max_points, n))
     frac = perturbation_fractions(n + row_a.shape[0])
     inv_state[I_INV_M] = -1  # ``basic`` is new: the inverse kept from a last call is unknown
+    # |map row| of each unit, computed when first needed after its layer was mapped
+    n_layers = widths.shape[0]
+    map_norm = np.zeros(map_c.shape)
+    norm_ok = np.zeros(n_layers, dtype=np.bool_)
+    g_pts = np.zeros((max_points, map_c.shape[1]))  # the pre-activations at the points
+    cuts = np.zeros(map_c.shape[1] + 1)
+    piece = np.zeros(n)
     while ist[I_SP] > 0:
         if nodes >= budget:
             return BUDGET
@@ -761,6 +739,9 @@ def search(
                 last_of_layer, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad,
                 inv_state,
             )
+            done_layer = layer_of[code >> 1]
+            if ist[I_DEPTH] - 1 == last_of_layer[done_layer] and done_layer + 1 < n_layers:
+                norm_ok[done_layer + 1] = False  # descend mapped the next layer anew
         if k == nu:
             x = st_pts[sp, 0]
             if not (forward_check(x, sides, w0, b0, wd, bd, widths, eps, wtol)
@@ -781,6 +762,10 @@ def search(
         layer = layer_of[k]
         start = layer_start[layer]
         stop_u = last_of_layer[layer] + 1
+        if not norm_ok[layer]:
+            for i in range(widths[layer]):
+                map_norm[layer, i] = np.sqrt(_dot(map_a[layer, i], map_a[layer, i], n))
+            norm_ok[layer] = True
         # choose the unit (see lp_engine._choose_unit)
         best_j = -1
         best_score = np.inf
@@ -799,13 +784,9 @@ def search(
             has_a = False
             has_i = False
             gmin = np.inf
-            norm = 0.0
-            for j in range(n):
-                norm += map_a[layer, i, j] * map_a[layer, i, j]
             for q in range(npts):
-                g = map_c[layer, i]
-                for j in range(n):
-                    g += map_a[layer, i, j] * st_pts[sp, q, j]
+                g = map_c[layer, i] + _dot(map_a[layer, i], st_pts[sp, q], n)
+                g_pts[q, i] = g
                 if g >= eps:
                     has_a = True
                 if g <= 0.0:
@@ -819,7 +800,7 @@ def search(
                 category = 4.0
             else:
                 category = 2.0
-            margin = gmin / (np.sqrt(norm) + 1e-300)
+            margin = gmin / (map_norm[layer, i] + 1e-300)
             score = category + 1.0 / (1.0 + margin)
             if score < best_score:
                 best_score = score
@@ -837,9 +818,7 @@ def search(
         na = 0
         ni = 0
         for q in range(npts):
-            g = c0
-            for j in range(n):
-                g += map_a[layer, i, j] * st_pts[sp, q, j]
+            g = g_pts[q, i]
             if can_act and g >= eps:
                 for j in range(n):
                     pts_a[na, j] = st_pts[sp, q, j]
@@ -903,23 +882,48 @@ def search(
                 lo_u = max(lo_u, g)
             else:
                 hi_u = min(hi_u, g)
-            # the point and its midpoint with pts[0] witness this side
-            gm = c0
-            for j in range(n):
-                gm += map_a[layer, i, j] * 0.5 * (work_alpha[j] + st_pts[sp, 0, j])
+            # witnesses: the optimum, and a point in each piece of the segment from the
+            # node's first point to it that the layer's undecided units cut, for this
+            # child or the other one (the units decided below then need fewer LPs;
+            # segments from the node's other points too gave more LPs, measured)
+            nb = 0
+            for u2 in range(start, stop_u):
+                if not is_set[u2]:
+                    i2 = u2 - start
+                    ga = g_pts[0, i2]
+                    gb = map_c[layer, i2] + _dot(map_a[layer, i2], work_alpha, n)
+                    if ga * gb < 0.0:
+                        cuts[nb] = ga / (ga - gb)
+                        nb += 1
+            cuts[nb] = 1.0
+            nb += 1
+            cuts[:nb].sort()
             target_pts = pts_i if side == 0 else pts_a
+            other_pts = pts_a if side == 0 else pts_i
             cnt = 0
-            if (gm <= 0.0) if side == 0 else (gm >= eps):
+            n_other = na if side == 0 else ni
+            t_prev = 0.0
+            for kb in range(nb):
+                t_mid = 0.5 * (t_prev + cuts[kb])
+                t_prev = cuts[kb]
                 for j in range(n):
-                    target_pts[0, j] = 0.5 * (work_alpha[j] + st_pts[sp, 0, j])
-                cnt = 1
+                    piece[j] = st_pts[sp, 0, j] + t_mid * (work_alpha[j] - st_pts[sp, 0, j])
+                gm = c0 + _dot(map_a[layer, i], piece, n)
+                if ((gm <= 0.0) if side == 0 else (gm >= eps)) and cnt < max_points - 1:
+                    for j in range(n):
+                        target_pts[cnt, j] = piece[j]
+                    cnt += 1
+                elif n_other < max_points and ((gm >= eps) if side == 0 else (gm <= 0.0)):
+                    for j in range(n):
+                        other_pts[n_other, j] = piece[j]
+                    n_other += 1
             for j in range(n):
                 target_pts[cnt, j] = work_alpha[j]
             cnt += 1
             if side == 0:
-                ni = cnt
+                ni, na = cnt, n_other
             else:
-                na = cnt
+                na, ni = cnt, n_other
         # pop the node, push its children (inactive first: the active one is searched first)
         top = sp
         if ni > 0:

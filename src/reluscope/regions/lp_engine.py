@@ -90,7 +90,7 @@ _STATUS_OF = {
     LPOutcome.BOUND_STOP: _BOUND_STOP,
 }
 #: Witness points kept per node (each settles sides without LP).
-MAX_WITNESSES = 4
+MAX_WITNESSES = 8
 _NO_POINTS = np.zeros((0, 0))
 #: With n_jobs > 1, seconds searched in the calling process before starting the pool.
 SERIAL_START_SECONDS = 0.5
