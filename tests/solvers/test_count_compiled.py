@@ -98,6 +98,47 @@ def test_crossing_ratio_equals_a_sorted_walk(seed: int) -> None:
     assert ties < int((t == t_cross).sum())
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_segment_witnesses_cover_every_piece_of_the_segment(seed: int) -> None:
+    # oracle: a dense walk along the segment, which sees every sign pattern of the
+    # layer's undecided units (and unit i's side) that the segment crosses
+    rng = np.random.default_rng(seed)
+    width, n, i = 6, 3, int(rng.integers(0, 6))
+    map_a = rng.normal(size=(1, width, n))
+    map_c = rng.normal(scale=0.3, size=(1, width))
+    is_set = rng.random(width) < 0.3
+    is_set[i] = False  # the unit being decided is not decided yet: its crossing cuts too
+    p, q = rng.uniform(-1, 1, size=n), rng.uniform(-1, 1, size=n)
+    g_p, g_q = map_a[0] @ p + map_c[0], map_a[0] @ q + map_c[0]
+    cap = width + 2
+    pts_i, pts_a = np.zeros((cap, n)), np.zeros((cap, n))
+    ni, na = _kernel._segment_witnesses(
+        p, g_p, q, g_q, 0, 0, width, is_set, map_a, map_c, i, REGION_EPS, pts_i, 0, cap,
+        pts_a, 0, cap, np.zeros(width + 1), np.zeros(n),
+    )
+    free = ~is_set
+
+    def pattern(x):
+        return tuple((map_a[0][free] @ x + map_c[0][free] > 0).tolist())
+
+    found = set()
+    for pts, count, active in ((pts_i, ni, False), (pts_a, na, True)):
+        for x in pts[:count]:
+            g = float(map_a[0, i] @ x + map_c[0, i])
+            assert (g >= REGION_EPS) if active else (g <= 0.0)
+            t = np.dot(x - p, q - p) / np.dot(q - p, q - p)  # on the segment, t in (0, 1]
+            assert 0.0 < t <= 1.0 and np.allclose(x, p + t * (q - p), atol=1e-12)
+            found.add(pattern(x))
+    walk = set()
+    for t in np.linspace(0.0, 1.0, 200_001)[1:]:
+        x = p + t * (q - p)
+        g = float(map_a[0, i] @ x + map_c[0, i])
+        if g >= 1e-3 or g <= -1e-3:  # clear of unit i's boundary: a piece's interior
+            walk.add(pattern(x))
+    assert walk <= found | {pattern(q)}  # q itself is the LP optimum, kept by the caller
+    assert len(found) == ni + na  # one point per piece
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_lp_solver_against_linprog(seed: int) -> None:
     n = [3, 20, 100, 784][seed % 4]

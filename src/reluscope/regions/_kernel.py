@@ -40,6 +40,9 @@ Decisions and their evidence:
   counted region's witness is checked by a forward pass of the network
   (``WITNESS_TOL``) and against the polytope's rows (``DOMAIN_TOL``). A failed check is
   *trouble*.
+* **witnesses** of a child: the node's points on its side, the LP optimum, and points
+  of the segment from the node's first point to the optimum (:func:`_segment_witnesses`);
+  all lie in the node by convexity, and every region's witness is checked as above.
 * **trouble** (iteration cap ``KERNEL_MAX_ITERATIONS``, singular pivots, failed
   certificate or witness check):
   the kernel stops at that node and hands it to the HiGHS search (``method="highs"``),
