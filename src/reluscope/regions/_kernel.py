@@ -874,7 +874,6 @@ def search(
                 for j in range(n):
                     pts_i[ni, j] = st_pts[sp, q, j]
                 ni += 1
-
         m = ist[I_M]
         depth = ist[I_DEPTH]
         for side in range(2):
@@ -936,19 +935,14 @@ def search(
                 if not is_set[u2]:
                     i2 = u2 - start
                     g_end[i2] = map_c[layer, i2] + _dot(map_a[layer, i2], work_alpha, n)
+            # the optimum keeps the last place of its side
+            ni, na = _segment_witnesses(
+                st_pts[sp, 0], g_pts[0], work_alpha, g_end, layer, start, stop_u, is_set,
+                map_a, map_c, i, eps, pts_i, 0 if side == 0 else ni, max_points - 1 + side,
+                pts_a, na if side == 0 else 0, max_points - side, cuts, piece,
+            )
             target_pts = pts_i if side == 0 else pts_a
-            if side == 0:
-                cnt, na = _segment_witnesses(
-                    st_pts[sp, 0], g_pts[0], work_alpha, g_end, layer, start, stop_u, is_set,
-                    map_a, map_c, i, eps, pts_i, 0, max_points - 1, pts_a, na, max_points,
-                    cuts, piece,
-                )
-            else:
-                ni, cnt = _segment_witnesses(
-                    st_pts[sp, 0], g_pts[0], work_alpha, g_end, layer, start, stop_u, is_set,
-                    map_a, map_c, i, eps, pts_i, ni, max_points, pts_a, 0, max_points - 1,
-                    cuts, piece,
-                )
+            cnt = ni if side == 0 else na
             for j in range(n):
                 target_pts[cnt, j] = work_alpha[j]
             cnt += 1
