@@ -7,6 +7,7 @@ function that needs one is called::
     net = reluscope.load("model.onnx")
     reluscope.tighten_bounds(net, method="lp")      # stable units
     reluscope.count_regions(net)                     # exact number of linear regions
+    reluscope.estimate_regions(net, method="tree")   # the count, estimated, 95% interval
     reluscope.estimate_regions(net, xor_size=3)      # MIPBound probabilistic lower bound
     reluscope.upper_bounds(net)                      # Configuration UB, Empirical UB, ...
     reluscope.compress(net)                          # LEO lossless compression
@@ -46,7 +47,8 @@ _LAZY = {
     "RegionCount": "reluscope.regions.result",
     "count_regions": "reluscope.regions.count",
     "RegionEstimate": "reluscope.regions.mipbound",
-    "estimate_regions": "reluscope.regions.mipbound",
+    "estimate_regions": "reluscope.regions.estimate",
+    "CountEstimate": "reluscope.regions.tree_estimate",
     "UpperBounds": "reluscope.regions.upper",
     "upper_bounds": "reluscope.regions.upper",
     "CompressionResult": "reluscope.compression",

@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         f"time: {result.seconds:.3f} s ({result.method})",
         f"LP solves: {result.lp_solves} ({per_region:.2f} per region), nodes: {result.nodes}",
     ]
+    if result.estimate is not None:
+        lines.append(f"estimate of the whole count: {result.estimate.describe()}")
     if result.message:
         lines.append(f"note: {result.message}")
     if args.patterns:

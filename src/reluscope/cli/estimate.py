@@ -1,6 +1,9 @@
-"""``reluscope estimate MODEL``: MIPBound probabilistic lower bound on the linear regions.
+"""``reluscope estimate MODEL``: estimates of the number of linear regions.
 
-With one ``--xor-size`` the JSON output is one flat object (the fields of
+``--method tree``: the count itself with a 95% interval (:mod:`reluscope.regions.tree_estimate`);
+the JSON object has ``estimate``, ``ci_low``, ``ci_high``, ``probes``, ``seconds``, ``status``
+and the other fields of :class:`~reluscope.regions.tree_estimate.CountEstimate`.
+``--method mipbound`` (default) / ``mbound``: MIPBound's probabilistic lower bound. With one ``--xor-size`` the JSON output is one flat object (the fields of
 :class:`~reluscope.regions.mipbound.RegionEstimate`); with several (``--xor-size 2,3,4,5``,
 the paper's XOR-k curves in one call) it is ``{"estimates": {"2": {...}, "3": {...}},
 "bounds_seconds": ...}``, keyed by the size. Bounds are computed once and shared by all
@@ -17,7 +20,9 @@ from reluscope.bounds import BOUNDS_METHODS, tighten_bounds
 from reluscope.cli import signals
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.errors import ReluscopeError
-from reluscope.regions.mipbound import METHODS, RegionEstimate, estimate_regions
+from reluscope.regions.estimate import ESTIMATE_METHODS
+from reluscope.regions.mipbound import RegionEstimate, estimate_regions
+from reluscope.regions.tree_estimate import DEFAULT_POPULATION, estimate_count
 
 
 def _sizes(text: str) -> list[int]:
@@ -35,22 +40,35 @@ def _sizes(text: str) -> list[int]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "estimate",
-        help="probabilistic lower bound on linear regions (MIPBound, random parity constraints)",
-        description="Probabilistic lower bound on the number of linear regions "
-        "(Serra & Ramalingam 2020, Algorithm 1).",
+        help="estimate the linear regions: the count with a 95%% interval (--method tree) "
+        "or MIPBound's probabilistic lower bound",
+        description="Estimates of the number of linear regions: --method tree gives the "
+        "count with a confidence interval (random runs over the exact search); mipbound "
+        "(default) and mbound give the probabilistic lower bound of Serra & Ramalingam "
+        "2020, Algorithm 1.",
     )
     add_model_arguments(parser)
-    parser.add_argument("--xor-size", default="3", metavar="K[,K...]",
-                        help="parity constraint size(s), e.g. 3 or 2,3,4,5 (default 3)")
+    parser.add_argument("--xor-size", default=None, metavar="K[,K...]",
+                        help="mipbound/mbound: parity constraint size(s), e.g. 3 or 2,3,4,5 "
+                        "(default 3)")
     parser.add_argument("--confidence", type=float, default=0.95, metavar="P",
                         help="probability the reported bound must reach (default 0.95)")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
                         help="random seed: same seed, same result")
-    parser.add_argument("--method", choices=METHODS, default="mipbound",
-                        help="mipbound: one solve per repetition (lazy cuts); mbound: the "
-                        "baseline, one solve per number of constraints")
+    parser.add_argument("--method", choices=ESTIMATE_METHODS, default="mipbound",
+                        help="tree: the count with a confidence interval; mipbound: lower "
+                        "bound, one solve per repetition (lazy cuts); mbound: the baseline, "
+                        "one solve per number of constraints")
+    parser.add_argument("--rel-error", type=float, default=0.05, metavar="R",
+                        help="tree: stop when the interval's half-width is within R of the "
+                        "estimate (default 0.05)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="tree: processes running the runs (default 1)")
+    parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="B",
+                        help=f"tree: nodes kept per level of a run (default {DEFAULT_POPULATION})")
     parser.add_argument("--time-limit", type=float, default=None, metavar="S",
-                        help="seconds per XOR size; returns the repetitions done so far")
+                        help="tree: seconds for the whole estimate; mipbound/mbound: seconds per "
+                        "XOR size; returns what was done so far")
     parser.add_argument("--target-probability", type=float, default=0.995, metavar="P",
                         help="repeat until this probability is reachable (default 0.995: "
                         "28 repetitions)")
@@ -68,8 +86,41 @@ def _line(est: RegionEstimate) -> str:
             f"solver calls, {est.seconds:.2f} s, {est.status}; {est.regions_found} regions seen")
 
 
+def _run_tree(args: argparse.Namespace) -> int:
+    if args.xor_size is not None:
+        raise ReluscopeError("--xor-size is for --method mipbound/mbound; --method tree "
+                             "takes --rel-error and --time-limit")
+    validation.check_seed(args.seed, "--seed")
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    validation.check_n_jobs(args.jobs, "--jobs")
+    validation.check_positive_int(args.population, "--population")
+    if not (args.rel_error > 0 and args.rel_error < float("inf")):
+        raise ReluscopeError(f"--rel-error must be a number > 0, got {args.rel_error}")
+    if not 0.0 < args.confidence < 1.0:
+        raise ReluscopeError(f"--confidence must lie strictly between 0 and 1, got "
+                             f"{args.confidence}")
+    network = load_network(args)
+    est = estimate_count(
+        network, rel_error=args.rel_error, confidence=args.confidence,
+        time_limit=args.time_limit, random_state=args.seed, n_jobs=args.jobs,
+        bounds_method=args.bounds_method, population=args.population,
+        progress=show_progress() and not args.json,
+    )
+    lines = [network.describe(), est.describe()]
+    if est.estimate is not None and not est.exact:
+        lines.append(f"{est.probes} runs of population {est.population}, "
+                     f"{est.proven:,} regions proven on the way, half-width "
+                     f"{100 * (est.rel_half_width or 0):.1f}%, {est.seconds:.2f} s, {est.status}")
+    if est.message:
+        lines.append(f"note: {est.message}")
+    emit(args, est.to_dict(), "\n".join(lines))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    sizes = _sizes(args.xor_size)
+    if args.method == "tree":
+        return _run_tree(args)
+    sizes = _sizes(args.xor_size or "3")
     validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
     network = load_network(args)

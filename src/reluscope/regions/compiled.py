@@ -221,10 +221,10 @@ class CompiledSearcher:
         self.st_pts[sp, 0] = point
         self.ist[K.I_SP] = sp + 1
 
-    def _call_kernel(self) -> int:
+    def _call_kernel(self, budget: int = NODE_BUDGET) -> int:
         return int(
             K.search(
-                NODE_BUDGET, self.ist, self.sides, self.is_set, self.set_units,
+                budget, self.ist, self.sides, self.is_set, self.set_units,
                 self.rows_before, self.row_unit, self.row_a, self.row_b, self.row_s,
                 self.snap_basic, self.snap_m, self.layer_of, self.idx_in_layer,
                 self.layer_start, self.last_of_layer, self.map_a, self.map_c, self.map_lo,

@@ -9,24 +9,38 @@ All of them count the same patterns (definition in :mod:`reluscope.tolerances`).
 
 On a polytope domain (``network.has_polytope``) every method has the rows ``A x <= b``
 (the lp and highs searches as fixed rows at the root, the MILP methods as constraints).
+
+A search (``lp``, ``highs``) stopped early by its time limit or Ctrl-C also *estimates*
+what it did not count: the tasks it left are disjoint subtrees, which
+:mod:`.tree_estimate` samples, so the result says "at least N regions proven; about M
+(L-H, 95%)". The time limit covers both: the search gets ``1 - ESTIMATE_SHARE`` of it.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reluscope import interrupts, validation
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import INTERRUPTED, RegionCount
+from reluscope.regions.result import COMPLETE, INTERRUPTED, RegionCount
+
+if TYPE_CHECKING:
+    from reluscope.regions.tree_estimate import CountEstimate
 
 COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
 #: the methods run by the depth-first search of :mod:`.lp_engine`
 SEARCH_METHODS = ("lp", "highs")
+#: Share of a count's time limit kept for estimating what the search left.
+ESTIMATE_SHARE = 0.1
+#: Seconds spent estimating the rest after a Ctrl-C (a second Ctrl-C skips it).
+ESTIMATE_AFTER_STOP_SECONDS = 1.5
+#: Runs the estimate of the rest aims at within its seconds (sets their population).
+REST_RUNS = 20
 
 
 @interrupts.entry_point
@@ -42,6 +56,8 @@ def count_regions(
     patterns_path: str | Path | None = None,
     progress: bool = False,
     cluster: Any = None,
+    estimate_rest: bool = True,
+    random_state: Any = None,
 ) -> RegionCount:
     """Count the linear regions of ``network`` over its input box, exactly.
 
@@ -74,6 +90,11 @@ def count_regions(
         ``distributed.Client``; the search's slices run on its workers instead of
         ``n_jobs`` local processes (same count; time limit, checkpoint and Ctrl-C as
         with ``n_jobs``). Needs ``pip install 'reluscope[cluster]'``.
+    estimate_rest, random_state
+        ``lp`` and ``highs``: when the search stops early, estimate the regions it did not
+        count (``RegionCount.estimate``, seeded by ``random_state``), within the time
+        limit (``ESTIMATE_SHARE`` of it) or, after Ctrl-C, for
+        ``ESTIMATE_AFTER_STOP_SECONDS``.
 
     Returns
     -------
@@ -108,20 +129,29 @@ def count_regions(
         return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
                            message="interrupted while computing the bounds")
     remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+    estimate: CountEstimate | None = None
     if method in SEARCH_METHODS:
         from reluscope.regions.lp_engine import count_regions_lp
 
+        search_limit = remaining
+        if estimate_rest and remaining is not None:
+            search_limit = remaining * (1.0 - ESTIMATE_SHARE)
+        left: list[Any] = []
         result = count_regions_lp(
             network,
             bounds,
-            time_limit=remaining,
+            time_limit=search_limit,
             n_jobs=n_jobs,
             checkpoint=checkpoint,
             patterns_path=patterns_path,
             progress=progress,
             engine="compiled" if method == "lp" else "highs",
             cluster=cluster,
+            frontier=left,
         )
+        if estimate_rest and result.status != COMPLETE and left:
+            estimate = _estimate_rest(network, bounds, result, left, time_limit, start,
+                                      random_state)
     elif method == "milp":
         from reluscope.regions.milp_enum import count_regions_milp
 
@@ -141,4 +171,40 @@ def count_regions(
         lp_solves=result.lp_solves,
         nodes=result.nodes,
         message=result.message,
+        estimate=estimate,
     )
+
+
+def _estimate_rest(
+    network: ReLUNetwork,
+    bounds: Bounds,
+    result: RegionCount,
+    left: list[Any],
+    time_limit: float | None,
+    start: float,
+    random_state: Any,
+) -> CountEstimate | None:
+    """Estimate of the whole count: ``result``'s proven regions plus the subtrees ``left``."""
+    from reluscope.regions.tree_estimate import DEFAULT_POPULATION, estimate_count
+
+    if result.status == INTERRUPTED:
+        seconds = ESTIMATE_AFTER_STOP_SECONDS
+        interrupts.clear()  # this short step runs after the stop; the stop is noted again
+    elif time_limit is not None:
+        seconds = max(0.0, time_limit - (time.perf_counter() - start))
+    else:
+        return None
+    # a run expands about population x depth nodes: aim at REST_RUNS runs in the time
+    node_seconds = result.seconds / max(result.nodes, 1)
+    depth = max(sum(network.widths[i] for i in network.relu_layers), 1)
+    population = int(seconds / (REST_RUNS * depth * node_seconds))
+    population = min(max(population, 2), DEFAULT_POPULATION)
+    try:
+        return estimate_count(
+            network, rel_error=None, time_limit=seconds, random_state=random_state,
+            n_jobs=1, bounds=bounds, population=population, start_nodes=left,
+            proven=result.regions,
+        )
+    finally:
+        if result.status == INTERRUPTED:
+            interrupts.note()

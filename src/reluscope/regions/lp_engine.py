@@ -619,6 +619,7 @@ def count_regions_lp(
     engine: str = "compiled",
     cluster: Any = None,
     stats: dict[str, float] | None = None,
+    frontier: list[Task] | None = None,
 ) -> RegionCount:
     """Count the linear regions of ``network`` exactly with the LP search engine.
 
@@ -652,6 +653,9 @@ def count_regions_lp(
         summed wall time), ``workers`` and ``parallel_seconds`` (wall time from the
         pool's start to its end): ``busy / (workers * parallel)`` is the share of the
         workers' time spent searching (benchmarks/bench_count_parallel.py).
+    frontier
+        A list that receives the tasks left when the count stops early (the disjoint
+        subtrees not yet counted: what :mod:`.tree_estimate` estimates).
     """
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
@@ -669,7 +673,7 @@ def count_regions_lp(
         return _count(
             network, bounds, start=start, deadline=deadline, jobs=jobs, client=client,
             checkpoint=checkpoint, patterns_path=patterns_path, progress=progress,
-            engine=engine, stats=stats,
+            engine=engine, stats=stats, frontier=frontier,
         )
     finally:
         if own_client:
@@ -689,6 +693,7 @@ def _count(
     progress: bool,
     engine: str,
     stats: dict[str, float] | None = None,
+    frontier: list[Task] | None = None,
 ) -> RegionCount:
     """:func:`count_regions_lp` once the workers are known."""
     from reluscope.regions.checkpoint import (
@@ -810,6 +815,8 @@ def _count(
         if bar is not None:
             bar.close()
 
+    if frontier is not None:
+        frontier.extend(tasks)
     if not tasks:
         status = COMPLETE
     elif stop.is_set():

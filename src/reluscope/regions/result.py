@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
+
+if TYPE_CHECKING:
+    from reluscope.regions.tree_estimate import CountEstimate
 
 __all__ = ["COMPLETE", "FAILED", "INTERRUPTED", "TIME_LIMIT", "RegionCount"]
 
@@ -31,6 +35,9 @@ class RegionCount:
         The engine's own work counters (LP or MILP solves; search nodes).
     message
         Why a run stopped early, in words (empty when complete).
+    estimate
+        For a search stopped early: an estimate of the whole count (the proven regions
+        plus the rest, sampled) with its interval; None otherwise.
     """
 
     regions: int
@@ -41,6 +48,7 @@ class RegionCount:
     lp_solves: int = 0
     nodes: int = 0
     message: str = ""
+    estimate: CountEstimate | None = None
 
     @property
     def lower(self) -> int:
@@ -53,4 +61,6 @@ class RegionCount:
         return math.log2(self.regions) if self.regions > 0 else float("-inf")
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        out = asdict(self)
+        out["estimate"] = self.estimate.to_dict() if self.estimate is not None else None
+        return out

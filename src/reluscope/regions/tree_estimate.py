@@ -1,0 +1,448 @@
+r"""The number of linear regions with a confidence interval, from random runs over the
+counting search tree (``estimate_regions(network, method="tree")``).
+
+Estimator (stochastic enumeration, Rubinstein 2013; Knuth 1975 is its population 1)
+------------------------------------------------------------------------------------
+The exact search (:mod:`.compiled`) walks a tree whose leaves are the linear regions.
+
+1. **The top, exactly.** The tree is expanded level by level (every node of the
+   frontier decides one more unit, :meth:`~.probes.Prober.expand`) while the frontier
+   holds fewer than ``population`` nodes. Leaves met there are ``proven`` regions.
+2. **One run** starts from that frontier with weight ``W = 1`` and repeats: when the
+   current nodes number ``m > B`` (``B = population``), keep ``B`` of them by
+   systematic sampling (each node kept with probability exactly ``B / m``) and
+   multiply ``W`` by ``m / B``; expand every kept node; a leaf adds ``W`` to the run's
+   value. Nodes as deep as the last layer are counted exactly instead
+   (:meth:`~.probes.Prober.count`, adding ``W x`` their regions). Each step keeps the
+   expected value of ``W x (leaves below the current nodes)``, so the run's value is an
+   unbiased estimate of the leaves below the frontier. Keeping a population at every
+   level averages over ``B`` paths, which tames the heavy tail of Knuth's single path
+   (measured in docs/estimate.md).
+3. **Independent runs** (each with its own random stream, in any process) give the
+   estimate ``proven + mean`` and Student's ``t`` interval from their spread. The run
+   stops when the half-width is at most ``rel_error x`` the estimate (after
+   ``MIN_RUNS`` runs), at the time limit, or on Ctrl-C, with the runs finished so far.
+
+The estimate is unbiased (a run cut short is dropped, never half-counted); the
+interval's coverage is measured on networks of known count (``benchmarks/
+bench_estimate.py``, docs/estimate.md). The result says when one run dominates the
+spread (``heavy_tail``): then the interval is less trustworthy.
+
+Same seed, same result for any ``n_jobs``: run ``i`` always draws from stream ``i``,
+and the stopping rule reads the runs in order.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from reluscope import interrupts, validation
+from reluscope.bounds import Bounds, tighten_bounds
+from reluscope.errors import ReluscopeError
+from reluscope.network import ReLUNetwork
+from reluscope.progress import progress_bar
+from reluscope.regions.lp_engine import PreparedNetwork, Task, _sigint_to_event, prepare
+from reluscope.regions.probes import Node, Prober, node_of
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
+
+#: Nodes kept per level of a run (``population``) by default.
+DEFAULT_POPULATION = 256
+#: Runs needed before the rel_error rule may stop the estimate.
+MIN_RUNS = 20
+#: Share of the time limit the exact expansion of the top may take at most.
+FRONTIER_TIME_SHARE = 0.25
+#: ``heavy_tail`` when one run carries more than this share of the runs' spread.
+HEAVY_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class CountEstimate:
+    """An estimate of the number of linear regions with its confidence interval.
+
+    Attributes
+    ----------
+    estimate
+        The estimated number of regions (None when stopped before the first run ended
+        or with one run only: then only ``proven`` is known).
+    ci_low, ci_high
+        The ``confidence`` interval (``ci_low >= proven``); both equal ``estimate``
+        when every region was counted exactly (``exact``).
+    confidence
+        The interval's nominal coverage (0.95 by default; measured in docs/estimate.md).
+    rel_half_width
+        Half the interval's width over the estimate.
+    probes
+        Independent runs (each one unbiased estimate) behind the interval.
+    population
+        Nodes kept per level of a run.
+    proven
+        Regions counted exactly (leaves of the expanded top, or of a count cut short).
+    effective_sample_size
+        ``(sum v)^2 / sum v^2`` over the runs' values ``v`` (at most ``probes``).
+    heavy_tail
+        True when one run carries more than half of the runs' spread: the interval may
+        be too narrow; run longer or with a larger population.
+    seconds
+        Wall time, bounds included.
+    status
+        ``complete`` (the interval reached ``rel_error``, or the count is exact),
+        ``time_limit`` or ``interrupted`` (the estimate from the runs finished so far).
+    """
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float
+    rel_half_width: float | None
+    probes: int
+    population: int
+    proven: int
+    effective_sample_size: float
+    heavy_tail: bool
+    seconds: float
+    status: Status
+    exact: bool = False
+    method: str = "tree"
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["status"] = str(self.status)
+        return out
+
+    def describe(self) -> str:
+        """One line: ``about 2.1 million regions (1.9-2.4 million, 95%)``."""
+        if self.exact:
+            return f"{int(self.proven):,} regions (counted exactly)"
+        if self.estimate is None or self.ci_low is None or self.ci_high is None:
+            return f"at least {self.proven:,} regions proven; no estimate ({self.message})"
+        pct = f"{100 * self.confidence:g}%"
+        return (f"about {format_count(self.estimate)} regions "
+                f"({format_count(self.ci_low)}-{format_count(self.ci_high)}, {pct})")
+
+
+def format_count(x: float) -> str:
+    """A count as a reader takes it in: 6,587 / 2.13 million / 3.4 billion."""
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if x >= scale:
+            return f"{x / scale:.3g} {word}"
+    return f"{round(x):,}"
+
+
+# ---------------------------------------------------------------------- the top
+def expand_frontier(
+    prober: Prober,
+    nodes: Sequence[Node],
+    target: int,
+    deadline: float,
+    stop: threading.Event,
+) -> tuple[int, list[Node]]:
+    """Expand ``nodes`` level by level while fewer than ``target`` (and not past the
+    exact depth, the deadline or a stop): the regions met and the frontier left."""
+    proven = 0
+    frontier = list(nodes)
+    while frontier and len(frontier) < target:
+        deeper: list[Node] = []
+        expanded = False
+        for i, node in enumerate(frontier):
+            if time.monotonic() >= deadline or stop.is_set():
+                return proven, deeper + frontier[i:]
+            if len(node[0]) >= prober.exact_from:
+                deeper.append(node)
+                continue
+            found, children = prober.expand(node)
+            proven += found
+            deeper.extend(children)
+            expanded = True
+        frontier = deeper
+        if not expanded:
+            break
+    return proven, frontier
+
+
+# ---------------------------------------------------------------------- one run
+def systematic_sample(m: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` of ``m`` indices, each with probability exactly ``size / m``, spread
+    evenly over the order (nodes next in the frontier share their ancestors)."""
+    step = m / size
+    picks = np.floor(rng.random() * step + step * np.arange(size)).astype(np.int64)
+    return np.minimum(picks, m - 1)
+
+
+def enumeration_run(
+    prober: Prober,
+    frontier: Sequence[Node],
+    population: int,
+    rng: np.random.Generator,
+    stop: threading.Event | None = None,
+    deadline: float = float("inf"),
+) -> float | None:
+    """One unbiased value of the regions below ``frontier`` (None if stopped)."""
+    weight = 1.0
+    value = 0.0
+    nodes = list(frontier)
+    while nodes:
+        if len(nodes) > population:
+            keep = systematic_sample(len(nodes), population, rng)
+            weight *= len(nodes) / population
+            nodes = [nodes[i] for i in keep]
+        deeper: list[Node] = []
+        for node in nodes:
+            if (stop is not None and stop.is_set()) or time.monotonic() >= deadline:
+                return None
+            if len(node[0]) >= prober.exact_from:
+                found, rest = prober.count(node)
+            else:
+                found, rest = prober.expand(node)
+            value += weight * found
+            deeper.extend(rest)
+        nodes = deeper
+    return value
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(prep: PreparedNetwork, frontier: list[Node], population: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _WORKER.update(prober=Prober(prep), frontier=frontier, population=population)
+
+
+def _run_in_worker(seed: np.random.SeedSequence, deadline: float) -> float | None:
+    return enumeration_run(_WORKER["prober"], _WORKER["frontier"], _WORKER["population"],
+                           np.random.default_rng(seed), deadline=deadline)
+
+
+# ---------------------------------------------------------------------- the estimate
+@dataclass(frozen=True)
+class _Summary:
+    estimate: float
+    half_width: float
+    ess: float
+    heavy: bool
+
+
+def summarise(values: Sequence[float], proven: int, confidence: float) -> _Summary:
+    """Estimate, Student-t half-width, effective sample size and the heavy-tail flag of
+    ``proven`` plus the mean of independent runs (at least two)."""
+    from scipy import stats as sps
+
+    v = np.asarray(values, dtype=float)
+    r = v.size
+    mean = float(v.mean())
+    dev2 = (v - mean) ** 2
+    spread = float(dev2.sum())
+    se = math.sqrt(spread / (r - 1) / r)
+    half = float(sps.t.ppf(0.5 + confidence / 2, r - 1)) * se
+    squares = float((v**2).sum())
+    ess = float(v.sum()) ** 2 / squares if squares > 0 else float(r)
+    heavy = spread > 0 and float(dev2.max()) > HEAVY_SHARE * spread
+    return _Summary(proven + mean, half, ess, heavy)
+
+
+@interrupts.entry_point
+def estimate_count(
+    network: ReLUNetwork,
+    *,
+    rel_error: float | None = 0.05,
+    confidence: float = 0.95,
+    time_limit: float | None = None,
+    random_state: Any = None,
+    n_jobs: int | None = 1,
+    bounds: Bounds | None = None,
+    bounds_method: str = "lp",
+    population: int = DEFAULT_POPULATION,
+    progress: bool = False,
+    start_nodes: Sequence[Task] | None = None,
+    proven: int = 0,
+) -> CountEstimate:
+    """Estimate the number of linear regions with a ``confidence`` interval.
+
+    Parameters
+    ----------
+    rel_error
+        Stop once the interval's half-width is at most this share of the estimate
+        (None: run to the time limit or Ctrl-C).
+    time_limit
+        Seconds for the whole call, bounds included.
+    random_state
+        Seed: same seed, same runs.
+    n_jobs
+        Processes running runs (None: all cores). The result does not depend on it.
+    population
+        Nodes kept per level of a run: larger runs cost more and vary less.
+    start_nodes, proven
+        Estimate the regions below these search tasks (disjoint subtrees, e.g. what a
+        count cut short left) plus ``proven``; default: the whole tree, 0.
+    """
+    begin = time.monotonic()
+    if rel_error is not None:
+        rel_error = float(rel_error)
+        if not (rel_error > 0 and math.isfinite(rel_error)):
+            raise ReluscopeError(f"rel_error must be a number > 0 (or None), got {rel_error}")
+    confidence = float(confidence)
+    if not 0.0 < confidence < 1.0:
+        raise ReluscopeError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    time_limit = validation.check_time_limit(time_limit)
+    random_state = validation.check_seed(random_state)
+    jobs = validation.check_n_jobs(n_jobs)
+    population = validation.check_positive_int(population, "population")
+    deadline = begin + time_limit if time_limit is not None else float("inf")
+    if bounds is None:
+        bounds = tighten_bounds(network, method=bounds_method)
+    prep = prepare(network, bounds)
+    if start_nodes is None:
+        point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
+        start_nodes = [(np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float))]
+    seed = _seed_sequence(random_state)
+    stop = threading.Event()
+    if interrupts.requested():
+        stop.set()
+    with _sigint_to_event(stop):
+        prober = Prober(prep)
+        top_end = begin + FRONTIER_TIME_SHARE * (deadline - begin)
+        found, frontier = expand_frontier(
+            prober, [node_of(t) for t in start_nodes], population, top_end, stop
+        )
+        runs = _Runs(prober, prep, frontier, population, jobs, seed, stop, deadline)
+        if frontier and not stop.is_set() and time.monotonic() < top_end:
+            runs.collect(rel_error, confidence, proven + found, progress)
+    return runs.result(proven + found, confidence, time.monotonic() - begin)
+
+
+def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(int(random_state.integers(0, 2**63)))
+    return np.random.SeedSequence(random_state)
+
+
+class _Runs:
+    """Independent runs over a fixed frontier, in this process or a pool."""
+
+    def __init__(
+        self, prober: Prober, prep: PreparedNetwork, frontier: list[Node], population: int,
+        jobs: int, seed: np.random.SeedSequence, stop: threading.Event, deadline: float,
+    ) -> None:
+        self.prober = prober
+        self.prep = prep
+        self.frontier = frontier
+        self.population = population
+        self.jobs = jobs
+        self.seeds = seed
+        self.stop = stop
+        self.deadline = deadline
+        self.values: list[float] = []
+        self.stopped_by: Status | None = None
+
+    def _seed(self, i: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.seeds.entropy,
+                                      spawn_key=(*self.seeds.spawn_key, i))
+
+    def _halted(self) -> bool:
+        if self.stop.is_set():
+            self.stopped_by = INTERRUPTED
+        elif time.monotonic() >= self.deadline:
+            self.stopped_by = TIME_LIMIT
+        return self.stopped_by is not None
+
+    def _done(self, rel_error: float | None, confidence: float, proven: int, bar: Any) -> bool:
+        """Whether the runs so far meet ``rel_error`` (and update the bar)."""
+        if bar is not None:
+            bar.update(1)
+        if len(self.values) < 2:
+            return False
+        s = summarise(self.values, proven, confidence)
+        if bar is not None:
+            bar.set_postfix(estimate=f"{s.estimate:.4g}",
+                            rel=f"{s.half_width / max(s.estimate, 1.0):.3f}", refresh=False)
+        return (rel_error is not None and len(self.values) >= MIN_RUNS
+                and s.half_width <= rel_error * s.estimate)
+
+    def collect(self, rel_error: float | None, confidence: float, proven: int,
+                progress: bool) -> None:
+        bar = progress_bar(progress, total=None, unit=" runs")
+        try:
+            if self.jobs == 1:
+                self._serial(rel_error, confidence, proven, bar)
+            else:
+                self._parallel(rel_error, confidence, proven, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _serial(self, rel_error: float | None, confidence: float, proven: int,
+                bar: Any) -> None:
+        while not self._halted():
+            rng = np.random.default_rng(self._seed(len(self.values)))
+            value = enumeration_run(self.prober, self.frontier, self.population, rng,
+                                    self.stop, self.deadline)
+            if value is None:
+                continue  # _halted() says why
+            self.values.append(value)
+            if self._done(rel_error, confidence, proven, bar):
+                return
+
+    def _parallel(self, rel_error: float | None, confidence: float, proven: int,
+                  bar: Any) -> None:
+        ctx = multiprocessing.get_context("fork")
+        pool = ctx.Pool(self.jobs, initializer=_init_worker,
+                        initargs=(self.prep, self.frontier, self.population))
+        try:
+            pending: dict[int, Any] = {}
+            finished: dict[int, float] = {}
+            nxt = 0
+            while not self._halted():
+                while len(pending) < self.jobs + 1:
+                    pending[nxt] = pool.apply_async(_run_in_worker,
+                                                    (self._seed(nxt), self.deadline))
+                    nxt += 1
+                i = len(self.values)  # the next run in order
+                res = pending[i]
+                res.wait(0.05)
+                if not res.ready():
+                    continue
+                del pending[i]
+                value = res.get()
+                if value is None:
+                    continue  # stopped by the deadline: _halted() says so next
+                finished[i] = value
+                while len(self.values) in finished:
+                    self.values.append(finished.pop(len(self.values)))
+                    if self._done(rel_error, confidence, proven, bar):
+                        return
+        finally:
+            pool.terminate()
+            pool.join()
+
+    def result(self, proven: int, confidence: float, seconds: float) -> CountEstimate:
+        if not self.frontier:  # the top's expansion met every leaf: counted exactly
+            total = float(proven)
+            return CountEstimate(total, total, total, confidence, 0.0, 0, self.population,
+                                 proven, 0.0, False, seconds, COMPLETE, exact=True)
+        status = self.stopped_by or COMPLETE
+        if status == COMPLETE and not self.values:
+            status = INTERRUPTED if self.stop.is_set() else TIME_LIMIT
+        r = len(self.values)
+        if r < 2:
+            why = "fewer than two runs finished before the stop"
+            return CountEstimate(None, None, None, confidence, None, r, self.population,
+                                 proven, float(r), False, seconds, status, message=why)
+        s = summarise(self.values, proven, confidence)
+        low = max(s.estimate - s.half_width, float(proven))
+        rel = s.half_width / s.estimate if s.estimate > 0 else 0.0
+        message = ("one run carries most of the spread: the interval may be too narrow; "
+                   "run longer or with a larger population") if s.heavy else ""
+        return CountEstimate(s.estimate, low, s.estimate + s.half_width, confidence, rel, r,
+                             self.population, proven, s.ess, s.heavy, seconds, status,
+                             message=message)
