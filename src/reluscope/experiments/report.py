@@ -8,6 +8,7 @@ figures and report.md of a run directory.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections import Counter, defaultdict
@@ -55,6 +56,7 @@ from reluscope.experiments.tables import (
     timing_pairs,
 )
 from reluscope.regions.depth_study import depth_study, plot_depth_study
+from reluscope.regions.mipbound import estimate_regions, repetitions_for_target
 
 
 # ----------------------------------------------------------------------------- report
@@ -172,9 +174,11 @@ def section_run(
         lines.append("- Exact count limits per network: " + ", ".join(
             f"{_fmt(lim, '.0f')} s on {n}" for lim, n in
             sorted(limits.items(), key=lambda kv: math.inf if kv[0] is None else kv[0])) + ".")
+    target = inspect.signature(estimate_regions).parameters["target_probability"].default
     lines.append(f"- XOR sizes {list(xor_sizes)}, confidence {settings.get('confidence')}, "
                  f"repetitions capped at {settings.get('max_repetitions')} "
-                 "(None: as many as a 99.5% bound needs, 28), on "
+                 f"(None: as many as a {100 * target:g}% bound needs, "
+                 f"{repetitions_for_target(target)}), on "
                  + (f"the first {settings['xor_networks']} network(s) per split"
                     if settings.get("xor_networks") is not None else "every network")
                  + f"; MIPBound results for {sum(1 for r in records if r.get('xor'))} networks.")
@@ -525,8 +529,10 @@ def verdicts(
     if ext and mid:
         same = float(np.mean(ext)) > float(np.mean(mid))
         out.append(f"- Table 1 shape (paper: the Empirical UB closes most of the gap when a "
-                   f"layer is narrow, little in the middle): extremes (a layer <= 3 units) "
-                   f"{np.mean(ext):.1f}% vs middle (both >= 6) {np.mean(mid):.1f}% on counts: "
+                   f"layer is narrow, little in the middle), on the splits with finished "
+                   f"counts: extremes (a layer <= 3 units, {len(ext)} split(s)) "
+                   f"{np.mean(ext):.1f}% vs middle (both >= 6, {len(mid)} split(s)) "
+                   f"{np.mean(mid):.1f}% on counts: "
                    + ("**matches**." if same else "**does not match**."))
     elif ext:
         out.append(f"- Table 1: only narrow splits have finished exact counts "
@@ -578,7 +584,7 @@ def verdicts(
             f"the count proven so far in {len(beyond)} of {len(cut)} (network, k) pairs; "
             f"largest: {r['n1']};{r['n2']};10, XOR-{k} LB 2^{math.log2(r[f'xor{k}_lb']):.0f} "
             f"in {(r['bounds_seconds'] or 0) + r[f'xor{k}_seconds']:.0f} s vs "
-            f"{r['exact_regions']} regions proven in "
+            f"{r['exact_regions']:,} regions proven in "
             f"{(r['bounds_seconds'] or 0) + r['exact_seconds']:.0f} s (bounds included)."
         )
     out += _figure3_verdict(regs, rows, xor_sizes)
@@ -886,6 +892,12 @@ def write_report(
         "per_split": per_split_summary(rows, xor_sizes),
         "checks": check_orderings(rows, xor_sizes),
         "regressions": regressions(rows, xor_sizes),
+        "regressions_common_networks": regressions(rows, xor_sizes, common=True),
+        "figure3_members": figure3_members(rows, xor_sizes),
+        "table1_scale": scale_fit(table1(rows)),
+        "timing_pairs": timing_pairs(rows, xor_sizes),
+        "milp_runs": milp_runs(rows),
+        "finishing_work": finishing_work(rows, xor_sizes),
         "time_totals": time_totals(records),
         "depth_study": depth_rows,
         "run": run_info,
