@@ -104,7 +104,8 @@ def test_spearman_and_series_membership_follow_the_records():
     assert cells[5] == f"{r:.2f}" and cells[6] == "1.00"
     swapped = copy.deepcopy(records)
     swapped[1]["exact"]["regions"], swapped[2]["exact"]["regions"] = 2**20, 2**11
-    cells = [c.strip() for c in _line(_text(swapped), "| exact | 3 | 1 |", first=True).split("|")[1:-1]]
+    row = _line(_text(swapped), "| exact | 3 | 1 |", first=True)
+    cells = [c.strip() for c in row.split("|")[1:-1]]
     assert cells[6] == "0.50"
     # membership: a count cut short leaves the exact series but not APP-2's
     assert "- exact: 3 networks on 6;16, 1 split." in text

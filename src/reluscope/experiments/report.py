@@ -42,6 +42,7 @@ from reluscope.experiments.tables import (
     figure3_members,
     finishing_work,
     flat_row,
+    is_large,
     layer_counts,
     mean_or_none,
     milp_runs,
@@ -51,6 +52,7 @@ from reluscope.experiments.tables import (
     rows_to_csv,
     scale_fit,
     sign_flips,
+    spearman,
     table1,
     time_totals,
     timing_pairs,
@@ -855,6 +857,15 @@ def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[s
             text += (f". On the {len(pairs)} networks with both, the finished count is "
                      f"{_range(factors, '.1f')} times the best XOR-k bound (median "
                      f"{float(np.median(factors)):.1f}), so the lower value is likely low")
+        large = [(int(r["exact_regions"]), float(r["exact_seconds"]) / int(r["exact_regions"]))
+                 for r in rows if r["exact_complete"] and is_large(r["exact_regions"])]
+        if len(large) >= MIN_REGRESSION_POINTS:
+            rho = spearman([c for c, _ in large], [v for _, v in large])
+            text += (f". Over the {len(large)} finished counts of large networks (eta >= "
+                     f"{PAPER_SMALL_ETA}), Spearman between the count and the seconds per "
+                     f"region is {rho:.2f}"
+                     + (" (the rate rises with the count: rate x count is likely low for "
+                        "larger counts)" if rho > 0 else ""))
         lines += [text + ". One count runs on one core: on a cluster the wall time is at "
                   "least the longest single count, whatever the number of workers.", ""]
     return lines

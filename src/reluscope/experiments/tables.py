@@ -450,8 +450,9 @@ def finishing_work(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
 
     Seconds per region = counting seconds / regions, over the finished counts of the
     split, else over its counts cut short (regions proven so far); the work of a count is
-    taken as that rate times its regions (the rate measured here stays within a factor 2
-    from 2,000 to 230,000 regions). For the unfinished networks the count is bracketed:
+    taken as that rate times its regions (the rate rises slowly with the count, so this
+    is likely low beyond the counts measured). For the unfinished networks the count is
+    bracketed:
     at most the Empirical UB (proven), and, as a typical lower value, the median over the
     split's networks with MIPBound of their largest XOR-k lower bound (95% per network;
     applied to every unfinished network of the split, an extrapolation)."""
