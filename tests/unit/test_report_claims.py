@@ -150,3 +150,22 @@ def test_committed_report_is_what_its_records_give(tmp_path):
     committed = (RESULTS / "report.md").read_text()
     assert "\n## Figures\n" in committed
     assert written == committed.split("\n## Figures\n")[0] + "\n"
+
+
+def test_narrow_cap_at_a_count_cut_short_is_marked_as_growing():
+    rec = hand_record(21, 1, 0, conf=25_165_813, emp=20_971_511, exact=16_543, complete=False)
+    rec["bounds"]["lower"] = [[-1.0] * 21, [-1.0], [-2.0] * 10]
+    rec["bounds"]["upper"] = [[1.0] * 21, [1.0], [1.0] * 10]
+    text = _text([rec], ())
+    conf, e_min = 25_165_813, 2 * (2**21 - 1) + 1
+    cap = 100 * (conf - e_min) / (conf - 16_543)  # the cap at the count proven so far
+    line = _line(text, "- **21;1;10**")
+    assert (f"83.3% at x = 1, {cap:.1f}% at this split's largest count proven so far (a "
+            "lower bound on x), 16,543; the paper's value is within this cap only from "
+            "x >= 3,831,622") in line
+    row = _line(text, "| 21-01-00 |")
+    assert row.split("|")[5].strip().endswith("%+")  # the upper end grows with the count
+    rec["exact"].update(exact=True, status="complete")
+    line = _line(_text([rec], ()), "- **21;1;10**")
+    assert f"{cap:.1f}% at this split's largest count, 16,543;" in line
+    assert not _line(_text([rec], ()), "| 21-01-00 |").split("|")[5].strip().endswith("+")

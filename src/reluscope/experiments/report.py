@@ -295,7 +295,9 @@ def section_table1_explained(t1: list[dict[str, Any]], rows: list[dict[str, Any]
     lines += ["", "Per network: stable units per layer (stably active + stably inactive), "
               "the gap closed, and the range of the gap closed over every network with the "
               "same numbers of stable and unstable units, at this network's count (the "
-              "count proven so far where counting was cut short).", "",
+              "count proven so far where counting was cut short: both ends grow with the "
+              "count, so there the lower end is still a lower bound, while the upper end, "
+              "marked +, rises with the true count).", "",
               "| network | stable per layer | unstable per layer | gap closed | possible "
               "with these counts | paper |", "|---|---|---|---:|---:|---:|"]
     for t in narrow:
@@ -318,7 +320,7 @@ def section_table1_explained(t1: list[dict[str, Any]], rows: list[dict[str, Any]
                 low, high = empirical_ub_range(n0, widths, unstable, active)
                 worst = max(0.0, gap_percent(conf, min(high, conf), count))
                 best = gap_percent(conf, max(low, count), count)
-                possible = f"{worst:.1f}-{best:.1f}%"
+                possible = f"{worst:.1f}-{best:.1f}%" + ("" if r["exact_complete"] else "+")
             lines.append(f"| {r['key']} | {';'.join(map(str, stable))} | "
                          f"{';'.join(map(str, unstable))} | {shown} | {possible} | "
                          f"{float(t['paper_gap_closed']):.1f}% |")
