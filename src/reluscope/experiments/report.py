@@ -817,9 +817,10 @@ def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[s
              "Measured from the records, on one core per count (the LP engine, n_jobs=1): "
              "seconds per region = counting seconds / regions over the split's finished "
              "counts, else over its counts cut short (regions proven so far). The work left "
-             "is that rate times the count, from scratch (docs/results keeps no frontiers), "
-             "for the networks not finished, with the count bracketed: at most the Empirical "
-             "UB (proven); as a typical lower value, the median over the split's networks "
+             "is that rate times the count, from scratch (a run folder that keeps the "
+             "frontiers of its counts in checkpoints/ resumes them instead), for the "
+             "networks not finished, with the count bracketed: at most the Empirical UB "
+             "(proven); as a typical lower value, the median over the split's networks "
              "with MIPBound of their best XOR-k lower bound (95% each; applied to every "
              "unfinished network of the split, an extrapolation).", "",
              "| widths | finished | regions counted | counting s | ms per region | "
