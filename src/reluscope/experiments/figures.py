@@ -22,6 +22,7 @@ from reluscope.experiments.tables import (
     regressions,
     timing_pairs,
     within_split,
+    within_split_points,
 )
 from reluscope.plotting import pyplot
 
@@ -164,6 +165,7 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
     pts = {name: values for name, values in figure3_series(rows, xor_sizes).items() if values}
     lines = regressions(rows, xor_sizes)
     members = figure3_members(rows, xor_sizes)
+    extremes: list[tuple[float, float, tuple[int, int]]] = []
     for name, values in pts.items():
         color = "k" if name == "exact" else _color(int(name.split("-")[1]))
         line = lines.get(name)
@@ -176,6 +178,7 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
             grid = np.linspace(a.min(), a.max(), 2)
             pooled.plot(grid, line["slope"] * grid + line["intercept"], color=color, lw=1)
         dev = within_split(values)
+        extremes += [p for p in within_split_points(values)]
         if dev:
             da, dc = np.array(dev, float).T
             within.scatter(da, dc, color=color, s=12, label=(
@@ -184,6 +187,15 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
             if line is not None and line["within_points"] >= MIN_REGRESSION_POINTS:
                 grid = np.linspace(da.min(), da.max(), 2)
                 within.plot(grid, line["within_slope"] * grid, color=color, lw=1)
+    every = [p for values in pts.values() for p in values]
+    if every:  # name the split of the least accurate network (it anchors the lines)
+        acc, cnt, (n1, n2) = min(every)
+        pooled.annotate(f"{n1};{n2}", (acc, cnt), textcoords="offset points", xytext=(8, -3),
+                        ha="left", fontsize=8, color="0.3")
+    if extremes:  # name the splits of the two points furthest out in accuracy
+        for da, dc, (n1, n2) in (min(extremes), max(extremes)):
+            within.annotate(f"{n1};{n2}", (da, dc), textcoords="offset points",
+                            xytext=(0, 6), ha="center", fontsize=8, color="0.3")
     pooled.set_xlabel("test accuracy")
     pooled.set_ylabel("log2 number of regions")
     pooled.set_title(f"every network (hidden widths >= {FIG3_MIN_WIDTH})", fontsize=10)

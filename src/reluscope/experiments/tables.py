@@ -309,19 +309,25 @@ def figure3_members(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
     return {"keys": keys, "splits": splits, "common": sorted(both)}
 
 
-def within_split(pts: list[tuple[float, float, tuple[int, int]]]) -> list[tuple[float, float]]:
+def within_split_points(pts: list[tuple[float, float, tuple[int, int]]],
+                        ) -> list[tuple[float, float, tuple[int, int]]]:
     """Each point minus the mean of its split, over splits with at least two points:
     what is left once the architecture is taken out (Figure 3's within-split view)."""
     groups: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
     for acc, count, split in pts:
         groups[split].append((acc, count))
     out = []
-    for group in groups.values():
+    for split, group in groups.items():
         if len(group) >= 2:
             acc_mean = float(np.mean([a for a, _ in group]))
             count_mean = float(np.mean([c for _, c in group]))
-            out += [(a - acc_mean, c - count_mean) for a, c in group]
+            out += [(a - acc_mean, c - count_mean, split) for a, c in group]
     return out
+
+
+def within_split(pts: list[tuple[float, float, tuple[int, int]]]) -> list[tuple[float, float]]:
+    """:func:`within_split_points` without the splits."""
+    return [(a, c) for a, c, _ in within_split_points(pts)]
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -534,4 +540,5 @@ __all__ = [
     "table1",
     "time_totals",
     "within_split",
+    "within_split_points",
 ]
