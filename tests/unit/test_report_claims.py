@@ -169,3 +169,23 @@ def test_narrow_cap_at_a_count_cut_short_is_marked_as_growing():
     line = _line(_text([rec], ()), "- **21;1;10**")
     assert f"{cap:.1f}% at this split's largest count, 16,543;" in line
     assert not _line(_text([rec], ()), "| 21-01-00 |").split("|")[5].strip().endswith("+")
+
+
+def test_figure2_bottom_draws_runs_cut_short_apart(tmp_path):
+    pytest.importorskip("matplotlib")
+    from reluscope.experiments.figures import figure2_bottom
+
+    records = _timed([5000, 9000])
+    records[0]["exact_milp"] = {"regions": 5000, "exact": True, "seconds": 2.0}
+    rows = [flat_row(r, [2]) for r in records]
+    labels = figure2_bottom(rows, [2], tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    assert not any("cut short" in label for label in labels)
+    assert "exact, MILP (paper's method)" in labels
+    # the MILP run and the LP count cut short at their limits: their own legend entries
+    records[0]["exact_milp"] = {"regions": 1234, "exact": False, "seconds": 15.0}
+    records[1]["exact"].update(exact=False, status="time_limit")
+    labels = figure2_bottom([flat_row(r, [2]) for r in records], [2], tmp_path / "g.png")
+    assert "exact, MILP (paper's method), cut short at the time limit" in labels
+    assert "exact, LP engine, cut short at the time limit" in labels
+    assert "exact, MILP (paper's method)" not in labels

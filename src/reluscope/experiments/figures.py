@@ -79,13 +79,15 @@ def _save(plt: Any, fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
+def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
+                   path: Path) -> tuple[str, ...]:
     """Seconds of exact counting and of MIPBound vs the count (both include the bounds).
 
     Left: networks whose exact count finished, at their count, with the paper's
     small / large line (eta = log2 regions = 12). Right: networks whose count was cut
     short, at the regions proven before the limit (a lower bound on the count). A run
-    cut short at its time limit (hollow) gives a lower bound on its time, not a time."""
+    cut short at its time limit (hollow) gives a lower bound on its time, not a time.
+    Returns the legend's entries."""
     plt = pyplot()
     fig, (done, cut) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
     counted = [r for r in rows if r["exact_regions"] is not None
@@ -93,6 +95,11 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
     hollow = "cut short at the time limit"
     for ax, complete in ((done, True), (cut, False)):
         group = [r for r in counted if bool(r["exact_complete"]) == complete]
+        ax.grid(alpha=0.3)
+        if not group:
+            ax.text(0.5, 0.5, "no network", ha="center", va="center",
+                    transform=ax.transAxes, color="0.4")
+            continue
         x = [r["exact_regions"] for r in group]
 
         def base(r: dict[str, Any]) -> float:
@@ -124,10 +131,6 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
                            label=f"XOR-{k} (bounds + MIPBound)")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        if not group:
-            ax.text(0.5, 0.5, "no network", ha="center", va="center",
-                    transform=ax.transAxes, color="0.4")
     limit = 2.0 ** PAPER_SMALL_ETA
     done.axvline(limit, color="0.5", ls=":", lw=1)
     pairs = timing_pairs(rows, xor_sizes)
@@ -154,6 +157,7 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: P
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return tuple(order)
 
 
 def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
