@@ -189,3 +189,17 @@ def test_figure2_bottom_draws_runs_cut_short_apart(tmp_path):
     assert "exact, MILP (paper's method), cut short at the time limit" in labels
     assert "exact, LP engine, cut short at the time limit" in labels
     assert "exact, MILP (paper's method)" not in labels
+
+
+def test_series_sentence_says_whether_the_networks_are_the_same():
+    records = _figure3([2 ** (4 + i) for i in range(6)])
+    line = _line(_text(records), "- Figure 3's series")
+    assert line.startswith("- Figure 3's series are the same networks: exact counts on 6")
+    assert "6 are in every series." in line
+    records[5]["exact"].update(exact=False, status="time_limit")
+    line = _line(_text(records), "- Figure 3's series")
+    assert line.startswith("- Figure 3's series are not the same networks: exact counts on 5")
+    assert "APP-k on up to 6; 5 are in every series, so" in line
+    # no network wide enough for Figure 3: no sentence about its series
+    narrow = [hand_record(2, 20, 0, conf=5000, emp=1024, exact=300, lbs={2: 64})]
+    assert "Figure 3's series" not in _text(narrow)

@@ -685,13 +685,17 @@ def _figure3_verdict(regs: dict[str, dict[str, float]], rows: list[dict[str, Any
                    f"{r_exact['slope']:.1f} ({sign}, r = {_fmt(r_exact['pearson_r'], '.2f')}, "
                    f"rho = {_fmt(r_exact['spearman_rho'], '.2f')}, {r_exact['points']} "
                    "networks)" + _within_text({"exact": r_exact}) + ".")
-    if "exact" in members["keys"] and len(members["keys"]) > 1:
-        n_exact = len(members["keys"]["exact"])
-        n_app = max(len(v) for name, v in members["keys"].items() if name != "exact")
-        out.append(f"- Figure 3's series are not the same networks: exact counts on {n_exact} "
-                   f"networks ({_split_list(members['splits']['exact'])}), APP-k on up to "
-                   f"{n_app}; {len(members['common'])} are in every series, so the paper's "
-                   "\"more parallel\" claim is compared on those only (section Figure 3).")
+    keys = members["keys"]
+    if "exact" in keys and len(keys) > 1 and all(keys.values()):
+        n_exact = len(keys["exact"])
+        n_app = max(len(v) for name, v in keys.items() if name != "exact")
+        same = all(v == keys["exact"] for v in keys.values())
+        out.append(f"- Figure 3's series are {'the same' if same else 'not the same'} "
+                   f"networks: exact counts on {n_exact} networks "
+                   f"({_split_list(members['splits']['exact'])}), APP-k on up to {n_app}; "
+                   f"{len(members['common'])} are in every series"
+                   + ("." if same else ", so the paper's \"more parallel\" claim is "
+                      "compared on those only (section Figure 3)."))
     return out
 
 
