@@ -254,9 +254,18 @@ def test_report_explains_the_narrow_splits():
     settings = ExperimentSettings(splits=((21, 1), (11, 11)), networks_per_split=1,
                                   xor_sizes=())
     text = render_report(settings.to_dict(), [rec, wide], rows)
+    # E_min = 2 (2^21 - 1) + 1: the cap 100 (C - E_min) / (C - x) grows with the count x
+    conf, e_min = 25_165_813, 2 * (2**21 - 1) + 1
+    at_1000 = 100 * (conf - e_min) / (conf - 1000)
+    needed = math.ceil(conf - 100 * (conf - e_min) / 98.3)  # cap >= 98.3% from here
+    assert needed == 3_831_622
     assert ("- **21;1;10** (paper 98.3%): Configuration UB 25,165,813; with every hidden "
-            "unit unstable at most 83.3% of the gap can close (Empirical UB >= 4,194,303); "
-            "the paper's value is guaranteed by >= 6 of the 21 layer-1 units stable "
+            "unit unstable the Empirical UB is >= 4,194,303, so at most 100 (C - "
+            "max(4,194,303, x)) / (C - x) of the gap can close at an exact count x (C: the "
+            f"Configuration UB): 83.3% at x = 1, {at_1000:.1f}% at this split's largest "
+            f"count, 1,000; the paper's value is within this cap only from x >= {needed:,}; "
+            "at a count far below the Configuration UB (x = 1) the paper's value is "
+            "guaranteed by >= 6 of the 21 layer-1 units stable "
             "(98.4%); or not by layer 2 alone (with its 1 unit(s) stably inactive the gap "
             "reaches it only at an exact count >= 1,698,203).") in text
     low, high = empirical_ub_range(784, (21, 1, 10), [21, 1, 7], [0, 0, 0])

@@ -20,6 +20,13 @@ def test_21_1_10_by_hand():
     # unit flipping with one layer-1 unit), so at most 83.3% of the gap closes
     assert analysis.lowest_empirical_all_unstable == 2 * (2**21 - 1) + 1
     assert round(analysis.highest_all_unstable, 1) == 83.3
+    # ... at a count x far below C: the cap 100 (C - E) / (C - x) grows with x and passes
+    # the paper's 98.3% from x = 3,831,622 on (still below E, so such a count can exist)
+    needed = analysis.exact_needed_all_unstable
+    assert needed == 3_831_622 < analysis.lowest_empirical_all_unstable
+    assert gap_percent(25_165_813, 2 * (2**21 - 1) + 1, needed) >= 98.3
+    assert gap_percent(25_165_813, 2 * (2**21 - 1) + 1, needed - 1) < 98.3
+    assert analyse_gap(784, (20, 2, 10), 44.5).exact_needed_all_unstable is None
     layer1, layer2 = analysis.requirements
     # each stable layer-1 unit halves the bound: E <= 12 (2^(21-s) - 1) + 1; 98.3% needs s >= 6
     assert layer1.stable_units == 6 and layer1.guaranteed_percent == pytest.approx(

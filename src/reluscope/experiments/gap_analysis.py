@@ -21,8 +21,10 @@ smallest and the largest Empirical UB of all networks of the architecture with `
 unstable and ``a_l`` stably active units per layer (the rest stably inactive), hence the
 range of the gap closed at a given exact count. Example (the paper's 21;1;10, on
 ``[0,1]^784``): C = 12 (2^21 - 1) + 1 = 25,165,813; with every hidden unit unstable E is
-at least 2 (2^21 - 1) + 1, so at most 83.3% of the gap closes; six stably inactive
-layer-1 units guarantee 98.4% (the paper's 98.3%), five only 96.9%.
+at least E_min = 2 (2^21 - 1) + 1, so at most ``100 (C - E_min) / (C - x)`` of the gap
+closes at an exact count x: 83.3% while x is far below C (x = 1), the paper's 98.3%
+from x >= 3,831,622, 100% at x = E_min. At x = 1, six stably inactive layer-1 units
+guarantee 98.4% (the paper's 98.3%), five only 96.9%.
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ def _bound(n0: int, unstable: list[int], active: list[int], *, smallest: bool) -
     return theorem2_bound(n0, i_tabs, a_tabs)
 
 
+def exact_needed(configuration: int, empirical: int, target_percent: float) -> int:
+    """The smallest exact count x with ``100 (C - E) / (C - x) >= target`` (the gap
+    closed grows with x): ``x >= C - 100 (C - E) / target``."""
+    if target_percent <= 0:
+        return 0
+    return max(0, math.ceil(configuration - 100.0 * (configuration - empirical)
+                            / target_percent))
+
+
 def gap_percent(configuration: int, empirical: int, exact: int) -> float:
     """``100 (C - E) / (C - x)``: Table 1's gap closed, for one network."""
     if configuration <= exact:
@@ -110,8 +121,10 @@ class GapAnalysis:
     """Why a split's gap closed can or cannot reach a target (e.g. the paper's value).
 
     ``highest_all_unstable``: the most gap any network with every hidden unit unstable
-    can close (at ``exact``); ``requirements``: per hidden layer, the fewest stable
-    units that guarantee ``target_percent``.
+    can close (at ``exact``; it grows with the count, see :func:`gap_percent`);
+    ``exact_needed_all_unstable``: the count from which such a network can reach the
+    target (None when it can at ``exact`` already); ``requirements``: per hidden layer,
+    the fewest stable units that guarantee ``target_percent``.
     """
 
     widths: tuple[int, ...]
@@ -122,6 +135,7 @@ class GapAnalysis:
     lowest_empirical_all_unstable: int
     highest_all_unstable: float
     requirements: tuple[LayerRequirement, ...]
+    exact_needed_all_unstable: int | None = None
 
 
 def analyse_gap(n0: int, widths: Sequence[int], target_percent: float, *,
@@ -151,11 +165,14 @@ def analyse_gap(n0: int, widths: Sequence[int], target_percent: float, *,
                 found = (stable, value)
                 break
         needed = None
-        if found[0] is None and target_percent > 0:  # x >= C - 100 (C - E) / target
-            needed = math.ceil(conf - 100.0 * (conf - largest) / target_percent)
+        if found[0] is None and target_percent > 0:
+            needed = exact_needed(conf, largest, target_percent)
         requirements.append(LayerRequirement(layer + 1, widths[layer], *found, needed))
+    highest = gap_percent(conf, lowest, exact)
     return GapAnalysis(widths, int(n0), float(target_percent), int(exact), conf, lowest,
-                       gap_percent(conf, lowest, exact), tuple(requirements))
+                       highest, tuple(requirements),
+                       None if highest >= target_percent
+                       else exact_needed(conf, lowest, target_percent))
 
 
 __all__ = [
@@ -163,5 +180,6 @@ __all__ = [
     "LayerRequirement",
     "analyse_gap",
     "empirical_ub_range",
+    "exact_needed",
     "gap_percent",
 ]

@@ -18,6 +18,18 @@ PAPER_TABLE1: dict[int, float] = {
 }
 #: hidden units of the AAAI networks, split as n1 + n2 (Table 1's rows)
 PAPER_HIDDEN_UNITS = 22
+#: section 6: "we define a DNN with eta < 12 as small and large otherwise", where
+#: eta = log2 N (MAPS, section 1) and N is the number of linear regions
+PAPER_SMALL_ETA = 12
+#: the paper's own words on the sign of Figure 3's correlation (section 7)
+PAPER_FIG3_SIGN_QUOTE = ("the weakest approximation still preserves a negative correlation "
+                         "with accuracy")
+#: Figure 3's caption (the figure itself is not in the sources: only its caption)
+PAPER_FIG3_CAPTION = ("Regression on network accuracy for exact and approximated count [...] "
+                      "As the XOR size increases, these regressions become more parallel")
+#: the paper's claim on speed (section 7)
+PAPER_SPEED_QUOTE = ("orders of magnitude faster than exact counting on networks with a "
+                     "large number of linear regions")
 
 
 @dataclass(frozen=True)
@@ -61,4 +73,13 @@ class LEOClaims:
 
 PAPER_LEO = LEOClaims()
 
-__all__ = ["PAPER_HIDDEN_UNITS", "PAPER_LEO", "PAPER_TABLE1", "LEOClaims"]
+__all__ = [
+    "PAPER_FIG3_CAPTION",
+    "PAPER_FIG3_SIGN_QUOTE",
+    "PAPER_HIDDEN_UNITS",
+    "PAPER_LEO",
+    "PAPER_SMALL_ETA",
+    "PAPER_SPEED_QUOTE",
+    "PAPER_TABLE1",
+    "LEOClaims",
+]

@@ -8,6 +8,7 @@ figures and report.md of a run directory.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections import Counter, defaultdict
@@ -18,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from reluscope.experiments.gap_analysis import analyse_gap, empirical_ub_range, gap_percent
-from reluscope.experiments.paper import PAPER_LEO
+from reluscope.experiments.paper import (
+    PAPER_FIG3_CAPTION,
+    PAPER_FIG3_SIGN_QUOTE,
+    PAPER_LEO,
+    PAPER_SMALL_ETA,
+    PAPER_SPEED_QUOTE,
+)
 from reluscope.experiments.records import (
     RECORDS_FILE,
     dump_json,
@@ -32,17 +39,26 @@ from reluscope.experiments.tables import (
     N_INPUTS,
     NARROW_WIDTH,
     check_orderings,
+    figure3_members,
+    finishing_work,
     flat_row,
+    is_large,
     layer_counts,
     mean_or_none,
+    milp_runs,
     ok,
     per_split_summary,
     regressions,
     rows_to_csv,
+    scale_fit,
+    sign_flips,
+    spearman,
     table1,
     time_totals,
+    timing_pairs,
 )
 from reluscope.regions.depth_study import depth_study, plot_depth_study
+from reluscope.regions.mipbound import estimate_regions, repetitions_for_target
 
 
 # ----------------------------------------------------------------------------- report
@@ -81,7 +97,8 @@ def render_report(
     lines += section_bounds(per_split_summary(rows, xor_sizes), xor_sizes)
     lines += section_checks(checks)
     lines += section_timing(rows, xor_sizes)
-    lines += section_figure3(regs)
+    lines += section_figure3(regs, rows, xor_sizes)
+    lines += section_cost(rows, xor_sizes)
     lines += section_leo(leo)
     lines += section_depth(depth)
     lines += section_figures(figures)
@@ -138,8 +155,12 @@ def section_run(
     recipes = {json.dumps((r.get("train") or {}).get("recipe", {}).get("loss"))
                for r in records if r.get("train")}
     if recipes:
+        aux = sorted({float((r.get("train") or {}).get("recipe", {}).get("aux_weight") or 0.0)
+                      for r in records if r.get("train")})
         lines.append("- Loss: " + ", ".join(sorted(json.loads(v) or "?" for v in recipes))
-                     + " (aux_weight 0.1 keeps ReLU outputs from dying; see docs/reproduce.md).")
+                     + f" (aux_weight {', '.join(f'{a:g}' for a in aux)}"
+                     + ("; a positive weight keeps ReLU outputs from dying, see "
+                        "docs/reproduce.md" if any(aux) else "") + ").")
     lines.append(
         "- Time limits (s): bounds per MILP solve "
         f"{settings.get('bounds_time_limit')}, exact count (LP engine) "
@@ -155,9 +176,11 @@ def section_run(
         lines.append("- Exact count limits per network: " + ", ".join(
             f"{_fmt(lim, '.0f')} s on {n}" for lim, n in
             sorted(limits.items(), key=lambda kv: math.inf if kv[0] is None else kv[0])) + ".")
+    target = inspect.signature(estimate_regions).parameters["target_probability"].default
     lines.append(f"- XOR sizes {list(xor_sizes)}, confidence {settings.get('confidence')}, "
                  f"repetitions capped at {settings.get('max_repetitions')} "
-                 "(None: as many as a 99.5% bound needs, 28), on "
+                 f"(None: as many as a {100 * target:g}% bound needs, "
+                 f"{repetitions_for_target(target)}), on "
                  + (f"the first {settings['xor_networks']} network(s) per split"
                     if settings.get("xor_networks") is not None else "every network")
                  + f"; MIPBound results for {sum(1 for r in records if r.get('xor'))} networks.")
@@ -183,23 +206,48 @@ def section_time(totals: dict[str, float]) -> list[str]:
 
 
 def section_table1(t1: list[dict[str, Any]]) -> list[str]:
-    """Table 1 beside the paper's column, with the comparison."""
+    """Table 1 beside the paper's column, on counts and on log2, with the comparison."""
     lines = ["## Table 1: gap (%) closed by the Empirical UB", "",
-             "Per network `100 (ConfUB - EmpUB) / (ConfUB - exact)` on counts, averaged over "
-             "the networks of a split whose exact count finished; the same on log2 for "
-             "comparison. Column *>=*: every network, with the count proven before the time "
-             "limit in place of the exact count where counting was cut short; the gap grows "
-             "with the count, so this is a valid lower bound on the gap closed.", "",
-             "| widths | networks (finished) | gap, counts | gap, log2 | gap >= (networks) "
-             "| paper |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "Per network `100 (ConfUB - EmpUB) / (ConfUB - exact)` on counts, and the same "
+             "ratio on log2 of the three numbers, averaged over the networks of a split whose "
+             "exact count finished. Columns *>=*: every network, with the count proven before "
+             "the time limit in place of the exact count where counting was cut short; the "
+             "gap grows with the count on either scale, so these are valid lower bounds on "
+             "the gap closed.", "",
+             "| widths | networks (finished) | gap, counts | gap, log2 | gap >=, counts "
+             "| gap >=, log2 | networks in >= | paper |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for t in t1:
         lines.append(f"| {t['widths']} | {t['networks']} ({t['networks_in_gap']}) | "
                      f"{_fmt(t['gap_closed'])} | {_fmt(t['gap_closed_log2'])} | "
-                     f"{_fmt(t.get('gap_closed_at_least'), '.2f')} "
-                     f"({t.get('networks_at_least', 0)}) | {_fmt(t['paper_gap_closed'])} |")
+                     f"{_fmt(t.get('gap_closed_at_least'), '.2f')} | "
+                     f"{_fmt(t.get('gap_closed_at_least_log2'), '.2f')} | "
+                     f"{t.get('networks_at_least', 0)} | {_fmt(t['paper_gap_closed'])} |")
     lines.append("")
-    return lines + _table1_verdict(t1)
+    return lines + _table1_verdict(t1) + _scale_sentence(t1)
+
+
+def _scale_sentence(t1: list[dict[str, Any]]) -> list[str]:
+    """Which scale the paper's Table 1 fits, from the splits with finished counts."""
+    fit = scale_fit(t1)
+    if fit is None:
+        return []
+    n = len(fit["splits"])
+    nearer = "log2" if fit["mean_abs_log2"] < fit["mean_abs_counts"] else "counts"
+    text = (f"Scale: over the {n} split(s) with finished counts, the paper's values are "
+            f"nearer to the gap on {nearer} (mean absolute difference "
+            f"{fit['mean_abs_counts']:.1f} points on counts, {fit['mean_abs_log2']:.1f} on "
+            f"log2; largest {fit['max_abs_counts']:.1f} and {fit['max_abs_log2']:.1f})")
+    if fit["nearer_log2"] and fit["nearer_counts"]:
+        text += (f"; log2 is nearer on {len(fit['nearer_log2'])} "
+                 f"({', '.join(fit['nearer_log2'])}), counts on "
+                 f"{len(fit['nearer_counts'])} ({', '.join(fit['nearer_counts'])})")
+    others = [t for t in t1 if t["widths"] in fit["nearer_log2"]]
+    if 0 < len(others) < n:
+        diffs = [abs(t["gap_closed_log2"] - t["paper_gap_closed"]) for t in others]
+        text += (f"; on those {len(others)} the log2 gap is within {max(diffs):.1f} points "
+                 f"of the paper (mean {float(np.mean(diffs)):.1f})")
+    return [text + ". The paper does not say which scale it used.", ""]
 
 
 def _pct(value: float | None) -> str:
@@ -241,14 +289,15 @@ def section_table1_explained(t1: list[dict[str, Any]], rows: list[dict[str, Any]
                              f"count >= {req.exact_needed_all_stable:,})")
         lines.append(
             f"- **{t['widths']}** (paper {target:.1f}%): Configuration UB "
-            f"{a.configuration_ub:,}; with every hidden unit unstable at most "
-            f"{_pct(a.highest_all_unstable)} of the gap can close (Empirical UB >= "
-            f"{a.lowest_empirical_all_unstable:,}); the paper's value is guaranteed by "
-            + "; or ".join(needs) + ".")
+            f"{a.configuration_ub:,}; " + _all_unstable_text(a, by_split[(n1, n2)])
+            + "; at a count far below the Configuration UB (x = 1) the paper's value is "
+            "guaranteed by " + "; or ".join(needs) + ".")
     lines += ["", "Per network: stable units per layer (stably active + stably inactive), "
               "the gap closed, and the range of the gap closed over every network with the "
               "same numbers of stable and unstable units, at this network's count (the "
-              "count proven so far where counting was cut short).", "",
+              "count proven so far where counting was cut short: both ends grow with the "
+              "count, so there the lower end is still a lower bound, while the upper end, "
+              "marked +, rises with the true count).", "",
               "| network | stable per layer | unstable per layer | gap closed | possible "
               "with these counts | paper |", "|---|---|---|---:|---:|---:|"]
     for t in narrow:
@@ -271,11 +320,37 @@ def section_table1_explained(t1: list[dict[str, Any]], rows: list[dict[str, Any]
                 low, high = empirical_ub_range(n0, widths, unstable, active)
                 worst = max(0.0, gap_percent(conf, min(high, conf), count))
                 best = gap_percent(conf, max(low, count), count)
-                possible = f"{worst:.1f}-{best:.1f}%"
+                possible = f"{worst:.1f}-{best:.1f}%" + ("" if r["exact_complete"] else "+")
             lines.append(f"| {r['key']} | {';'.join(map(str, stable))} | "
                          f"{';'.join(map(str, unstable))} | {shown} | {possible} | "
                          f"{float(t['paper_gap_closed']):.1f}% |")
     return lines + [""]
+
+
+def _all_unstable_text(a: Any, rows: list[dict[str, Any]]) -> str:
+    """How much of the gap a network with every hidden unit unstable can close, as a
+    function of its exact count x (the cap grows with x), at the counts of this run."""
+    conf, low = a.configuration_ub, a.lowest_empirical_all_unstable
+    def cap(x: int) -> float:  # the Empirical UB is also >= the count itself
+        return gap_percent(conf, max(low, x), x)
+
+    text = (f"with every hidden unit unstable the Empirical UB is >= {low:,}, so at most "
+            f"100 (C - max({low:,}, x)) / (C - x) of the gap can close at an exact count x "
+            f"(C: the Configuration UB): {_pct(cap(1))} at x = 1")
+    counts = [(int(r["exact_regions"]), bool(r["exact_complete"])) for r in rows
+              if r.get("exact_regions") is not None]
+    if counts:
+        x, finished = max(counts)
+        if x < conf:
+            text += (f", {_pct(cap(x))} at this split's largest "
+                     + ("count" if finished else "count proven so far (a lower bound on x)")
+                     + f", {x:,}")
+    if a.exact_needed_all_unstable is not None:
+        text += (f"; the paper's value is within this cap only from x >= "
+                 f"{a.exact_needed_all_unstable:,}")
+    else:
+        text += "; the paper's value is within this cap at any count"
+    return text
 
 
 def section_bounds(summary: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
@@ -306,29 +381,75 @@ def section_checks(checks: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
-def section_figure3(regs: dict[str, dict[str, float]]) -> list[str]:
-    """Figure 3's regression lines (accuracy vs log2 regions), pooled and within splits."""
+def _regression_table(regs: dict[str, dict[str, float]]) -> list[str]:
+    lines = ["| series | networks | splits | slope | intercept | Pearson r | Spearman rho "
+             "| within: points | slope | Pearson r | Spearman rho |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, reg in regs.items():
+        lines.append(f"| {name} | {reg['points']} | {reg['splits']} | {reg['slope']:.1f} | "
+                     f"{reg['intercept']:.1f} | {_fmt(reg['pearson_r'], '.2f')} | "
+                     f"{_fmt(reg['spearman_rho'], '.2f')} | "
+                     f"{reg['within_points']} | {_fmt(reg['within_slope'], '.1f')} | "
+                     f"{_fmt(reg['within_r'], '.2f')} | {_fmt(reg['within_spearman'], '.2f')} |")
+    if not regs:
+        lines.append("| (too few networks with distinct accuracies) |" + " |" * 10)
+    return lines + [""]
+
+
+def section_figure3(regs: dict[str, dict[str, float]], rows: list[dict[str, Any]],
+                    xor_sizes: Sequence[int]) -> list[str]:
+    """Figure 3's regression lines (accuracy vs log2 regions), pooled and within splits,
+    Pearson and Spearman, on each series' networks and on the networks they share."""
     lines = ["## Figure 3: accuracy vs number of regions", "",
              f"Networks with both hidden layers of at least {FIG3_MIN_WIDTH} units; "
              "least-squares lines log2(count) = slope x accuracy + intercept over every "
              "network (*pooled*), and the same on the deviations from each split's means "
-             "(*within splits*, splits with at least two networks): the pooled line mixes "
-             "the architectures, which move accuracy and count together; the within-split "
-             "line compares networks of the same widths only.", "",
-             "| series | points | slope | intercept | Pearson r | within: points | slope "
-             "| Pearson r |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, reg in regs.items():
-        lines.append(f"| {name} | {reg['points']} | {reg['slope']:.1f} | "
-                     f"{reg['intercept']:.1f} | {_fmt(reg['pearson_r'], '.2f')} | "
-                     f"{reg['within_points']} | {_fmt(reg['within_slope'], '.1f')} | "
-                     f"{_fmt(reg['within_r'], '.2f')} |")
-    if not regs:
-        lines.append("| (too few networks with distinct accuracies) | | | | | | | |")
+             "(*within splits*, splits with at least two networks, i.e. split fixed "
+             "effects): the pooled line mixes the architectures, which move accuracy and "
+             "count together; the within-split line compares networks of the same widths "
+             "only. Spearman's rho is the rank correlation, which a few outlying networks "
+             "cannot carry the way they can carry Pearson's r.", "",
+             f"Sign convention, read from the paper's own text: \"{PAPER_FIG3_SIGN_QUOTE}\" "
+             f"(section 7; the caption of its Figure 3: \"{PAPER_FIG3_CAPTION}\"). A "
+             "negative correlation with accuracy means more regions with lower accuracy: a "
+             "negative slope of log2(regions) against test accuracy, and negative r and rho "
+             "(the sign does not depend on which quantity is on which axis). The figure "
+             "itself is not in the sources, only its caption, so its axes cannot be "
+             "checked.", ""]
+    members = figure3_members(rows, xor_sizes)
+    for name, keys in members["keys"].items():
+        lines.append(f"- {name}: {len(keys)} networks on "
+                     f"{_split_list(members['splits'][name])}.")
+    if members["keys"]:
+        common = members["common"]
+        lines.append(f"- In every series: {len(common)} networks"
+                     + (f" ({', '.join(common)})" if 0 < len(common) <= 12 else "") + ".")
     lines.append("")
-    lines.append("The paper reports a negative correlation between accuracy and the number "
-                 "of regions for these networks, and APP-k lines that become more parallel "
-                 "to the exact line as k grows.")
-    return lines + [""]
+    lines += _regression_table(regs)
+    flips = sign_flips(rows, xor_sizes)
+    flipped = [f"{name} {'pooled' if field == 'slope' else 'within'} (without "
+               f"{', '.join(splits)})"
+               for name, fields in flips.items() for field, splits in fields.items() if splits]
+    lines += [("Leaving out one split at a time flips the sign of: " + "; ".join(flipped)
+               + ".") if flipped else
+              "Leaving out any one split keeps the sign of every slope above.", ""]
+    same = regressions(rows, xor_sizes, common=True)
+    if "exact" in same and len(same) > 1:
+        lines += ["On the networks in every series only (like for like):", ""]
+        lines += _regression_table(same)
+        gaps = {name: abs(reg["slope"] - same["exact"]["slope"])
+                for name, reg in same.items() if name != "exact"}
+        order = list(gaps)
+        shrinking = all(gaps[a] >= gaps[b] for a, b in zip(order, order[1:], strict=False))
+        lines += [("The paper's Figure 3: \"these regressions become more parallel\" as k "
+                   "grows. Here, on these "
+                   f"{same['exact']['points']} networks, |APP-k slope - exact slope| = "
+                   + ", ".join(f"{gaps[n]:.1f} ({n})" for n in order) + ": "
+                   + ("shrinks with k" if shrinking else "does not shrink steadily with k")
+                   + (f" (fewer than {2 * MIN_REGRESSION_POINTS} networks: a sign, not a "
+                      "test)." if same["exact"]["points"] < 2 * MIN_REGRESSION_POINTS
+                      else ".")), ""]
+    return lines
 
 
 def section_leo(leo: list[dict[str, Any]] | None) -> list[str]:
@@ -377,8 +498,14 @@ def section_depth(depth: list[dict[str, Any]] | None) -> list[str]:
         lines.append("| " + " | ".join(_fmt(d[k], ".1f") if isinstance(d[k], float)
                                        else str(d[k]) for k in keys) + " |")
     lines.append("")
-    lines.append("The blog: small inputs favour depth, large inputs favour shallow "
-                 "networks; the best depth falls from 6 to 1 as n0 grows.")
+    best = [d["best depth"] for d in depth if "best depth" in d]
+    if best:
+        lines.append("The blog: small inputs favour depth, large inputs favour shallow "
+                     f"networks. Here the best depth goes from {best[0]} (n0 = "
+                     f"{depth[0]['n0']}) to {best[-1]} (n0 = {depth[-1]['n0']})"
+                     + (", never rising as n0 grows." if all(
+                         a >= b for a, b in zip(best, best[1:], strict=False))
+                        else ", not monotonically in n0."))
     return lines + [""]
 
 
@@ -406,8 +533,10 @@ def verdicts(
     if ext and mid:
         same = float(np.mean(ext)) > float(np.mean(mid))
         out.append(f"- Table 1 shape (paper: the Empirical UB closes most of the gap when a "
-                   f"layer is narrow, little in the middle): extremes (a layer <= 3 units) "
-                   f"{np.mean(ext):.1f}% vs middle (both >= 6) {np.mean(mid):.1f}% on counts: "
+                   f"layer is narrow, little in the middle), on the splits with finished "
+                   f"counts: extremes (a layer <= 3 units, {len(ext)} split(s)) "
+                   f"{np.mean(ext):.1f}% vs middle (both >= 6, {len(mid)} split(s)) "
+                   f"{np.mean(mid):.1f}% on counts: "
                    + ("**matches**." if same else "**does not match**."))
     elif ext:
         out.append(f"- Table 1: only narrow splits have finished exact counts "
@@ -445,19 +574,9 @@ def verdicts(
         trivial = sum(1 for r, k in lbs if r[f"xor{k}_lb"] <= 1)
         out.append(f"- XOR-k lower bounds vs exact counts: {len(lbs) - bad} of {len(lbs)} "
                    f"(network, k) pairs below the count (95% each); {trivial} are the "
-                   "trivial bound 1 (too few repetitions within the time limit).")
-    speed = [((r["bounds_seconds"] or 0.0) + r["exact_seconds"],
-              (r["bounds_seconds"] or 0.0) + r[f"xor{k}_seconds"])
-             for r in rows for k in xor_sizes
-             if r["exact_complete"] and r.get(f"xor{k}_seconds") is not None
-             and r.get(f"xor{k}_lb") is not None and r[f"xor{k}_lb"] > 1]
-    if speed:
-        ratio = float(np.median([e / a for e, a in speed]))
-        out.append(f"- Speed (paper: MIPBound orders of magnitude faster than exact counting "
-                   f"on networks with many regions): median exact / MIPBound time "
-                   f"{ratio:.2g} over {len(speed)} (network, k) pairs with a non-trivial "
-                   "bound, all of them small networks (the paper too finds counting faster "
-                   "for small counts, eta < 12); the exact engine here is the fast LP engine.")
+                   "trivial bound 1" + (" (too few repetitions within the time limit)."
+                                        if trivial else "."))
+    out += _speed_verdict(rows, xor_sizes)
     cut = [(r, k) for r in rows for k in xor_sizes
            if r["exact_complete"] is False and r.get(f"xor{k}_lb") is not None]
     if cut:
@@ -469,22 +588,91 @@ def verdicts(
             f"the count proven so far in {len(beyond)} of {len(cut)} (network, k) pairs; "
             f"largest: {r['n1']};{r['n2']};10, XOR-{k} LB 2^{math.log2(r[f'xor{k}_lb']):.0f} "
             f"in {(r['bounds_seconds'] or 0) + r[f'xor{k}_seconds']:.0f} s vs "
-            f"{r['exact_regions']} regions proven in "
+            f"{r['exact_regions']:,} regions proven in "
             f"{(r['bounds_seconds'] or 0) + r['exact_seconds']:.0f} s (bounds included)."
         )
+    out += _figure3_verdict(regs, rows, xor_sizes)
+    out.append("")
+    return out
+
+
+def _range(values: Sequence[float], spec: str = ",.0f") -> str:
+    """``lo-hi`` (or the one value) of ``values``, formatted with ``spec``."""
+    lo, hi = format(min(values), spec), format(max(values), spec)
+    return lo if lo == hi else f"{lo}-{hi}"
+
+
+def _speed_verdict(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
+    """The paper's speed claim against the networks timed both ways, with their eta
+    (small / large by the paper's definition) read from the records, and the MILP
+    engine's runs, finished or cut short."""
+    out = []
+    pairs = timing_pairs(rows, xor_sizes)
+    if pairs:
+        ratios = [p["exact_seconds"] / s for p in pairs for s in p["xor_seconds"].values()]
+        n_pairs = len(ratios)
+        large = [p for p in pairs if p["large"]]
+        large_ratios = [p["exact_seconds"] / s for p in large for s in p["xor_seconds"].values()]
+        text = (f"- Speed (paper: MIPBound {PAPER_SPEED_QUOTE}): median exact / MIPBound time "
+                f"{float(np.median(ratios)):.2g} over {n_pairs} (network, k) pairs with a "
+                f"finished count and a non-trivial bound, on {len(pairs)} networks with eta = "
+                f"log2(regions) {_range([p['eta'] for p in pairs], '.1f')}: {len(large)} of "
+                f"{len(pairs)} are large by the paper's definition (eta >= {PAPER_SMALL_ETA}; "
+                f"eta < {PAPER_SMALL_ETA} is small)")
+        if large_ratios:
+            text += (f"; on the large ones the median ratio is "
+                     f"{float(np.median(large_ratios)):.2g} (largest count "
+                     f"{max(p['regions'] for p in large):,})")
+        out.append(text + "; the exact engine here is the fast LP engine.")
+    runs = milp_runs(rows)
+    if runs:
+        done = [m for m in runs if m["complete"]]
+        cut = [m for m in runs if not m["complete"]]
+        text = (f"- The paper's method (the MILP engine) ran on {len(runs)} networks: finished "
+                f"on {len(done)}" + (f" ({_range([m['proven'] for m in done])} regions)"
+                                     if done else ""))
+        if cut:
+            text += (f", cut short at its time limit on {len(cut)} after proving "
+                     f"{_range([m['proven'] for m in cut])} regions")
+            known = [m for m in cut if m["regions"] is not None]
+            if known:
+                text += (f" ({len(known)} of them have a finished LP count: "
+                         f"{_range([m['proven'] for m in known])} of "
+                         f"{_range([m['regions'] for m in known])} regions proven)")
+        out.append(text + "; a run cut short gives a lower bound on its time, not a time.")
+    return out
+
+
+def _trivial_share(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> tuple[int, int]:
+    """(trivial, all) XOR-k bounds behind Figure 3's APP-k points (1 is the trivial one)."""
+    lbs = [r[f"xor{k}_lb"] for r in rows for k in xor_sizes
+           if min(r["n1"], r["n2"]) >= FIG3_MIN_WIDTH and r.get(f"xor{k}_lb") is not None]
+    return sum(1 for v in lbs if v <= 1), len(lbs)
+
+
+def _figure3_verdict(regs: dict[str, dict[str, float]], rows: list[dict[str, Any]],
+                     xor_sizes: Sequence[int]) -> list[str]:
+    """Figure 3 against the paper's sign ("negative correlation with accuracy")."""
+    out = []
+    members = figure3_members(rows, xor_sizes)
     apps = {name: reg for name, reg in regs.items()
             if name.startswith("APP-") and reg["points"] >= MIN_REGRESSION_POINTS}
     if apps:
-        signs = ", ".join(f"{name} {reg['slope']:+.0f} (r = {_fmt(reg['pearson_r'], '.2f')})"
+        signs = ", ".join(f"{name} {reg['slope']:+.0f} (r = {_fmt(reg['pearson_r'], '.2f')}, "
+                          f"rho = {_fmt(reg['spearman_rho'], '.2f')})"
                           for name, reg in apps.items())
         negative = all(reg["slope"] < 0 for reg in apps.values())
+        trivial, total = _trivial_share(rows, xor_sizes)
+        why = ""
+        if not negative and trivial:
+            why = (f"; {trivial} of the {total} XOR-k bounds are the trivial 1, where APP-k "
+                   "is log2(EmpUB)/2, which follows the architecture more than the training")
         out.append(
-            "- Figure 3, APP-k against accuracy (paper: negative correlation even for the "
-            f"weakest approximation): pooled slopes {signs} over "
-            f"{max(reg['points'] for reg in apps.values())} networks: "
-            + ("**matches** (negative)" if negative else
-               "**does not match** (not all negative; with trivial XOR-k bounds APP-k is "
-               "log2(EmpUB)/2, which follows the architecture more than the training)")
+            f"- Figure 3, APP-k against accuracy (paper: \"{PAPER_FIG3_SIGN_QUOTE}\", i.e. "
+            "a negative slope and coefficient): pooled slopes "
+            f"{signs} over {max(reg['points'] for reg in apps.values())} networks: "
+            + ("**matches** (negative)" if negative else "**does not match** (not all negative"
+               + why + ")")
             + _within_text(apps) + "."
         )
     if "exact" in regs and regs["exact"]["points"] < MIN_REGRESSION_POINTS:
@@ -493,12 +681,31 @@ def verdicts(
     elif "exact" in regs:
         r_exact = regs["exact"]
         sign = "negative" if r_exact["slope"] < 0 else "positive"
-        out.append(f"- Figure 3 (ICML 2018 / paper: fewer regions with higher accuracy for "
-                   f"these networks, i.e. a negative slope): pooled slope "
+        out.append(f"- Figure 3 against exact counts (same sign convention): pooled slope "
                    f"{r_exact['slope']:.1f} ({sign}, r = {_fmt(r_exact['pearson_r'], '.2f')}, "
-                   f"{r_exact['points']} networks)" + _within_text({"exact": r_exact}) + ".")
-    out.append("")
+                   f"rho = {_fmt(r_exact['spearman_rho'], '.2f')}, {r_exact['points']} "
+                   "networks)" + _within_text({"exact": r_exact}) + ".")
+    keys = members["keys"]
+    if "exact" in keys and len(keys) > 1 and all(keys.values()):
+        n_exact = len(keys["exact"])
+        n_app = max(len(v) for name, v in keys.items() if name != "exact")
+        same = all(v == keys["exact"] for v in keys.values())
+        out.append(f"- Figure 3's series are {'the same' if same else 'not the same'} "
+                   f"networks: exact counts on {n_exact} networks "
+                   f"({_split_list(members['splits']['exact'])}), APP-k on up to {n_app}; "
+                   f"{len(members['common'])} are in every series"
+                   + ("." if same else ", so the paper's \"more parallel\" claim is "
+                      "compared on those only (section Figure 3)."))
     return out
+
+
+def _split_list(splits: Sequence[tuple[int, int]]) -> str:
+    """``4;18-6;16 (3 splits)``: the first and last split of a sorted list, and how many."""
+    if not splits:
+        return "no split"
+    first, last = splits[0], splits[-1]
+    name = f"{first[0]};{first[1]}" + (f"-{last[0]};{last[1]}" if last != first else "")
+    return f"{name}, {len(splits)} split{'s' if len(splits) > 1 else ''}"
 
 
 def _within_text(regs: dict[str, dict[str, float]]) -> str:
@@ -509,7 +716,8 @@ def _within_text(regs: dict[str, dict[str, float]]) -> str:
         return ""
     return "; within splits: " + ", ".join(
         f"{name} {reg['within_slope']:+.0f} (r = {_fmt(reg['within_r'], '.2f')}, "
-        f"{reg['within_points']} networks)" for name, reg in usable.items())
+        f"rho = {_fmt(reg['within_spearman'], '.2f')}, {reg['within_points']} networks)"
+        for name, reg in usable.items())
 
 
 def _table1_verdict(t1: list[dict[str, Any]]) -> list[str]:
@@ -538,17 +746,46 @@ def _table1_verdict(t1: list[dict[str, Any]]) -> list[str]:
 
 
 def section_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
-    """Figure 2 (bottom) as a table: MIPBound vs exact counting time, by count size."""
+    """Figure 2 (bottom) as tables: the networks timed both ways (with their eta), the
+    MILP engine's runs (finished or cut short), and mean times by count size."""
     lines = ["## Figure 2 (bottom): time of approximation vs exact counting", ""]
     good = [r for r in rows if r["exact_complete"] and r["exact_seconds"] is not None]
     if not good:
         return lines + ["No finished exact count: no timing comparison.", ""]
-    lines += ["Both include the MILP bound tightening they need: MIPBound time = bounds + "
-             "estimate; exact time = bounds + count, by the LP engine and, where run, the "
-              "MILP engine (the paper's method).", "",
-              "| regions (log2 range) | networks | exact LP s | exact MILP s | "
-              + " | ".join(f"XOR-{k} s" for k in xor_sizes) + " |",
-              "|---|---:|---:|---:|" + "---:|" * len(xor_sizes)]
+    lines += ["Every time includes the MILP bound tightening it needs: MIPBound time = bounds "
+              "+ estimate; exact time = bounds + count, by the LP engine and, where run, the "
+              "MILP engine (the paper's method). eta = log2(regions); the paper calls a "
+              f"network with eta < {PAPER_SMALL_ETA} small and large otherwise. A run cut "
+              "short at its time limit gives a lower bound on its time, not a time: the "
+              "figure draws those hollow.", ""]
+    pairs = timing_pairs(rows, xor_sizes)
+    if pairs:
+        lines += ["Networks timed both ways (a finished exact count and MIPBound):", "",
+                  "| network | regions | eta | size | exact LP s | "
+                  + " | ".join(f"XOR-{k} s" for k in xor_sizes) + " |",
+                  "|---|---:|---:|---|---:|" + "---:|" * len(xor_sizes)]
+        for p in pairs:
+            lines.append(f"| {p['key']} | {p['regions']:,} | {p['eta']:.1f} | "
+                         f"{'large' if p['large'] else 'small'} | {p['exact_seconds']:.1f} | "
+                         + " | ".join(_fmt(p["xor_seconds"].get(k)) for k in xor_sizes) + " |")
+        lines.append("")
+    runs = milp_runs(rows)
+    if runs:
+        lines += ["The MILP engine (the paper's method):", "",
+                  "| network | regions (LP engine) | MILP: regions | MILP s | MILP status |",
+                  "|---|---:|---:|---:|---|"]
+        for m in runs:
+            exact = (f"{m['regions']:,}" if m["regions"] is not None
+                     else f">= {m['regions_proven']:,} (cut short)")
+            lines.append(f"| {m['key']} | {exact} | {m['proven']:,} | {m['seconds']:.1f} | "
+                         + ("finished" if m["complete"] else "cut short at the time limit")
+                         + " |")
+        lines.append("")
+    lines += ["Means by the size of the finished count (the MILP column averages finished "
+              "runs only; runs cut short are counted beside it):", "",
+              "| regions (log2 range) | size | networks | exact LP s | exact MILP s | MILP "
+              "cut short | " + " | ".join(f"XOR-{k} s" for k in xor_sizes) + " |",
+              "|---|---|---:|---:|---:|---:|" + "---:|" * len(xor_sizes)]
     bins: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in good:
         bins[int(math.log2(max(1, r["exact_regions"])) // 4)].append(r)
@@ -558,12 +795,86 @@ def section_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
 
         bseconds = mean("bounds_seconds") or 0.0
         xs = [mean(f"xor{k}_seconds") for k in xor_sizes]
-        ex, mi = mean("exact_seconds"), mean("milp_seconds")
-        lines.append(f"| {4 * b}-{4 * b + 4} | {len(group)} | "
-                     f"{_fmt(None if ex is None else ex + bseconds)} | "
-                     f"{_fmt(None if mi is None else mi + bseconds)} | "
+        ex = mean("exact_seconds")
+        milp_done = mean_or_none([(r["bounds_seconds"] or 0.0) + r["milp_seconds"]
+                                  for r in group if r.get("milp_seconds") is not None
+                                  and r["milp_complete"]])
+        milp_cut = sum(1 for r in group if r.get("milp_seconds") is not None
+                       and not r["milp_complete"])
+        lo, hi = 4 * b, 4 * b + 4
+        size = ("small" if hi <= PAPER_SMALL_ETA else "large" if lo >= PAPER_SMALL_ETA
+                else "both")
+        lines.append(f"| {lo}-{hi} | {size} | {len(group)} | "
+                     f"{_fmt(None if ex is None else ex + bseconds)} | {_fmt(milp_done)} | "
+                     f"{milp_cut} | "
                      + " | ".join(_fmt(None if x is None else x + bseconds) for x in xs) + " |")
     lines.append("")
+    return lines
+
+
+def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
+    """What counting every network of Table 1 exactly costs, measured per split."""
+    work = finishing_work(rows, xor_sizes)
+    if not work:
+        return []
+    lines = ["## What finishing Table 1 exactly would cost", "",
+             "Measured from the records, on one core per count (the LP engine, n_jobs=1): "
+             "seconds per region = counting seconds / regions over the split's finished "
+             "counts, else over its counts cut short (regions proven so far). The work left "
+             "is that rate times the count, from scratch (a run folder that keeps the "
+             "frontiers of its counts in checkpoints/ resumes them instead), for the "
+             "networks not finished, with the count bracketed: at most the Empirical UB "
+             "(proven); as a typical lower value, the median over the split's networks "
+             "with MIPBound of their best XOR-k lower bound (95% each; applied to every "
+             "unfinished network of the split, an extrapolation).", "",
+             "| widths | finished | regions counted | counting s | ms per region | "
+             "rate from | median best XOR-k LB | median EmpUB (unfinished) | left, core-h "
+             "(XOR-k LB) | left, core-h (EmpUB) |",
+             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+    for w in work:
+        def hours(value: float | None) -> str:
+            return "–" if value is None else f"{value / 3600:,.1f}"
+
+        lines.append(
+            f"| {w['widths']} | {w['finished']} of {w['networks']} | "
+            f"{w['regions_counted']:,} | {w['seconds_spent']:,.0f} | "
+            f"{1000 * w['seconds_per_region']:.2f} | {w['rate_from']} | "
+            f"{_fmt(w['xor_lb_median'], ',.0f')} | {_fmt(w['empirical_ub_median'], ',.0f')} | "
+            f"{hours(w['left_typical_low'])} | {hours(w['left_at_most'])} |")
+    lines.append("")
+    left = [w for w in work if w["unfinished"]]
+    if left:
+        low = [w["left_typical_low"] for w in left if w["left_typical_low"] is not None]
+        high = sum(w["left_at_most"] or 0.0 for w in left)
+        no_xor = [w["widths"] for w in left if w["left_typical_low"] is None]
+        text = (f"Left: {sum(w['unfinished'] for w in left)} networks on {len(left)} splits; "
+                f"at most {high / 3600:,.0f} core-hours at the measured rates (every count "
+                "at its Empirical UB)")
+        if low:
+            text += (f"; {sum(low) / 3600:,.0f} core-hours on the {len(low)} splits with "
+                     "MIPBound if every count were at its split's median XOR-k bound")
+        if no_xor:
+            text += f" (no MIPBound on {', '.join(no_xor)})"
+        pairs = [(r["exact_regions"], max(r[f"xor{k}_lb"] for k in xor_sizes
+                                          if r.get(f"xor{k}_lb")))
+                 for r in rows if r["exact_complete"] and any(r.get(f"xor{k}_lb")
+                                                               for k in xor_sizes)]
+        if pairs:
+            factors = [x / lb for x, lb in pairs]
+            text += (f". On the {len(pairs)} networks with both, the finished count is "
+                     f"{_range(factors, '.1f')} times the best XOR-k bound (median "
+                     f"{float(np.median(factors)):.1f}), so the lower value is likely low")
+        large = [(int(r["exact_regions"]), float(r["exact_seconds"]) / int(r["exact_regions"]))
+                 for r in rows if r["exact_complete"] and is_large(r["exact_regions"])]
+        if len(large) >= MIN_REGRESSION_POINTS:
+            rho = spearman([c for c, _ in large], [v for _, v in large])
+            text += (f". Over the {len(large)} finished counts of large networks (eta >= "
+                     f"{PAPER_SMALL_ETA}), Spearman between the count and the seconds per "
+                     f"region is {rho:.2f}"
+                     + (" (the rate rises with the count: rate x count is likely low for "
+                        "larger counts)" if rho > 0 else ""))
+        lines += [text + ". One count runs on one core: on a cluster the wall time is at "
+                  "least the longest single count, whatever the number of workers.", ""]
     return lines
 
 
@@ -599,6 +910,12 @@ def write_report(
         "per_split": per_split_summary(rows, xor_sizes),
         "checks": check_orderings(rows, xor_sizes),
         "regressions": regressions(rows, xor_sizes),
+        "regressions_common_networks": regressions(rows, xor_sizes, common=True),
+        "figure3_members": figure3_members(rows, xor_sizes),
+        "table1_scale": scale_fit(table1(rows)),
+        "timing_pairs": timing_pairs(rows, xor_sizes),
+        "milp_runs": milp_runs(rows),
+        "finishing_work": finishing_work(rows, xor_sizes),
         "time_totals": time_totals(records),
         "depth_study": depth_rows,
         "run": run_info,

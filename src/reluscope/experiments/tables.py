@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 
-from reluscope.experiments.paper import PAPER_HIDDEN_UNITS, PAPER_TABLE1
+from reluscope.experiments.paper import PAPER_HIDDEN_UNITS, PAPER_SMALL_ETA, PAPER_TABLE1
 from reluscope.regions.upper import app_k
 
 #: Figure 3 keeps networks whose hidden layers both have at least this many units
@@ -145,10 +146,15 @@ def flat_row(record: dict[str, Any], xor_sizes: Sequence[int]) -> dict[str, Any]
         row["gap_closed"] = row["gap_closed_log2"] = None
     # a count cut short is a lower bound L on the count x, and the gap closed
     # (C - E) / (C - x) grows with x: (C - E) / (C - L) is a valid lower bound on it
+    # (on log2 too: (c - e) / (c - log2 x) also grows with x)
     row["gap_closed_at_least"] = row["gap_closed"]
+    row["gap_closed_at_least_log2"] = row["gap_closed_log2"]
     if (row["exact_complete"] is False and row["exact_regions"]
             and row["configuration_ub"] is not None and row["empirical_ub"]):
         row["gap_closed_at_least"] = gap_closed(
+            row["configuration_ub"], row["empirical_ub"], row["exact_regions"]
+        )
+        row["gap_closed_at_least_log2"] = gap_closed_log2(
             row["configuration_ub"], row["empirical_ub"], row["exact_regions"]
         )
     errors = [name for name in ("bounds", "upper", "exact", "exact_milp")
@@ -186,6 +192,8 @@ def table1(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         gaps_log = [r["gap_closed_log2"] for r in group if r["gap_closed_log2"] is not None]
         at_least = [r["gap_closed_at_least"] for r in group
                     if r.get("gap_closed_at_least") is not None]
+        at_least_log = [r["gap_closed_at_least_log2"] for r in group
+                        if r.get("gap_closed_at_least_log2") is not None]
         table.append({
             "widths": f"{n1};{n2};10",
             "n1": n1,
@@ -196,6 +204,7 @@ def table1(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "gap_closed_log2": mean_or_none(gaps_log),
             # every network: exact where the count finished, else a lower bound
             "gap_closed_at_least": mean_or_none(at_least),
+            "gap_closed_at_least_log2": mean_or_none(at_least_log),
             "networks_at_least": len(at_least),
             "paper_gap_closed": (PAPER_TABLE1.get(n1) if n1 + n2 == PAPER_HIDDEN_UNITS
                                  else None),
@@ -259,64 +268,233 @@ def check_orderings(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> dic
     return {name: {"hold": v[0], "fail": v[1]} for name, v in out.items()}
 
 
+def _figure3_rows(rows: list[dict[str, Any]], xor_sizes: Sequence[int], min_width: int,
+                  common: bool) -> dict[str, list[tuple[dict[str, Any], float]]]:
+    """(row, log2 count) per series; ``common``: only the networks in every series."""
+    keep = [r for r in rows if min(r["n1"], r["n2"]) >= min_width
+            and r["test_accuracy"] is not None]
+    series = {"exact": [(r, _log2(r["exact_regions"]) if r["exact_complete"] else None)
+                        for r in keep]}
+    for k in xor_sizes:
+        series[f"APP-{k}"] = [(r, r[f"app{k}_log2"]) for r in keep]
+    if common:
+        inside = [all(pts[i][1] is not None for pts in series.values())
+                  for i in range(len(keep))]
+        series = {name: [p for p, flag in zip(pts, inside, strict=True) if flag]
+                  for name, pts in series.items()}
+    return {name: [(r, float(c)) for r, c in pts if c is not None]
+            for name, pts in series.items()}
+
+
 def figure3_series(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
-                   min_width: int = FIG3_MIN_WIDTH,
+                   min_width: int = FIG3_MIN_WIDTH, *, common: bool = False,
                    ) -> dict[str, list[tuple[float, float, tuple[int, int]]]]:
     """Figure 3's points (accuracy, log2 count, split) per series: exact (finished
     counts) and APP-k, over the networks whose hidden layers both have ``min_width``
-    units."""
-    keep = [r for r in rows if min(r["n1"], r["n2"]) >= min_width
-            and r["test_accuracy"] is not None]
-    series = {"exact": [(r, _log2(r["exact_regions"])) for r in keep if r["exact_complete"]]}
-    for k in xor_sizes:
-        series[f"APP-{k}"] = [(r, r[f"app{k}_log2"]) for r in keep]
-    return {name: [(float(r["test_accuracy"]), float(c), (r["n1"], r["n2"]))
-                   for r, c in pts if c is not None] for name, pts in series.items()}
+    units; with ``common``, over the networks that are in every series only."""
+    return {name: [(float(r["test_accuracy"]), c, (r["n1"], r["n2"])) for r, c in pts]
+            for name, pts in _figure3_rows(rows, xor_sizes, min_width, common).items()}
 
 
-def within_split(pts: list[tuple[float, float, tuple[int, int]]]) -> list[tuple[float, float]]:
+def figure3_members(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
+                    min_width: int = FIG3_MIN_WIDTH) -> dict[str, Any]:
+    """Which networks each Figure 3 series holds: per series its keys and splits, and
+    the keys that are in every series (the like-for-like set)."""
+    series = {name: [r for r, _ in pts]
+              for name, pts in _figure3_rows(rows, xor_sizes, min_width, False).items()}
+    keys = {name: sorted(str(r["key"]) for r in group) for name, group in series.items()}
+    splits = {name: sorted({(int(r["n1"]), int(r["n2"])) for r in group})
+              for name, group in series.items()}
+    both = set.intersection(*(set(v) for v in keys.values())) if keys else set()
+    return {"keys": keys, "splits": splits, "common": sorted(both)}
+
+
+def within_split_points(pts: list[tuple[float, float, tuple[int, int]]],
+                        ) -> list[tuple[float, float, tuple[int, int]]]:
     """Each point minus the mean of its split, over splits with at least two points:
     what is left once the architecture is taken out (Figure 3's within-split view)."""
     groups: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
     for acc, count, split in pts:
         groups[split].append((acc, count))
     out = []
-    for group in groups.values():
+    for split, group in groups.items():
         if len(group) >= 2:
             acc_mean = float(np.mean([a for a, _ in group]))
             count_mean = float(np.mean([c for _, c in group]))
-            out += [(a - acc_mean, c - count_mean) for a, c in group]
+            out += [(a - acc_mean, c - count_mean, split) for a, c in group]
     return out
+
+
+def within_split(pts: list[tuple[float, float, tuple[int, int]]]) -> list[tuple[float, float]]:
+    """:func:`within_split_points` without the splits."""
+    return [(a, c) for a, c, _ in within_split_points(pts)]
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(x, y)[0, 1]) if np.std(x) > 0 and np.std(y) > 0 else float("nan")
 
 
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation (ties share their mean rank); nan when a side is flat."""
+    return _pearson(rankdata(np.asarray(x, float)), rankdata(np.asarray(y, float)))
+
+
 def regressions(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
-                min_width: int = FIG3_MIN_WIDTH) -> dict[str, dict[str, float]]:
+                min_width: int = FIG3_MIN_WIDTH, *,
+                common: bool = False) -> dict[str, dict[str, float]]:
     """Least-squares lines log2(count) = a * accuracy + b for Figure 3 (exact, APP-k).
 
-    ``slope``/``pearson_r`` pool every network; ``within_slope``/``within_r`` use the
-    deviations from each split's means (:func:`within_split`), so that differences
-    between architectures, which move accuracy and count together, do not count.
+    ``slope``/``pearson_r``/``spearman_rho`` pool every network;
+    ``within_slope``/``within_r``/``within_spearman`` use the deviations from each
+    split's means (:func:`within_split`), so that differences between architectures,
+    which move accuracy and count together, do not count. ``common``: only the
+    networks that are in every series (like for like).
     """
     out: dict[str, dict[str, float]] = {}
-    for name, pts in figure3_series(rows, xor_sizes, min_width).items():
+    for name, pts in figure3_series(rows, xor_sizes, min_width, common=common).items():
         if len(pts) < 2 or len({a for a, _, _ in pts}) < 2:
             continue
         acc, cnt = np.array([(a, c) for a, c, _ in pts], dtype=float).T
         slope, intercept = np.polyfit(acc, cnt, 1)
         out[name] = {"slope": float(slope), "intercept": float(intercept),
-                     "pearson_r": _pearson(acc, cnt), "points": len(pts),
+                     "pearson_r": _pearson(acc, cnt), "spearman_rho": spearman(acc, cnt),
+                     "points": len(pts), "splits": len({s for _, _, s in pts}),
                      "within_slope": float("nan"), "within_r": float("nan"),
-                     "within_points": 0}
+                     "within_spearman": float("nan"), "within_points": 0}
         dev = within_split(pts)
         if dev:
             da, dc = np.array(dev, dtype=float).T
             if float(np.sum(da * da)) > 0:
                 out[name].update(within_slope=float(np.sum(da * dc) / np.sum(da * da)),
-                                 within_r=_pearson(da, dc), within_points=len(dev))
+                                 within_r=_pearson(da, dc), within_spearman=spearman(da, dc),
+                                 within_points=len(dev))
+    return out
+
+
+def sign_flips(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
+               min_width: int = FIG3_MIN_WIDTH) -> dict[str, dict[str, list[str]]]:
+    """Per series, the splits whose removal alone flips the sign of the pooled or the
+    within-split slope (how much a line rests on one architecture)."""
+    full = regressions(rows, xor_sizes, min_width)
+    splits = sorted({(int(r["n1"]), int(r["n2"])) for r in rows
+                     if min(r["n1"], r["n2"]) >= min_width})
+    out: dict[str, dict[str, list[str]]] = {name: {"slope": [], "within_slope": []}
+                                            for name in full}
+    for n1, n2 in splits:
+        rest = [r for r in rows if (int(r["n1"]), int(r["n2"])) != (n1, n2)]
+        fewer = regressions(rest, xor_sizes, min_width)
+        for name, reg in full.items():
+            for field in ("slope", "within_slope"):
+                before, after = reg[field], fewer.get(name, {}).get(field, float("nan"))
+                if not (math.isnan(before) or math.isnan(after)) and before * after < 0:
+                    out[name][field].append(f"{n1};{n2}")
+    return out
+
+
+# ----------------------------------------------------------------------------- timing
+def is_large(regions: int) -> bool:
+    """The paper's large network: eta = log2(regions) >= 12 (section 6)."""
+    return math.log2(max(1, int(regions))) >= PAPER_SMALL_ETA
+
+
+def timing_pairs(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """Networks timed both ways: a finished exact count and a non-trivial XOR-k bound.
+
+    Per network: eta = log2 of its count, the exact (LP engine) seconds and, per k,
+    MIPBound's seconds, both with the MILP bound tightening (as the paper measures)."""
+    out = []
+    for r in rows:
+        if not r["exact_complete"] or r.get("exact_seconds") is None:
+            continue
+        ks = [k for k in xor_sizes if r.get(f"xor{k}_seconds") is not None
+              and r.get(f"xor{k}_lb") is not None and r[f"xor{k}_lb"] > 1]
+        if not ks:
+            continue
+        base = r["bounds_seconds"] or 0.0
+        out.append({"key": r["key"], "n1": r["n1"], "n2": r["n2"],
+                    "regions": int(r["exact_regions"]),
+                    "eta": math.log2(max(1, int(r["exact_regions"]))),
+                    "large": is_large(r["exact_regions"]),
+                    "exact_seconds": base + r["exact_seconds"],
+                    "xor_seconds": {k: base + r[f"xor{k}_seconds"] for k in ks}})
+    return out
+
+
+def milp_runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The MILP engine's runs (the paper's method): finished or cut short at its limit,
+    with the LP engine's count of the same network (None where that was cut short too)."""
+    return [{"key": r["key"], "n1": r["n1"], "n2": r["n2"],
+             "complete": bool(r["milp_complete"]), "proven": r["milp_regions"],
+             "seconds": (r["bounds_seconds"] or 0.0) + r["milp_seconds"],
+             "regions": r["exact_regions"] if r["exact_complete"] else None,
+             "regions_proven": r["exact_regions"]}
+            for r in rows if r.get("milp_seconds") is not None]
+
+
+# ----------------------------------------------------------------------------- Table 1 scale
+def scale_fit(t1: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Which scale of the gap closed (counts or log2) the paper's Table 1 is nearer to,
+    over the splits with finished counts: mean absolute differences, and per split the
+    nearer scale."""
+    pairs = [t for t in t1 if t["gap_closed"] is not None and t["gap_closed_log2"] is not None
+             and t["paper_gap_closed"] is not None]
+    if not pairs:
+        return None
+    counts = [abs(t["gap_closed"] - t["paper_gap_closed"]) for t in pairs]
+    logs = [abs(t["gap_closed_log2"] - t["paper_gap_closed"]) for t in pairs]
+    nearer_log = [t["widths"] for t, c, lg in zip(pairs, counts, logs, strict=True) if lg < c]
+    return {"splits": [t["widths"] for t in pairs],
+            "mean_abs_counts": float(np.mean(counts)), "mean_abs_log2": float(np.mean(logs)),
+            "max_abs_counts": float(np.max(counts)), "max_abs_log2": float(np.max(logs)),
+            "nearer_log2": nearer_log,
+            "nearer_counts": [t["widths"] for t in pairs if t["widths"] not in nearer_log]}
+
+
+# ----------------------------------------------------------------------------- cost
+def finishing_work(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """What exact counting costs per split, measured from the records (one core each).
+
+    Seconds per region = counting seconds / regions, over the finished counts of the
+    split, else over its counts cut short (regions proven so far); the work of a count is
+    taken as that rate times its regions (the rate rises slowly with the count, so this
+    is likely low beyond the counts measured). For the unfinished networks the count is
+    bracketed:
+    at most the Empirical UB (proven), and, as a typical lower value, the median over the
+    split's networks with MIPBound of their largest XOR-k lower bound (95% per network;
+    applied to every unfinished network of the split, an extrapolation)."""
+    by_split: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r.get("exact_seconds") is not None and r.get("exact_regions") is not None:
+            by_split[(int(r["n1"]), int(r["n2"]))].append(r)
+    out = []
+    for (n1, n2), group in sorted(by_split.items()):
+        done = [r for r in group if r["exact_complete"]]
+        cut = [r for r in group if not r["exact_complete"]]
+        basis = done or cut
+        rate = (sum(float(r["exact_seconds"]) for r in basis)
+                / max(1, sum(int(r["exact_regions"]) for r in basis)))
+        best_lbs = [max(int(r[f"xor{k}_lb"]) for k in xor_sizes if r.get(f"xor{k}_lb"))
+                    for r in group if any(r.get(f"xor{k}_lb") for k in xor_sizes)]
+        xor_median = float(np.median(best_lbs)) if best_lbs else None
+        low = sum(rate * max(int(r["exact_regions"]), xor_median or 0) for r in cut)
+        high = sum(rate * max(int(r["exact_regions"]), int(r["empirical_ub"] or 0))
+                   for r in cut)
+        out.append({
+            "widths": f"{n1};{n2};10", "n1": n1, "n2": n2, "networks": len(group),
+            "finished": len(done), "unfinished": len(cut),
+            "seconds_per_region": rate, "rate_from": "finished" if done else "cut short",
+            "regions_counted": sum(int(r["exact_regions"]) for r in group),
+            "seconds_spent": sum(float(r["exact_seconds"]) for r in group),
+            "largest_finished": max((int(r["exact_regions"]) for r in done), default=None),
+            "longest_finished_seconds": max((float(r["exact_seconds"]) for r in done),
+                                            default=None),
+            "xor_lb_median": xor_median, "xor_networks": len(best_lbs),
+            "empirical_ub_median": (float(np.median([float(r["empirical_ub"]) for r in cut]))
+                                    if cut else None),
+            # seconds on one core to count the unfinished networks from scratch
+            "left_typical_low": low if cut and xor_median is not None else None,
+            "left_at_most": high if cut else None,
+        })
     return out
 
 
@@ -336,6 +514,14 @@ def time_totals(records: list[dict[str, Any]]) -> dict[str, float]:
 
 __all__ = [
     "FIG3_MIN_WIDTH",
+    "figure3_members",
+    "finishing_work",
+    "is_large",
+    "milp_runs",
+    "scale_fit",
+    "sign_flips",
+    "spearman",
+    "timing_pairs",
     "MIN_REGRESSION_POINTS",
     "NARROW_WIDTH",
     "N_INPUTS",
@@ -354,4 +540,5 @@ __all__ = [
     "table1",
     "time_totals",
     "within_split",
+    "within_split_points",
 ]
