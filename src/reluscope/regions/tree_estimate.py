@@ -156,7 +156,7 @@ def expand_frontier(
         for i, node in enumerate(frontier):
             if time.monotonic() >= deadline or stop.is_set():
                 return proven, deeper + frontier[i:]
-            if len(node[0]) >= prober.exact_from:
+            if node.depth >= prober.exact_from:
                 deeper.append(node)
                 continue
             found, children = prober.expand(node)
@@ -185,28 +185,31 @@ def enumeration_run(
     rng: np.random.Generator,
     stop: threading.Event | None = None,
     deadline: float = float("inf"),
-) -> float | None:
-    """One unbiased value of the regions below ``frontier`` (None if stopped)."""
+) -> tuple[float, bool] | None:
+    """One unbiased value of the regions below ``frontier``, and whether it sampled (if
+    not, the value is the exact count); None if stopped."""
     weight = 1.0
     value = 0.0
+    sampled = False
     nodes = list(frontier)
     while nodes:
         if len(nodes) > population:
             keep = systematic_sample(len(nodes), population, rng)
             weight *= len(nodes) / population
             nodes = [nodes[i] for i in keep]
+            sampled = True
         deeper: list[Node] = []
         for node in nodes:
             if (stop is not None and stop.is_set()) or time.monotonic() >= deadline:
                 return None
-            if len(node[0]) >= prober.exact_from:
+            if node.depth >= prober.exact_from:
                 found, rest = prober.count(node)
             else:
                 found, rest = prober.expand(node)
             value += weight * found
             deeper.extend(rest)
         nodes = deeper
-    return value
+    return value, sampled
 
 
 _WORKER: dict[str, Any] = {}
@@ -217,7 +220,7 @@ def _init_worker(prep: PreparedNetwork, frontier: list[Node], population: int) -
     _WORKER.update(prober=Prober(prep), frontier=frontier, population=population)
 
 
-def _run_in_worker(seed: np.random.SeedSequence, deadline: float) -> float | None:
+def _run_in_worker(seed: np.random.SeedSequence, deadline: float) -> tuple[float, bool] | None:
     return enumeration_run(_WORKER["prober"], _WORKER["frontier"], _WORKER["population"],
                            np.random.default_rng(seed), deadline=deadline)
 
@@ -343,7 +346,15 @@ class _Runs:
         self.stop = stop
         self.deadline = deadline
         self.values: list[float] = []
+        self.exact = False  # a run that sampled nothing counted every region
         self.stopped_by: Status | None = None
+
+    def _add(self, run: tuple[float, bool]) -> bool:
+        """Keep a run's value; True when it sampled nothing (then it is the exact count)."""
+        value, sampled = run
+        self.values.append(value)
+        self.exact = not sampled
+        return self.exact
 
     def _seed(self, i: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seeds.entropy,
@@ -385,12 +396,11 @@ class _Runs:
                 bar: Any) -> None:
         while not self._halted():
             rng = np.random.default_rng(self._seed(len(self.values)))
-            value = enumeration_run(self.prober, self.frontier, self.population, rng,
-                                    self.stop, self.deadline)
-            if value is None:
+            run = enumeration_run(self.prober, self.frontier, self.population, rng,
+                                  self.stop, self.deadline)
+            if run is None:
                 continue  # _halted() says why
-            self.values.append(value)
-            if self._done(rel_error, confidence, proven, bar):
+            if self._add(run) or self._done(rel_error, confidence, proven, bar):
                 return
 
     def _parallel(self, rel_error: float | None, confidence: float, proven: int,
@@ -413,23 +423,26 @@ class _Runs:
                 if not res.ready():
                     continue
                 del pending[i]
-                value = res.get()
-                if value is None:
+                run = res.get()
+                if run is None:
                     continue  # stopped by the deadline: _halted() says so next
-                finished[i] = value
+                finished[i] = run
                 while len(self.values) in finished:
-                    self.values.append(finished.pop(len(self.values)))
-                    if self._done(rel_error, confidence, proven, bar):
+                    if self._add(finished.pop(len(self.values))) or self._done(
+                        rel_error, confidence, proven, bar
+                    ):
                         return
         finally:
             pool.terminate()
             pool.join()
 
     def result(self, proven: int, confidence: float, seconds: float) -> CountEstimate:
-        if not self.frontier:  # the top's expansion met every leaf: counted exactly
+        if not self.frontier or self.exact:  # every region met: counted exactly
+            proven += int(round(self.values[-1])) if self.exact else 0
             total = float(proven)
-            return CountEstimate(total, total, total, confidence, 0.0, 0, self.population,
-                                 proven, 0.0, False, seconds, COMPLETE, exact=True)
+            return CountEstimate(total, total, total, confidence, 0.0, len(self.values),
+                                 self.population, proven, 0.0, False, seconds, COMPLETE,
+                                 exact=True)
         status = self.stopped_by or COMPLETE
         if status == COMPLETE and not self.values:
             status = INTERRUPTED if self.stop.is_set() else TIME_LIMIT

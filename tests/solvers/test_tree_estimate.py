@@ -1,0 +1,176 @@
+"""The tree estimate of the number of regions (estimate_regions(method="tree")).
+
+Oracles: the exact count of the compiled search and brute force over patterns
+(tests/oracles.py). Unbiasedness is checked on a fixed design (many independent runs of
+a small population: their mean within four standard errors of the exact count), the
+interval rule on seeded runs (deterministic, so these tests are not flaky).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import reluscope
+from clitools import run_error, run_json
+from netgen import dense_network
+from oracles import brute_force_count
+from reluscope.bounds import tighten_bounds
+from reluscope.regions.lp_engine import count_regions_lp, prepare
+from reluscope.regions.probes import Prober, node_of
+from reluscope.regions.tree_estimate import (
+    enumeration_run,
+    estimate_count,
+    expand_frontier,
+    format_count,
+    summarise,
+    systematic_sample,
+)
+
+NETS = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def net_and_bounds():
+    net = dense_network(3, 2, (6, 6, 4))  # 16 units: brute force can check its count
+    return net, tighten_bounds(net, method="lp")
+
+
+@pytest.fixture(scope="module")
+def exact(net_and_bounds):
+    net, bounds = net_and_bounds
+    return reluscope.count_regions(net, bounds=bounds, n_jobs=1).regions
+
+
+def _root(prep):
+    return node_of((np.zeros(0, dtype=np.int32), prep.root_point))
+
+
+def test_the_fixture_has_a_nontrivial_count(net_and_bounds, exact):
+    net, _ = net_and_bounds
+    assert exact == brute_force_count(net)
+    assert exact == 179
+
+
+@pytest.mark.parametrize(("population", "exact_from", "cap", "runs"), [
+    (1, None, 4096, 600),  # Knuth's estimator, exact below the last layer's start
+    (2, 6, 3, 400),  # exact counts cut at 3 nodes: their rest is sampled
+    pytest.param(3, 10**6, 4096, 1500, marks=pytest.mark.slow),  # down to the leaves
+])
+def test_runs_are_unbiased(net_and_bounds, exact, population, exact_from, cap, runs):
+    net, bounds = net_and_bounds
+    prep = prepare(net, bounds)
+    prober = Prober(prep, exact_from=exact_from, exact_node_cap=cap)
+    rng = np.random.default_rng(7)
+    values = np.array([enumeration_run(prober, [_root(prep)], population, rng)[0]
+                       for _ in range(runs)])
+    se = values.std(ddof=1) / np.sqrt(values.size)
+    assert values.std() > 0  # the runs are random
+    assert abs(values.mean() - exact) < 4 * se, (values.mean(), se, exact)
+
+
+def test_expanding_the_whole_tree_counts_it(net_and_bounds, exact):
+    net, bounds = net_and_bounds
+    prep = prepare(net, bounds)
+    prober = Prober(prep, exact_from=10**6)
+    proven, frontier = expand_frontier(prober, [_root(prep)], 10**9, float("inf"),
+                                       threading.Event())
+    assert (proven, frontier) == (exact, [])
+    est = estimate_count(net, bounds=bounds, population=10**6, random_state=0)
+    assert est.exact and est.estimate == est.ci_low == est.ci_high == exact
+    assert est.describe() == f"{exact:,} regions (counted exactly)"
+
+
+def test_the_interval_covers_the_count(net_and_bounds, exact):
+    net, bounds = net_and_bounds
+    hits = 0
+    for seed in range(20):
+        est = estimate_count(net, bounds=bounds, population=8, rel_error=0.25,
+                             random_state=seed)
+        assert est.status == "complete" and est.probes >= 20
+        assert est.rel_half_width <= 0.25 + 1e-12
+        assert est.ci_low <= est.estimate <= est.ci_high
+        hits += est.ci_low <= exact <= est.ci_high
+    assert hits >= 17  # 95% nominal; measured at scale in docs/estimate.md
+
+
+def test_same_seed_same_estimate_for_any_jobs(net_and_bounds):
+    net, bounds = net_and_bounds
+    one = estimate_count(net, bounds=bounds, population=4, rel_error=0.1, random_state=3)
+    two = estimate_count(net, bounds=bounds, population=4, rel_error=0.1, random_state=3,
+                         n_jobs=2)
+    assert (one.estimate, one.ci_low, one.ci_high, one.probes) == (
+        two.estimate, two.ci_low, two.ci_high, two.probes)
+
+
+def test_systematic_sample_keeps_each_node_with_the_same_probability():
+    rng = np.random.default_rng(0)
+    hits = np.zeros(10)
+    for _ in range(4000):
+        picks = systematic_sample(10, 3, rng)
+        assert len(set(picks.tolist())) == 3
+        hits[picks] += 1
+    assert np.allclose(hits / 4000, 0.3, atol=0.03)
+
+
+def test_summary_by_hand():
+    s = summarise([10.0, 12.0, 14.0], proven=5, confidence=0.95)
+    # mean 12, sd 2, se 2/sqrt(3), t(0.975, 2) = 4.3027
+    assert s.estimate == 17.0
+    assert s.half_width == pytest.approx(4.302653 * 2 / np.sqrt(3), rel=1e-5)
+    assert s.ess == pytest.approx(36**2 / (100 + 144 + 196))
+    assert not s.heavy
+    assert summarise([1.0, 1.0, 1.0, 1.0, 100.0], 0, 0.95).heavy
+
+
+def test_format_count():
+    assert format_count(6587) == "6,587"
+    assert format_count(2_134_000) == "2.13 million"
+    assert format_count(3.4e9) == "3.4 billion"
+
+
+def test_a_count_cut_short_estimates_the_rest():
+    net = reluscope.load(NETS / "mnist-784-8-8-10-b.npz")
+    bounds = tighten_bounds(net, method="lp")
+    left: list = []
+    part = count_regions_lp(net, bounds, time_limit=0.3, n_jobs=1, frontier=left)
+    assert part.status == "time_limit" and left
+    est = estimate_count(net, bounds=bounds, rel_error=0.25, population=16, random_state=1,
+                         start_nodes=left, proven=part.regions)
+    assert est.proven == part.regions <= est.ci_low
+    assert est.ci_low <= 8622 <= est.ci_high  # the fixture's exact count
+
+
+def test_count_regions_reports_the_estimate():
+    net = reluscope.load(NETS / "mnist-784-8-8-10-a.npz")
+    res = reluscope.count_regions(net, time_limit=1.0, n_jobs=1, random_state=0)
+    assert not res.exact
+    assert res.estimate is not None and res.estimate.proven == res.regions
+    if res.estimate.estimate is not None:  # at least two runs finished in the time left
+        assert res.regions <= res.estimate.ci_low <= res.estimate.ci_high
+        assert 0.3 * 6587 < res.estimate.estimate < 3 * 6587
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_cli_tree_json(capsys):
+    out = run_json(capsys, ["estimate", "example", "--method", "tree", "--seed", "1",
+                            "--rel-error", "0.3", "--population", "16", "--json"])
+    assert {"estimate", "ci_low", "ci_high", "probes", "seconds", "status"} <= set(out)
+    assert out["ci_low"] <= 6752 <= out["ci_high"]  # the example's exact count
+
+
+def test_cli_tree_refuses_xor_size(capsys):
+    err = run_error(capsys, ["estimate", "example", "--method", "tree", "--xor-size", "3"])
+    assert "--xor-size" in err
+
+
+def test_api_refuses_mixed_options():
+    with pytest.raises(reluscope.ReluscopeError, match="xor_size"):
+        reluscope.estimate_regions(reluscope.example_network(), method="tree", xor_size=3)
+    with pytest.raises(reluscope.ReluscopeError, match="rel_error"):
+        reluscope.estimate_regions(reluscope.example_network(), method="tree",
+                                   rel_error=float("nan"))
