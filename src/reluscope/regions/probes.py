@@ -90,7 +90,9 @@ class Prober:
         s = self.searcher
         depth = int(s.ist[K.I_DEPTH])
         limit = min(len(prefix), depth)
-        same = (s._path_codes(limit) == prefix[:limit]) & (self._path_rows(limit) == rows[:limit])
+        units = s.set_units[:limit]
+        same = (2 * units + s.sides[units] == prefix[:limit]) & (
+            self._path_rows(limit) == rows[:limit])
         differ = np.flatnonzero(~same)
         common = int(differ[0]) if differ.size else limit
         s._truncate(common)
@@ -146,21 +148,26 @@ class Prober:
 
     # ------------------------------------------------------------------ expand
     def expand(self, node: Node) -> tuple[int, list[Node]]:
-        """Decide one unit at ``node``: ``(1, [])`` at a leaf, else ``(0, children)``.
+        """Decide units from ``node`` down to the first node with two children:
+        ``(1, [])`` at a leaf, ``(0, [])`` at a dead end, else ``(0, children)``.
 
-        A node the kernel hands over is searched by HiGHS for a short slice: its regions
-        are returned and the tasks it left are the children.
+        Nodes with one child (a unit with one feasible side) are passed in the kernel's
+        stack without leaving it. A node the kernel hands over is searched by HiGHS for a
+        short slice: its regions are returned and the tasks it left are the children.
         """
         self._start(node)
         s = self.searcher
         regions0 = int(s.ist[K.I_REGIONS])
-        code = s._call_kernel(1)
-        if code == K.TROUBLE:
-            res = s._fallback(self._trouble_node())
-            s.ist[K.I_SP] = 0
-            return res.regions, [node_of(t) for t in res.remaining]
-        if int(s.ist[K.I_REGIONS]) > regions0:
-            return 1, []
+        while True:
+            code = s._call_kernel(1)
+            if code == K.TROUBLE:
+                res = s._fallback(self._trouble_node())
+                s.ist[K.I_SP] = 0
+                return res.regions, [node_of(t) for t in res.remaining]
+            if int(s.ist[K.I_REGIONS]) > regions0:
+                return 1, []
+            if int(s.ist[K.I_SP]) != 1:
+                break
         children = self._children()
         s.ist[K.I_SP] = 0
         return 0, children

@@ -1,0 +1,182 @@
+"""The tree estimate (estimate_regions(method="tree")) against exact counts and MIPBound.
+
+Three subcommands, each printing a markdown table (docs/bench-estimate.md):
+
+* ``coverage``: on networks of known count, ``--seeds`` estimates each; how often the
+  95% interval holds the exact count, the mean and median relative error, the time.
+  Exact counts are cached in ``runs/bench_estimate/counts.json`` and every estimate is
+  appended to ``runs/bench_estimate/coverage.jsonl``, so a run cut short resumes.
+* ``speed``: on each network, the exact count's time beside the estimate's time to a
+  relative error, and MIPBound's XOR-k lower bounds (k = 2..5) with their times.
+* ``table``: the coverage table from the JSONL file.
+
+    python benchmarks/bench_estimate.py coverage --set lowdim --seeds 50
+    python benchmarks/bench_estimate.py coverage --set mnist --seeds 50
+    python benchmarks/bench_estimate.py table
+    python benchmarks/bench_estimate.py speed --net shared/nets/mnist-784-8-8-10-a.npz
+
+Networks: ``lowdim`` are tests/netgen.py's dense networks with 2-4 inputs (10^3-10^5
+regions); ``mnist`` the two 784;8;8;10 fixtures, the bundled 64-input example and any
+``--extra`` NPZ files (e.g. networks from ``reluscope train``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: timings per core
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import reluscope  # noqa: E402
+from netgen import dense_network  # noqa: E402
+from reluscope.bounds import tighten_bounds  # noqa: E402
+from reluscope.regions.tree_estimate import estimate_count  # noqa: E402
+
+OUT = ROOT / "runs" / "bench_estimate"
+LOWDIM = [
+    (2, (16, 16, 8)), (2, (24, 24, 12)), (2, (32, 32, 16)), (2, (16, 16, 16, 8)),
+    (3, (12, 12, 6)), (3, (16, 16, 8)), (3, (20, 20, 10)), (3, (10, 10, 10, 5)),
+    (4, (10, 10, 5)), (4, (12, 12, 6)), (4, (16, 16, 8)),
+]
+
+
+def networks(which: str, extra: list[str]) -> dict[str, reluscope.ReLUNetwork]:
+    nets: dict[str, reluscope.ReLUNetwork] = {}
+    if which == "lowdim":
+        for seed in (0, 1):
+            for d, widths in LOWDIM:
+                name = f"dense{seed}-{d};{';'.join(map(str, widths))}"
+                nets[name] = dense_network(seed, d, widths)
+    else:
+        for tag in ("a", "b"):
+            nets[f"mnist-784;8;8;10-{tag}"] = reluscope.load(
+                ROOT / "tests" / "fixtures" / f"mnist-784-8-8-10-{tag}.npz")
+        nets["example-64;6;6;10"] = reluscope.example_network()
+    for path in extra:
+        nets[Path(path).stem] = reluscope.load(path)
+    return nets
+
+
+def exact_counts(nets: dict[str, reluscope.ReLUNetwork], limit: float) -> dict[str, int]:
+    """Exact counts (cached): networks whose count does not finish are left out."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    cache = OUT / "counts.json"
+    known = json.loads(cache.read_text()) if cache.exists() else {}
+    for name, net in nets.items():
+        if name in known:
+            continue
+        res = reluscope.count_regions(net, n_jobs=1, time_limit=limit, estimate_rest=False)
+        known[name] = {"regions": res.regions if res.exact else None,
+                       "seconds": res.seconds}
+        cache.write_text(json.dumps(known, indent=1))
+        print(f"# exact {name}: {res.regions} ({res.status}, {res.seconds:.1f} s)",
+              flush=True)
+    return {k: v["regions"] for k, v in known.items() if k in nets and v["regions"]}
+
+
+def coverage(args: argparse.Namespace) -> None:
+    nets = networks(args.set, args.extra)
+    counts = exact_counts(nets, args.count_limit)
+    log = OUT / "coverage.jsonl"
+    done = set()
+    if log.exists():
+        for line in log.read_text().splitlines():
+            r = json.loads(line)
+            done.add((r["network"], r["seed"], r["population"], r["rel_error"]))
+    for name, exact in counts.items():
+        net = nets[name]
+        bounds = tighten_bounds(net, method="lp")
+        for seed in range(args.seeds):
+            key = (name, seed, args.population, args.rel_error)
+            if key in done:
+                continue
+            est = estimate_count(net, bounds=bounds, rel_error=args.rel_error,
+                                 population=args.population, random_state=seed)
+            row = {"network": name, "regions": exact, "seed": seed,
+                   "population": args.population, "rel_error": args.rel_error,
+                   **est.to_dict()}
+            with log.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+        print(f"# done {name}", flush=True)
+    table(args)
+
+
+def table(args: argparse.Namespace) -> None:
+    rows = [json.loads(line) for line in (OUT / "coverage.jsonl").read_text().splitlines()]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["population"], r["rel_error"], r["network"]), []).append(r)
+    print("| network | regions | population | rel_error | seeds | coverage | mean rel. error "
+          "| median abs. rel. error | median runs | median time (s) | heavy flags |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    total = hit = 0
+    for (pop, rel, name), rs in sorted(groups.items()):
+        exact = rs[0]["regions"]
+        ok = [r["ci_low"] <= exact <= r["ci_high"] for r in rs]
+        err = np.array([r["estimate"] / exact - 1 for r in rs])
+        total += len(ok)
+        hit += sum(ok)
+        print(f"| {name} | {exact:,} | {pop} | {rel} | {len(rs)} | {np.mean(ok):.0%} "
+              f"| {err.mean():+.3f} | {np.median(np.abs(err)):.3f} "
+              f"| {np.median([r['probes'] for r in rs]):.0f} "
+              f"| {np.median([r['seconds'] for r in rs]):.2f} "
+              f"| {sum(r['heavy_tail'] for r in rs)} |")
+    print(f"\nall: {hit}/{total} intervals hold the exact count ({hit / max(total, 1):.1%})")
+
+
+def speed(args: argparse.Namespace) -> None:
+    net = reluscope.load(args.net) if args.net != "example" else reluscope.example_network()
+    bounds = tighten_bounds(net, method="lp")
+    t = time.perf_counter()
+    exact = reluscope.count_regions(net, bounds=bounds, n_jobs=1, time_limit=args.count_limit,
+                                    estimate_rest=False)
+    t_exact = time.perf_counter() - t
+    word = "exact" if exact.exact else f"cut short at {exact.status}"
+    print(f"| method | value | interval / probability | seconds |\n|---|---:|---:|---:|")
+    print(f"| exact count (lp, 1 core) | {exact.regions:,} ({word}) | | {t_exact:.1f} |")
+    for rel in args.rel:
+        est = estimate_count(net, bounds=bounds, rel_error=rel, random_state=0,
+                             population=args.population, n_jobs=args.jobs)
+        print(f"| tree, rel_error {rel} | {est.estimate:,.0f} | {est.ci_low:,.0f}-"
+              f"{est.ci_high:,.0f} | {est.seconds:.1f} |")
+    for k in args.xor:
+        r = reluscope.estimate_regions(net, method="mipbound", xor_size=k, bounds=bounds,
+                                       random_state=0, time_limit=args.mipbound_limit)
+        print(f"| MIPBound XOR-{k} (lower bound) | {r.lower_bound:,} | p = "
+              f"{r.probability:.3f} | {r.seconds:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    cov = sub.add_parser("coverage")
+    cov.add_argument("--set", choices=("lowdim", "mnist"), default="lowdim")
+    cov.add_argument("--extra", nargs="*", default=[])
+    cov.add_argument("--seeds", type=int, default=50)
+    cov.add_argument("--population", type=int, default=64)
+    cov.add_argument("--rel-error", type=float, default=0.1)
+    cov.add_argument("--count-limit", type=float, default=600.0)
+    sub.add_parser("table")
+    sp = sub.add_parser("speed")
+    sp.add_argument("--net", required=True)
+    sp.add_argument("--rel", type=float, nargs="*", default=[0.1, 0.05])
+    sp.add_argument("--population", type=int, default=64)
+    sp.add_argument("--jobs", type=int, default=1)
+    sp.add_argument("--xor", type=int, nargs="*", default=[2, 3, 4, 5])
+    sp.add_argument("--mipbound-limit", type=float, default=600.0)
+    sp.add_argument("--count-limit", type=float, default=3600.0)
+    args = parser.parse_args()
+    {"coverage": coverage, "table": table, "speed": speed}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
