@@ -21,7 +21,7 @@ class RegionCount:
     exact
         True iff the search finished (``status == "complete"``).
     method
-        The engine: ``"lp"``, ``"milp"`` or ``"scip-count"``.
+        The engine: ``"lp"``, ``"highs"``, ``"geometric"``, ``"milp"`` or ``"scip-count"``.
     status
         ``"complete"``, ``"time_limit"``, ``"interrupted"`` (Ctrl-C) or ``"failed"`` (the
         solver failed: ``regions`` is still a proven lower bound; see ``message``).
@@ -31,6 +31,10 @@ class RegionCount:
         The engine's own work counters (LP or MILP solves; search nodes).
     message
         Why a run stopped early, in words (empty when complete).
+    thin_cells
+        Cells of positive volume whose best margin is below ``REGION_EPS``: pieces of
+        the input space that are not regions by the definition (other tools count
+        them). Known only to the ``geometric`` engine; None for the others.
     """
 
     regions: int
@@ -41,6 +45,7 @@ class RegionCount:
     lp_solves: int = 0
     nodes: int = 0
     message: str = ""
+    thin_cells: int | None = None
 
     @property
     def lower(self) -> int:
