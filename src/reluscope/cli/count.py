@@ -10,6 +10,7 @@ from reluscope.cli.common import add_model_arguments, emit, load_network, show_p
 from reluscope.regions.compiled import kernel_is_cached
 from reluscope.regions.count import COUNT_METHODS, count_regions
 from reluscope.regions.result import FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.tolerances import REGION_EPS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,8 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_arguments(parser)
     parser.add_argument(
-        "--method", choices=COUNT_METHODS, default="lp",
-        help="lp: compiled LP search (default); highs: the same search with HiGHS LPs; "
+        "--method", choices=COUNT_METHODS, default="auto",
+        help="auto (default): geometric for up to 4 inputs, else lp; lp: compiled LP "
+        "search; highs: the same search with HiGHS LPs; geometric: split the input space "
+        "cell by cell (few inputs; also counts cells thinner than REGION_EPS); "
         "milp: the paper's MILP enumeration; scip-count: SCIP's solution counter",
     )
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds for the count")
@@ -62,7 +65,7 @@ EXIT_SOLVER_FAILED = 1
 
 def run(args: argparse.Namespace) -> int:
     network = load_network(args)
-    if args.method == "lp" and show_progress() and not kernel_is_cached():
+    if args.method in ("lp", "auto") and show_progress() and not kernel_is_cached():
         print("reluscope: compiling the lp engine for this machine, once (numba caches it "
               "on disk); this takes 10-60 s", file=sys.stderr, flush=True)
     result = count_regions(
@@ -87,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
         f"time: {result.seconds:.3f} s ({result.method})",
         f"LP solves: {result.lp_solves} ({per_region:.2f} per region), nodes: {result.nodes}",
     ]
+    if result.thin_cells:
+        plural = "s" if result.thin_cells != 1 else ""
+        lines.append(f"{result.thin_cells} more cell{plural} thinner than eps (positive volume, "
+                     f"no point where the active units reach REGION_EPS = {REGION_EPS:g}; "
+                     "not regions by reluscope's definition, counted by some other tools)")
     if result.message:
         lines.append(f"note: {result.message}")
     if args.patterns:

@@ -41,10 +41,16 @@ BUDGET = 1  # the work budget is used up; call again
 GROW_VERTICES = 2  # the vertex arena is too small for the next split: grow it, call again
 GROW_EDGES = 3  # the edge arena is too small
 PENDING_FULL = 4  # the buffer of undecided leaves is full: decide them, call again
+OUT_FULL = 5  # (recording) the buffer of recorded patterns is too full: drain it, call again
 
 # indices into the int64 state vector
 I_SP, I_VTOP, I_ETOP, I_REGIONS, I_SPLITS, I_DEGENERATE, I_PENDING, I_LEAVES = range(8)
-N_STATE = 8
+I_OUT = 8  # rows of the recording buffer in use
+I_OVERFLOW = 9  # 1: a degenerate vertex had more face candidates than the scratch holds
+N_STATE = 10
+
+#: kinds of the recorded rows: a cell's pattern, a candidate pattern of a face
+KIND_CELL, KIND_FACE = 0, 1
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -320,6 +326,96 @@ def _pos_of(face, nf, neg_index):
 
 
 @njit(cache=True)
+def _face_candidates(B, voff, nv, vi, pattern, unit_bits, sets, out, out_kind, ist):
+    """Record the patterns of the faces of a leaf cell through its vertex ``vi``.
+
+    A point ``x`` of the cell's closure has the cell's pattern less the active units
+    with ``g_u(x) = 0``, and those are the active units tight on the smallest face
+    holding ``x``: the intersection of the tight sets of that face's vertices. So the
+    candidates are the cell's pattern less ``T`` for every non-empty intersection ``T``
+    of active-unit tight sets over vertex subsets holding ``vi`` (a superset of the
+    faces; each candidate is checked against the definition by an LP afterwards). When
+    at most ``log2(len(sets) + 1)`` active units are tight at the vertex, every subset
+    of them is a candidate instead.
+    """
+    nw = B.shape[1]
+    nu = pattern.shape[0]
+    # the active units' bits
+    act = np.zeros(nw, dtype=np.uint64)
+    for u in range(nu):
+        if pattern[u] == 1:
+            bit = unit_bits + u
+            act[bit // 64] = act[bit // 64] | (_ONE << np.uint64(bit % 64))
+    nset = 0
+    empty = True
+    for w in range(nw):
+        sets[0, w] = B[voff + vi, w] & act[w]
+        if sets[0, w] != 0:
+            empty = False
+    if empty:
+        return
+    # few active units tight at the vertex: every subset of them is a candidate (the lp
+    # engine's LPs, with their feasibility tolerance, may reach such a pattern at the
+    # vertex even where no face carries it exactly)
+    tight = np.zeros(nu, dtype=np.int64)
+    nt = 0
+    for u in range(nu):
+        bit = unit_bits + u
+        if (sets[0, bit // 64] >> np.uint64(bit % 64)) & _ONE:
+            tight[nt] = u
+            nt += 1
+    if (1 << nt) - 1 <= sets.shape[0]:
+        for mask in range(1, 1 << nt):
+            r = ist[I_OUT]
+            for u in range(nu):
+                out[r, u] = pattern[u]
+            for j in range(nt):
+                if (mask >> j) & 1:
+                    out[r, tight[j]] = 0
+            out_kind[r] = KIND_FACE
+            ist[I_OUT] = r + 1
+        return
+    nset = 1
+    for j in range(nv):
+        if j == vi:
+            continue
+        known = nset
+        for a in range(known):
+            nonzero = False
+            for w in range(nw):
+                if (sets[a, w] & B[voff + j, w]) != 0:
+                    nonzero = True
+            if not nonzero:
+                continue
+            dup = False
+            for b in range(nset):
+                same = True
+                for w in range(nw):
+                    if sets[b, w] != (sets[a, w] & B[voff + j, w]):
+                        same = False
+                        break
+                if same:
+                    dup = True
+                    break
+            if dup:
+                continue
+            if nset == sets.shape[0]:
+                ist[I_OVERFLOW] = 1
+                return
+            for w in range(nw):
+                sets[nset, w] = sets[a, w] & B[voff + j, w]
+            nset += 1
+    for a in range(nset):
+        r = ist[I_OUT]
+        for u in range(nu):
+            bit = unit_bits + u
+            tight = (sets[a, bit // 64] >> np.uint64(bit % 64)) & _ONE
+            out[r, u] = 0 if tight != 0 else pattern[u]
+        out_kind[r] = KIND_FACE
+        ist[I_OUT] = r + 1
+
+
+@njit(cache=True)
 def cut_root(V, B, E, nv, ne, a, c, radius, tol_rel, bit, g, s, idx, face):
     """Cut the root cell (at offset 0) to ``a.x + c <= 0``.
 
@@ -369,6 +465,11 @@ def run(
     pend,
     ist,
     budget,
+    record,
+    out,
+    out_kind,
+    sets,
+    unit_bits,
 ):
     """Run the depth-first split until the stack is empty or a return code asks Python.
 
@@ -376,7 +477,10 @@ def run(
     pattern, affine maps ``s_ma[slot, u] . x + s_mc[slot, u]``, a ball holding the cell:
     center ``s_ball[slot, :d]``, radius ``s_ball[slot, d]``, negative when not yet
     computed); ``pend`` receives the
-    patterns of leaves without a witness. Returns one of the codes at the module's top.
+    patterns of leaves without a witness. With ``record``, ``out`` receives every
+    leaf's pattern (``KIND_CELL``) and the candidate patterns of the faces through its
+    degenerate vertices (``KIND_FACE``, see :func:`_face_candidates`). Returns one of the
+    codes at the module's top.
     """
     n_layers = widths.shape[0]
     nu = s_pat.shape[1]
@@ -395,6 +499,8 @@ def run(
             if layer + 1 == n_layers:
                 if ist[I_PENDING] >= pend.shape[0]:
                     return PENDING_FULL
+                if record and ist[I_OUT] + 1 + nv * sets.shape[0] > out.shape[0]:
+                    return OUT_FULL
                 work += 1
                 ist[I_LEAVES] += 1
                 for kk in range(d):
@@ -405,6 +511,9 @@ def run(
                         nbits += _popcount(B[voff + i, w])
                     if nbits > d:
                         ist[I_DEGENERATE] += 1
+                        if record:
+                            _face_candidates(B, voff, nv, i, s_pat[sl], unit_bits, sets,
+                                             out, out_kind, ist)
                     for kk in range(d):
                         cent[kk] += V[voff + i, kk]
                 for kk in range(d):
@@ -421,6 +530,12 @@ def run(
                     elif val > witness_tol:
                         witness = False
                         break
+                if record:
+                    r = ist[I_OUT]
+                    for u in range(nu):
+                        out[r, u] = s_pat[sl, u]
+                    out_kind[r] = KIND_CELL
+                    ist[I_OUT] = r + 1
                 if witness:
                     ist[I_REGIONS] += 1
                 else:

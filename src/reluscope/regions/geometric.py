@@ -12,8 +12,9 @@ whose vertex mean is not a witness.
 Distinct cells of positive volume have distinct patterns, and the set of points with
 pattern ``S`` is convex with the cell as its interior, so a cell's pattern is a region
 iff its *best margin* ``max_{x in cell} min_{u in S} g_u(x)`` reaches ``REGION_EPS``
-(within ``SOLVER_FEASIBILITY_TOL``, the lp engine's rule). The vertex mean of a cell
-proves it for almost every cell; the others get one LP each (``lp_solves``). A cell
+(the definition's LP, decided by HiGHS with ``SOLVER_FEASIBILITY_TOL`` as by the lp
+engine). The vertex mean of a cell proves it for almost every cell; the others get
+one LP each (``lp_solves``). A cell
 whose best margin is below ``REGION_EPS`` is a *thin cell*: a piece of positive volume
 that is not a region by the definition (``RegionCount.thin_cells``; other tools, e.g.
 edge subdivision, count it as a region).
@@ -45,7 +46,6 @@ from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCo
 from reluscope.tolerances import (
     GEOMETRIC_TOL,
     REGION_EPS,
-    SOLVER_FEASIBILITY_TOL,
     WITNESS_TOL,
 )
 
@@ -53,6 +53,9 @@ from reluscope.tolerances import (
 WORK_BUDGET = 4096
 #: Leaves without a witness collected before their LPs are solved.
 PENDING_BATCH = 256
+#: Distinct face candidates kept per degenerate vertex (more: the lp engine counts);
+#: with up to 8 active units tight at the vertex, all their 255 subsets are tried.
+MAX_FACE_CANDIDATES = 255
 
 
 @dataclass
@@ -109,6 +112,10 @@ class GeometricCount:
     splits: int
     status: str
     flat_domain: bool = False
+    #: regions that only lower-dimensional faces carry (found when recording)
+    face_regions: int = 0
+    #: a degenerate vertex had more than MAX_FACE_CANDIDATES candidates
+    overflow: bool = False
 
 
 def _root_cell(network: ReLUNetwork, arena: _Arena, radius: float) -> tuple[int, int]:
@@ -173,11 +180,20 @@ def _unit_maps(network: ReLUNetwork, pattern: np.ndarray) -> tuple[FloatArray, F
     return np.vstack(a_rows), np.concatenate(c_rows)
 
 
-def best_margin(network: ReLUNetwork, pattern: np.ndarray) -> float | None:
+def is_region(network: ReLUNetwork, pattern: np.ndarray) -> bool:
+    """Whether ``pattern`` is a region: the definition's LP, with the lp engine's rule."""
+    return best_margin(network, pattern, at_least=REGION_EPS) is not None
+
+
+def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
+                at_least: float | None = None) -> float | None:
     r"""``max min_{u active} g_u(x)`` over the points with ``pattern`` (None: no point).
 
     One LP in ``(x, t)``: maximise ``t`` s.t. ``a_u.x + c_u >= t`` (active units),
     ``a_u.x + c_u <= 0`` (inactive units), ``x`` in the box and the polytope's rows.
+    With ``at_least``, ``t`` is fixed to it: a feasibility LP, the definition's own
+    question decided as the lp engine and the brute-force oracle decide it (HiGHS with
+    ``SOLVER_FEASIBILITY_TOL``); None means infeasible.
     """
     import highspy
 
@@ -203,8 +219,9 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray) -> float | None:
     lp.col_cost_ = np.concatenate([np.zeros(d), [-1.0]])
     reach = float(np.max(np.abs(c[on]) + np.abs(a[on]) @ np.maximum(
         np.abs(network.lower), np.abs(network.upper))))
-    lp.col_lower_ = np.concatenate([np.asarray(network.lower, dtype=float), [-reach - 1.0]])
-    lp.col_upper_ = np.concatenate([np.asarray(network.upper, dtype=float), [reach + 1.0]])
+    t_lo, t_hi = (-reach - 1.0, reach + 1.0) if at_least is None else (at_least, at_least)
+    lp.col_lower_ = np.concatenate([np.asarray(network.lower, dtype=float), [t_lo]])
+    lp.col_upper_ = np.concatenate([np.asarray(network.upper, dtype=float), [t_hi]])
     lp.row_lower_ = np.full(m, -highspy.kHighsInf)
     lp.row_upper_ = upper_rows
     nz_rows, nz_cols = np.nonzero(matrix)
@@ -225,11 +242,14 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray) -> float | None:
 
 
 def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
-                stop: object = None) -> GeometricCount:
+                stop: object = None, record: bool = False) -> GeometricCount:
     """Split the domain into the cells of the network (see the module docstring).
 
     ``stop`` is an object with ``is_set()`` (a ``threading.Event``): set, the split ends
-    at the next kernel return with status ``"interrupted"``.
+    at the next kernel return with status ``"interrupted"``. With ``record``, the
+    patterns of the faces through degenerate vertices are collected too, and those
+    that no cell has and that are regions by the definition (one LP each) are counted
+    in ``regions`` (and ``face_regions``).
     """
     d = network.n_inputs
     layers = network.relu_layers
@@ -277,13 +297,29 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
     thin = 0
     lp_solves = 0
     status = COMPLETE
+    out = np.zeros((8192 if record else 1, nu), dtype=np.uint8)
+    out_kind = np.zeros(out.shape[0], dtype=np.int64)
+    sets = np.zeros((MAX_FACE_CANDIDATES, n_words), dtype=np.uint64)
+    cells: set[bytes] = set()
+    faces: set[bytes] = set()
+
+    def drain() -> None:
+        nonlocal out, out_kind
+        used = int(ist[K.I_OUT])
+        if used == 0:  # too small for one leaf's candidates
+            out = np.zeros((2 * out.shape[0], nu), dtype=np.uint8)
+            out_kind = np.zeros(out.shape[0], dtype=np.int64)
+            return
+        packed = np.packbits(out[:used], axis=1)
+        for row, kind in zip(packed, out_kind[:used], strict=True):
+            (cells if kind == K.KIND_CELL else faces).add(row.tobytes())
+        ist[K.I_OUT] = 0
 
     def decide_pending() -> None:
         nonlocal regions_by_lp, thin, lp_solves
         for p in range(int(ist[K.I_PENDING])):
-            margin = best_margin(network, pend[p])
             lp_solves += 1
-            if margin is not None and margin >= REGION_EPS - SOLVER_FEASIBILITY_TOL:
+            if is_region(network, pend[p]):
                 regions_by_lp += 1
             else:
                 thin += 1
@@ -294,7 +330,7 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             d, widths, layer_start, w0, b0, wd, bd, radius, GEOMETRIC_TOL, REGION_EPS,
             WITNESS_TOL, 2 * d + n_rows, s_voff, s_nv, s_eoff, s_ne, s_layer, s_unit,
             s_pat, s_ma, s_mc, s_ball, arena.V, arena.B, arena.E, arena.g, arena.s, arena.idx,
-            arena.face, pend, ist, WORK_BUDGET,
+            arena.face, pend, ist, WORK_BUDGET, record, out, out_kind, sets, 2 * d + n_rows,
         )
         if code == K.DONE:
             break
@@ -304,6 +340,8 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             arena.grow_edges()
         elif code == K.PENDING_FULL:
             decide_pending()
+        elif code == K.OUT_FULL:
+            drain()
         if stop is not None and stop.is_set():  # type: ignore[attr-defined]
             status = INTERRUPTED
             break
@@ -311,8 +349,18 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             status = TIME_LIMIT
             break
     decide_pending()
+    face_regions = 0
+    if record:
+        drain()
+        for key in sorted(faces - cells):
+            pattern = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=nu)
+            lp_solves += 1
+            if is_region(network, pattern):
+                face_regions += 1
     return GeometricCount(
-        regions=int(ist[K.I_REGIONS]) + regions_by_lp,
+        regions=int(ist[K.I_REGIONS]) + regions_by_lp + face_regions,
+        face_regions=face_regions,
+        overflow=bool(ist[K.I_OVERFLOW]),
         thin_cells=thin,
         degenerate_vertices=int(ist[K.I_DEGENERATE]),
         lp_solves=lp_solves,
@@ -348,10 +396,22 @@ def count_regions_geometric(
             lp_solves=found.lp_solves, nodes=found.splits, thin_cells=found.thin_cells,
             message=f"stopped by the {why}: regions found so far (a lower bound)",
         )
-    if found.degenerate_vertices or found.flat_domain:
+    degenerate = found.degenerate_vertices
+    if degenerate and not found.flat_domain:
+        # again, collecting the patterns of the faces through the degenerate vertices
+        with _sigint_to_event(stop):
+            found = split_cells(network, deadline=deadline, stop=stop, record=True)
+        if found.status != COMPLETE:
+            why = "time limit" if found.status == TIME_LIMIT else "Ctrl-C"
+            return RegionCount(
+                found.regions, False, "geometric", found.status, time.monotonic() - start,
+                lp_solves=found.lp_solves, nodes=found.splits, thin_cells=found.thin_cells,
+                message=f"stopped by the {why}: regions found so far (a lower bound)",
+            )
+    if found.overflow or found.flat_domain:
         why = ("the domain has no interior" if found.flat_domain else
-               f"{found.degenerate_vertices} vertices with more than {network.n_inputs} "
-               "tight constraints (a face may carry a pattern of its own)")
+               f"more than {MAX_FACE_CANDIDATES} face patterns at a vertex where more "
+               f"than {network.n_inputs} constraints are tight")
         if bounds is None:
             from reluscope.bounds import tighten_bounds
 
@@ -365,10 +425,17 @@ def count_regions_geometric(
             message=f"degenerate complex ({why}): regions counted by the lp engine"
             + (f"; {lp.message}" if lp.message else ""),
         )
+    note = ""
+    if degenerate:
+        note = (f"degenerate complex: {found.degenerate_vertices} cell vertices with more "
+                f"than {network.n_inputs} tight constraints; the faces through them add "
+                f"{found.face_regions} regions")
     return RegionCount(
         found.regions, True, "geometric", COMPLETE, time.monotonic() - start,
         lp_solves=found.lp_solves, nodes=found.splits, thin_cells=found.thin_cells,
+        message=note,
     )
 
 
-__all__ = ["GeometricCount", "best_margin", "count_regions_geometric", "split_cells"]
+__all__ = ["GeometricCount", "best_margin", "count_regions_geometric", "is_region",
+           "split_cells"]
