@@ -262,7 +262,7 @@ def _split(V, B, E, voff, nv, eoff, ne, vtop, etop, g, s, bit, keep_neg_only, id
                 continue
             adjacent = True
             for r in range(nf):
-                if r == p or r == q:
+                if r == p or r == q:  # noqa: SIM109 (plain compares for numba)
                     continue
                 vr = nb + face[r, 0]
                 contains = True

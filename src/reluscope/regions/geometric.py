@@ -38,7 +38,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reluscope import interrupts
 from reluscope.bounds.result import Bounds
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.regions import _geometric_kernel as K
