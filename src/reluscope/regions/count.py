@@ -80,7 +80,8 @@ def count_regions(
         proven lower bound.
     n_jobs
         Processes for ``lp``/``highs`` (``geometric`` runs in this process): None or
-        -1 all cores, -2 all but one, ...; more than the cores is capped. The count never depends on it.
+        -1 all cores, -2 all but one, ...; more than the cores is capped. The count
+        never depends on it.
     checkpoint
         ``lp`` and ``highs`` only: file to save the search state to, and to resume from when it
         exists (a file of another network is refused).
