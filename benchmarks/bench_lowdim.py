@@ -3,7 +3,7 @@
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_lowdim.py [--edge-subdivision DIR] [--repeats 3]
-        [--only 3;32;32;16] [--lp-limit 120] [--mnist-slices N]
+        [--only 3;32;32;16 | --only none] [--lp-limit 120] [--no-lp] [--mnist-slices N]
 
 ``DIR`` is a checkout of https://github.com/arturs-berzins/relu_edge_subdivision (the
 files ``edge_subdivision.py``, ``NN.py``, ``utils.py``); without it that column is
@@ -32,7 +32,7 @@ NETWORKS = [
     "2;16;16;8", "2;32;32;16", "2;64;64;32",
     "3;16;16;8", "3;32;32;16", "3;64;32",
     "4;16;16;8", "4;32;32;16",
-    "6;16;16;8",
+    "5;16;16;8", "6;16;16;8",
 ]
 
 
@@ -76,8 +76,8 @@ def es_net(NN, layers):  # type: ignore[no-untyped-def]
     net = NN.Net(ks=sizes)
     with torch.no_grad():
         for lin, (w, b) in zip(net.fcs, layers, strict=True):
-            lin.weight.copy_(torch.from_numpy(w).float())
-            lin.bias.copy_(torch.from_numpy(b).float())
+            lin.weight.copy_(torch.tensor(w, dtype=torch.float32))
+            lin.bias.copy_(torch.tensor(b, dtype=torch.float32))
     return net
 
 
@@ -107,6 +107,8 @@ def main() -> None:
                         help="time limit of each lp count (s)")
     parser.add_argument("--no-lp", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mnist-slices", type=int, default=0, metavar="N",
+                        help="also N 2-D slices of an MNIST 784;100;100;10 network")
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="threads of edge subdivision (reluscope counts in one)")
     args = parser.parse_args()
@@ -121,7 +123,7 @@ def main() -> None:
     print("| network | geometric regions (+thin) | lp regions | edge subdivision cells |"
           " geometric s | lp s | edge subdivision s | ES / geometric |")
     print("|---|---|---|---|---:|---:|---:|---:|")
-    for spec in args.only or NETWORKS:
+    for spec in [] if args.only == ["none"] else args.only or NETWORKS:
         layers = torch_layers(spec, args.seed)
         net = to_reluscope(layers)
         d = net.n_inputs
@@ -153,6 +155,62 @@ def main() -> None:
         ratio = f"{min(t_es) / min(t_geo):.1f}x" if t_es else "-"
         print(f"| {spec} | {geo.regions:,} (+{geo.thin_cells}) | {lp_txt} | {es_txt} | "
               f"{_span(t_geo)} | {_span(t_lp)} | {_span(t_es)} | {ratio} |", flush=True)
+    if args.mnist_slices:
+        mnist_slices(args, es)
+
+
+def mnist_slices(args: argparse.Namespace, es) -> None:  # type: ignore[no-untyped-def]
+    """2-D slices of a 784;100;100;10 MNIST network (ReLU on every layer, trained here
+    for one epoch with reluscope's default recipe): the slice through ``c/4``,
+    ``c/4 + a/4``, ``c/4 + b/4`` for test images ``a, b, c`` lies inside ``[0, 1]^784``,
+    so the 2-input composed network on ``[0, 1]^2`` is the same object for every tool."""
+    from reluscope.experiments.mnist import load_mnist
+    from reluscope.experiments.training import train_network
+    from reluscope.regions.slices import composed_network, slice_regions
+
+    (x_train, y_train), (x_test, y_test) = load_mnist(split="train"), load_mnist(split="test")
+    t = time.perf_counter()
+    trained = train_network(x_train, y_train, (100, 100, 10), output_relu=True, epochs=1,
+                            random_state=args.seed, x_test=x_test, y_test=y_test)
+    net = trained.network
+    print(f"\nMNIST 784;100;100;10 trained in {time.perf_counter() - t:.0f} s, "
+          f"test accuracy {trained.test_accuracy}")
+    print("| slice | geometric regions (+thin) | slice engine regions | edge subdivision cells |"
+          " geometric s | slice engine s | edge subdivision s | ES / geometric |")
+    print("|---|---|---|---|---:|---:|---:|---:|")
+    rng = np.random.default_rng(args.seed)
+    for k in range(args.mnist_slices):
+        a, b, c = x_test[rng.choice(len(x_test), 3, replace=False)]
+        origin, directions = c / 4, np.column_stack([a / 4, b / 4])
+        points = np.vstack([origin, origin + a / 4, origin + b / 4])
+        comp = composed_network(net, origin, directions)
+        layers = [(w, bb) for w, bb in zip(comp.weights, comp.biases, strict=True)]
+        t_geo, t_sl, t_es = [], [], []
+        geo = sl = None
+        es_count = None
+        for rep in range(args.repeats):
+            t = time.perf_counter()
+            geo = count_regions(comp, method="geometric")
+            t_geo.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            sl = slice_regions(net, points)
+            t_sl.append(time.perf_counter() - t)
+            if es is not None:
+                import torch
+
+                f = es_net(es[1], layers)
+                with torch.no_grad():
+                    t = time.perf_counter()
+                    _, _, v_sv = es[0].skeletal_subdivision(f, bbox=(0, 1), device="cpu",
+                                                            verbose=False)
+                    t_es.append(time.perf_counter() - t)
+                if rep == 0:
+                    es_count = es_regions(v_sv, 2)
+        assert geo is not None and sl is not None
+        es_txt = "-" if es_count is None else f"{es_count:,}"
+        ratio = f"{min(t_es) / min(t_geo):.1f}x" if t_es else "-"
+        print(f"| {k} | {geo.regions:,} (+{geo.thin_cells}) | {sl.regions:,} | {es_txt} | "
+              f"{_span(t_geo)} | {_span(t_sl)} | {_span(t_es)} | {ratio} |", flush=True)
 
 
 def _span(times: list[float]) -> str:

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(parser)
     parser.add_argument(
         "--method", choices=COUNT_METHODS, default="auto",
-        help="auto (default): geometric for up to 4 inputs, else lp; lp: compiled LP "
+        help="auto (default): geometric for up to 5 inputs, else lp; lp: compiled LP "
         "search; highs: the same search with HiGHS LPs; geometric: split the input space "
         "cell by cell (few inputs; also counts cells thinner than REGION_EPS); "
         "milp: the paper's MILP enumeration; scip-count: SCIP's solution counter",

@@ -35,7 +35,7 @@ COUNT_METHODS = ("auto", "lp", "highs", "geometric", "milp", "scip-count")
 SEARCH_METHODS = ("lp", "highs")
 #: ``method="auto"`` counts networks with at most this many inputs with ``"geometric"``
 #: (measured crossover: docs/bench-count.md, benchmarks/bench_lowdim.py)
-GEOMETRIC_MAX_INPUTS = 4
+GEOMETRIC_MAX_INPUTS = 5
 
 
 def choose_method(network: ReLUNetwork, *, checkpoint: object = None,

@@ -1,6 +1,6 @@
 r"""The ``geometric`` counting engine: split the input domain cell by cell, for few inputs.
 
-For a network with few inputs (``d <= 4`` or so) the regions are cheaper to enumerate
+For a network with few inputs (``d <= 6`` or so) the regions are cheaper to enumerate
 as the cells of the polyhedral complex than by LPs: every cell is a convex polytope
 kept by its vertices and edges, and each unit, layer by layer, splits the cells its
 hyperplane crosses (the edge-subdivision idea; the compiled code and its invariants are
