@@ -134,6 +134,10 @@ def count_regions(
     if method == "geometric":  # needs no bounds (only a degenerate network falls back)
         from reluscope.regions.geometric import count_regions_geometric
 
+        if interrupts.requested():  # a stop seen earlier in this call: run nothing
+            return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
+                               message="interrupted before the count started")
+
         result = count_regions_geometric(network, bounds, time_limit=time_limit)
         return replace(result, seconds=time.perf_counter() - start)
     if bounds is None:
