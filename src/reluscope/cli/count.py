@@ -8,7 +8,8 @@ import sys
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.regions.compiled import kernel_is_cached
-from reluscope.regions.count import COUNT_METHODS, count_regions
+from reluscope.regions.count import COUNT_METHODS, choose_method, count_regions
+from reluscope.regions.geometric import kernel_is_cached as geometric_kernel_is_cached
 from reluscope.regions.result import FAILED, INTERRUPTED, TIME_LIMIT
 from reluscope.tolerances import REGION_EPS
 
@@ -65,9 +66,14 @@ EXIT_SOLVER_FAILED = 1
 
 def run(args: argparse.Namespace) -> int:
     network = load_network(args)
-    if args.method in ("lp", "auto") and show_progress() and not kernel_is_cached():
-        print("reluscope: compiling the lp engine for this machine, once (numba caches it "
-              "on disk); this takes 10-60 s", file=sys.stderr, flush=True)
+    method = args.method
+    if method == "auto":
+        method = choose_method(network, checkpoint=args.checkpoint,
+                               patterns_path=args.patterns, cluster=args.cluster)
+    cached = geometric_kernel_is_cached if method == "geometric" else kernel_is_cached
+    if method in ("lp", "geometric") and show_progress() and not cached():
+        print(f"reluscope: compiling the {method} engine for this machine, once (numba "
+              "caches it on disk); this takes 10-60 s", file=sys.stderr, flush=True)
     result = count_regions(
         network,
         method=args.method,

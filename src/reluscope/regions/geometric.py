@@ -57,6 +57,15 @@ PENDING_BATCH = 256
 MAX_FACE_CANDIDATES = 255
 
 
+def kernel_is_cached() -> bool:
+    """Whether numba's on-disk cache already holds the compiled split (else the first
+    count of this process compiles it: about 25 s on a loaded 2-core machine)."""
+    from pathlib import Path
+
+    cache = Path(K.run._cache._cache_path)  # type: ignore[attr-defined]
+    return any(cache.glob("_geometric_kernel.run-*.nbi"))
+
+
 @dataclass
 class _Arena:
     """The kernel's growing arrays (vertices, their tight sets, edges, scratch)."""
@@ -437,4 +446,4 @@ def count_regions_geometric(
 
 
 __all__ = ["GeometricCount", "best_margin", "count_regions_geometric", "is_region",
-           "split_cells"]
+           "kernel_is_cached", "split_cells"]
