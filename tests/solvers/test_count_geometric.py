@@ -167,6 +167,56 @@ def test_auto_uses_lp_for_pattern_files(tmp_path) -> None:
         count_regions(network, method="geometric", patterns_path=tmp_path / "q.npy")
 
 
+def test_too_many_inputs_is_a_clear_error() -> None:
+    with pytest.raises(ReluscopeError, match="at most 12 inputs"):
+        count_regions(random_network(0, 13, (3,)), method="geometric")
+
+
+def _cells_by_interior(network: ReLUNetwork) -> int:
+    """Cells of positive volume, independently: the patterns ``S`` (depth-first over the
+    units, layer by layer) whose set ``g_i >= s`` (i in S), ``g_i <= -s`` (others) is
+    non-empty for some ``s > 1e-9`` (scipy's HiGHS, one LP per node)."""
+    from scipy.optimize import linprog
+
+    d = network.n_inputs
+    bounds = list(zip(network.lower, network.upper, strict=True)) + [(None, 1.0)]
+
+    def interior(rows: list[np.ndarray], rhs: list[float]) -> bool:
+        res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.array(rows), b_ub=np.array(rhs),
+                      bounds=bounds, method="highs")
+        return res.status == 0 and -res.fun > 1e-9
+
+    def visit(layer: int, unit: int, a: np.ndarray, c: np.ndarray, on: list[bool],
+              rows: list[np.ndarray], rhs: list[float]) -> int:
+        if unit == a.shape[0]:
+            if layer + 1 == network.n_layers or not network.relu[layer + 1]:
+                return 1
+            mask = np.array(on[-a.shape[0]:], dtype=float)
+            w, b = network.weights[layer + 1], network.biases[layer + 1]
+            return visit(layer + 1, 0, w @ (a * mask[:, None]), w @ (c * mask) + b, on,
+                         rows, rhs)
+        total = 0
+        for active in (True, False):
+            sign = -1.0 if active else 1.0  # active: -g + s <= 0; inactive: g + s <= 0
+            row = np.r_[sign * a[unit], 1.0]
+            if interior(rows + [row], rhs + [-sign * c[unit]]):
+                total += visit(layer, unit + 1, a, c, [*on, active], rows + [row],
+                               rhs + [-sign * c[unit]])
+        return total
+
+    if not network.relu[0]:
+        return 1  # no ReLU unit: the whole box is one cell
+    return visit(0, 0, network.weights[0], network.biases[0], [], [], [])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_regions_plus_thin_cells_are_the_cells_of_positive_volume(seed: int) -> None:
+    network = random_small_network(200 + seed) if seed < 8 else _slab(1e-7 * seed)
+    result = geometric(network)
+    assert result.thin_cells is not None
+    assert result.regions + result.thin_cells == _cells_by_interior(network)
+
+
 #: about 3 s of geometric counting on a 2-core machine
 LONG_NET = random_network(7, 4, (48, 48, 24), lower=-1.0, upper=1.0)
 

@@ -49,6 +49,10 @@ I_OUT = 8  # rows of the recording buffer in use
 I_OVERFLOW = 9  # 1: a degenerate vertex had more face candidates than the scratch holds
 N_STATE = 10
 
+#: at most this many active units tight at a degenerate vertex: every subset of them is
+#: a face candidate (more: the intersections of the vertices' tight sets only)
+ALL_SUBSETS_MAX = 4
+
 #: kinds of the recorded rows: a cell's pattern, a candidate pattern of a face
 KIND_CELL, KIND_FACE = 0, 1
 
@@ -335,8 +339,8 @@ def _face_candidates(B, voff, nv, vi, pattern, unit_bits, sets, out, out_kind, i
     candidates are the cell's pattern less ``T`` for every non-empty intersection ``T``
     of active-unit tight sets over vertex subsets holding ``vi`` (a superset of the
     faces; each candidate is checked against the definition by an LP afterwards). When
-    at most ``log2(len(sets) + 1)`` active units are tight at the vertex, every subset
-    of them is a candidate instead.
+    at most ``ALL_SUBSETS_MAX`` active units are tight at the vertex, every subset of
+    them is a candidate instead.
     """
     nw = B.shape[1]
     nu = pattern.shape[0]
@@ -364,7 +368,7 @@ def _face_candidates(B, voff, nv, vi, pattern, unit_bits, sets, out, out_kind, i
         if (sets[0, bit // 64] >> np.uint64(bit % 64)) & _ONE:
             tight[nt] = u
             nt += 1
-    if (1 << nt) - 1 <= sets.shape[0]:
+    if nt <= ALL_SUBSETS_MAX:
         for mask in range(1, 1 << nt):
             r = ist[I_OUT]
             for u in range(nu):

@@ -36,6 +36,8 @@ SEARCH_METHODS = ("lp", "highs")
 #: ``method="auto"`` counts networks with at most this many inputs with ``"geometric"``
 #: (measured crossover: docs/bench-count.md, benchmarks/bench_lowdim.py)
 GEOMETRIC_MAX_INPUTS = 5
+#: ``method="geometric"`` refuses more inputs than this (the box alone has 2^d corners)
+GEOMETRIC_LIMIT_INPUTS = 12
 
 
 def choose_method(network: ReLUNetwork, *, checkpoint: object = None,
@@ -108,6 +110,11 @@ def count_regions(
     if method == "auto":
         method = choose_method(network, checkpoint=checkpoint, patterns_path=patterns_path,
                                cluster=cluster)
+    if method == "geometric" and network.n_inputs > GEOMETRIC_LIMIT_INPUTS:
+        raise ReluscopeError(
+            f"method='geometric' handles at most {GEOMETRIC_LIMIT_INPUTS} inputs (a cell has "
+            f"about 2^d vertices; this network has {network.n_inputs}); use method='lp'"
+        )
     if method == "geometric" and (patterns_path is not None or checkpoint is not None):
         raise ReluscopeError(
             "method='geometric' writes no pattern file or checkpoint; use method='lp'"

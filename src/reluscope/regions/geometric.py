@@ -52,8 +52,7 @@ from reluscope.tolerances import (
 WORK_BUDGET = 4096
 #: Leaves without a witness collected before their LPs are solved.
 PENDING_BATCH = 256
-#: Distinct face candidates kept per degenerate vertex (more: the lp engine counts);
-#: with up to 8 active units tight at the vertex, all their 255 subsets are tried.
+#: Distinct face candidates kept per degenerate vertex (more: the lp engine counts).
 MAX_FACE_CANDIDATES = 255
 
 
