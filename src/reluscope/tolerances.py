@@ -59,6 +59,13 @@ FOLD_RANK_RTOL = 1e-10
 #: the tiling iff its area (length) in slice coordinates exceeds SLICE_TOL.
 SLICE_TOL = 1e-12
 
+#: Geometric engine (reluscope.regions.geometric): a cell's vertex is on a unit's
+#: hyperplane (or a polytope row) when ``|a.x + c|`` is at most GEOMETRIC_TOL times
+#: ``|c| + R sum_k |a_k|`` (``R`` the box's largest coordinate magnitude): the rounding
+#: of vertices computed by a few dozen cuts is far below it, and a vertex of a generic
+#: network is this close to an unrelated hyperplane with probability about 1e-10 per pair.
+GEOMETRIC_TOL = 1e-10
+
 #: Relative rounding margin of the emptiness certificates of the compiled lp engine: a
 #: Lagrangian bound ``L(y) = b.y + sum_j min(d_j l_j, d_j u_j)`` proves a side empty only
 #: when ``L(y) - CERTIFICATE_RTOL * M`` passes the threshold, ``M`` the sum of the

@@ -8,8 +8,10 @@ import sys
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.regions.compiled import kernel_is_cached
-from reluscope.regions.count import COUNT_METHODS, count_regions
+from reluscope.regions.count import COUNT_METHODS, choose_method, count_regions
+from reluscope.regions.geometric import kernel_is_cached as geometric_kernel_is_cached
 from reluscope.regions.result import FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.tolerances import REGION_EPS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,8 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_arguments(parser)
     parser.add_argument(
-        "--method", choices=COUNT_METHODS, default="lp",
-        help="lp: compiled LP search (default); highs: the same search with HiGHS LPs; "
+        "--method", choices=COUNT_METHODS, default="auto",
+        help="auto (default): geometric for up to 5 inputs, else lp; lp: compiled LP "
+        "search; highs: the same search with HiGHS LPs; geometric: split the input space "
+        "cell by cell (few inputs; also counts cells thinner than REGION_EPS); "
         "milp: the paper's MILP enumeration; scip-count: SCIP's solution counter",
     )
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds for the count")
@@ -62,9 +66,14 @@ EXIT_SOLVER_FAILED = 1
 
 def run(args: argparse.Namespace) -> int:
     network = load_network(args)
-    if args.method == "lp" and show_progress() and not kernel_is_cached():
-        print("reluscope: compiling the lp engine for this machine, once (numba caches it "
-              "on disk); this takes 10-60 s", file=sys.stderr, flush=True)
+    method = args.method
+    if method == "auto":
+        method = choose_method(network, checkpoint=args.checkpoint,
+                               patterns_path=args.patterns, cluster=args.cluster)
+    cached = geometric_kernel_is_cached if method == "geometric" else kernel_is_cached
+    if method in ("lp", "geometric") and show_progress() and not cached():
+        print(f"reluscope: compiling the {method} engine for this machine, once (numba "
+              "caches it on disk); this takes 10-60 s", file=sys.stderr, flush=True)
     result = count_regions(
         network,
         method=args.method,
@@ -89,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
     ]
     if result.estimate is not None:
         lines.append(f"estimate of the whole count: {result.estimate.describe()}")
+    if result.thin_cells:
+        plural = "s" if result.thin_cells != 1 else ""
+        lines.append(f"{result.thin_cells} more cell{plural} thinner than eps (positive volume, "
+                     f"no point where the active units reach REGION_EPS = {REGION_EPS:g}; "
+                     "not regions by reluscope's definition, counted by some other tools)")
     if result.message:
         lines.append(f"note: {result.message}")
     if args.patterns:

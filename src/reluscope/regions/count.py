@@ -1,6 +1,11 @@
-"""count_regions: the exact number of linear regions of a ReLU network, by four engines.
+"""count_regions: the exact number of linear regions of a ReLU network, by five engines.
 
-``method="lp"`` (default) is the depth-first search of :mod:`.lp_engine` run by the
+``method="auto"`` (default) picks ``"geometric"`` for networks with at most
+``GEOMETRIC_MAX_INPUTS`` inputs (where it is fastest, docs/bench-count.md) unless a
+checkpoint, a pattern file or a cluster is asked for, and ``"lp"`` otherwise.
+``"geometric"`` splits the domain into the cells of the network, vertex by vertex
+(:mod:`.geometric`), and also reports the cells thinner than ``REGION_EPS``.
+``method="lp"`` is the depth-first search of :mod:`.lp_engine` run by the
 compiled kernel of :mod:`.compiled` (its own certified dual simplex, about one small
 LP per region; nodes it cannot decide safely go to HiGHS); ``"highs"`` is the same
 search with every LP solved by HiGHS; ``"milp"`` is the paper's MILP enumeration with
@@ -19,6 +24,7 @@ what it did not count: the tasks it left are disjoint subtrees, which
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +38,7 @@ from reluscope.regions.result import COMPLETE, INTERRUPTED, RegionCount
 if TYPE_CHECKING:
     from reluscope.regions.tree_estimate import CountEstimate
 
-COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
+COUNT_METHODS = ("auto", "lp", "highs", "geometric", "milp", "scip-count")
 #: the methods run by the depth-first search of :mod:`.lp_engine`
 SEARCH_METHODS = ("lp", "highs")
 #: Share of a count's time limit kept for estimating what the search left.
@@ -41,13 +47,27 @@ ESTIMATE_SHARE = 0.1
 ESTIMATE_AFTER_STOP_SECONDS = 1.5
 #: Runs the estimate of the rest aims at within its seconds (sets their population).
 REST_RUNS = 20
+#: ``method="auto"`` counts networks with at most this many inputs with ``"geometric"``
+#: (measured crossover: docs/bench-count.md, benchmarks/bench_lowdim.py)
+GEOMETRIC_MAX_INPUTS = 5
+#: ``method="geometric"`` refuses more inputs than this (the box alone has 2^d corners)
+GEOMETRIC_LIMIT_INPUTS = 12
+
+
+def choose_method(network: ReLUNetwork, *, checkpoint: object = None,
+                  patterns_path: object = None, cluster: object = None) -> str:
+    """The engine ``method="auto"`` runs: ``"geometric"`` for few inputs, else ``"lp"``."""
+    if (network.n_inputs <= GEOMETRIC_MAX_INPUTS and checkpoint is None
+            and patterns_path is None and cluster is None):
+        return "geometric"
+    return "lp"
 
 
 @interrupts.entry_point
 def count_regions(
     network: ReLUNetwork,
     *,
-    method: str = "lp",
+    method: str = "auto",
     bounds: Bounds | None = None,
     bounds_method: str = "lp",
     time_limit: float | None = None,
@@ -64,7 +84,10 @@ def count_regions(
     Parameters
     ----------
     method
-        ``"lp"``, ``"highs"``, ``"milp"`` or ``"scip-count"``.
+        ``"auto"``, ``"lp"``, ``"highs"``, ``"geometric"``, ``"milp"`` or
+        ``"scip-count"``. ``"auto"`` runs ``"geometric"`` on networks with at most
+        ``GEOMETRIC_MAX_INPUTS`` inputs (without ``checkpoint``, ``patterns_path`` or
+        ``cluster``), else ``"lp"``.
     bounds
         Pre-activation bounds to use; default ``tighten_bounds(network,
         method=bounds_method)``. Their time is included in ``seconds``.
@@ -74,8 +97,9 @@ def count_regions(
         Seconds for the count; when reached, ``exact`` is False and ``regions`` is a
         proven lower bound.
     n_jobs
-        Processes for ``lp``/``highs``: None or -1 all cores, -2 all but one, ...; more
-        than the cores is capped. The count never depends on it.
+        Processes for ``lp``/``highs`` (``geometric`` runs in this process): None or
+        -1 all cores, -2 all but one, ...; more than the cores is capped. The count
+        never depends on it.
     checkpoint
         ``lp`` and ``highs`` only: file to save the search state to, and to resume from when it
         exists (a file of another network is refused).
@@ -104,6 +128,18 @@ def count_regions(
     """
     if method not in COUNT_METHODS:
         raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
+    if method == "auto":
+        method = choose_method(network, checkpoint=checkpoint, patterns_path=patterns_path,
+                               cluster=cluster)
+    if method == "geometric" and network.n_inputs > GEOMETRIC_LIMIT_INPUTS:
+        raise ReluscopeError(
+            f"method='geometric' handles at most {GEOMETRIC_LIMIT_INPUTS} inputs (a cell has "
+            f"about 2^d vertices; this network has {network.n_inputs}); use method='lp'"
+        )
+    if method == "geometric" and (patterns_path is not None or checkpoint is not None):
+        raise ReluscopeError(
+            "method='geometric' writes no pattern file or checkpoint; use method='lp'"
+        )
     if cluster is not None and method not in SEARCH_METHODS:
         raise ReluscopeError("cluster is supported by method='lp' and 'highs' only")
     if cluster is not None and n_jobs is not None:
@@ -123,6 +159,15 @@ def count_regions(
     if patterns_path is not None:
         check_output(patterns_path, what="patterns file", inputs=[checkpoint])
     start = time.perf_counter()
+    if method == "geometric":  # needs no bounds (only a degenerate network falls back)
+        from reluscope.regions.geometric import count_regions_geometric
+
+        if interrupts.requested():  # a stop seen earlier in this call: run nothing
+            return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
+                               message="interrupted before the count started")
+
+        result = count_regions_geometric(network, bounds, time_limit=time_limit)
+        return replace(result, seconds=time.perf_counter() - start)
     if bounds is None:
         bounds = tighten_bounds(network, method=bounds_method)
     if interrupts.requested():  # Ctrl-C during the bounds: the whole call stops

@@ -25,7 +25,7 @@ class RegionCount:
     exact
         True iff the search finished (``status == "complete"``).
     method
-        The engine: ``"lp"``, ``"milp"`` or ``"scip-count"``.
+        The engine: ``"lp"``, ``"highs"``, ``"geometric"``, ``"milp"`` or ``"scip-count"``.
     status
         ``"complete"``, ``"time_limit"``, ``"interrupted"`` (Ctrl-C) or ``"failed"`` (the
         solver failed: ``regions`` is still a proven lower bound; see ``message``).
@@ -38,6 +38,10 @@ class RegionCount:
     estimate
         For a search stopped early: an estimate of the whole count (the proven regions
         plus the rest, sampled) with its interval; None otherwise.
+    thin_cells
+        Cells of positive volume whose best margin is below ``REGION_EPS``: pieces of
+        the input space that are not regions by the definition (other tools count
+        them). Known only to the ``geometric`` engine; None for the others.
     """
 
     regions: int
@@ -49,6 +53,7 @@ class RegionCount:
     nodes: int = 0
     message: str = ""
     estimate: CountEstimate | None = None
+    thin_cells: int | None = None
 
     @property
     def lower(self) -> int:
