@@ -53,6 +53,7 @@ def _one_json_object(proc: subprocess.CompletedProcess[str]) -> dict:
         ["count", "example", "--method", "milp", "--time-limit", "2"],
         ["count", "example", "--method", "scip-count", "--time-limit", "2"],
         ["estimate", "example", "--xor-size", "3", "--time-limit", "5"],
+        ["estimate", "example", "--method", "tree", "--rel-error", "0.3", "--population", "16"],
         ["upper", "example"],
         ["compress", "example", "-o", "{tmp}/small.onnx", "--time-limit", "20"],
         ["slice", "example", "--points", "0", "1", "2", "--data", "digits"],
