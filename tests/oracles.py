@@ -9,6 +9,10 @@ units counts iff some ``x`` in the domain (the box, cut by the network's polytop
 ``domain_A x <= domain_b`` when it has one) has ``g_i(x) >= REGION_EPS`` for the units in
 ``S`` and ``g_i(x) <= 0`` for the others, with each ``g_i`` computed with the pattern
 applied (inactive units output 0, active units output ``g``).
+
+Leaky and identity units (``network.slopes``) are read directly: an inactive leaky unit
+outputs ``alpha g``; an identity unit has no choice (its bit is 1, no inequality) and
+outputs ``g``. The oracle never uses :mod:`reluscope.relu_form`.
 """
 
 from __future__ import annotations
@@ -85,6 +89,8 @@ def brute_force_patterns(
         for i in range(network.n_layers)
         if network.relu[i]
     ]
+    slopes = [np.asarray(network.slopes[i], float) for i in range(network.n_layers)
+              if network.relu[i]]
 
     def visit(
         layer: int,
@@ -104,11 +110,17 @@ def brute_force_patterns(
         w, b = layers[layer]
         if unit == 0:
             g_a, g_c = w @ a_map, w @ c_map + b
+        alpha = slopes[layer]
         if unit == w.shape[0]:
             active = np.array(pattern[len(pattern) - w.shape[0] :], dtype=bool)
-            new_a = np.where(active[:, None], g_a, 0.0)
-            new_c = np.where(active, g_c, 0.0)
+            new_a = np.where(active[:, None], g_a, alpha[:, None] * g_a)
+            new_c = np.where(active, g_c, alpha * g_c)
             visit(layer + 1, 0, new_a, new_c, g_a, g_c, rows, rhs, pattern, witness)
+            return
+        if alpha[unit] == 1.0:  # identity: no choice, no inequality
+            pattern.append(True)
+            visit(layer, unit + 1, a_map, c_map, g_a, g_c, rows, rhs, pattern, witness)
+            pattern.pop()
             return
         for is_active in (False, True):
             if is_active:  # g >= eps  <=>  -g_a x <= g_c - eps

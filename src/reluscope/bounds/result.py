@@ -105,7 +105,17 @@ def propagate_interval(
 def post_activation(
     network: ReLUNetwork, g_lower: FloatArray, g_upper: FloatArray, layer: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Bounds on a layer's output ``h`` from bounds on its pre-activation ``g``."""
-    if network.relu[layer]:
+    """Bounds on a layer's output ``h`` from bounds on its pre-activation ``g`` (a unit
+    with slope ``alpha`` outputs ``g`` for ``g > 0``, else ``alpha g``)."""
+    if not network.relu[layer]:
+        return g_lower, g_upper
+    alpha = network.slopes[layer]
+    if not np.any(alpha):
         return np.maximum(g_lower, 0.0), np.maximum(g_upper, 0.0)
-    return g_lower, g_upper
+    at_lo = np.where(g_lower > 0, g_lower, alpha * g_lower)
+    at_hi = np.where(g_upper > 0, g_upper, alpha * g_upper)
+    kink = np.where((g_lower < 0) & (g_upper > 0), 0.0, at_lo)  # the value at g = 0
+    return (
+        np.minimum(np.minimum(at_lo, at_hi), kink),
+        np.maximum(np.maximum(at_lo, at_hi), kink),
+    )

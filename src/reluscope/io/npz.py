@@ -2,7 +2,11 @@
 
 Layout (all arrays float64 unless said):
 - ``W0, b0, W1, b1, ...``: weights ``(n_out, n_in)`` and biases ``(n_out,)`` per layer;
-- ``relu``: bool array, one flag per layer (is it followed by a ReLU?);
+- ``relu``: bool array, one flag per layer (is it followed by activations?);
+- ``slopes``: the inactive-side slope of every neuron, all layers concatenated (0 ReLU,
+  1 identity, other values leaky ReLU; entries of layers without activations are 1);
+  optional, written only when some unit is not a ReLU (default: every unit a ReLU, so
+  files of plain ReLU networks are unchanged);
 - ``lower``, ``upper``: the input box, shape ``(n0,)`` (optional; default [0, 1]^n0);
 - ``domain_A``, ``domain_b``: a polytope ``A x <= b`` cutting the box, shapes
   ``(m, n0)`` and ``(m,)`` (optional, both or neither; written when ``m > 0``);
@@ -43,6 +47,16 @@ def load_npz(path: str | Path) -> ReLUNetwork:
     if missing:
         raise ModelFormatError(f"{path}: missing bias arrays {missing}")
     relu = arrays.get("relu")
+    slopes = None
+    if "slopes" in arrays:
+        flat = np.ravel(arrays["slopes"]).astype(float)
+        widths = [int(np.shape(arrays[f"b{i}"])[0]) for i in range(n_layers)]
+        if flat.size != sum(widths):
+            raise ModelFormatError(
+                f"{path}: 'slopes' has {flat.size} entries but the layers have "
+                f"{sum(widths)} neurons; write one slope per neuron"
+            )
+        slopes = np.split(flat, np.cumsum(widths)[:-1])
     signature = None
     if "input_name" in arrays:
         try:
@@ -61,6 +75,7 @@ def load_npz(path: str | Path) -> ReLUNetwork:
         [arrays[f"W{i}"] for i in range(n_layers)],
         [arrays[f"b{i}"] for i in range(n_layers)],
         relu=None if relu is None else [bool(v) for v in np.ravel(relu)],
+        slopes=slopes,
         lower=arrays.get("lower"),
         upper=arrays.get("upper"),
         domain_A=arrays.get("domain_A"),
@@ -76,6 +91,8 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
         arrays[f"W{i}"] = w
         arrays[f"b{i}"] = b
     arrays["relu"] = np.array(network.relu, dtype=bool)
+    if not network.is_plain_relu:
+        arrays["slopes"] = np.concatenate(network.slopes)
     arrays["lower"] = network.lower
     arrays["upper"] = network.upper
     if network.has_polytope:

@@ -9,6 +9,10 @@ All of them count the same patterns (definition in :mod:`reluscope.tolerances`).
 
 On a polytope domain (``network.has_polytope``) every method has the rows ``A x <= b``
 (the lp and highs searches as fixed rows at the root, the MILP methods as constraints).
+
+A network with leaky or identity units is counted through its plain-ReLU form
+(:mod:`reluscope.relu_form`: same regions, one to one), by every method; a patterns file
+holds the original network's units.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from reluscope import interrupts, validation
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
+from reluscope.relu_form import ReluForm, relu_form
 from reluscope.regions.result import INTERRUPTED, RegionCount
 
 COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
@@ -97,6 +104,16 @@ def count_regions(
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
         )
+    form = relu_form(network)
+    if not form.is_identity:
+        if checkpoint is not None and patterns_path is not None:
+            raise ReluscopeError(
+                "a network with leaky or identity units cannot record patterns in a "
+                "checkpointed run; drop the checkpoint or the patterns file"
+            )
+        if bounds is not None:
+            bounds = form.plain_bounds(bounds)
+        network = form.network
     if checkpoint is not None:
         check_output(checkpoint, what="checkpoint")
     if patterns_path is not None:
@@ -132,6 +149,8 @@ def count_regions(
         from reluscope.regions.milp_enum import count_regions_scip
 
         result = count_regions_scip(network, bounds, time_limit=remaining)
+    if patterns_path is not None and not form.is_identity:
+        _keep_original_units(patterns_path, form)
     return RegionCount(
         regions=result.regions,
         exact=result.exact,
@@ -142,3 +161,16 @@ def count_regions(
         nodes=result.nodes,
         message=result.message,
     )
+
+
+def _keep_original_units(path: str | Path, form: ReluForm) -> None:
+    """Rewrite a patterns file of the plain-ReLU form with the original network's units."""
+    from reluscope.regions.patterns import PatternWriter, read_patterns
+
+    rows = read_patterns(path, form.network.n_units)[:, form.unit_columns()]
+    writer = PatternWriter(path, form.original.n_units)
+    try:
+        if len(rows):
+            writer.write_packed(np.packbits(rows, axis=1).tobytes())
+    finally:
+        writer.close()
