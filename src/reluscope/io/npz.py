@@ -12,7 +12,9 @@ Layout (all arrays float64 unless said):
   ``(m, n0)`` and ``(m,)`` (optional, both or neither; written when ``m > 0``);
 - ``input_name``, ``output_name``, ``dtype`` (0-d string arrays) and ``input_shape``
   (int array): the I/O signature of the model the network was read from (optional;
-  written when the network has one, so that a later ``.onnx``/``.pt`` export keeps it).
+  written when the network has one, so that a later ``.onnx``/``.pt`` export keeps it);
+  ``output_op`` (0-d string, optional): ``Softmax``/``LogSoftmax`` when the source model
+  ended with one.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def load_npz(path: str | Path) -> ReLUNetwork:
                 output_name=str(arrays.get("output_name", "output")),
                 input_shape=tuple(int(d) for d in np.ravel(arrays.get("input_shape", []))),
                 dtype=str(arrays.get("dtype", "float64")),
+                output_op=str(arrays.get("output_op", "")),
             )
         except (ValueError, TypeError, ReluscopeError):
             raise ModelFormatError(
@@ -104,5 +107,7 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
         arrays["output_name"] = np.array(sig.output_name)
         arrays["input_shape"] = np.array(sig.input_shape, dtype=np.int64)
         arrays["dtype"] = np.array(sig.dtype)
+        if sig.output_op:
+            arrays["output_op"] = np.array(sig.output_op)
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle only

@@ -8,7 +8,11 @@ closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operat
   would mix the batch dimension into the features), ``MatMul`` with a constant right
   operand, and elementwise ``Add``/``Sub``/``Mul``/``Div`` with a constant operand
   (which covers ``MatMul`` + ``Add`` in either operand order, and scalar rescaling);
-- ``Relu``;
+- ``Relu``, ``LeakyRelu`` (its ``alpha``) and ``PRelu`` with a constant slope: each closes
+  a layer whose units have those slopes (0 ReLU, 1 identity, else leaky);
+- a final ``Softmax``/``LogSoftmax`` over the output vector: kept aside in the signature
+  (``IOSignature.output_op``) and written back; the network holds the logits, whose
+  regions are the model's (a softmax changes no activation pattern);
 - ``Conv``, ``AveragePool``, ``Pad`` and ``BatchNormalization`` (inference mode), affine
   maps lowered exactly to dense layers (:mod:`reluscope.io.lowering`); ``MaxPool`` is
   rejected with the reason;
@@ -38,7 +42,9 @@ so a round trip is exact. onnxruntime runs both on the CPU.
 from __future__ import annotations
 
 import json
+import logging
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +53,8 @@ import numpy as np
 from reluscope.errors import ModelFormatError, ReluscopeError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
 from reluscope.network import IOSignature, ReLUNetwork
+
+_log = logging.getLogger(__name__)
 
 #: metadata_props keys holding the input box (JSON lists of floats)
 LOWER_KEY = "reluscope.lower"
@@ -60,12 +68,11 @@ OPSET = 13
 IR_VERSION = 8
 
 _SUPPORTED = (
-    "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity, Conv, AveragePool, "
-    "BatchNormalization, Pad"
+    "Gemm/MatMul+Add, Relu, LeakyRelu, PRelu, Flatten/Reshape, Identity, Conv, "
+    "AveragePool, BatchNormalization, Pad, a final Softmax/LogSoftmax"
 )
 #: affine tensor operators lowered to dense layers (see reluscope.io.lowering)
 _LOWERED = {"Conv", "AveragePool", "BatchNormalization", "Pad"}
-_SOFTMAX_HINT = "; export the logits, i.e. the model without its final softmax"
 _PASSTHROUGH = {"Identity", "Dropout"}
 #: stands for the (unknown) batch size in the value of a Shape node; it survives the
 #: Gather/Unsqueeze/Concat that build a target shape, and no real shape entry is negative
@@ -189,19 +196,24 @@ def from_onnx_model(
             f"{source}: the chain from input {input_name!r} ends at {current!r}, not at the "
             f"graph output {output_name!r}; branching graphs are not supported"
         )
-    weights, biases, relu = chain.finish()
+    weights, biases, relu, slopes = chain.finish()
+    if chain.output_op:
+        signature = replace(signature, output_op=chain.output_op)
+        _log.info("%s: the final %s is kept aside; regions are those of the logits",
+                  source, chain.output_op)
     domain_a = domain_b = None
     if lower is None and upper is None:
         lower, upper = _domain_from_metadata(model, source)
         domain_a, domain_b = _polytope_from_metadata(model, source)
     return ReLUNetwork(
-        weights, biases, relu=relu, lower=lower, upper=upper, domain_A=domain_a,
-        domain_b=domain_b, signature=signature,
+        weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper,
+        domain_A=domain_a, domain_b=domain_b, signature=signature,
     )
 
 
 def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` as an ONNX model of ``Gemm`` + ``Relu`` nodes.
+    """Write ``network`` as an ONNX model of ``Gemm`` + ``Relu`` nodes (``LeakyRelu`` or
+    ``PRelu`` for layers with leaky or identity units; none for all-identity layers).
 
     Without a signature (networks built by hand or read from NPZ) the tensors are double
     precision, the input is named ``input`` (shape ``(batch, n0)``) and the output
@@ -218,35 +230,57 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
     dtype = np.float32 if sig.dtype == "float32" else np.float64
     elem = TensorProto.FLOAT if sig.dtype == "float32" else TensorProto.DOUBLE
     in_shape = sig.input_shape or (network.n_inputs,)
-    input_name, output_name = sig.input_name, sig.output_name
-    if input_name == output_name:
-        output_name = f"{output_name}_out"
+    input_name, final_name = sig.input_name, sig.output_name
+    if input_name == final_name:
+        final_name = f"{final_name}_out"
+    reserved = {input_name, final_name}
+    # with a final softmax, the network's output is the internal tensor ``logits``
+    output_name = final_name
+    if sig.output_op:
+        output_name = "logits"
+        while output_name in reserved:
+            output_name = f"{output_name}_"
+        reserved.add(output_name)
+
+    def internal(name: str) -> str:
+        """An internal tensor name that never collides with the kept I/O names."""
+        while name in reserved:
+            name = f"{name}_"
+        return name
+
     nodes, initializers = [], []
     current = input_name
     if len(in_shape) != 1:
-        nodes.append(helper.make_node("Flatten", [current], ["flat"], name="flatten", axis=1))
-        current = "flat"
+        flat = internal("flat")
+        nodes.append(helper.make_node("Flatten", [current], [flat], name="flatten", axis=1))
+        current = flat
     last = network.n_layers - 1
-    for i, (w, b, has_relu) in enumerate(
-        zip(network.weights, network.biases, network.relu, strict=True)
+    for i, (w, b, has_relu, alpha) in enumerate(
+        zip(network.weights, network.biases, network.relu, network.slopes, strict=True)
     ):
-        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=dtype), f"W{i}"))
-        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=dtype), f"b{i}"))
-        pre = output_name if (i == last and not has_relu) else f"g{i}"
+        w_name, b_name = internal(f"W{i}"), internal(f"b{i}")
+        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=dtype), w_name))
+        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=dtype), b_name))
+        linear = not has_relu or bool(np.all(alpha == 1.0))
+        pre = output_name if (i == last and linear) else internal(f"g{i}")
         nodes.append(
-            helper.make_node("Gemm", [current, f"W{i}", f"b{i}"], [pre], name=f"gemm{i}",
+            helper.make_node("Gemm", [current, w_name, b_name], [pre], name=f"gemm{i}",
                              transB=1)
         )
         current = pre
-        if has_relu:
-            post = output_name if i == last else f"h{i + 1}"
-            nodes.append(helper.make_node("Relu", [current], [post], name=f"relu{i}"))
+        if not linear:
+            post = output_name if i == last else internal(f"h{i + 1}")
+            nodes.extend(_activation_nodes(i, alpha, current, post, dtype, initializers,
+                                           internal))
             current = post
+    if sig.output_op:
+        nodes.append(helper.make_node(sig.output_op, [output_name], [final_name],
+                                      name=sig.output_op.lower(), axis=-1))
     graph = helper.make_graph(
         nodes,
         "reluscope_network",
         [helper.make_tensor_value_info(input_name, elem, ["batch", *in_shape])],
-        [helper.make_tensor_value_info(output_name, elem, ["batch", network.n_outputs])],
+        [helper.make_tensor_value_info(final_name, elem, ["batch", network.n_outputs])],
         initializer=initializers,
     )
     model = helper.make_model(
@@ -269,6 +303,25 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
         raise ModelFormatError(f"{path}: cannot write the ONNX file ({exc})") from None
 
 
+def _activation_nodes(
+    i: int, alpha: np.ndarray, source: str, target: str, dtype: Any, initializers: list[Any],
+    internal: Any,
+) -> list[Any]:
+    """The nodes of layer ``i``'s activations: ``Relu`` (every unit a ReLU), ``LeakyRelu``
+    (one slope for the whole layer) or ``PRelu`` with one slope per unit (0 ReLU, 1
+    identity); all three compute ``g`` for ``g > 0`` and ``alpha g`` otherwise."""
+    from onnx import helper, numpy_helper
+
+    if not np.any(alpha):
+        return [helper.make_node("Relu", [source], [target], name=f"relu{i}")]
+    if np.all(alpha == alpha[0]):
+        return [helper.make_node("LeakyRelu", [source], [target], name=f"leaky{i}",
+                                 alpha=float(alpha[0]))]
+    slope = internal(f"slope{i}")
+    initializers.append(numpy_helper.from_array(np.asarray(alpha, dtype=dtype), slope))
+    return [helper.make_node("PRelu", [source, slope], [target], name=f"prelu{i}")]
+
+
 # ----------------------------------------------------------------------------- helpers
 class _Chain:
     """The affine map ``t = A @ h + c`` accumulated since the last ReLU, and the layers.
@@ -288,6 +341,8 @@ class _Chain:
         self.c = np.zeros(n0)
         self.pending = False  # an affine op since the last Relu (or the input)?
         self.after_relu = False  # was the last op a Relu?
+        self.output_op = ""  # a final Softmax/LogSoftmax, kept aside
+        self.slopes: list[np.ndarray] = []
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
 
@@ -319,8 +374,33 @@ class _Chain:
 
     def apply(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
         op = node.op_type
+        if self.output_op:
+            raise self._unsupported(
+                node, f"follows the {self.output_op}; a softmax is accepted only as the "
+                "last operation (regions are those of the logits)"
+            )
         if op == "Relu":
             self._relu()
+        elif op == "LeakyRelu":
+            self._relu(float(_attr(node, "alpha", 0.01)))
+        elif op == "PRelu":
+            slope = self._const(node, node.input[1], constants)
+            try:
+                alpha = np.broadcast_to(np.asarray(slope, float), (1, *self.shape))
+            except ValueError:
+                raise self._unsupported(
+                    node, f"has a slope of shape {slope.shape} that does not broadcast to "
+                    f"its input's shape {self.shape}"
+                ) from None
+            self._relu(alpha.reshape(-1))
+        elif op in ("Softmax", "LogSoftmax"):
+            axis = int(_attr(node, "axis", -1 if int(self.opsets.get("", 13)) >= 13 else 1))
+            if len(self.shape) != 1 or axis not in (-1, 1):
+                raise self._unsupported(
+                    node, f"has axis={axis} on a tensor of shape {self.shape}; only a "
+                    "softmax over the output vector is accepted"
+                )
+            self.output_op = op
         elif op == "Gemm":
             self._gemm(node, current, constants)
         elif op == "MatMul":
@@ -348,7 +428,6 @@ class _Chain:
             raise UnsupportedLayerError(
                 f"{self.source}: node {_node_label(node)} has unsupported operator {op}; "
                 f"reluscope handles fully connected ReLU networks ({_SUPPORTED})"
-                + (_SOFTMAX_HINT if op in ("Softmax", "LogSoftmax") else "")
             )
 
     def _lower(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
@@ -411,13 +490,16 @@ class _Chain:
         self._affine(mat, bias)
         self.shape = out_shape
 
-    def _relu(self) -> None:
-        if self.after_relu:
+    def _relu(self, alpha: np.ndarray | float = 0.0) -> None:
+        """Close a layer: the pending map, then activations of slope ``alpha`` (0 ReLU)."""
+        slope = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (self.width,)).copy()
+        if self.after_relu and not np.any(slope) and not np.any(self.slopes[-1]):
             return  # relu(relu(t)) = relu(t)
         # a Relu right on the input (no affine op yet) becomes an identity layer: exact
         n = self.width
         self.weights.append(np.eye(n) if self.a is None else self.a)
         self.biases.append(self.c)
+        self.slopes.append(slope)
         self.a, self.c = None, np.zeros(n)
         self.pending = False
         self.after_relu = True
@@ -538,19 +620,22 @@ class _Chain:
             )
         self.shape = (n,)
 
-    def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
-        weights, biases = list(self.weights), list(self.biases)
+    def finish(
+        self,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray]]:
+        weights, biases, slopes = list(self.weights), list(self.biases), list(self.slopes)
         relu = [True] * len(weights)
         if self.pending:
             weights.append(np.eye(self.width) if self.a is None else self.a)
             biases.append(self.c)
             relu.append(False)
+            slopes.append(np.ones(self.width))
         if not weights:
             raise UnsupportedLayerError(
                 f"{self.source}: the graph contains no affine layer (Gemm or MatMul); "
                 "nothing to analyse"
             )
-        return weights, biases, relu
+        return weights, biases, relu, slopes
 
 
 def _shape_value(node: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 Accepted layers, in an ``nn.Sequential`` (nested ``Sequential``s are flattened) or in a
 custom ``forward`` that ``torch.fx`` traces into a chain: ``Linear`` (with or without
-bias), ``ReLU``, ``Flatten`` (``start_dim=1``, ``end_dim=-1``), ``Identity`` and
+bias), ``ReLU``, ``LeakyReLU`` and ``PReLU`` (units with those slopes, see
+:class:`~reluscope.network.ReLUNetwork`), a final ``Softmax``/``LogSoftmax`` over the
+outputs (kept aside in the signature: the network holds the logits), ``Flatten`` (``start_dim=1``, ``end_dim=-1``), ``Identity`` and
 ``Dropout`` (treated as the identity, i.e. the network is read as in ``eval()`` mode),
 and the affine tensor layers ``Conv1d/2d``, ``AvgPool1d/2d``, padding and
 ``BatchNorm1d/2d`` (eval mode), lowered exactly to dense layers
@@ -40,7 +42,7 @@ POLYTOPE_B_ATTR = "reluscope_domain_b"
 SHAPE_ATTR = "reluscope_input_shape"
 
 _SUPPORTED = (
-    "Linear, ReLU, Flatten, Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
+    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
     "BatchNorm1d/BatchNorm2d (eval), ZeroPad2d/ConstantPad, nested Sequential"
 )
 _PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"}
@@ -49,6 +51,8 @@ _LOWERED = {
     "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
 }
+#: activation layers: each closes a layer of units with these slopes
+_ACTIVATIONS = {"ReLU", "LeakyReLU", "PReLU"}
 _MAXPOOL = {"MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"}
 
 
@@ -94,7 +98,7 @@ def from_torch(
             )
     for index, (name, layer) in enumerate(layers):
         chain.apply(index, name, layer)
-    weights, biases, relu = chain.finish()
+    weights, biases, relu, slopes = chain.finish()
     domain_a = domain_b = None
     if lower is None and upper is None:
         lower = _list_attr(module, LOWER_ATTR)
@@ -105,9 +109,10 @@ def from_torch(
     n0 = int(weights[0].shape[1])
     # () when a leading Flatten accepts any input shape with n0 entries
     shape = () if chain.any_shape else chain.input_shape or (n0,)
-    signature = IOSignature(input_shape=shape, dtype=_module_dtype(module))
+    signature = IOSignature(input_shape=shape, dtype=_module_dtype(module),
+                            output_op=chain.output_op)
     return ReLUNetwork(
-        weights, biases, relu=relu, lower=lower, upper=upper, domain_A=domain_a,
+        weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper, domain_A=domain_a,
         domain_b=domain_b, signature=signature,
     )
 
@@ -124,8 +129,10 @@ class _TorchChain:
         self.pending: tuple[np.ndarray, np.ndarray] | None = None
         self.after_relu = False
         self.any_shape = False
+        self.output_op = ""  # a final Softmax/LogSoftmax, kept aside in the signature
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
+        self.slopes: list[np.ndarray] = []
 
     @property
     def width(self) -> int | None:
@@ -160,20 +167,35 @@ class _TorchChain:
                 self.input_shape = (int(w.shape[1]),)
             self._compose(w, b)
             self.shape = (int(w.shape[0]),)
-        elif kind == "ReLU":
-            if self.after_relu:
-                return  # relu(relu(t)) = relu(t)
+        elif kind in _ACTIVATIONS:
+            if self.output_op:
+                raise UnsupportedLayerError(
+                    f"{label} follows the final {self.output_op}; a softmax is accepted "
+                    "only as the last layer"
+                )
             if self.width is None:
                 raise UnsupportedLayerError(
                     f"{label} comes before any Linear layer, so the input size is unknown; "
                     "remove it or start with a Linear layer"
                 )
+            alpha = self._slope(label, layer, kind)
+            if self.after_relu and not np.any(alpha) and not np.any(self.slopes[-1]):
+                return  # relu(relu(t)) = relu(t)
             n = self.width
             w, b = self.pending if self.pending is not None else (np.eye(n), np.zeros(n))
             self.weights.append(w)
             self.biases.append(b)
+            self.slopes.append(alpha)
             self.pending = None
             self.after_relu = True
+        elif kind in ("Softmax", "LogSoftmax") and index == len(self.layers) - 1:
+            dim = getattr(layer, "dim", None)
+            if self.shape is None or len(self.shape) != 1 or dim not in (None, 1, -1):
+                raise UnsupportedLayerError(
+                    f"{label} is not over the output vector (dim={dim}); only a final "
+                    "softmax over the outputs is accepted"
+                )
+            self.output_op = kind
         elif kind == "Flatten":
             start, end = _flatten_dims(layer)
             if start != 1 or end != -1:
@@ -202,6 +224,28 @@ class _TorchChain:
                     else ""
                 )
             )
+
+    def _slope(self, label: str, layer: Any, kind: str) -> np.ndarray:
+        """Each unit's inactive-side slope for an activation layer (0 for ReLU), read by
+        evaluating the layer at -1 (traced modules keep no ``negative_slope``)."""
+        n = int(self.width or 0)
+        if kind == "ReLU":
+            return np.zeros(n)
+        torch = _import_torch()
+        shape = self.shape or (n,)
+        dtype = _module_dtype_torch(layer)
+        try:
+            with torch.no_grad():
+                at_minus = layer(-torch.ones((1, *shape), dtype=dtype)).double().numpy()
+                at_plus = layer(torch.ones((1, *shape), dtype=dtype)).double().numpy()
+        except RuntimeError as exc:
+            raise UnsupportedLayerError(
+                f"{label} cannot be applied to inputs of shape {tuple(shape)} "
+                f"({_first_line(exc)})"
+            ) from None
+        if not np.all(at_plus == 1.0):
+            raise UnsupportedLayerError(f"{label} does not keep positive inputs unchanged")
+        return -at_minus.reshape(-1)
 
     def _lower(self, index: int, label: str, layer: Any, kind: str) -> None:
         torch = _import_torch()
@@ -278,19 +322,22 @@ class _TorchChain:
             f"inputs; " + hint
         )
 
-    def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
-        weights, biases = list(self.weights), list(self.biases)
+    def finish(
+        self,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray]]:
+        weights, biases, slopes = list(self.weights), list(self.biases), list(self.slopes)
         relu = [True] * len(weights)
         if self.pending is not None:
             weights.append(self.pending[0])
             biases.append(self.pending[1])
             relu.append(False)
+            slopes.append(np.ones(self.pending[1].shape[0]))
         if not weights:
             raise UnsupportedLayerError(
                 f"the module has no Linear layer ({len(self.layers)} layers); nothing to "
                 "analyse"
             )
-        return weights, biases, relu
+        return weights, biases, relu, slopes
 
 
 def to_torch(network: ReLUNetwork) -> Any:
@@ -311,14 +358,27 @@ def to_torch(network: ReLUNetwork) -> Any:
     layers: list[Any] = []
     if sig is not None and len(sig.input_shape) != 1:
         layers.append(nn.Flatten())  # the source took image-shaped (or any) inputs
-    for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
+    for w, b, has_relu, alpha in zip(
+        network.weights, network.biases, network.relu, network.slopes, strict=True
+    ):
         linear = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(np.array(w)))
             linear.bias.copy_(torch.from_numpy(np.array(b)))
         layers.append(linear)
-        if has_relu:
+        if not has_relu or np.all(alpha == 1.0):
+            continue  # linear units
+        if not np.any(alpha):
             layers.append(nn.ReLU())
+        elif np.all(alpha == alpha[0]):
+            layers.append(nn.LeakyReLU(float(alpha[0])))
+        else:  # one slope per unit: 0 ReLU, 1 identity, else leaky
+            prelu = nn.PReLU(alpha.shape[0], dtype=dtype)
+            with torch.no_grad():
+                prelu.weight.copy_(torch.from_numpy(np.array(alpha)))
+            layers.append(prelu)
+    if sig is not None and sig.output_op:
+        layers.append(getattr(nn, sig.output_op)(dim=1))
     sequential = nn.Sequential(*layers).eval()
     setattr(sequential, LOWER_ATTR, [float(v) for v in network.lower])
     setattr(sequential, UPPER_ATTR, [float(v) for v in network.upper])
