@@ -177,4 +177,19 @@ def relu_form(network: ReLUNetwork) -> ReluForm:
     )
 
 
-__all__ = ["ReluForm", "relu_form"]
+
+
+def require_plain_relu(network: ReLUNetwork, what: str) -> None:
+    """Raise unless ``network`` has ReLU units only: ``what`` is written for them, and
+    its callers pass :func:`relu_form`'s network (a safety net against a forgotten
+    conversion, which would silently treat leaky and identity units as ReLUs)."""
+    if not network.is_plain_relu:
+        from reluscope.errors import NetworkError
+
+        raise NetworkError(
+            f"{what} handles ReLU units only and the network has leaky or identity units; "
+            "analyse reluscope.relu_form.relu_form(network).network (same regions) instead"
+        )
+
+
+__all__ = ["ReluForm", "relu_form", "require_plain_relu"]

@@ -484,6 +484,11 @@ def empirical_ub(
     import time
 
     start = time.perf_counter()
+    if not network.is_plain_relu:  # the plain-ReLU form has the same regions
+        from reluscope.relu_form import relu_form
+
+        form = relu_form(network)
+        network, bounds = form.network, form.plain_bounds(bounds)
     limits = layer_limits(network, bounds, exact_coverage_limit=exact_coverage_limit)
     ranks = None
     if rank:
