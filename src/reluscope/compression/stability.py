@@ -200,15 +200,15 @@ def find_stable_units(
         from reluscope.relu_form import relu_form
 
         form = relu_form(network)
-        found = find_stable_units(
+        plain = find_stable_units(
             form.network, strategy=strategy, samples=samples, bounds_method=bounds_method,
             time_limit=time_limit, random_state=random_state, progress=progress,
         )
         widths = network.widths
         return replace(
-            found,
-            active=tuple(found.active[i][: widths[i]] for i in range(network.n_layers)),
-            inactive=tuple(found.inactive[i][: widths[i]] for i in range(network.n_layers)),
+            plain,
+            active=tuple(plain.active[i][: widths[i]] for i in range(network.n_layers)),
+            inactive=tuple(plain.inactive[i][: widths[i]] for i in range(network.n_layers)),
         )
     from reluscope.bounds import tighten_bounds
 

@@ -4,7 +4,8 @@ Accepted layers, in an ``nn.Sequential`` (nested ``Sequential``s are flattened) 
 custom ``forward`` that ``torch.fx`` traces into a chain: ``Linear`` (with or without
 bias), ``ReLU``, ``LeakyReLU`` and ``PReLU`` (units with those slopes, see
 :class:`~reluscope.network.ReLUNetwork`), a final ``Softmax``/``LogSoftmax`` over the
-outputs (kept aside in the signature: the network holds the logits), ``Flatten`` (``start_dim=1``, ``end_dim=-1``), ``Identity`` and
+outputs (kept aside in the signature: the network holds the logits), ``Flatten``
+(``start_dim=1``, ``end_dim=-1``), ``Identity`` and
 ``Dropout`` (treated as the identity, i.e. the network is read as in ``eval()`` mode),
 and the affine tensor layers ``Conv1d/2d``, ``AvgPool1d/2d``, padding and
 ``BatchNorm1d/2d`` (eval mode), lowered exactly to dense layers
@@ -42,7 +43,8 @@ POLYTOPE_B_ATTR = "reluscope_domain_b"
 SHAPE_ATTR = "reluscope_input_shape"
 
 _SUPPORTED = (
-    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
+    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Identity, "
+    "Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
     "BatchNorm1d/BatchNorm2d (eval), ZeroPad2d/ConstantPad, nested Sequential"
 )
 _PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"}

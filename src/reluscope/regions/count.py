@@ -28,8 +28,8 @@ from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
-from reluscope.relu_form import ReluForm, relu_form
 from reluscope.regions.result import INTERRUPTED, RegionCount
+from reluscope.relu_form import ReluForm, relu_form
 
 COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
 #: the methods run by the depth-first search of :mod:`.lp_engine`

@@ -65,9 +65,9 @@ from reluscope.bounds.interval import interval_bounds
 from reluscope.bounds.result import Bounds
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
-from reluscope.relu_form import require_plain_relu
 from reluscope.progress import progress_bar
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
+from reluscope.relu_form import require_plain_relu
 from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch
 from reluscope.solvers.highs import run as run_highs
 from reluscope.tolerances import (

@@ -40,8 +40,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.relu_form import relu_form
 from reluscope.regions.result import COMPLETE
+from reluscope.relu_form import relu_form
 from reluscope.reprs import short_repr
 from reluscope.tolerances import REGION_EPS, SLICE_TOL
 

@@ -286,16 +286,17 @@ def upper_bounds(
     start = time.perf_counter()
     if isinstance(net_or_architecture, ReLUNetwork):
         network: ReLUNetwork | None = net_or_architecture
+        plain_net = net_or_architecture
         if not net_or_architecture.is_plain_relu:
             # leaky/identity units: the bounds of its plain-ReLU form, a ReLU network with
             # the same number of regions (reluscope.relu_form; docs/upper-bounds.md)
             from reluscope.relu_form import relu_form
 
             form = relu_form(net_or_architecture)
-            network = form.network
+            network = plain_net = form.network
             if bounds is not None:
                 bounds = form.plain_bounds(bounds)
-        arch = architecture(network)
+        arch = architecture(plain_net)
     else:
         network = None
         try:
