@@ -233,7 +233,11 @@ def _fold_dependent(cur: _Layer, nxt: _Layer) -> bool:
     """Step 4: fold each active unit whose row is a combination of earlier basis rows."""
     basis: list[int] = []
     folded: list[int] = []
-    for a in np.flatnonzero(cur.active):
+    candidates = np.flatnonzero(cur.active)
+    # identity units first: their rows (often unit vectors, skip paths) make a
+    # well-conditioned basis; a plain ReLU layer keeps its order
+    candidates = candidates[np.argsort(cur.slope[candidates] != 1.0, kind="stable")]
+    for a in candidates:
         row = cur.w[a]
         if basis:
             rows = cur.w[basis]

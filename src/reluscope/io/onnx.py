@@ -69,10 +69,14 @@ IR_VERSION = 8
 
 _SUPPORTED = (
     "Gemm/MatMul+Add, Relu, LeakyRelu, PRelu, Flatten/Reshape, Identity, Conv, "
-    "AveragePool, BatchNormalization, Pad, a final Softmax/LogSoftmax"
+    "AveragePool, GlobalAveragePool, ReduceMean, BatchNormalization, Pad, Add/Sub of two "
+    "tensors (skip connections), a final Softmax/LogSoftmax"
 )
 #: affine tensor operators lowered to dense layers (see reluscope.io.lowering)
-_LOWERED = {"Conv", "AveragePool", "BatchNormalization", "Pad"}
+_LOWERED = {
+    "Conv", "AveragePool", "BatchNormalization", "Pad", "GlobalAveragePool", "ReduceMean",
+    "ReduceSum", "Transpose", "Squeeze", "Unsqueeze",
+}
 _PASSTHROUGH = {"Identity", "Dropout"}
 #: stands for the (unknown) batch size in the value of a Shape node; it survives the
 #: Gather/Unsqueeze/Concat that build a target shape, and no real shape entry is negative
@@ -154,7 +158,14 @@ def from_onnx_model(
     readers.setdefault(output_name, []).append("the graph output")
 
     opsets = {o.domain: o.version for o in model.opset_import}
+    if _branches(graph, input_name, constants):
+        weights, biases, relu, slopes, output_op = _from_graph(
+            graph, constants, input_name, output_name, shape, opsets, source
+        )
+        return _network(model, weights, biases, relu, slopes, output_op, signature, lower,
+                        upper, source)
     chain = _Chain(int(np.prod(shape)), shape, source, opsets)
+    chain.batch = _static_batch(graph, input_name)
     current = input_name
     for node in graph.node:
         label = _node_label(node)
@@ -197,10 +208,19 @@ def from_onnx_model(
             f"graph output {output_name!r}; branching graphs are not supported"
         )
     weights, biases, relu, slopes = chain.finish()
-    if chain.output_op:
-        signature = replace(signature, output_op=chain.output_op)
+    return _network(model, weights, biases, relu, slopes, chain.output_op, signature, lower,
+                    upper, source)
+
+
+def _network(
+    model: Any, weights: list[np.ndarray], biases: list[np.ndarray], relu: list[bool],
+    slopes: list[np.ndarray], output_op: str, signature: IOSignature, lower: Any,
+    upper: Any, source: str,
+) -> ReLUNetwork:
+    if output_op:
+        signature = replace(signature, output_op=output_op)
         _log.info("%s: the final %s is kept aside; regions are those of the logits",
-                  source, chain.output_op)
+                  source, output_op)
     domain_a = domain_b = None
     if lower is None and upper is None:
         lower, upper = _domain_from_metadata(model, source)
@@ -209,6 +229,131 @@ def from_onnx_model(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper,
         domain_A=domain_a, domain_b=domain_b, signature=signature,
     )
+
+
+def _branches(graph: Any, input_name: str, constants: dict[str, np.ndarray]) -> bool:
+    """Whether a computed tensor is read by two nodes, or a node reads two of them (a
+    graph with skip connections: read by :func:`_from_graph`)."""
+    dynamic = {input_name}
+    readers: dict[str, int] = {}
+    for node in graph.node:
+        if node.op_type == "Shape":
+            continue
+        inputs = [n for n in node.input if n in dynamic]
+        if len(inputs) > 1:
+            return True
+        for name in inputs:
+            readers[name] = readers.get(name, 0) + 1
+        if inputs:
+            dynamic.update(o for o in node.output if o)
+    return any(count > 1 for count in readers.values())
+
+
+_ACTIVATION_OPS = ("Relu", "LeakyRelu", "PRelu")
+
+
+def _from_graph(
+    graph: Any, constants: dict[str, np.ndarray], input_name: str, output_name: str,
+    shape: tuple[int, ...], opsets: dict[str, int], source: str,
+) -> tuple[list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str]:
+    """Read a graph with skip connections (:mod:`reluscope.io.graph`): affine operators
+    as in a chain, ``Add``/``Sub`` of two computed tensors, activations closing layers
+    that carry every tensor still needed by identity units."""
+    from reluscope.io.graph import GraphLayers, Tensor
+
+    n0 = int(np.prod(shape))
+    layers = GraphLayers(input_name, n0, shape)
+    nodes = list(graph.node)
+    last_use: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        for name in node.input:
+            last_use[name] = i
+    last_use[output_name] = len(nodes)
+    chain = _Chain(n0, shape, source, opsets)
+    chain.batch = _static_batch(graph, input_name)
+    output_op = ""
+    for i, node in enumerate(nodes):
+        label, op = _node_label(node), node.op_type
+        tensors = layers.tensors
+        if op == "Constant":
+            constants[node.output[0]] = _constant_value(node, source)
+            continue
+        dyn = [n for n in node.input if n in tensors]
+        if op == "Shape" and dyn:
+            constants[node.output[0]] = _shape_value(node, tensors[dyn[0]].shape)
+            continue
+        if not dyn:
+            if _foldable(node, constants):
+                constants.update(_fold(node, constants, opsets, source))
+                continue
+            raise UnsupportedLayerError(
+                f"{source}: node {label} ({op}) reads no computed tensor and cannot be "
+                "evaluated at load time"
+            )
+        if output_op:
+            raise UnsupportedLayerError(
+                f"{source}: node {label} ({op}) follows the {output_op}; a softmax is "
+                "accepted only as the last operation"
+            )
+        out = node.output[0]
+        if op in _ACTIVATION_OPS:
+            t = tensors[node.input[0]]
+            width = t.c.shape[0]
+            if op == "Relu":
+                alpha = np.zeros(width)
+            elif op == "LeakyRelu":
+                alpha = np.full(width, float(_attr(node, "alpha", 0.01)))
+            else:
+                if node.input[1] not in constants:
+                    raise UnsupportedLayerError(
+                        f"{source}: node {label} (PRelu) has a computed slope"
+                    )
+                slope = np.asarray(constants[node.input[1]], dtype=float)
+                try:
+                    alpha = np.broadcast_to(slope, (1, *t.shape)).reshape(-1).copy()
+                except ValueError:
+                    raise UnsupportedLayerError(
+                        f"{source}: node {label} (PRelu) has a slope of shape {slope.shape} "
+                        f"that does not broadcast to its input's shape {t.shape}"
+                    ) from None
+            carried = [name for name in tensors if last_use.get(name, -1) > i]
+            layers.close_layer(node.input[0], out, alpha, carried)
+        elif op in ("Add", "Sub") and len(dyn) == 2:
+            a, b = (tensors[n] for n in node.input[:2])
+            if a.c.shape != b.c.shape:
+                raise UnsupportedLayerError(
+                    f"{source}: node {label} ({op}) combines tensors of shapes {a.shape} and "
+                    f"{b.shape}; only tensors of equal size can be added"
+                )
+            layers.add(node.input[0], node.input[1], out, -1.0 if op == "Sub" else 1.0)
+        elif len(dyn) > 1:
+            raise UnsupportedLayerError(
+                f"{source}: node {label} ({op}) combines {len(dyn)} computed tensors; only "
+                "Add/Sub of two may (skip connections)"
+            )
+        elif op in ("Softmax", "LogSoftmax"):
+            t = tensors[dyn[0]]
+            axis = int(_attr(node, "axis", -1 if int(opsets.get("", 13)) >= 13 else 1))
+            if out != output_name or len(t.shape) != 1 or axis not in (-1, 1):
+                raise UnsupportedLayerError(
+                    f"{source}: node {label} ({op}) is accepted only as the last operation, "
+                    "over the output vector"
+                )
+            tensors[out] = t
+            output_op = op
+        else:
+            t = tensors[dyn[0]]
+            chain.a, chain.c, chain.shape = t.a, t.c, t.shape
+            chain.pending, chain.after_relu = True, False
+            chain.apply(node, dyn[0], constants)
+            tensors[out] = Tensor(chain.a, chain.c, chain.shape)
+    if output_name not in layers.tensors:
+        raise UnsupportedLayerError(
+            f"{source}: the graph output {output_name!r} is not computed from the input "
+            f"{input_name!r}"
+        )
+    weights, biases, relu, slopes = layers.finish(output_name)
+    return weights, biases, relu, slopes, output_op
 
 
 def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
@@ -342,6 +487,7 @@ class _Chain:
         self.pending = False  # an affine op since the last Relu (or the input)?
         self.after_relu = False  # was the last op a Relu?
         self.output_op = ""  # a final Softmax/LogSoftmax, kept aside
+        self.batch: int | None = None  # the input's batch size when the graph fixes it
         self.slopes: list[np.ndarray] = []
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
@@ -607,18 +753,27 @@ class _Chain:
             )
         target = [int(v) for v in np.ravel(constants[node.input[1]])]
         n = self.width
-        ok = (
-            len(target) == 2
-            and target[0] in (0, -1, 1, _BATCH)
-            and target[1] in (-1, n)
-        )
-        if not ok or (target[0] == -1 and target[1] == -1):
+        rest = [
+            (self.shape[i] if i < len(self.shape) else -2) if v == 0 else v
+            for i, v in enumerate(target[1:])
+        ]
+        batch = (0, 1, _BATCH) if self.batch is None else (0, 1, _BATCH, self.batch)
+        known = int(np.prod([v for v in rest if v != -1]))
+        if target and target[0] == -1:  # the batch is inferred: the rest must hold n
+            ok = -1 not in rest and known == n
+        else:
+            ok = bool(target) and target[0] in batch and rest.count(-1) <= 1
+            if ok and -1 in rest:
+                ok = known > 0 and n % known == 0
+                rest = [n // known if v == -1 else v for v in rest]
+            ok = ok and int(np.prod(rest)) == n
+        if not ok or not rest or min(rest) <= 0:
             raise self._unsupported(
                 node, f"reshapes to {[v if v != _BATCH else 'batch' for v in target]}; "
-                "only a reshape to a vector per example, "
-                f"(batch, {n}), is supported"
+                "only a reshape that keeps the batch dimension and the "
+                f"{n} values of each example is supported"
             )
-        self.shape = (n,)
+        self.shape = tuple(rest)
 
     def finish(
         self,
@@ -714,6 +869,16 @@ def _constant_value(node: Any, source: str) -> np.ndarray:
         f"{source}: Constant node {_node_label(node)} has no numeric value "
         "(sparse or string constants are not supported)"
     )
+
+
+def _static_batch(graph: Any, input_name: str) -> int | None:
+    """The input's batch size when the graph fixes it (exporters that trace one example)."""
+    for value in graph.input:
+        if value.name == input_name:
+            dims = value.type.tensor_type.shape.dim
+            if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
+                return int(dims[0].dim_value)
+    return None
 
 
 def _input_feature_shape(value_info: Any, source: str) -> tuple[int, ...]:

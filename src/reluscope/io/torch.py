@@ -84,14 +84,42 @@ def from_torch(
         fits the first ``Linear`` layer, or read from the ``reluscope_input_shape``
         attribute of modules written by :func:`save_torch`.
 
+    A module that is not such a chain (skip connections, a TorchScript module with its
+    own ``forward``, a ``torch.export`` ``ExportedProgram``) is read from its graph: it
+    is exported to ONNX in memory (``torch.onnx.export``) and read by
+    :func:`reluscope.io.onnx.from_onnx_model`, which lowers skip connections exactly
+    (:mod:`reluscope.io.graph`).
+
     Raises
     ------
     UnsupportedLayerError
-        A layer is not one of those accepted, or the module is not a chain of layers.
+        A layer is not one of those accepted (by the chain reader nor the graph reader).
     """
-    layers = _leaf_layers(module)
+    torch = _import_torch()
+    if isinstance(module, torch.export.ExportedProgram):
+        return _from_graph(module, lower, upper, input_shape)
     if input_shape is None and getattr(module, SHAPE_ATTR, None) is not None:
         input_shape = tuple(int(d) for d in getattr(module, SHAPE_ATTR))
+    try:
+        return _from_chain(module, lower, upper, input_shape)
+    except UnsupportedLayerError as chain_error:
+        if _is_chain(module):
+            raise  # a Sequential of known layers: the chain reader's message is precise
+        try:
+            return _from_graph(module, lower, upper, input_shape)
+        except UnsupportedLayerError as graph_error:
+            raise UnsupportedLayerError(
+                f"{chain_error}; read as a graph: {graph_error}"
+            ) from None
+        except ModelFormatError as shape_error:
+            raise UnsupportedLayerError(
+                f"{chain_error}; to read it as a graph instead: {shape_error}"
+            ) from None
+
+
+def _from_chain(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNetwork:
+    """:func:`from_torch` for a chain of layers (module docstring)."""
+    layers = _leaf_layers(module)
     chain = _TorchChain(layers, input_shape)
     for index, (name, layer) in enumerate(layers):  # before any shape inference
         if _kind(layer) in _MAXPOOL:
@@ -116,6 +144,93 @@ def from_torch(
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper, domain_A=domain_a,
         domain_b=domain_b, signature=signature,
+    )
+
+
+def _is_chain(module: Any) -> bool:
+    """Whether ``module`` is a (nested) ``Sequential`` of layers with no children of
+    their own: the chain reader sees all of it, so its refusal is final."""
+    if _kind(module) != "Sequential":
+        return False
+    return all(_is_chain(m) if _kind(m) == "Sequential" else not list(m.children())
+               for m in module.children())
+
+
+def _from_graph(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNetwork:
+    """Read a module or ``ExportedProgram`` from its graph, exported to ONNX in memory."""
+    import contextlib
+    import io
+    import warnings
+
+    torch = _import_torch()
+    from reluscope.io.onnx import from_onnx_model
+
+    exported = isinstance(module, torch.export.ExportedProgram)
+    if exported:
+        args = [n.meta.get("val") for n in module.graph.nodes
+                if n.op == "placeholder" and n.name in module.graph_signature.user_inputs]
+        if len(args) != 1 or args[0] is None:
+            raise UnsupportedLayerError(
+                f"the exported program takes {len(args)} inputs; reluscope reads programs "
+                "with one input tensor"
+            )
+        shape = tuple(int(d) for d in args[0].shape[1:])
+        dtype = "float64" if args[0].dtype == torch.float64 else "float32"
+    else:
+        shape = tuple(int(d) for d in input_shape) if input_shape else _first_input_shape(module)
+        dtype = _module_dtype(module)
+    if input_shape is not None and tuple(int(d) for d in input_shape) != shape:
+        raise UnsupportedLayerError(
+            f"input_shape {tuple(input_shape)} differs from the exported program's {shape}"
+        )
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            if exported:
+                proto = torch.onnx.export(module, (), dynamo=True, verbose=False).model_proto
+            else:
+                import onnx
+
+                example = torch.zeros((1, *shape), dtype=_module_dtype_torch(module))
+                buffer = io.BytesIO()
+                was_training = bool(getattr(module, "training", False))
+                module.eval()
+                try:
+                    torch.onnx.export(
+                        module, (example,), buffer, dynamo=False, input_names=["input"],
+                        output_names=["output"],
+                        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                    )
+                finally:
+                    module.train(was_training)
+                proto = onnx.load_from_string(buffer.getvalue())
+    except Exception as exc:  # the exporters raise many types
+        raise UnsupportedLayerError(
+            f"exporting the module's graph to ONNX failed ({type(exc).__name__}: "
+            f"{_first_line(exc)})"
+        ) from None
+    if lower is None and upper is None and not exported:
+        lower, upper = _list_attr(module, LOWER_ATTR), _list_attr(module, UPPER_ATTR)
+    net = from_onnx_model(proto, lower=lower, upper=upper, source="the module's graph")
+    signature = IOSignature(input_shape=shape, dtype=dtype,
+                            output_op=net.signature.output_op if net.signature else "")
+    return net.with_signature(signature)
+
+
+def _first_input_shape(module: Any) -> tuple[int, ...]:
+    """The input shape of a module with a custom forward: the first ``Linear``'s inputs
+    (the first parametrised layer must be one; else ``input_shape`` is needed)."""
+    for sub in module.modules():
+        kind = _kind(sub)
+        if kind == "Linear" or (kind.startswith("Linear") and hasattr(sub, "weight")):
+            return (int(sub.weight.shape[1]),)
+        if kind == "Unflatten" and hasattr(sub, "unflattened_size"):
+            return (int(np.prod(sub.unflattened_size)),)
+        if any(True for _ in sub.parameters(recurse=False)):
+            break
+    raise ModelFormatError(
+        "the module does not start with a Linear layer, so its input shape is unknown; "
+        "pass input_shape=(C, H, W) (--input-shape C,H,W on the command line)"
     )
 
 
@@ -453,6 +568,22 @@ def load_torch(path: str | Path, **kwargs: Any) -> ReLUNetwork:
             "with torch.save(module, path)"
         )
     return from_torch(obj, **kwargs)
+
+
+def load_exported(path: str | Path, **kwargs: Any) -> ReLUNetwork:
+    """Read a ``torch.export`` program (``.pt2``, ``torch.export.save``) from its graph.
+
+    ``torch.export.load`` **unpickles** parts of the file: only load files you trust.
+    """
+    torch = _import_torch()
+    try:
+        program = torch.export.load(str(path))
+    except Exception as exc:  # torch raises many types on a bad archive
+        raise ModelFormatError(
+            f"{path}: not a readable torch.export program ({type(exc).__name__}: "
+            f"{_first_line(exc)}); save it with torch.export.save(program, path)"
+        ) from None
+    return from_torch(program, **kwargs)
 
 
 # ----------------------------------------------------------------------------- helpers
