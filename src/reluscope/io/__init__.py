@@ -33,7 +33,8 @@ def load(model: Any, **kwargs: Any) -> ReLUNetwork:
     """Read a network from a file or from an in-memory model.
 
     ``model`` is a path (the format follows the extension), a ``torch.nn.Module`` or a
-    ``torch.export.ExportedProgram`` (see :func:`from_torch`), an ``onnx.ModelProto`` (see :func:`from_onnx`), a
+    ``torch.export.ExportedProgram`` (see :func:`from_torch`), an ``onnx.ModelProto``
+    (see :func:`from_onnx`), a
     ``(weights, biases)`` pair of lists (``W`` of shape ``(n_out, n_in)``; every layer
     followed by a ReLU except the last), or a :class:`ReLUNetwork` (returned as is).
     Keyword arguments go to the PyTorch reader (``input_shape=(C, H, W)`` for a model
