@@ -136,7 +136,7 @@ def test_softmax_in_the_middle_is_refused():
         from_torch(module)
 
 
-def test_flatten_of_later_dims_and_custom_module_are_rejected():
+def test_flatten_of_later_dims_is_rejected_and_custom_modules_load():
     with pytest.raises(UnsupportedLayerError, match="start_dim=2"):
         from_torch(nn.Sequential(nn.Flatten(2), nn.Linear(4, 2)))
 
@@ -148,16 +148,17 @@ def test_flatten_of_later_dims_and_custom_module_are_rejected():
         def forward(self, x):
             return self.b(torch.relu(self.a(x)))
 
-    # a custom forward that is a chain is read with torch.fx; a scripted one cannot be
+    # a custom forward that is a chain is read with torch.fx, a scripted one as a graph
     module = TwoLayers()
     net = from_torch(module)
     x = torch.rand(4, 2)
     with torch.no_grad():
         np.testing.assert_allclose(net.forward(x.double().numpy()), module(x).numpy(),
                                    atol=1e-6)
-    with pytest.raises(UnsupportedLayerError, match="TwoLayers with a custom forward.*"
-                       "export the model to ONNX"):
-        from_torch(torch.jit.script(TwoLayers()))
+    scripted = torch.jit.script(module)  # read from its graph (exported to ONNX)
+    with torch.no_grad():
+        np.testing.assert_allclose(from_torch(scripted).forward(x.double().numpy()),
+                                   module(x).numpy(), atol=1e-6)
     single = from_torch(nn.Linear(3, 2))
     assert single.widths == (2,) and single.relu == (False,)
 

@@ -71,25 +71,32 @@ class Bounds:
         return self.unstable(layer) & (self.biases[layer] <= 0)
 
     def count_stable(self, network: ReLUNetwork) -> tuple[int, int, int]:
-        """Numbers of (stably active, stably inactive, unstable) units over ReLU layers."""
-        active = sum(int(self.stably_active(i).sum()) for i in network.relu_layers)
-        inactive = sum(int(self.stably_inactive(i).sum()) for i in network.relu_layers)
-        return active, inactive, network.n_units - active - inactive
+        """Numbers of (stably active, stably inactive, unstable) units over the activation
+        layers; identity units (which never split) are in none of the three."""
+        active = inactive = splitting = 0
+        for i in network.relu_layers:
+            splits = network.slopes[i] != 1.0
+            active += int((self.stably_active(i) & splits).sum())
+            inactive += int((self.stably_inactive(i) & splits).sum())
+            splitting += int(splits.sum())
+        return active, inactive, splitting - active - inactive
 
     def to_dict(self, network: ReLUNetwork) -> dict[str, object]:
         """JSON-ready description: bounds and unit classes per ReLU layer (0-based indices)."""
         layers = []
         for i in network.relu_layers:
-            layers.append(
-                {
-                    "layer": i,
-                    "lower": [float(v) for v in self.lower[i]],
-                    "upper": [float(v) for v in self.upper[i]],
-                    "stably_active": np.flatnonzero(self.stably_active(i)).tolist(),
-                    "stably_inactive": np.flatnonzero(self.stably_inactive(i)).tolist(),
-                    "unstable": np.flatnonzero(self.unstable(i)).tolist(),
-                }
-            )
+            splits = network.slopes[i] != 1.0  # identity units are in no class
+            entry: dict[str, object] = {
+                "layer": i,
+                "lower": [float(v) for v in self.lower[i]],
+                "upper": [float(v) for v in self.upper[i]],
+                "stably_active": np.flatnonzero(self.stably_active(i) & splits).tolist(),
+                "stably_inactive": np.flatnonzero(self.stably_inactive(i) & splits).tolist(),
+                "unstable": np.flatnonzero(self.unstable(i) & splits).tolist(),
+            }
+            if not network.is_plain_relu:
+                entry["identity"] = np.flatnonzero(~splits).tolist()
+            layers.append(entry)
         return {"method": self.method, "layers": layers, "seconds": self.seconds}
 
 
