@@ -195,3 +195,18 @@ def test_compression_folds_stable_leaky_and_identity_units(output_units):
     assert result.network.widths[0] <= 3
     assert reluscope.count_regions(result.network, n_jobs=1).regions == \
         reluscope.count_regions(net, n_jobs=1).regions
+
+
+def test_counts_on_a_polytope_domain_match_the_oracle():
+    net = mixed_network(21, n0=2, output_units=True).with_polytope(
+        np.array([[1.0, 1.0], [-1.0, 0.5]]), np.array([0.8, 0.6])
+    )
+    expected = brute_force_patterns(net, box=(-1.0, 1.0))
+    for method in ("lp", "highs", "milp"):
+        assert reluscope.count_regions(net, method=method, n_jobs=1).regions == len(expected)
+
+
+def test_checkpoint_with_patterns_is_refused_for_non_relu_units(tmp_path):
+    with pytest.raises(reluscope.ReluscopeError, match="checkpointed run"):
+        reluscope.count_regions(mixed_network(1), checkpoint=tmp_path / "c.ckpt",
+                                patterns_path=tmp_path / "p.npy")
