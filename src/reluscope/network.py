@@ -387,7 +387,9 @@ class ReLUNetwork:
     def describe(self) -> str:
         """One line: architecture and domain."""
         arch = ";".join(str(w) for w in self.widths)
-        out = "ReLU" if self.relu[-1] else "linear"
+        out = "linear"
+        if self.relu[-1]:
+            out = "ReLU" if not np.any(self.slopes[-1]) else "activation"
         lo, hi = float(self.lower.min()), float(self.upper.max())
         box = f"[{lo:g},{hi:g}]^{self.n_inputs}"
         if not (np.all(self.lower == lo) and np.all(self.upper == hi)):
@@ -399,7 +401,11 @@ class ReLUNetwork:
         if not self.is_plain_relu:
             kinds = self.unit_kinds()
             units = f"{self.n_units} units ({', '.join(f'{v} {k}' for k, v in kinds.items())})"
-        return f"{self.n_inputs} inputs -> {arch} ({out} output), {units}, domain {box}"
+        text = f"{self.n_inputs} inputs -> {arch} ({out} output), {units}, domain {box}"
+        if self.signature is not None and self.signature.output_op:
+            # a softmax changes no activation pattern: the regions are the logits'
+            text += f"; outputs are the logits of the model's final {self.signature.output_op}"
+        return text
 
     def __repr__(self) -> str:
         return f"ReLUNetwork({self.describe()})"
