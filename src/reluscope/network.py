@@ -115,6 +115,12 @@ class ReLUNetwork:
     signature
         The I/O signature of the source model (:class:`IOSignature`), kept so that
         writers reproduce it; ``None`` for networks built by hand.
+    max_pool
+        Optional, one boolean vector per layer: the units of a lowered max-pooling
+        (pairwise ``max(a, b) = a + relu(b - a)`` tournaments). A pooling window is one
+        unit with one side per input (its argmax), so these units' sign patterns are not
+        regions: counting, MIPBound, the upper bounds and slices refuse a network with
+        any; forward passes, bounds and compression treat them as the ReLUs they are.
     """
 
     weights: tuple[FloatArray, ...]
@@ -126,6 +132,7 @@ class ReLUNetwork:
     domain_A: FloatArray
     domain_b: FloatArray
     signature: IOSignature | None
+    max_pool: tuple[NDArray[np.bool_], ...]
 
     def __init__(
         self,
@@ -139,6 +146,7 @@ class ReLUNetwork:
         domain_A: ArrayLike | None = None,
         domain_b: ArrayLike | None = None,
         signature: IOSignature | None = None,
+        max_pool: Sequence[ArrayLike] | None = None,
     ) -> None:
         if len(weights) == 0:
             raise NetworkError("a network needs at least one affine layer; got zero layers")
@@ -183,6 +191,7 @@ class ReLUNetwork:
         object.__setattr__(self, "biases", bs)
         object.__setattr__(self, "relu", flags)
         object.__setattr__(self, "slopes", alphas)
+        object.__setattr__(self, "max_pool", _pool_arrays(max_pool, flags, ws))
         object.__setattr__(self, "lower", lo)
         object.__setattr__(self, "upper", hi)
         object.__setattr__(self, "domain_A", a_rows)
@@ -239,6 +248,11 @@ class ReLUNetwork:
         """The slope ``alpha`` of every unit, layer by layer (0 ReLU, 1 identity)."""
         parts = [self.slopes[i] for i in self.relu_layers]
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    @property
+    def has_max_pool(self) -> bool:
+        """Whether some unit belongs to a lowered max-pooling (see ``max_pool``)."""
+        return any(bool(np.any(p)) for p in self.max_pool)
 
     @property
     def is_plain_relu(self) -> bool:
@@ -321,6 +335,7 @@ class ReLUNetwork:
         return ReLUNetwork(
             self.weights, self.biases, relu=self.relu, slopes=self.slopes, lower=lower,
             upper=upper, domain_A=domain_A, domain_b=domain_b, signature=self.signature,
+            max_pool=self.max_pool,
         )
 
     def with_polytope(self, domain_A: ArrayLike, domain_b: ArrayLike) -> ReLUNetwork:
@@ -339,7 +354,7 @@ class ReLUNetwork:
         return ReLUNetwork(
             self.weights, self.biases, relu=self.relu, slopes=self.slopes, lower=self.lower,
             upper=self.upper, domain_A=self.domain_A, domain_b=self.domain_b,
-            signature=signature,
+            signature=signature, max_pool=self.max_pool,
         )
 
     def contains(self, x: ArrayLike) -> Any:
@@ -444,6 +459,27 @@ def _slope_arrays(
             alpha = alpha + 0.0  # no negative zeros
         alpha.setflags(write=False)
         out.append(alpha)
+    return tuple(out)
+
+
+def _pool_arrays(
+    pool: Sequence[ArrayLike] | None, flags: tuple[bool, ...], ws: tuple[FloatArray, ...]
+) -> tuple[NDArray[np.bool_], ...]:
+    """The checked, read-only max-pool mask of every layer (all False by default)."""
+    if pool is not None and len(pool) != len(ws):
+        raise NetworkError(f"got {len(pool)} max_pool entries for {len(ws)} layers")
+    out = []
+    for i, (w, has_relu) in enumerate(zip(ws, flags, strict=True)):
+        mask = np.zeros(w.shape[0], dtype=bool)
+        if pool is not None and pool[i] is not None and has_relu:
+            given = np.asarray(pool[i], dtype=bool).reshape(-1)
+            if given.shape != mask.shape:
+                raise NetworkError(
+                    f"max_pool[{i}] has {given.size} entries for a layer of {mask.size} units"
+                )
+            mask = given.copy()
+        mask.setflags(write=False)
+        out.append(mask)
     return tuple(out)
 
 

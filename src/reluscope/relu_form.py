@@ -192,4 +192,19 @@ def require_plain_relu(network: ReLUNetwork, what: str) -> None:
         )
 
 
-__all__ = ["ReluForm", "relu_form", "require_plain_relu"]
+def require_no_max_pool(network: ReLUNetwork, what: str) -> None:
+    """Raise when ``network`` has lowered max-pooling units: ``what`` counts or bounds
+    regions, and their sign patterns are not regions (a pooling window is one unit with
+    one side per input, its argmax; the pairwise lowering has more sign patterns)."""
+    if network.has_max_pool:
+        from reluscope.errors import NetworkError
+
+        raise NetworkError(
+            f"{what} is not available for a network with max-pooling: a pooling window "
+            "is one unit with one side per input (its argmax), and the sign patterns of "
+            "its pairwise lowering max(a, b) = a + relu(b - a) are not regions; forward "
+            "passes, bounds and compression work, or replace MaxPool by AvgPool"
+        )
+
+
+__all__ = ["ReluForm", "relu_form", "require_no_max_pool", "require_plain_relu"]

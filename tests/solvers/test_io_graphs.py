@@ -230,3 +230,47 @@ def test_written_onnx_never_reuses_the_io_names_inside(names, tmp_path):
     x = net.sample_inputs(5, random_state=0)
     got = session.run(None, {names[0]: x.reshape(5, 1, 8, 8).astype(np.float32)})[0]
     assert np.allclose(got, net.forward(x), atol=1e-4)
+
+
+class PoolCNN(nn.Module):
+    """conv + ReLU + MaxPool2d(2) (windows of 4), then a residual-free head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Unflatten(1, (1, 6, 6)), nn.Conv2d(1, 2, 3), nn.ReLU(),
+                                  nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 3))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("fmt", ["module", "whole", "script", "onnx",
+                                 pytest.param("onnx-dynamo", marks=pytest.mark.slow)])
+def test_maxpool_is_lowered_exactly_and_region_methods_refuse_it(fmt, tmp_path):
+    model = make(PoolCNN)
+    net = reluscope.load(save_as(model, fmt, tmp_path, 36))
+    x = np.random.default_rng(3).random((64, 36))
+    with torch.no_grad():
+        expected = model(torch.tensor(x, dtype=torch.float32)).double().numpy()
+    assert np.allclose(net.forward(x), expected, atol=1e-5)
+    # 8 windows of 4 inputs: 3 comparisons each, in two rounds
+    assert [int(p.sum()) for p in net.max_pool] == [0, 16, 8, 0]
+    for method in (lambda n: reluscope.count_regions(n, n_jobs=1),
+                   lambda n: reluscope.estimate_regions(n, max_repetitions=1),
+                   reluscope.upper_bounds,
+                   lambda n: reluscope.slice_regions(n, n.sample_inputs(3, 0))):
+        with pytest.raises(ReluscopeError, match="not regions"):
+            method(net)
+    bounds = reluscope.tighten_bounds(net, method="lp")
+    pre = net.preactivations(x)
+    assert all(np.all(p >= lo - 1e-9) and np.all(p <= hi + 1e-9)
+               for p, lo, hi in zip(pre, bounds.lower, bounds.upper, strict=True))
+    compressed = reluscope.compress(net, verify="sample", n_samples=2000).network
+    assert compressed.has_max_pool
+    for suffix in (".onnx", ".pt", ".npz"):  # the writers keep the mark
+        path = tmp_path / f"out{suffix}"
+        compressed.save(path)
+        back = reluscope.load(path)
+        assert back.has_max_pool
+        assert np.allclose(back.forward(x), expected, atol=1e-5)

@@ -151,12 +151,20 @@ def _double(model):
     return copy.deepcopy(model).double().eval()
 
 
-def test_maxpool_is_rejected_with_the_reason(tmp_path):
+def test_maxpool_is_lowered_and_counting_refuses_it(tmp_path):
     model, shape = make("maxpool")
+    x = torch.rand(32, *shape)
+    with torch.no_grad():
+        want = model(x).numpy()
     for fmt in ("module", "onnx-ts"):
-        with pytest.raises(UnsupportedLayerError, match="max-pooling is piecewise linear but "
-                           "not an affine map followed by a ReLU") as info:
-            load(export(model, shape, fmt, tmp_path))
+        kwargs = {"input_shape": shape} if fmt == "module" else {}
+        net = load(export(model, shape, fmt, tmp_path), **kwargs)
+        assert net.has_max_pool
+        np.testing.assert_allclose(net.forward(x.reshape(32, -1).double().numpy()), want,
+                                   atol=1e-6, rtol=0)
+        with pytest.raises(ReluscopeError, match="a pooling window is one unit with one "
+                           "side per input") as info:
+            reluscope.count_regions(net)
         assert "\n" not in str(info.value)
 
 

@@ -117,6 +117,7 @@ class _Layer:
     active: np.ndarray  # linear on the domain: h = g
     inactive: np.ndarray  # stably inactive ReLU units: h = 0
     slope: np.ndarray
+    pool: np.ndarray  # units of a lowered max-pooling (kept through every step)
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -138,10 +139,11 @@ def fold_network(
             active=np.array(a, dtype=bool),
             inactive=np.array(z, dtype=bool),
             slope=np.array(s, dtype=float),
+            pool=np.array(p, dtype=bool),
         )
-        for i, (w, b, r, a, z, s) in enumerate(
+        for i, (w, b, r, a, z, s, p) in enumerate(
             zip(network.weights, network.biases, network.relu, active, inactive,
-                network.slopes, strict=True)
+                network.slopes, network.max_pool, strict=True)
         )
     ]
     for layer in layers[:-1]:
@@ -199,6 +201,7 @@ def fold_network(
         [layer.b for layer in layers],
         relu=[layer.relu for layer in layers],
         slopes=[layer.slope for layer in layers],
+        max_pool=[layer.pool for layer in layers],
         lower=network.lower,
         upper=network.upper,
         domain_A=network.domain_A,
@@ -226,6 +229,7 @@ def _delete_units(cur: _Layer, nxt: _Layer, drop: np.ndarray) -> None:
     cur.w, cur.b = cur.w[keep], cur.b[keep]
     cur.active, cur.inactive = cur.active[keep], cur.inactive[keep]
     cur.slope = cur.slope[keep]
+    cur.pool = cur.pool[keep]
     nxt.w = nxt.w[:, keep]
 
 

@@ -14,7 +14,9 @@ Layout (all arrays float64 unless said):
   (int array): the I/O signature of the model the network was read from (optional;
   written when the network has one, so that a later ``.onnx``/``.pt`` export keeps it);
   ``output_op`` (0-d string, optional): ``Softmax``/``LogSoftmax`` when the source model
-  ended with one.
+  ended with one;
+- ``max_pool``: bool per neuron, all layers concatenated: the units of a lowered
+  max-pooling (optional, written when there are any).
 """
 
 from __future__ import annotations
@@ -59,6 +61,16 @@ def load_npz(path: str | Path) -> ReLUNetwork:
                 f"{sum(widths)} neurons; write one slope per neuron"
             )
         slopes = np.split(flat, np.cumsum(widths)[:-1])
+    max_pool = None
+    if "max_pool" in arrays:
+        flat_pool = np.ravel(arrays["max_pool"]).astype(bool)
+        widths = [int(np.shape(arrays[f"b{i}"])[0]) for i in range(n_layers)]
+        if flat_pool.size != sum(widths):
+            raise ModelFormatError(
+                f"{path}: 'max_pool' has {flat_pool.size} entries but the layers have "
+                f"{sum(widths)} neurons"
+            )
+        max_pool = np.split(flat_pool, np.cumsum(widths)[:-1])
     signature = None
     if "input_name" in arrays:
         try:
@@ -84,6 +96,7 @@ def load_npz(path: str | Path) -> ReLUNetwork:
         domain_A=arrays.get("domain_A"),
         domain_b=arrays.get("domain_b"),
         signature=signature,
+        max_pool=max_pool,
     )
 
 
@@ -96,6 +109,8 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
     arrays["relu"] = np.array(network.relu, dtype=bool)
     if not network.is_plain_relu:
         arrays["slopes"] = np.concatenate(network.slopes)
+    if network.has_max_pool:
+        arrays["max_pool"] = np.concatenate(network.max_pool)
     arrays["lower"] = network.lower
     arrays["upper"] = network.upper
     if network.has_polytope:

@@ -15,7 +15,8 @@ closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operat
   regions are the model's (a softmax changes no activation pattern);
 - ``Conv``, ``AveragePool``, ``Pad`` and ``BatchNormalization`` (inference mode), affine
   maps lowered exactly to dense layers (:mod:`reluscope.io.lowering`); ``MaxPool`` is
-  rejected with the reason;
+  lowered to pairwise tournaments by the graph reader (:mod:`reluscope.io.graph`; its
+  units are marked, and counting refuses them);
 - ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)`` (with a constant shape, or one
   built from ``Shape`` of the activation, as PyTorch exports ``x.view(x.size(0), -1)``),
   ``Identity``, ``Dropout`` (inference mode: identity);
@@ -62,6 +63,8 @@ UPPER_KEY = "reluscope.upper"
 #: metadata_props keys holding a polytope ``A x <= b`` (JSON: list of rows, list)
 POLYTOPE_A_KEY = "reluscope.domain_A"
 POLYTOPE_B_KEY = "reluscope.domain_b"
+#: the neurons (flat indices over all layers) of a lowered max-pooling, a JSON list
+MAX_POOL_KEY = "reluscope.max_pool"
 
 #: opset and IR version of the files :func:`save_onnx` writes (widely supported)
 OPSET = 13
@@ -159,11 +162,11 @@ def from_onnx_model(
 
     opsets = {o.domain: o.version for o in model.opset_import}
     if _branches(graph, input_name, constants):
-        weights, biases, relu, slopes, output_op = _from_graph(
+        weights, biases, relu, slopes, output_op, pool = _from_graph(
             graph, constants, input_name, output_name, shape, opsets, source
         )
         return _network(model, weights, biases, relu, slopes, output_op, signature, lower,
-                        upper, source)
+                        upper, source, pool)
     chain = _Chain(int(np.prod(shape)), shape, source, opsets)
     chain.batch = _static_batch(graph, input_name)
     current = input_name
@@ -215,7 +218,7 @@ def from_onnx_model(
 def _network(
     model: Any, weights: list[np.ndarray], biases: list[np.ndarray], relu: list[bool],
     slopes: list[np.ndarray], output_op: str, signature: IOSignature, lower: Any,
-    upper: Any, source: str,
+    upper: Any, source: str, pool: list[np.ndarray] | None = None,
 ) -> ReLUNetwork:
     if output_op:
         signature = replace(signature, output_op=output_op)
@@ -225,9 +228,19 @@ def _network(
     if lower is None and upper is None:
         lower, upper = _domain_from_metadata(model, source)
         domain_a, domain_b = _polytope_from_metadata(model, source)
+    props = {p.key: p.value for p in model.metadata_props}
+    if pool is None and MAX_POOL_KEY in props:  # a lowered max-pooling written by save_onnx
+        try:
+            flat = np.zeros(sum(w.shape[0] for w in weights), dtype=bool)
+            flat[np.asarray(json.loads(props[MAX_POOL_KEY]), dtype=np.int64)] = True
+        except (ValueError, IndexError, TypeError):
+            raise ModelFormatError(
+                f"{source}: the metadata {MAX_POOL_KEY!r} is not a list of neuron indices"
+            ) from None
+        pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper,
-        domain_A=domain_a, domain_b=domain_b, signature=signature,
+        domain_A=domain_a, domain_b=domain_b, signature=signature, max_pool=pool,
     )
 
 
@@ -237,6 +250,8 @@ def _branches(graph: Any, input_name: str, constants: dict[str, np.ndarray]) -> 
     dynamic = {input_name}
     readers: dict[str, int] = {}
     for node in graph.node:
+        if node.op_type in ("MaxPool", "GlobalMaxPool"):
+            return True  # lowered by the graph reader
         if node.op_type == "Shape":
             continue
         inputs = [n for n in node.input if n in dynamic]
@@ -255,7 +270,9 @@ _ACTIVATION_OPS = ("Relu", "LeakyRelu", "PRelu")
 def _from_graph(
     graph: Any, constants: dict[str, np.ndarray], input_name: str, output_name: str,
     shape: tuple[int, ...], opsets: dict[str, int], source: str,
-) -> tuple[list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str]:
+) -> tuple[
+    list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str, list[np.ndarray]
+]:
     """Read a graph with skip connections (:mod:`reluscope.io.graph`): affine operators
     as in a chain, ``Add``/``Sub`` of two computed tensors, activations closing layers
     that carry every tensor still needed by identity units."""
@@ -318,6 +335,20 @@ def _from_graph(
                     ) from None
             carried = [name for name in tensors if last_use.get(name, -1) > i]
             layers.close_layer(node.input[0], out, alpha, carried)
+        elif op in ("MaxPool", "GlobalMaxPool"):
+            # the windows: which inputs each output takes the max of (the pooling of a
+            # one-hot input is 1 exactly on the windows holding it)
+            t = tensors[dyn[0]]
+            if len(node.output) > 1 and node.output[1] and node.output[1] in last_use:
+                raise UnsupportedLayerError(
+                    f"{source}: node {label} ({op}) has its indices output used"
+                )
+            chain.a, chain.c, chain.shape = None, np.zeros(t.c.shape[0]), t.shape
+            chain._lower(node, dyn[0], constants)
+            member = np.asarray(chain.a) > 0.5
+            windows = [np.flatnonzero(row) for row in member]
+            carried = [name for name in tensors if last_use.get(name, -1) > i]
+            layers.max_pool(dyn[0], out, windows, tuple(chain.shape), carried)
         elif op in ("Add", "Sub") and len(dyn) == 2:
             a, b = (tensors[n] for n in node.input[:2])
             if a.c.shape != b.c.shape:
@@ -352,8 +383,8 @@ def _from_graph(
             f"{source}: the graph output {output_name!r} is not computed from the input "
             f"{input_name!r}"
         )
-    weights, biases, relu, slopes = layers.finish(output_name)
-    return weights, biases, relu, slopes, output_op
+    weights, biases, relu, slopes, pools = layers.finish(output_name)
+    return weights, biases, relu, slopes, output_op, pools
 
 
 def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
@@ -441,6 +472,8 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
     if network.has_polytope:
         props[POLYTOPE_A_KEY] = json.dumps(network.domain_A.tolist())
         props[POLYTOPE_B_KEY] = json.dumps(network.domain_b.tolist())
+    if network.has_max_pool:
+        props[MAX_POOL_KEY] = json.dumps(np.flatnonzero(np.concatenate(network.max_pool)).tolist())
     helper.set_model_props(model, props)
     try:
         onnx.save(model, str(path))

@@ -10,7 +10,8 @@ outputs (kept aside in the signature: the network holds the logits), ``Flatten``
 and the affine tensor layers ``Conv1d/2d``, ``AvgPool1d/2d``, padding and
 ``BatchNorm1d/2d`` (eval mode), lowered exactly to dense layers
 (:mod:`reluscope.io.lowering`). Consecutive affine layers with no ``ReLU`` in between
-are composed into one affine layer. Any other layer (``Sigmoid``, ``MaxPool2d``, ...)
+are composed into one affine layer. A module with max-pooling, or that is not a chain,
+is read from its graph (see :func:`from_torch`). Any other layer (``Sigmoid``, ...)
 raises :class:`~reluscope.errors.UnsupportedLayerError` naming the layer and its index.
 
 Inputs are read as vectors ``(batch, n0)``; a leading ``Flatten`` lets image-shaped
@@ -41,6 +42,8 @@ POLYTOPE_A_ATTR = "reluscope_domain_A"
 POLYTOPE_B_ATTR = "reluscope_domain_b"
 
 SHAPE_ATTR = "reluscope_input_shape"
+#: the neurons (flat indices over all layers) of a lowered max-pooling
+MAX_POOL_ATTR = "reluscope_max_pool"
 
 _SUPPORTED = (
     "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Identity, "
@@ -101,6 +104,12 @@ def from_torch(
     if input_shape is None and getattr(module, SHAPE_ATTR, None) is not None:
         input_shape = tuple(int(d) for d in getattr(module, SHAPE_ATTR))
     try:
+        if any(_kind(layer) in _MAXPOOL for layer in module.modules()):
+            # max-pooling is lowered by the graph reader (reluscope.io.graph)
+            try:
+                return _from_graph(module, lower, upper, input_shape)
+            except ModelFormatError as shape_error:
+                raise UnsupportedLayerError(str(shape_error)) from None
         return _from_chain(module, lower, upper, input_shape)
     except UnsupportedLayerError as chain_error:
         if _is_chain(module):
@@ -141,9 +150,14 @@ def _from_chain(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNe
     shape = () if chain.any_shape else chain.input_shape or (n0,)
     signature = IOSignature(input_shape=shape, dtype=_module_dtype(module),
                             output_op=chain.output_op)
+    pool = None
+    if getattr(module, MAX_POOL_ATTR, None) is not None:  # written by save_torch
+        flat = np.zeros(sum(w.shape[0] for w in weights), dtype=bool)
+        flat[np.asarray(getattr(module, MAX_POOL_ATTR), dtype=np.int64)] = True
+        pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper, domain_A=domain_a,
-        domain_b=domain_b, signature=signature,
+        domain_b=domain_b, signature=signature, max_pool=pool,
     )
 
 
@@ -504,6 +518,9 @@ def to_torch(network: ReLUNetwork) -> Any:
         setattr(sequential, POLYTOPE_B_ATTR, network.domain_b.tolist())
     if sig is not None and sig.input_shape:
         setattr(sequential, SHAPE_ATTR, list(sig.input_shape))
+    if network.has_max_pool:
+        setattr(sequential, MAX_POOL_ATTR,
+                np.flatnonzero(np.concatenate(network.max_pool)).tolist())
     return sequential
 
 

@@ -29,7 +29,7 @@ from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import INTERRUPTED, RegionCount
-from reluscope.relu_form import ReluForm, relu_form
+from reluscope.relu_form import ReluForm, relu_form, require_no_max_pool
 
 COUNT_METHODS = ("lp", "highs", "milp", "scip-count")
 #: the methods run by the depth-first search of :mod:`.lp_engine`
@@ -104,6 +104,7 @@ def count_regions(
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
         )
+    require_no_max_pool(network, "counting regions")
     form = relu_form(network)
     if not form.is_identity:
         if checkpoint is not None and patterns_path is not None:

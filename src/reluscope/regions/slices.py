@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import COMPLETE
-from reluscope.relu_form import relu_form
+from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.reprs import short_repr
 from reluscope.tolerances import REGION_EPS, SLICE_TOL
 
@@ -333,6 +333,7 @@ def _analyse(
     dim = directions.shape[1]
     # leaky/identity units: the plain-ReLU form has the same tiling (its carried units
     # never change sign); patterns are mapped back to the original's units
+    require_no_max_pool(network, "exact slices and lines")
     form = relu_form(network)
     network = form.network
     # the slice's domain: the unit square (interval) inside the network's input box

@@ -287,6 +287,9 @@ def upper_bounds(
     if isinstance(net_or_architecture, ReLUNetwork):
         network: ReLUNetwork | None = net_or_architecture
         plain_net = net_or_architecture
+        from reluscope.relu_form import require_no_max_pool
+
+        require_no_max_pool(net_or_architecture, "an upper bound on the regions")
         if not net_or_architecture.is_plain_relu:
             # leaky/identity units: the bounds of its plain-ReLU form, a ReLU network with
             # the same number of regions (reluscope.relu_form; docs/upper-bounds.md)
