@@ -9,6 +9,10 @@ units counts iff some ``x`` in the domain (the box, cut by the network's polytop
 ``domain_A x <= domain_b`` when it has one) has ``g_i(x) >= REGION_EPS`` for the units in
 ``S`` and ``g_i(x) <= 0`` for the others, with each ``g_i`` computed with the pattern
 applied (inactive units output 0, active units output ``g``).
+
+Leaky and identity units (``network.slopes``) are read directly: an inactive leaky unit
+outputs ``alpha g``; an identity unit has no choice (its bit is 1, no inequality) and
+outputs ``g``. The oracle never uses :mod:`reluscope.relu_form`.
 """
 
 from __future__ import annotations
@@ -85,6 +89,8 @@ def brute_force_patterns(
         for i in range(network.n_layers)
         if network.relu[i]
     ]
+    slopes = [np.asarray(network.slopes[i], float) for i in range(network.n_layers)
+              if network.relu[i]]
 
     def visit(
         layer: int,
@@ -104,11 +110,17 @@ def brute_force_patterns(
         w, b = layers[layer]
         if unit == 0:
             g_a, g_c = w @ a_map, w @ c_map + b
+        alpha = slopes[layer]
         if unit == w.shape[0]:
             active = np.array(pattern[len(pattern) - w.shape[0] :], dtype=bool)
-            new_a = np.where(active[:, None], g_a, 0.0)
-            new_c = np.where(active, g_c, 0.0)
+            new_a = np.where(active[:, None], g_a, alpha[:, None] * g_a)
+            new_c = np.where(active, g_c, alpha * g_c)
             visit(layer + 1, 0, new_a, new_c, g_a, g_c, rows, rhs, pattern, witness)
+            return
+        if alpha[unit] == 1.0:  # identity: no choice, no inequality
+            pattern.append(True)
+            visit(layer, unit + 1, a_map, c_map, g_a, g_c, rows, rhs, pattern, witness)
+            pattern.pop()
             return
         for is_active in (False, True):
             if is_active:  # g >= eps  <=>  -g_a x <= g_c - eps
@@ -208,3 +220,69 @@ def is_region(network: ReLUNetwork, pattern: tuple[bool, ...] | np.ndarray) -> b
     if not rows:
         return True
     return _witness(np.array(rows), np.array(rhs), lower, upper) is not None
+
+
+def brute_force_graph_patterns(
+    layers: list[tuple[list[tuple[int, np.ndarray]], np.ndarray, np.ndarray]],
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> set[tuple[bool, ...]]:
+    """Every counted pattern of a network whose activation layers may read any earlier
+    layer (skip connections), by exhaustive search with an LP per partial pattern.
+
+    ``layers[k] = (sources, bias, slopes)``: layer ``k``'s pre-activation is
+    ``sum(M @ h_j for j, M in sources) + bias`` with ``h_{-1} = x``, and its output
+    ``h_k`` is ``g`` on the active side, ``slope * g`` on the inactive one. Identity
+    units (slope 1) have no choice (bit 1). Written from the model's own structure, so
+    it does not use reluscope's lowering of skip connections into layers.
+    """
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    n0 = lower.shape[0]
+    found: set[tuple[bool, ...]] = set()
+
+    def visit(k: int, unit: int, maps: list[tuple[np.ndarray, np.ndarray]],
+              g: tuple[np.ndarray, np.ndarray] | None, rows: list[np.ndarray],
+              rhs: list[float], pattern: list[bool], witness: np.ndarray) -> None:
+        if k == len(layers):
+            found.add(tuple(pattern))
+            return
+        sources, bias, slopes = layers[k]
+        if g is None:
+            ga, gc = np.zeros((bias.shape[0], n0)), np.asarray(bias, float).copy()
+            for j, mat in sources:
+                ha, hc = (np.eye(n0), np.zeros(n0)) if j < 0 else maps[j]
+                ga, gc = ga + mat @ ha, gc + mat @ hc
+            g = (ga, gc)
+        ga, gc = g
+        if unit == bias.shape[0]:
+            active = np.array(pattern[len(pattern) - unit:], dtype=bool)
+            scale = np.where(active, 1.0, slopes)
+            visit(k + 1, 0, [*maps, (scale[:, None] * ga, scale * gc)], None, rows, rhs,
+                  pattern, witness)
+            return
+        if slopes[unit] == 1.0:
+            pattern.append(True)
+            visit(k, unit + 1, maps, g, rows, rhs, pattern, witness)
+            pattern.pop()
+            return
+        for is_active in (False, True):
+            if is_active:
+                row, bound = -ga[unit], float(gc[unit]) - REGION_EPS
+            else:
+                row, bound = ga[unit], -float(gc[unit])
+            rows.append(row)
+            rhs.append(bound)
+            point: np.ndarray | None = witness
+            if float(np.minimum(row * lower, row * upper).sum()) > bound + _LP_FEASIBILITY_TOL:
+                point = None
+            elif float(row @ witness) > bound - _WITNESS_SLACK:
+                point = _witness(np.array(rows), np.array(rhs), lower, upper)
+            if point is not None:
+                pattern.append(is_active)
+                visit(k, unit + 1, maps, g, rows, rhs, pattern, point)
+                pattern.pop()
+            rows.pop()
+            rhs.pop()
+
+    visit(0, 0, [], None, [], [], [], (lower + upper) / 2)
+    return found

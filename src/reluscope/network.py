@@ -1,13 +1,23 @@
 """ReLUNetwork: an immutable, NumPy-only description of a feed-forward ReLU network.
 
 Layer ``l`` (0-based here) computes ``g = W[l] @ h + b[l]`` with ``W[l]`` of shape
-``(n_out, n_in)`` (the PyTorch / paper convention), then ``h = max(0, g)`` if
-``relu[l]``. Every layer but the last must have a ReLU; the last may or may not. The
-input domain is a box ``lower <= x <= upper`` (default ``[0, 1]^n0``, image pixels),
-optionally cut by a polytope ``domain_A x <= domain_b`` (:mod:`reluscope.polytope`).
+``(n_out, n_in)`` (the PyTorch / paper convention), then, if ``relu[l]``, applies each
+unit's activation. Every layer but the last must have activations; the last may or may
+not. The input domain is a box ``lower <= x <= upper`` (default ``[0, 1]^n0``, image
+pixels), optionally cut by a polytope ``domain_A x <= domain_b``
+(:mod:`reluscope.polytope`).
 
-The *units* of the network are the neurons of its ReLU layers, numbered layer by layer;
-an activation pattern is one boolean per unit.
+The *units* of the network are the neurons of its activation layers, numbered layer by
+layer; an activation pattern is one boolean per unit. Each unit has a *slope* ``alpha``
+for its inactive side, ``h = g`` if ``g > 0`` else ``alpha * g``:
+
+- ``alpha = 0``: a **ReLU** (the default; a network of only these is a plain ReLU
+  network and everything about it is as in the papers);
+- ``alpha = 1``: an **identity** (linear) unit, ``h = g``: it never splits a region, and
+  its bit in a pattern is always 1 (it carries skip paths of residual blocks);
+- any other ``alpha``: a **leaky ReLU**: it splits like a ReLU (two sides, the same
+  region definition, :mod:`reluscope.tolerances`) and outputs ``alpha * g`` on its
+  inactive side.
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ _log = logging.getLogger(__name__)
 
 #: the input/output dtypes a model file may declare and a writer reproduces
 IO_DTYPES = ("float32", "float64")
+#: final operations over the outputs that a model may end with (kept by writers)
+OUTPUT_OPS = ("", "Softmax", "LogSoftmax")
 
 
 @dataclass(frozen=True)
@@ -41,16 +53,25 @@ class IOSignature:
     a ``.pt`` file takes the same input shape and dtype.
 
     ``input_shape`` excludes the batch dimension; its product is ``n0``.
+    ``output_op`` is ``"Softmax"`` or ``"LogSoftmax"`` when the source model ended with
+    one over its outputs (``""`` otherwise): the network holds the logits (a softmax
+    changes no activation pattern, so the regions are those of the logits), and
+    writers put the final operation back.
     """
 
     input_name: str = "input"
     output_name: str = "output"
     input_shape: tuple[int, ...] = ()
     dtype: str = "float64"
+    output_op: str = ""
 
     def __post_init__(self) -> None:
         if self.dtype not in IO_DTYPES:
             raise NetworkError(f"signature dtype must be one of {IO_DTYPES}, got {self.dtype!r}")
+        if self.output_op not in OUTPUT_OPS:
+            raise NetworkError(
+                f"signature output_op must be one of {OUTPUT_OPS}, got {self.output_op!r}"
+            )
         object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
 
 
@@ -73,8 +94,13 @@ class ReLUNetwork:
     weights, biases
         One ``(n_out, n_in)`` matrix and one ``(n_out,)`` vector per affine layer.
     relu
-        One flag per layer: is it followed by a ReLU? Default: every layer, the setting
-        of the paper's MNIST networks (ReLU on the output layer too).
+        One flag per layer: is it followed by activations? Default: every layer, the
+        setting of the paper's MNIST networks (ReLU on the output layer too).
+    slopes
+        Optional, one entry per layer: the slope ``alpha`` of each unit's inactive side
+        (a scalar for the whole layer or a vector of its width): 0 ReLU, 1 identity,
+        other values leaky ReLU. Default: every unit a ReLU. Entries of layers without
+        activations are ignored (stored as 1: their outputs are linear).
     lower, upper
         The input box; scalars are broadcast. Default ``[0, 1]^n0``.
     domain_A, domain_b
@@ -89,16 +115,24 @@ class ReLUNetwork:
     signature
         The I/O signature of the source model (:class:`IOSignature`), kept so that
         writers reproduce it; ``None`` for networks built by hand.
+    max_pool
+        Optional, one boolean vector per layer: the units of a lowered max-pooling
+        (pairwise ``max(a, b) = a + relu(b - a)`` tournaments). A pooling window is one
+        unit with one side per input (its argmax), so these units' sign patterns are not
+        regions: counting, MIPBound, the upper bounds and slices refuse a network with
+        any; forward passes, bounds and compression treat them as the ReLUs they are.
     """
 
     weights: tuple[FloatArray, ...]
     biases: tuple[FloatArray, ...]
     relu: tuple[bool, ...]
+    slopes: tuple[FloatArray, ...]
     lower: FloatArray
     upper: FloatArray
     domain_A: FloatArray
     domain_b: FloatArray
     signature: IOSignature | None
+    max_pool: tuple[NDArray[np.bool_], ...]
 
     def __init__(
         self,
@@ -106,11 +140,13 @@ class ReLUNetwork:
         biases: Sequence[ArrayLike],
         *,
         relu: Sequence[bool] | None = None,
+        slopes: Sequence[ArrayLike] | None = None,
         lower: ArrayLike | None = None,
         upper: ArrayLike | None = None,
         domain_A: ArrayLike | None = None,
         domain_b: ArrayLike | None = None,
         signature: IOSignature | None = None,
+        max_pool: Sequence[ArrayLike] | None = None,
     ) -> None:
         if len(weights) == 0:
             raise NetworkError("a network needs at least one affine layer; got zero layers")
@@ -143,6 +179,7 @@ class ReLUNetwork:
                 f"hidden layers {missing} have no ReLU; consecutive affine layers must be "
                 "merged into one before analysis (only the last layer may lack a ReLU)"
             )
+        alphas = _slope_arrays(slopes, flags, ws)
         n0 = ws[0].shape[1]
         lo, hi = _domain_arrays(n0, lower, upper)
         a_rows, b_rows = _polytope_arrays(n0, domain_A, domain_b)
@@ -153,6 +190,8 @@ class ReLUNetwork:
         object.__setattr__(self, "weights", ws)
         object.__setattr__(self, "biases", bs)
         object.__setattr__(self, "relu", flags)
+        object.__setattr__(self, "slopes", alphas)
+        object.__setattr__(self, "max_pool", _pool_arrays(max_pool, flags, ws))
         object.__setattr__(self, "lower", lo)
         object.__setattr__(self, "upper", hi)
         object.__setattr__(self, "domain_A", a_rows)
@@ -201,8 +240,31 @@ class ReLUNetwork:
 
     @property
     def n_units(self) -> int:
-        """Total number of ReLU units."""
+        """Total number of units (ReLU, leaky and identity)."""
         return sum(self.relu_widths)
+
+    @property
+    def unit_slopes(self) -> FloatArray:
+        """The slope ``alpha`` of every unit, layer by layer (0 ReLU, 1 identity)."""
+        parts = [self.slopes[i] for i in self.relu_layers]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    @property
+    def has_max_pool(self) -> bool:
+        """Whether some unit belongs to a lowered max-pooling (see ``max_pool``)."""
+        return any(bool(np.any(p)) for p in self.max_pool)
+
+    @property
+    def is_plain_relu(self) -> bool:
+        """Whether every unit is a ReLU (no leaky or identity unit)."""
+        return all(not np.any(self.slopes[i]) for i in self.relu_layers)
+
+    def unit_kinds(self) -> dict[str, int]:
+        """Numbers of ``relu``, ``leaky`` and ``identity`` units."""
+        a = self.unit_slopes
+        identity = int(np.sum(a == 1.0))
+        relu = int(np.sum(a == 0.0))
+        return {"relu": relu, "leaky": int(a.size) - relu - identity, "identity": identity}
 
     def unit_offsets(self) -> tuple[int, ...]:
         """Start of each ReLU layer's units in a flat activation pattern."""
@@ -229,25 +291,30 @@ class ReLUNetwork:
         """Pre-activations ``g`` of every layer for a batch of inputs (one array per layer)."""
         h, single = self._check_inputs(x)
         out = []
-        for w, b, has_relu in zip(self.weights, self.biases, self.relu, strict=True):
+        for w, b, has_relu, alpha in zip(
+            self.weights, self.biases, self.relu, self.slopes, strict=True
+        ):
             g = h @ w.T + b
             out.append(g[0] if single else g)
-            h = np.maximum(g, 0.0) if has_relu else g
+            h = _activate(g, alpha) if has_relu else g
         return out
 
     def forward(self, x: ArrayLike) -> FloatArray:
         """Network output for one input ``(n0,)`` or a batch ``(batch, n0)``."""
         h, single = self._check_inputs(x)
-        for w, b, has_relu in zip(self.weights, self.biases, self.relu, strict=True):
+        for w, b, has_relu, alpha in zip(
+            self.weights, self.biases, self.relu, self.slopes, strict=True
+        ):
             h = h @ w.T + b
             if has_relu:
-                h = np.maximum(h, 0.0)
+                h = _activate(h, alpha)
         return h[0] if single else h
 
     def activation_patterns(self, x: ArrayLike) -> NDArray[np.bool_]:
-        """Activation pattern (``g > 0`` per unit, ReLU layers in order) of each input."""
+        """Activation pattern (``g > 0`` per unit, activation layers in order) of each
+        input; an identity unit's bit is always 1."""
         pre = self.preactivations(x)
-        parts = [pre[i] > 0 for i in self.relu_layers]
+        parts = [(pre[i] > 0) | (self.slopes[i] == 1.0) for i in self.relu_layers]
         return np.concatenate(parts, axis=-1)
 
     # ------------------------------------------------------------------- domain
@@ -266,8 +333,9 @@ class ReLUNetwork:
         """The same network on another domain: the box (scalars are broadcast) and, if
         given, a polytope; without one the domain is the box alone."""
         return ReLUNetwork(
-            self.weights, self.biases, relu=self.relu, lower=lower, upper=upper,
-            domain_A=domain_A, domain_b=domain_b, signature=self.signature,
+            self.weights, self.biases, relu=self.relu, slopes=self.slopes, lower=lower,
+            upper=upper, domain_A=domain_A, domain_b=domain_b, signature=self.signature,
+            max_pool=self.max_pool,
         )
 
     def with_polytope(self, domain_A: ArrayLike, domain_b: ArrayLike) -> ReLUNetwork:
@@ -284,8 +352,9 @@ class ReLUNetwork:
     def with_signature(self, signature: IOSignature | None) -> ReLUNetwork:
         """The same network, written with another input/output signature."""
         return ReLUNetwork(
-            self.weights, self.biases, relu=self.relu, lower=self.lower, upper=self.upper,
-            domain_A=self.domain_A, domain_b=self.domain_b, signature=signature,
+            self.weights, self.biases, relu=self.relu, slopes=self.slopes, lower=self.lower,
+            upper=self.upper, domain_A=self.domain_A, domain_b=self.domain_b,
+            signature=signature, max_pool=self.max_pool,
         )
 
     def contains(self, x: ArrayLike) -> Any:
@@ -333,7 +402,9 @@ class ReLUNetwork:
     def describe(self) -> str:
         """One line: architecture and domain."""
         arch = ";".join(str(w) for w in self.widths)
-        out = "ReLU" if self.relu[-1] else "linear"
+        out = "linear"
+        if self.relu[-1]:
+            out = "ReLU" if not np.any(self.slopes[-1]) else "activation"
         lo, hi = float(self.lower.min()), float(self.upper.max())
         box = f"[{lo:g},{hi:g}]^{self.n_inputs}"
         if not (np.all(self.lower == lo) and np.all(self.upper == hi)):
@@ -341,13 +412,75 @@ class ReLUNetwork:
         if self.has_polytope:
             m = self.domain_A.shape[0]
             box += f" and {m} inequalit{'y' if m == 1 else 'ies'} A x <= b"
-        return (
-            f"{self.n_inputs} inputs -> {arch} ({out} output), {self.n_units} ReLU units, "
-            f"domain {box}"
-        )
+        units = f"{self.n_units} ReLU units"
+        if not self.is_plain_relu:
+            kinds = self.unit_kinds()
+            units = f"{self.n_units} units ({', '.join(f'{v} {k}' for k, v in kinds.items())})"
+        text = f"{self.n_inputs} inputs -> {arch} ({out} output), {units}, domain {box}"
+        if self.signature is not None and self.signature.output_op:
+            # a softmax changes no activation pattern: the regions are the logits'
+            text += f"; outputs are the logits of the model's final {self.signature.output_op}"
+        return text
 
     def __repr__(self) -> str:
         return f"ReLUNetwork({self.describe()})"
+
+
+def _activate(g: FloatArray, alpha: FloatArray) -> FloatArray:
+    """Each unit's activation: ``g`` where ``g > 0``, else ``alpha * g``."""
+    if not np.any(alpha):
+        return np.maximum(g, 0.0)
+    return np.where(g > 0, g, alpha * g)
+
+
+def _slope_arrays(
+    slopes: Sequence[ArrayLike] | None, flags: tuple[bool, ...], ws: tuple[FloatArray, ...]
+) -> tuple[FloatArray, ...]:
+    """The checked, read-only slope vector of every layer (ones for a linear layer)."""
+    if slopes is not None and len(slopes) != len(ws):
+        raise NetworkError(f"got {len(slopes)} slope entries for {len(ws)} layers")
+    out = []
+    for i, (w, has_relu) in enumerate(zip(ws, flags, strict=True)):
+        width = w.shape[0]
+        if not has_relu:
+            alpha = np.ones(width)
+        elif slopes is None or slopes[i] is None:
+            alpha = np.zeros(width)
+        else:
+            try:
+                alpha = np.array(np.broadcast_to(np.asarray(slopes[i], dtype=float), (width,)))
+            except ValueError:
+                raise NetworkError(
+                    f"slopes[{i}] must be a scalar or a vector of the layer's width {width}; "
+                    f"got shape {np.shape(slopes[i])}"
+                ) from None
+            if not np.all(np.isfinite(alpha)):
+                raise NetworkError(f"slopes[{i}] contains NaN or infinite values")
+            alpha = alpha + 0.0  # no negative zeros
+        alpha.setflags(write=False)
+        out.append(alpha)
+    return tuple(out)
+
+
+def _pool_arrays(
+    pool: Sequence[ArrayLike] | None, flags: tuple[bool, ...], ws: tuple[FloatArray, ...]
+) -> tuple[NDArray[np.bool_], ...]:
+    """The checked, read-only max-pool mask of every layer (all False by default)."""
+    if pool is not None and len(pool) != len(ws):
+        raise NetworkError(f"got {len(pool)} max_pool entries for {len(ws)} layers")
+    out = []
+    for i, (w, has_relu) in enumerate(zip(ws, flags, strict=True)):
+        mask = np.zeros(w.shape[0], dtype=bool)
+        if pool is not None and pool[i] is not None and has_relu:
+            given = np.asarray(pool[i], dtype=bool).reshape(-1)
+            if given.shape != mask.shape:
+                raise NetworkError(
+                    f"max_pool[{i}] has {given.size} entries for a layer of {mask.size} units"
+                )
+            mask = given.copy()
+        mask.setflags(write=False)
+        out.append(mask)
+    return tuple(out)
 
 
 def _polytope_arrays(

@@ -252,8 +252,7 @@ def chain_with(op_node, extra_inits=None):
 
 @pytest.mark.parametrize(
     ("op", "attrs"),
-    [("Sigmoid", {}), ("Tanh", {}), ("Softmax", {"axis": 1}), ("LeakyRelu", {}),
-     ("Elu", {})],
+    [("Sigmoid", {}), ("Tanh", {}), ("Elu", {})],
 )
 def test_unsupported_operator_names_node_and_type(op, attrs):
     node = helper.make_node(op, ["h"], ["output"], name=f"bad_{op.lower()}", **attrs)
@@ -262,7 +261,7 @@ def test_unsupported_operator_names_node_and_type(op, attrs):
         from_onnx_model(model)
     message = str(info.value)
     assert f"node 'bad_{op.lower()}' has unsupported operator {op};" in message
-    assert "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity" in message
+    assert "Gemm/MatMul+Add, Relu, LeakyRelu, PRelu, Flatten/Reshape, Identity" in message
 
 
 def test_conv_on_a_vector_is_a_one_line_error():
@@ -271,11 +270,41 @@ def test_conv_on_a_vector_is_a_one_line_error():
         from_onnx_model(chain_with(node, {"Wc": f32(1, 1, 1)}))
 
 
-def test_final_softmax_error_suggests_exporting_logits():
-    node = helper.make_node("Softmax", ["h"], ["output"], name="probs", axis=1)
-    with pytest.raises(UnsupportedLayerError, match="'probs' has unsupported operator "
-                       "Softmax;.*export the logits"):
-        from_onnx_model(chain_with(node))
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+def test_final_softmax_is_kept_aside_and_written_back(op, tmp_path):
+    """The network holds the logits; the written model ends with the same softmax."""
+    ort = pytest.importorskip("onnxruntime")
+    gemm = helper.make_node("Gemm", ["h", "W1", "b1"], ["logits"], name="gemm1", transB=1)
+    soft = helper.make_node(op, ["logits"], ["output"], name="probs", axis=1)
+    nodes = [
+        helper.make_node("Gemm", ["input", "W0", "b0"], ["g0"], name="gemm0", transB=1),
+        helper.make_node("Relu", ["g0"], ["h"], name="relu0"), gemm, soft,
+    ]
+    model = make_model(nodes, {"W0": f32(4, 4), "b0": f32(4), "W1": f32(3, 4), "b1": f32(3)},
+                       (4,))
+    net = from_onnx_model(model)
+    assert net.signature.output_op == op and net.widths == (4, 3)
+    x = np.random.default_rng(0).random((20, 4)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"input": x})[0]
+    logits = net.forward(x.astype(float))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    assert np.allclose(log_p if op == "LogSoftmax" else np.exp(log_p), expected, atol=1e-6)
+    path = tmp_path / "soft.onnx"
+    net.save(path)
+    written = ort.InferenceSession(str(path)).run(None, {"input": x})[0]
+    assert np.allclose(written, expected, atol=1e-6)
+
+
+def test_softmax_must_be_last():
+    nodes = [
+        helper.make_node("Gemm", ["input", "W0", "b0"], ["g0"], name="gemm0", transB=1),
+        helper.make_node("Softmax", ["g0"], ["s"], name="probs", axis=1),
+        helper.make_node("Relu", ["s"], ["output"], name="relu0"),
+    ]
+    model = make_model(nodes, {"W0": f32(4, 4), "b0": f32(4)}, (4,))
+    with pytest.raises(UnsupportedLayerError, match="follows the Softmax"):
+        from_onnx_model(model)
 
 
 def test_torch_float64_export_keeps_weights_exactly(tmp_path):
@@ -296,7 +325,7 @@ def test_torch_float64_export_keeps_weights_exactly(tmp_path):
     np.testing.assert_allclose(run_ort(path, x), back.forward(x), rtol=1e-12, atol=1e-12)
 
 
-def test_add_of_two_activations_is_rejected():
+def test_add_of_two_activations_is_a_skip_connection():
     nodes = [
         helper.make_node("Gemm", ["input", "W0", "b0"], ["g0"], name="gemm0", transB=1),
         helper.make_node("Relu", ["g0"], ["h"], name="relu0"),
@@ -305,9 +334,11 @@ def test_add_of_two_activations_is_rejected():
     ]
     model = make_model(nodes, {"W0": f32(4, 4), "b0": f32(4), "W1": f32(4, 4), "b1": f32(4)},
                        (4,))
-    with pytest.raises(UnsupportedLayerError, match=r"'residual' \(Add\)") as info:
-        from_onnx_model(model)
-    assert "branching" in str(info.value)
+    net = from_onnx_model(model)  # h + W1 h + b1: h carried by identity units
+    x = np.random.default_rng(0).random((50, 4))
+    np.testing.assert_allclose(net.forward(x), run_ort(model, x.astype(np.float32)), rtol=1e-5,
+                               atol=1e-5)
+    assert net.unit_kinds() == {"relu": 4, "leaky": 0, "identity": 0}
 
 
 def test_transa_is_rejected():
@@ -330,7 +361,7 @@ def test_reshape_to_more_than_a_vector_is_rejected():
              "two_two": np.array([2, 2], dtype=np.int64)}
     model = make_model(nodes, inits, (4,))
     with pytest.raises(UnsupportedLayerError,
-                       match=r"'reshape_3d' \(Reshape\) reshapes to \['batch', 2, 2\]"):
+                       match=r"'gemm0' \(Gemm\) acts on a tensor of shape \(batch, 2, 2\)"):
         from_onnx_model(model)
 
 

@@ -40,8 +40,20 @@ def tighten_bounds(
         stability classes; the bounds stay valid but may be looser).
     progress
         Show a progress bar (``lp`` and ``milp``).
+
+    A network with leaky or identity units is bounded through its plain-ReLU form
+    (:mod:`reluscope.relu_form`), whose units have the same pre-activations (shifted by
+    a constant for identity units).
     """
     time_limit = validation.check_time_limit(time_limit)
+    if not network.is_plain_relu:  # through the plain-ReLU form: same pre-activations
+        from reluscope.relu_form import relu_form
+
+        form = relu_form(network)
+        return form.original_bounds(
+            tighten_bounds(form.network, method=method, time_limit=time_limit,
+                           sign_only=sign_only, progress=progress)
+        )
     if method == "interval":
         return interval_bounds(network)
     if method == "lp":

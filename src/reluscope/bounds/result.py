@@ -71,25 +71,32 @@ class Bounds:
         return self.unstable(layer) & (self.biases[layer] <= 0)
 
     def count_stable(self, network: ReLUNetwork) -> tuple[int, int, int]:
-        """Numbers of (stably active, stably inactive, unstable) units over ReLU layers."""
-        active = sum(int(self.stably_active(i).sum()) for i in network.relu_layers)
-        inactive = sum(int(self.stably_inactive(i).sum()) for i in network.relu_layers)
-        return active, inactive, network.n_units - active - inactive
+        """Numbers of (stably active, stably inactive, unstable) units over the activation
+        layers; identity units (which never split) are in none of the three."""
+        active = inactive = splitting = 0
+        for i in network.relu_layers:
+            splits = network.slopes[i] != 1.0
+            active += int((self.stably_active(i) & splits).sum())
+            inactive += int((self.stably_inactive(i) & splits).sum())
+            splitting += int(splits.sum())
+        return active, inactive, splitting - active - inactive
 
     def to_dict(self, network: ReLUNetwork) -> dict[str, object]:
         """JSON-ready description: bounds and unit classes per ReLU layer (0-based indices)."""
         layers = []
         for i in network.relu_layers:
-            layers.append(
-                {
-                    "layer": i,
-                    "lower": [float(v) for v in self.lower[i]],
-                    "upper": [float(v) for v in self.upper[i]],
-                    "stably_active": np.flatnonzero(self.stably_active(i)).tolist(),
-                    "stably_inactive": np.flatnonzero(self.stably_inactive(i)).tolist(),
-                    "unstable": np.flatnonzero(self.unstable(i)).tolist(),
-                }
-            )
+            splits = network.slopes[i] != 1.0  # identity units are in no class
+            entry: dict[str, object] = {
+                "layer": i,
+                "lower": [float(v) for v in self.lower[i]],
+                "upper": [float(v) for v in self.upper[i]],
+                "stably_active": np.flatnonzero(self.stably_active(i) & splits).tolist(),
+                "stably_inactive": np.flatnonzero(self.stably_inactive(i) & splits).tolist(),
+                "unstable": np.flatnonzero(self.unstable(i) & splits).tolist(),
+            }
+            if not network.is_plain_relu:
+                entry["identity"] = np.flatnonzero(~splits).tolist()
+            layers.append(entry)
         return {"method": self.method, "layers": layers, "seconds": self.seconds}
 
 
@@ -105,7 +112,17 @@ def propagate_interval(
 def post_activation(
     network: ReLUNetwork, g_lower: FloatArray, g_upper: FloatArray, layer: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Bounds on a layer's output ``h`` from bounds on its pre-activation ``g``."""
-    if network.relu[layer]:
+    """Bounds on a layer's output ``h`` from bounds on its pre-activation ``g`` (a unit
+    with slope ``alpha`` outputs ``g`` for ``g > 0``, else ``alpha g``)."""
+    if not network.relu[layer]:
+        return g_lower, g_upper
+    alpha = network.slopes[layer]
+    if not np.any(alpha):
         return np.maximum(g_lower, 0.0), np.maximum(g_upper, 0.0)
-    return g_lower, g_upper
+    at_lo = np.where(g_lower > 0, g_lower, alpha * g_lower)
+    at_hi = np.where(g_upper > 0, g_upper, alpha * g_upper)
+    kink = np.where((g_lower < 0) & (g_upper > 0), 0.0, at_lo)  # the value at g = 0
+    return (
+        np.minimum(np.minimum(at_lo, at_hi), kink),
+        np.maximum(np.maximum(at_lo, at_hi), kink),
+    )

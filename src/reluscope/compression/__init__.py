@@ -247,7 +247,9 @@ def _same(first: ReLUNetwork, second: ReLUNetwork) -> bool:
         return False
     return all(
         np.array_equal(a, b) for a, b in zip(first.weights, second.weights, strict=True)
-    ) and all(np.array_equal(a, b) for a, b in zip(first.biases, second.biases, strict=True))
+    ) and all(
+        np.array_equal(a, b) for a, b in zip(first.biases, second.biases, strict=True)
+    ) and all(np.array_equal(a, b) for a, b in zip(first.slopes, second.slopes, strict=True))
 
 
 __all__ = [

@@ -298,9 +298,12 @@ def check_equivalence(
     ref = scale if scale > 0 else 1.0
     result = None
     if milp:
+        from reluscope.relu_form import relu_form
+
+        # leaky/identity units: the plain-ReLU forms have the same outputs on the domain
         result = milp_difference(
-            first,
-            second,
+            relu_form(first).network,
+            relu_form(second).network,
             bounds_method=bounds_method,
             tolerance=EQUAL_RTOL * ref,
             time_limit=time_limit,

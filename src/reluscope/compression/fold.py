@@ -25,6 +25,14 @@ Write hidden layer ``l`` as ``h = relu(W h^- + b)`` and the next layer as
    original output ReLU flag; ``c`` is the constant output, ``>= 0`` when there is a
    ReLU), i.e. a network with no hidden unit and a constant output.
 
+**Leaky and identity units** (slope ``alpha``, :class:`~reluscope.network.ReLUNetwork`)
+are linear wherever their side is fixed, so they fold like stably active units: an
+identity unit always (``h = g``); a stably active leaky unit (``h = g``); a stably
+inactive leaky unit (``h = alpha g``) after its row and bias are scaled by ``alpha``
+and it becomes an identity unit (``h = alpha g`` exactly). Only ReLU units
+(``alpha = 0``) are removed as stably inactive (step 1). Kept ReLU units stay ReLUs, so
+a plain ReLU network is compressed exactly as before.
+
 Steps repeat until nothing changes: deleting a unit can leave units of the previous
 layer with zero outgoing weights, and merging a layer can make the previous layer's
 columns zero. Stability is a property of each remaining unit's function ``g_i(x)``, and
@@ -106,8 +114,10 @@ class _Layer:
     b: FloatArray
     relu: bool
     origin: int
-    active: np.ndarray
-    inactive: np.ndarray
+    active: np.ndarray  # linear on the domain: h = g
+    inactive: np.ndarray  # stably inactive ReLU units: h = 0
+    slope: np.ndarray
+    pool: np.ndarray  # units of a lowered max-pooling (kept through every step)
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -128,14 +138,20 @@ def fold_network(
             origin=i,
             active=np.array(a, dtype=bool),
             inactive=np.array(z, dtype=bool),
+            slope=np.array(s, dtype=float),
+            pool=np.array(p, dtype=bool),
         )
-        for i, (w, b, r, a, z) in enumerate(
-            zip(network.weights, network.biases, network.relu, active, inactive, strict=True)
+        for i, (w, b, r, a, z, s, p) in enumerate(
+            zip(network.weights, network.biases, network.relu, active, inactive,
+                network.slopes, network.max_pool, strict=True)
         )
     ]
+    for layer in layers[:-1]:
+        _linearize(layer)
     changes = [LayerChange(layer=i, units_before=w) for i, w in enumerate(network.widths)]
 
     out = layers[-1]
+    out.inactive = out.inactive & (out.slope == 0.0)  # a leaky output unit keeps alpha g
     if out.relu and out.inactive.any():
         dead = out.inactive & ((np.abs(out.w).sum(axis=1) > 0) | (out.b != 0))
         out.w[dead] = 0.0
@@ -184,6 +200,8 @@ def fold_network(
         [layer.w for layer in layers],
         [layer.b for layer in layers],
         relu=[layer.relu for layer in layers],
+        slopes=[layer.slope for layer in layers],
+        max_pool=[layer.pool for layer in layers],
         lower=network.lower,
         upper=network.upper,
         domain_A=network.domain_A,
@@ -193,10 +211,25 @@ def fold_network(
     return compressed, _finish(changes, layers)
 
 
+def _linearize(layer: _Layer) -> None:
+    """Mark the units that are linear on the domain as ``active`` (``h = g``): identity
+    units, stably active units, and stably inactive leaky units, whose row and bias are
+    scaled by their slope and which become identity units (``h = alpha g``)."""
+    leaky_off = layer.inactive & (layer.slope != 0.0)
+    if leaky_off.any():
+        layer.w[leaky_off] *= layer.slope[leaky_off, None]
+        layer.b[leaky_off] *= layer.slope[leaky_off]
+        layer.slope[leaky_off] = 1.0
+    layer.inactive = layer.inactive & (layer.slope == 0.0)
+    layer.active = (layer.active | (layer.slope == 1.0)) & ~layer.inactive
+
+
 def _delete_units(cur: _Layer, nxt: _Layer, drop: np.ndarray) -> None:
     keep = ~drop
     cur.w, cur.b = cur.w[keep], cur.b[keep]
     cur.active, cur.inactive = cur.active[keep], cur.inactive[keep]
+    cur.slope = cur.slope[keep]
+    cur.pool = cur.pool[keep]
     nxt.w = nxt.w[:, keep]
 
 
@@ -204,7 +237,11 @@ def _fold_dependent(cur: _Layer, nxt: _Layer) -> bool:
     """Step 4: fold each active unit whose row is a combination of earlier basis rows."""
     basis: list[int] = []
     folded: list[int] = []
-    for a in np.flatnonzero(cur.active):
+    candidates = np.flatnonzero(cur.active)
+    # identity units first: their rows (often unit vectors, skip paths) make a
+    # well-conditioned basis; a plain ReLU layer keeps its order
+    candidates = candidates[np.argsort(cur.slope[candidates] != 1.0, kind="stable")]
+    for a in candidates:
         row = cur.w[a]
         if basis:
             rows = cur.w[basis]
@@ -233,13 +270,14 @@ def _constant_network(network: ReLUNetwork, layers: list[_Layer], empty: int) ->
     h = np.zeros(0)
     for layer in layers[empty + 1 :]:
         h = layer.w @ h + layer.b
-        if layer.relu:
-            h = np.maximum(h, 0.0)
+        if layer.relu and layer is not layers[-1]:  # the network applies the last one
+            h = np.where(h > 0, h, layer.slope * h)
     n_out = network.n_outputs
     return ReLUNetwork(
         [np.zeros((n_out, network.n_inputs))],
         [h],
         relu=[network.relu[-1]],
+        slopes=[network.slopes[-1]],
         lower=network.lower,
         upper=network.upper,
         domain_A=network.domain_A,

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -194,6 +194,22 @@ def find_stable_units(
         raise ReluscopeError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     time_limit = validation.check_time_limit(time_limit)
     random_state = validation.check_seed(random_state)
+    if not network.is_plain_relu:
+        # leaky/identity units: the units of the plain-ReLU form with the same
+        # pre-activations (identity units come out stably active: they are linear)
+        from reluscope.relu_form import relu_form
+
+        form = relu_form(network)
+        plain = find_stable_units(
+            form.network, strategy=strategy, samples=samples, bounds_method=bounds_method,
+            time_limit=time_limit, random_state=random_state, progress=progress,
+        )
+        widths = network.widths
+        return replace(
+            plain,
+            active=tuple(plain.active[i][: widths[i]] for i in range(network.n_layers)),
+            inactive=tuple(plain.inactive[i][: widths[i]] for i in range(network.n_layers)),
+        )
     from reluscope.bounds import tighten_bounds
 
     start = time.perf_counter()

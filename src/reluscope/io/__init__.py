@@ -1,7 +1,8 @@
 """Loaders and writers; the format follows the file extension.
 
 ``.npz`` (reluscope's NumPy layout), ``.onnx`` (ONNX), ``.pt``/``.pth`` (a ``torch.save``d
-``nn.Sequential``, or a TorchScript file). Frameworks are imported only when used.
+module, or a TorchScript file), ``.pt2`` (a ``torch.export`` program, read only).
+Frameworks are imported only when used.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 from reluscope.errors import ModelFormatError
 from reluscope.network import ReLUNetwork
 
-FORMATS = {".npz": "npz", ".onnx": "onnx", ".pt": "torch", ".pth": "torch"}
+FORMATS = {
+    ".npz": "npz", ".onnx": "onnx", ".pt": "torch", ".pth": "torch", ".pt2": "torch-export",
+}
 
 
 def _format_of(path: str | Path) -> str:
@@ -29,8 +32,9 @@ def _format_of(path: str | Path) -> str:
 def load(model: Any, **kwargs: Any) -> ReLUNetwork:
     """Read a network from a file or from an in-memory model.
 
-    ``model`` is a path (the format follows the extension), a ``torch.nn.Module``
-    (see :func:`from_torch`), an ``onnx.ModelProto`` (see :func:`from_onnx`), a
+    ``model`` is a path (the format follows the extension), a ``torch.nn.Module`` or a
+    ``torch.export.ExportedProgram`` (see :func:`from_torch`), an ``onnx.ModelProto``
+    (see :func:`from_onnx`), a
     ``(weights, biases)`` pair of lists (``W`` of shape ``(n_out, n_in)``; every layer
     followed by a ReLU except the last), or a :class:`ReLUNetwork` (returned as is).
     Keyword arguments go to the PyTorch reader (``input_shape=(C, H, W)`` for a model
@@ -45,7 +49,7 @@ def load(model: Any, **kwargs: Any) -> ReLUNetwork:
         relu = [True] * (len(weights) - 1) + [False] if len(weights) else None
         return ReLUNetwork(list(weights), list(biases), relu=relu)
     torch, onnx = sys.modules.get("torch"), sys.modules.get("onnx")
-    if torch is not None and isinstance(model, torch.nn.Module):
+    if torch is not None and isinstance(model, (torch.nn.Module, torch.export.ExportedProgram)):
         return from_torch(model, **kwargs)
     if onnx is not None and isinstance(model, onnx.ModelProto):
         return from_onnx(model, **kwargs)
@@ -81,6 +85,10 @@ def _load_path(path: str | Path, **kwargs: Any) -> ReLUNetwork:
         from reluscope.io.onnx import load_onnx
 
         return load_onnx(path)
+    if fmt == "torch-export":
+        from reluscope.io.torch import load_exported
+
+        return load_exported(path, **kwargs)
     from reluscope.io.torch import load_torch
 
     return load_torch(path, **kwargs)
@@ -100,6 +108,11 @@ def save(network: ReLUNetwork, path: str | Path) -> None:
         from reluscope.io.onnx import save_onnx
 
         save_onnx(network, path)
+    elif fmt == "torch-export":
+        raise ModelFormatError(
+            f"{path}: reluscope reads .pt2 programs but does not write them; write .onnx "
+            "or .pt"
+        )
     else:
         from reluscope.io.torch import save_torch
 

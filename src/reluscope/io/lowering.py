@@ -30,9 +30,10 @@ MAX_ENTRIES = 50_000_000
 
 #: why max-pooling is rejected (one line, appended to the layer's name)
 MAXPOOL_REASON = (
-    "max-pooling is piecewise linear but not an affine map followed by a ReLU, and "
-    "reluscope's models have only ReLU units; replace it by AvgPool or a strided "
-    "convolution, or write max(a, b) as a + relu(b - a) with Linear/ReLU layers"
+    "max-pooling is piecewise linear but not an affine map followed by a ReLU: a window "
+    "of k inputs is one unit with k sides (its argmax), and lowering it to pairwise "
+    "max(a, b) = a + relu(b - a) would count sign patterns that are not regions; replace "
+    "it by AvgPool or a strided convolution"
 )
 
 

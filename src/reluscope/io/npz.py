@@ -2,13 +2,21 @@
 
 Layout (all arrays float64 unless said):
 - ``W0, b0, W1, b1, ...``: weights ``(n_out, n_in)`` and biases ``(n_out,)`` per layer;
-- ``relu``: bool array, one flag per layer (is it followed by a ReLU?);
+- ``relu``: bool array, one flag per layer (is it followed by activations?);
+- ``slopes``: the inactive-side slope of every neuron, all layers concatenated (0 ReLU,
+  1 identity, other values leaky ReLU; entries of layers without activations are 1);
+  optional, written only when some unit is not a ReLU (default: every unit a ReLU, so
+  files of plain ReLU networks are unchanged);
 - ``lower``, ``upper``: the input box, shape ``(n0,)`` (optional; default [0, 1]^n0);
 - ``domain_A``, ``domain_b``: a polytope ``A x <= b`` cutting the box, shapes
   ``(m, n0)`` and ``(m,)`` (optional, both or neither; written when ``m > 0``);
 - ``input_name``, ``output_name``, ``dtype`` (0-d string arrays) and ``input_shape``
   (int array): the I/O signature of the model the network was read from (optional;
-  written when the network has one, so that a later ``.onnx``/``.pt`` export keeps it).
+  written when the network has one, so that a later ``.onnx``/``.pt`` export keeps it);
+  ``output_op`` (0-d string, optional): ``Softmax``/``LogSoftmax`` when the source model
+  ended with one;
+- ``max_pool``: bool per neuron, all layers concatenated: the units of a lowered
+  max-pooling (optional, written when there are any).
 """
 
 from __future__ import annotations
@@ -43,6 +51,26 @@ def load_npz(path: str | Path) -> ReLUNetwork:
     if missing:
         raise ModelFormatError(f"{path}: missing bias arrays {missing}")
     relu = arrays.get("relu")
+    slopes = None
+    if "slopes" in arrays:
+        flat = np.ravel(arrays["slopes"]).astype(float)
+        widths = [int(np.shape(arrays[f"b{i}"])[0]) for i in range(n_layers)]
+        if flat.size != sum(widths):
+            raise ModelFormatError(
+                f"{path}: 'slopes' has {flat.size} entries but the layers have "
+                f"{sum(widths)} neurons; write one slope per neuron"
+            )
+        slopes = np.split(flat, np.cumsum(widths)[:-1])
+    max_pool = None
+    if "max_pool" in arrays:
+        flat_pool = np.ravel(arrays["max_pool"]).astype(bool)
+        widths = [int(np.shape(arrays[f"b{i}"])[0]) for i in range(n_layers)]
+        if flat_pool.size != sum(widths):
+            raise ModelFormatError(
+                f"{path}: 'max_pool' has {flat_pool.size} entries but the layers have "
+                f"{sum(widths)} neurons"
+            )
+        max_pool = np.split(flat_pool, np.cumsum(widths)[:-1])
     signature = None
     if "input_name" in arrays:
         try:
@@ -51,6 +79,7 @@ def load_npz(path: str | Path) -> ReLUNetwork:
                 output_name=str(arrays.get("output_name", "output")),
                 input_shape=tuple(int(d) for d in np.ravel(arrays.get("input_shape", []))),
                 dtype=str(arrays.get("dtype", "float64")),
+                output_op=str(arrays.get("output_op", "")),
             )
         except (ValueError, TypeError, ReluscopeError):
             raise ModelFormatError(
@@ -61,11 +90,13 @@ def load_npz(path: str | Path) -> ReLUNetwork:
         [arrays[f"W{i}"] for i in range(n_layers)],
         [arrays[f"b{i}"] for i in range(n_layers)],
         relu=None if relu is None else [bool(v) for v in np.ravel(relu)],
+        slopes=slopes,
         lower=arrays.get("lower"),
         upper=arrays.get("upper"),
         domain_A=arrays.get("domain_A"),
         domain_b=arrays.get("domain_b"),
         signature=signature,
+        max_pool=max_pool,
     )
 
 
@@ -76,6 +107,10 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
         arrays[f"W{i}"] = w
         arrays[f"b{i}"] = b
     arrays["relu"] = np.array(network.relu, dtype=bool)
+    if not network.is_plain_relu:
+        arrays["slopes"] = np.concatenate(network.slopes)
+    if network.has_max_pool:
+        arrays["max_pool"] = np.concatenate(network.max_pool)
     arrays["lower"] = network.lower
     arrays["upper"] = network.upper
     if network.has_polytope:
@@ -87,5 +122,7 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
         arrays["output_name"] = np.array(sig.output_name)
         arrays["input_shape"] = np.array(sig.input_shape, dtype=np.int64)
         arrays["dtype"] = np.array(sig.dtype)
+        if sig.output_op:
+            arrays["output_op"] = np.array(sig.output_op)
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle only

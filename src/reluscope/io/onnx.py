@@ -8,10 +8,15 @@ closes one layer of the :class:`~reluscope.network.ReLUNetwork`. Accepted operat
   would mix the batch dimension into the features), ``MatMul`` with a constant right
   operand, and elementwise ``Add``/``Sub``/``Mul``/``Div`` with a constant operand
   (which covers ``MatMul`` + ``Add`` in either operand order, and scalar rescaling);
-- ``Relu``;
+- ``Relu``, ``LeakyRelu`` (its ``alpha``) and ``PRelu`` with a constant slope: each closes
+  a layer whose units have those slopes (0 ReLU, 1 identity, else leaky);
+- a final ``Softmax``/``LogSoftmax`` over the output vector: kept aside in the signature
+  (``IOSignature.output_op``) and written back; the network holds the logits, whose
+  regions are the model's (a softmax changes no activation pattern);
 - ``Conv``, ``AveragePool``, ``Pad`` and ``BatchNormalization`` (inference mode), affine
   maps lowered exactly to dense layers (:mod:`reluscope.io.lowering`); ``MaxPool`` is
-  rejected with the reason;
+  lowered to pairwise tournaments by the graph reader (:mod:`reluscope.io.graph`; its
+  units are marked, and counting refuses them);
 - ``Flatten`` (``axis=1``), ``Reshape`` to ``(batch, n)`` (with a constant shape, or one
   built from ``Shape`` of the activation, as PyTorch exports ``x.view(x.size(0), -1)``),
   ``Identity``, ``Dropout`` (inference mode: identity);
@@ -38,7 +43,9 @@ so a round trip is exact. onnxruntime runs both on the CPU.
 from __future__ import annotations
 
 import json
+import logging
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,24 +55,31 @@ from reluscope.errors import ModelFormatError, ReluscopeError, UnsupportedLayerE
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
 from reluscope.network import IOSignature, ReLUNetwork
 
+_log = logging.getLogger(__name__)
+
 #: metadata_props keys holding the input box (JSON lists of floats)
 LOWER_KEY = "reluscope.lower"
 UPPER_KEY = "reluscope.upper"
 #: metadata_props keys holding a polytope ``A x <= b`` (JSON: list of rows, list)
 POLYTOPE_A_KEY = "reluscope.domain_A"
 POLYTOPE_B_KEY = "reluscope.domain_b"
+#: the neurons (flat indices over all layers) of a lowered max-pooling, a JSON list
+MAX_POOL_KEY = "reluscope.max_pool"
 
 #: opset and IR version of the files :func:`save_onnx` writes (widely supported)
 OPSET = 13
 IR_VERSION = 8
 
 _SUPPORTED = (
-    "Gemm/MatMul+Add, Relu, Flatten/Reshape, Identity, Conv, AveragePool, "
-    "BatchNormalization, Pad"
+    "Gemm/MatMul+Add, Relu, LeakyRelu, PRelu, Flatten/Reshape, Identity, Conv, "
+    "AveragePool, GlobalAveragePool, ReduceMean, BatchNormalization, Pad, Add/Sub of two "
+    "tensors (skip connections), a final Softmax/LogSoftmax"
 )
 #: affine tensor operators lowered to dense layers (see reluscope.io.lowering)
-_LOWERED = {"Conv", "AveragePool", "BatchNormalization", "Pad"}
-_SOFTMAX_HINT = "; export the logits, i.e. the model without its final softmax"
+_LOWERED = {
+    "Conv", "AveragePool", "BatchNormalization", "Pad", "GlobalAveragePool", "ReduceMean",
+    "ReduceSum", "Transpose", "Squeeze", "Unsqueeze",
+}
 _PASSTHROUGH = {"Identity", "Dropout"}
 #: stands for the (unknown) batch size in the value of a Shape node; it survives the
 #: Gather/Unsqueeze/Concat that build a target shape, and no real shape entry is negative
@@ -147,7 +161,14 @@ def from_onnx_model(
     readers.setdefault(output_name, []).append("the graph output")
 
     opsets = {o.domain: o.version for o in model.opset_import}
+    if _branches(graph, input_name, constants):
+        weights, biases, relu, slopes, output_op, pool = _from_graph(
+            graph, constants, input_name, output_name, shape, opsets, source
+        )
+        return _network(model, weights, biases, relu, slopes, output_op, signature, lower,
+                        upper, source, pool)
     chain = _Chain(int(np.prod(shape)), shape, source, opsets)
+    chain.batch = _static_batch(graph, input_name)
     current = input_name
     for node in graph.node:
         label = _node_label(node)
@@ -189,19 +210,186 @@ def from_onnx_model(
             f"{source}: the chain from input {input_name!r} ends at {current!r}, not at the "
             f"graph output {output_name!r}; branching graphs are not supported"
         )
-    weights, biases, relu = chain.finish()
+    weights, biases, relu, slopes = chain.finish()
+    return _network(model, weights, biases, relu, slopes, chain.output_op, signature, lower,
+                    upper, source)
+
+
+def _network(
+    model: Any, weights: list[np.ndarray], biases: list[np.ndarray], relu: list[bool],
+    slopes: list[np.ndarray], output_op: str, signature: IOSignature, lower: Any,
+    upper: Any, source: str, pool: list[np.ndarray] | None = None,
+) -> ReLUNetwork:
+    if output_op:
+        signature = replace(signature, output_op=output_op)
+        _log.info("%s: the final %s is kept aside; regions are those of the logits",
+                  source, output_op)
     domain_a = domain_b = None
     if lower is None and upper is None:
         lower, upper = _domain_from_metadata(model, source)
         domain_a, domain_b = _polytope_from_metadata(model, source)
+    props = {p.key: p.value for p in model.metadata_props}
+    if pool is None and MAX_POOL_KEY in props:  # a lowered max-pooling written by save_onnx
+        try:
+            flat = np.zeros(sum(w.shape[0] for w in weights), dtype=bool)
+            flat[np.asarray(json.loads(props[MAX_POOL_KEY]), dtype=np.int64)] = True
+        except (ValueError, IndexError, TypeError):
+            raise ModelFormatError(
+                f"{source}: the metadata {MAX_POOL_KEY!r} is not a list of neuron indices"
+            ) from None
+        pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
     return ReLUNetwork(
-        weights, biases, relu=relu, lower=lower, upper=upper, domain_A=domain_a,
-        domain_b=domain_b, signature=signature,
+        weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper,
+        domain_A=domain_a, domain_b=domain_b, signature=signature, max_pool=pool,
     )
 
 
+def _branches(graph: Any, input_name: str, constants: dict[str, np.ndarray]) -> bool:
+    """Whether a computed tensor is read by two nodes, or a node reads two of them (a
+    graph with skip connections: read by :func:`_from_graph`)."""
+    dynamic = {input_name}
+    readers: dict[str, int] = {}
+    for node in graph.node:
+        if node.op_type in ("MaxPool", "GlobalMaxPool"):
+            return True  # lowered by the graph reader
+        if node.op_type == "Shape":
+            continue
+        inputs = [n for n in node.input if n in dynamic]
+        if len(inputs) > 1:
+            return True
+        for name in inputs:
+            readers[name] = readers.get(name, 0) + 1
+        if inputs:
+            dynamic.update(o for o in node.output if o)
+    return any(count > 1 for count in readers.values())
+
+
+_ACTIVATION_OPS = ("Relu", "LeakyRelu", "PRelu")
+
+
+def _from_graph(
+    graph: Any, constants: dict[str, np.ndarray], input_name: str, output_name: str,
+    shape: tuple[int, ...], opsets: dict[str, int], source: str,
+) -> tuple[
+    list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str, list[np.ndarray]
+]:
+    """Read a graph with skip connections (:mod:`reluscope.io.graph`): affine operators
+    as in a chain, ``Add``/``Sub`` of two computed tensors, activations closing layers
+    that carry every tensor still needed by identity units."""
+    from reluscope.io.graph import GraphLayers, Tensor
+
+    n0 = int(np.prod(shape))
+    layers = GraphLayers(input_name, n0, shape)
+    nodes = list(graph.node)
+    last_use: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        for name in node.input:
+            last_use[name] = i
+    last_use[output_name] = len(nodes)
+    chain = _Chain(n0, shape, source, opsets)
+    chain.batch = _static_batch(graph, input_name)
+    output_op = ""
+    for i, node in enumerate(nodes):
+        label, op = _node_label(node), node.op_type
+        tensors = layers.tensors
+        if op == "Constant":
+            constants[node.output[0]] = _constant_value(node, source)
+            continue
+        dyn = [n for n in node.input if n in tensors]
+        if op == "Shape" and dyn:
+            constants[node.output[0]] = _shape_value(node, tensors[dyn[0]].shape)
+            continue
+        if not dyn:
+            if _foldable(node, constants):
+                constants.update(_fold(node, constants, opsets, source))
+                continue
+            raise UnsupportedLayerError(
+                f"{source}: node {label} ({op}) reads no computed tensor and cannot be "
+                "evaluated at load time"
+            )
+        if output_op:
+            raise UnsupportedLayerError(
+                f"{source}: node {label} ({op}) follows the {output_op}; a softmax is "
+                "accepted only as the last operation"
+            )
+        out = node.output[0]
+        if op in _ACTIVATION_OPS:
+            t = tensors[node.input[0]]
+            width = t.c.shape[0]
+            if op == "Relu":
+                alpha = np.zeros(width)
+            elif op == "LeakyRelu":
+                alpha = np.full(width, float(_attr(node, "alpha", 0.01)))
+            else:
+                if node.input[1] not in constants:
+                    raise UnsupportedLayerError(
+                        f"{source}: node {label} (PRelu) has a computed slope"
+                    )
+                slope = np.asarray(constants[node.input[1]], dtype=float)
+                try:
+                    alpha = np.broadcast_to(slope, (1, *t.shape)).reshape(-1).copy()
+                except ValueError:
+                    raise UnsupportedLayerError(
+                        f"{source}: node {label} (PRelu) has a slope of shape {slope.shape} "
+                        f"that does not broadcast to its input's shape {t.shape}"
+                    ) from None
+            carried = [name for name in tensors if last_use.get(name, -1) > i]
+            layers.close_layer(node.input[0], out, alpha, carried)
+        elif op in ("MaxPool", "GlobalMaxPool"):
+            # the windows: which inputs each output takes the max of (the pooling of a
+            # one-hot input is 1 exactly on the windows holding it)
+            t = tensors[dyn[0]]
+            if len(node.output) > 1 and node.output[1] and node.output[1] in last_use:
+                raise UnsupportedLayerError(
+                    f"{source}: node {label} ({op}) has its indices output used"
+                )
+            chain.a, chain.c, chain.shape = None, np.zeros(t.c.shape[0]), t.shape
+            chain._lower(node, dyn[0], constants)
+            member = np.asarray(chain.a) > 0.5
+            windows = [np.flatnonzero(row) for row in member]
+            carried = [name for name in tensors if last_use.get(name, -1) > i]
+            layers.max_pool(dyn[0], out, windows, tuple(chain.shape), carried)
+        elif op in ("Add", "Sub") and len(dyn) == 2:
+            a, b = (tensors[n] for n in node.input[:2])
+            if a.c.shape != b.c.shape:
+                raise UnsupportedLayerError(
+                    f"{source}: node {label} ({op}) combines tensors of shapes {a.shape} and "
+                    f"{b.shape}; only tensors of equal size can be added"
+                )
+            layers.add(node.input[0], node.input[1], out, -1.0 if op == "Sub" else 1.0)
+        elif len(dyn) > 1:
+            raise UnsupportedLayerError(
+                f"{source}: node {label} ({op}) combines {len(dyn)} computed tensors; only "
+                "Add/Sub of two may (skip connections)"
+            )
+        elif op in ("Softmax", "LogSoftmax"):
+            t = tensors[dyn[0]]
+            axis = int(_attr(node, "axis", -1 if int(opsets.get("", 13)) >= 13 else 1))
+            if out != output_name or len(t.shape) != 1 or axis not in (-1, 1):
+                raise UnsupportedLayerError(
+                    f"{source}: node {label} ({op}) is accepted only as the last operation, "
+                    "over the output vector"
+                )
+            tensors[out] = t
+            output_op = op
+        else:
+            t = tensors[dyn[0]]
+            chain.a, chain.c, chain.shape = t.a, t.c, t.shape
+            chain.pending, chain.after_relu = True, False
+            chain.apply(node, dyn[0], constants)
+            tensors[out] = Tensor(chain.a, chain.c, chain.shape)
+    if output_name not in layers.tensors:
+        raise UnsupportedLayerError(
+            f"{source}: the graph output {output_name!r} is not computed from the input "
+            f"{input_name!r}"
+        )
+    weights, biases, relu, slopes, pools = layers.finish(output_name)
+    return weights, biases, relu, slopes, output_op, pools
+
+
 def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` as an ONNX model of ``Gemm`` + ``Relu`` nodes.
+    """Write ``network`` as an ONNX model of ``Gemm`` + ``Relu`` nodes (``LeakyRelu`` or
+    ``PRelu`` for layers with leaky or identity units; none for all-identity layers).
 
     Without a signature (networks built by hand or read from NPZ) the tensors are double
     precision, the input is named ``input`` (shape ``(batch, n0)``) and the output
@@ -218,35 +406,57 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
     dtype = np.float32 if sig.dtype == "float32" else np.float64
     elem = TensorProto.FLOAT if sig.dtype == "float32" else TensorProto.DOUBLE
     in_shape = sig.input_shape or (network.n_inputs,)
-    input_name, output_name = sig.input_name, sig.output_name
-    if input_name == output_name:
-        output_name = f"{output_name}_out"
+    input_name, final_name = sig.input_name, sig.output_name
+    if input_name == final_name:
+        final_name = f"{final_name}_out"
+    reserved = {input_name, final_name}
+    # with a final softmax, the network's output is the internal tensor ``logits``
+    output_name = final_name
+    if sig.output_op:
+        output_name = "logits"
+        while output_name in reserved:
+            output_name = f"{output_name}_"
+        reserved.add(output_name)
+
+    def internal(name: str) -> str:
+        """An internal tensor name that never collides with the kept I/O names."""
+        while name in reserved:
+            name = f"{name}_"
+        return name
+
     nodes, initializers = [], []
     current = input_name
     if len(in_shape) != 1:
-        nodes.append(helper.make_node("Flatten", [current], ["flat"], name="flatten", axis=1))
-        current = "flat"
+        flat = internal("flat")
+        nodes.append(helper.make_node("Flatten", [current], [flat], name="flatten", axis=1))
+        current = flat
     last = network.n_layers - 1
-    for i, (w, b, has_relu) in enumerate(
-        zip(network.weights, network.biases, network.relu, strict=True)
+    for i, (w, b, has_relu, alpha) in enumerate(
+        zip(network.weights, network.biases, network.relu, network.slopes, strict=True)
     ):
-        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=dtype), f"W{i}"))
-        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=dtype), f"b{i}"))
-        pre = output_name if (i == last and not has_relu) else f"g{i}"
+        w_name, b_name = internal(f"W{i}"), internal(f"b{i}")
+        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=dtype), w_name))
+        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=dtype), b_name))
+        linear = not has_relu or bool(np.all(alpha == 1.0))
+        pre = output_name if (i == last and linear) else internal(f"g{i}")
         nodes.append(
-            helper.make_node("Gemm", [current, f"W{i}", f"b{i}"], [pre], name=f"gemm{i}",
+            helper.make_node("Gemm", [current, w_name, b_name], [pre], name=f"gemm{i}",
                              transB=1)
         )
         current = pre
-        if has_relu:
-            post = output_name if i == last else f"h{i + 1}"
-            nodes.append(helper.make_node("Relu", [current], [post], name=f"relu{i}"))
+        if not linear:
+            post = output_name if i == last else internal(f"h{i + 1}")
+            nodes.extend(_activation_nodes(i, alpha, current, post, dtype, initializers,
+                                           internal))
             current = post
+    if sig.output_op:
+        nodes.append(helper.make_node(sig.output_op, [output_name], [final_name],
+                                      name=sig.output_op.lower(), axis=-1))
     graph = helper.make_graph(
         nodes,
         "reluscope_network",
         [helper.make_tensor_value_info(input_name, elem, ["batch", *in_shape])],
-        [helper.make_tensor_value_info(output_name, elem, ["batch", network.n_outputs])],
+        [helper.make_tensor_value_info(final_name, elem, ["batch", network.n_outputs])],
         initializer=initializers,
     )
     model = helper.make_model(
@@ -262,11 +472,32 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
     if network.has_polytope:
         props[POLYTOPE_A_KEY] = json.dumps(network.domain_A.tolist())
         props[POLYTOPE_B_KEY] = json.dumps(network.domain_b.tolist())
+    if network.has_max_pool:
+        props[MAX_POOL_KEY] = json.dumps(np.flatnonzero(np.concatenate(network.max_pool)).tolist())
     helper.set_model_props(model, props)
     try:
         onnx.save(model, str(path))
     except OSError as exc:
         raise ModelFormatError(f"{path}: cannot write the ONNX file ({exc})") from None
+
+
+def _activation_nodes(
+    i: int, alpha: np.ndarray, source: str, target: str, dtype: Any, initializers: list[Any],
+    internal: Any,
+) -> list[Any]:
+    """The nodes of layer ``i``'s activations: ``Relu`` (every unit a ReLU), ``LeakyRelu``
+    (one slope for the whole layer) or ``PRelu`` with one slope per unit (0 ReLU, 1
+    identity); all three compute ``g`` for ``g > 0`` and ``alpha g`` otherwise."""
+    from onnx import helper, numpy_helper
+
+    if not np.any(alpha):
+        return [helper.make_node("Relu", [source], [target], name=f"relu{i}")]
+    if np.all(alpha == alpha[0]):
+        return [helper.make_node("LeakyRelu", [source], [target], name=f"leaky{i}",
+                                 alpha=float(alpha[0]))]
+    slope = internal(f"slope{i}")
+    initializers.append(numpy_helper.from_array(np.asarray(alpha, dtype=dtype), slope))
+    return [helper.make_node("PRelu", [source, slope], [target], name=f"prelu{i}")]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -288,6 +519,9 @@ class _Chain:
         self.c = np.zeros(n0)
         self.pending = False  # an affine op since the last Relu (or the input)?
         self.after_relu = False  # was the last op a Relu?
+        self.output_op = ""  # a final Softmax/LogSoftmax, kept aside
+        self.batch: int | None = None  # the input's batch size when the graph fixes it
+        self.slopes: list[np.ndarray] = []
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
 
@@ -319,8 +553,33 @@ class _Chain:
 
     def apply(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
         op = node.op_type
+        if self.output_op:
+            raise self._unsupported(
+                node, f"follows the {self.output_op}; a softmax is accepted only as the "
+                "last operation (regions are those of the logits)"
+            )
         if op == "Relu":
             self._relu()
+        elif op == "LeakyRelu":
+            self._relu(float(_attr(node, "alpha", 0.01)))
+        elif op == "PRelu":
+            slope = self._const(node, node.input[1], constants)
+            try:
+                alpha = np.broadcast_to(np.asarray(slope, float), (1, *self.shape))
+            except ValueError:
+                raise self._unsupported(
+                    node, f"has a slope of shape {slope.shape} that does not broadcast to "
+                    f"its input's shape {self.shape}"
+                ) from None
+            self._relu(alpha.reshape(-1))
+        elif op in ("Softmax", "LogSoftmax"):
+            axis = int(_attr(node, "axis", -1 if int(self.opsets.get("", 13)) >= 13 else 1))
+            if len(self.shape) != 1 or axis not in (-1, 1):
+                raise self._unsupported(
+                    node, f"has axis={axis} on a tensor of shape {self.shape}; only a "
+                    "softmax over the output vector is accepted"
+                )
+            self.output_op = op
         elif op == "Gemm":
             self._gemm(node, current, constants)
         elif op == "MatMul":
@@ -348,7 +607,6 @@ class _Chain:
             raise UnsupportedLayerError(
                 f"{self.source}: node {_node_label(node)} has unsupported operator {op}; "
                 f"reluscope handles fully connected ReLU networks ({_SUPPORTED})"
-                + (_SOFTMAX_HINT if op in ("Softmax", "LogSoftmax") else "")
             )
 
     def _lower(self, node: Any, current: str, constants: dict[str, np.ndarray]) -> None:
@@ -411,13 +669,16 @@ class _Chain:
         self._affine(mat, bias)
         self.shape = out_shape
 
-    def _relu(self) -> None:
-        if self.after_relu:
+    def _relu(self, alpha: np.ndarray | float = 0.0) -> None:
+        """Close a layer: the pending map, then activations of slope ``alpha`` (0 ReLU)."""
+        slope = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (self.width,)).copy()
+        if self.after_relu and not np.any(slope) and not np.any(self.slopes[-1]):
             return  # relu(relu(t)) = relu(t)
         # a Relu right on the input (no affine op yet) becomes an identity layer: exact
         n = self.width
         self.weights.append(np.eye(n) if self.a is None else self.a)
         self.biases.append(self.c)
+        self.slopes.append(slope)
         self.a, self.c = None, np.zeros(n)
         self.pending = False
         self.after_relu = True
@@ -525,32 +786,44 @@ class _Chain:
             )
         target = [int(v) for v in np.ravel(constants[node.input[1]])]
         n = self.width
-        ok = (
-            len(target) == 2
-            and target[0] in (0, -1, 1, _BATCH)
-            and target[1] in (-1, n)
-        )
-        if not ok or (target[0] == -1 and target[1] == -1):
+        rest = [
+            (self.shape[i] if i < len(self.shape) else -2) if v == 0 else v
+            for i, v in enumerate(target[1:])
+        ]
+        batch = (0, 1, _BATCH) if self.batch is None else (0, 1, _BATCH, self.batch)
+        known = int(np.prod([v for v in rest if v != -1]))
+        if target and target[0] == -1:  # the batch is inferred: the rest must hold n
+            ok = -1 not in rest and known == n
+        else:
+            ok = bool(target) and target[0] in batch and rest.count(-1) <= 1
+            if ok and -1 in rest:
+                ok = known > 0 and n % known == 0
+                rest = [n // known if v == -1 else v for v in rest]
+            ok = ok and int(np.prod(rest)) == n
+        if not ok or not rest or min(rest) <= 0:
             raise self._unsupported(
                 node, f"reshapes to {[v if v != _BATCH else 'batch' for v in target]}; "
-                "only a reshape to a vector per example, "
-                f"(batch, {n}), is supported"
+                "only a reshape that keeps the batch dimension and the "
+                f"{n} values of each example is supported"
             )
-        self.shape = (n,)
+        self.shape = tuple(rest)
 
-    def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
-        weights, biases = list(self.weights), list(self.biases)
+    def finish(
+        self,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray]]:
+        weights, biases, slopes = list(self.weights), list(self.biases), list(self.slopes)
         relu = [True] * len(weights)
         if self.pending:
             weights.append(np.eye(self.width) if self.a is None else self.a)
             biases.append(self.c)
             relu.append(False)
+            slopes.append(np.ones(self.width))
         if not weights:
             raise UnsupportedLayerError(
                 f"{self.source}: the graph contains no affine layer (Gemm or MatMul); "
                 "nothing to analyse"
             )
-        return weights, biases, relu
+        return weights, biases, relu, slopes
 
 
 def _shape_value(node: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -629,6 +902,16 @@ def _constant_value(node: Any, source: str) -> np.ndarray:
         f"{source}: Constant node {_node_label(node)} has no numeric value "
         "(sparse or string constants are not supported)"
     )
+
+
+def _static_batch(graph: Any, input_name: str) -> int | None:
+    """The input's batch size when the graph fixes it (exporters that trace one example)."""
+    for value in graph.input:
+        if value.name == input_name:
+            dims = value.type.tensor_type.shape.dim
+            if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
+                return int(dims[0].dim_value)
+    return None
 
 
 def _input_feature_shape(value_info: Any, source: str) -> tuple[int, ...]:

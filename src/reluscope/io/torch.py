@@ -2,12 +2,16 @@
 
 Accepted layers, in an ``nn.Sequential`` (nested ``Sequential``s are flattened) or in a
 custom ``forward`` that ``torch.fx`` traces into a chain: ``Linear`` (with or without
-bias), ``ReLU``, ``Flatten`` (``start_dim=1``, ``end_dim=-1``), ``Identity`` and
+bias), ``ReLU``, ``LeakyReLU`` and ``PReLU`` (units with those slopes, see
+:class:`~reluscope.network.ReLUNetwork`), a final ``Softmax``/``LogSoftmax`` over the
+outputs (kept aside in the signature: the network holds the logits), ``Flatten``
+(``start_dim=1``, ``end_dim=-1``), ``Identity`` and
 ``Dropout`` (treated as the identity, i.e. the network is read as in ``eval()`` mode),
 and the affine tensor layers ``Conv1d/2d``, ``AvgPool1d/2d``, padding and
 ``BatchNorm1d/2d`` (eval mode), lowered exactly to dense layers
 (:mod:`reluscope.io.lowering`). Consecutive affine layers with no ``ReLU`` in between
-are composed into one affine layer. Any other layer (``Sigmoid``, ``MaxPool2d``, ...)
+are composed into one affine layer. A module with max-pooling, or that is not a chain,
+is read from its graph (see :func:`from_torch`). Any other layer (``Sigmoid``, ...)
 raises :class:`~reluscope.errors.UnsupportedLayerError` naming the layer and its index.
 
 Inputs are read as vectors ``(batch, n0)``; a leading ``Flatten`` lets image-shaped
@@ -38,9 +42,12 @@ POLYTOPE_A_ATTR = "reluscope_domain_A"
 POLYTOPE_B_ATTR = "reluscope_domain_b"
 
 SHAPE_ATTR = "reluscope_input_shape"
+#: the neurons (flat indices over all layers) of a lowered max-pooling
+MAX_POOL_ATTR = "reluscope_max_pool"
 
 _SUPPORTED = (
-    "Linear, ReLU, Flatten, Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
+    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Identity, "
+    "Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
     "BatchNorm1d/BatchNorm2d (eval), ZeroPad2d/ConstantPad, nested Sequential"
 )
 _PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"}
@@ -49,6 +56,8 @@ _LOWERED = {
     "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
 }
+#: activation layers: each closes a layer of units with these slopes
+_ACTIVATIONS = {"ReLU", "LeakyReLU", "PReLU"}
 _MAXPOOL = {"MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"}
 
 
@@ -78,14 +87,48 @@ def from_torch(
         fits the first ``Linear`` layer, or read from the ``reluscope_input_shape``
         attribute of modules written by :func:`save_torch`.
 
+    A module that is not such a chain (skip connections, a TorchScript module with its
+    own ``forward``, a ``torch.export`` ``ExportedProgram``) is read from its graph: it
+    is exported to ONNX in memory (``torch.onnx.export``) and read by
+    :func:`reluscope.io.onnx.from_onnx_model`, which lowers skip connections exactly
+    (:mod:`reluscope.io.graph`).
+
     Raises
     ------
     UnsupportedLayerError
-        A layer is not one of those accepted, or the module is not a chain of layers.
+        A layer is not one of those accepted (by the chain reader nor the graph reader).
     """
-    layers = _leaf_layers(module)
+    torch = _import_torch()
+    if isinstance(module, torch.export.ExportedProgram):
+        return _from_graph(module, lower, upper, input_shape)
     if input_shape is None and getattr(module, SHAPE_ATTR, None) is not None:
         input_shape = tuple(int(d) for d in getattr(module, SHAPE_ATTR))
+    try:
+        if any(_kind(layer) in _MAXPOOL for layer in module.modules()):
+            # max-pooling is lowered by the graph reader (reluscope.io.graph)
+            try:
+                return _from_graph(module, lower, upper, input_shape)
+            except ModelFormatError as shape_error:
+                raise UnsupportedLayerError(str(shape_error)) from None
+        return _from_chain(module, lower, upper, input_shape)
+    except UnsupportedLayerError as chain_error:
+        if _is_chain(module):
+            raise  # a Sequential of known layers: the chain reader's message is precise
+        try:
+            return _from_graph(module, lower, upper, input_shape)
+        except UnsupportedLayerError as graph_error:
+            raise UnsupportedLayerError(
+                f"{chain_error}; read as a graph: {graph_error}"
+            ) from None
+        except ModelFormatError as shape_error:
+            raise UnsupportedLayerError(
+                f"{chain_error}; to read it as a graph instead: {shape_error}"
+            ) from None
+
+
+def _from_chain(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNetwork:
+    """:func:`from_torch` for a chain of layers (module docstring)."""
+    layers = _leaf_layers(module)
     chain = _TorchChain(layers, input_shape)
     for index, (name, layer) in enumerate(layers):  # before any shape inference
         if _kind(layer) in _MAXPOOL:
@@ -94,7 +137,7 @@ def from_torch(
             )
     for index, (name, layer) in enumerate(layers):
         chain.apply(index, name, layer)
-    weights, biases, relu = chain.finish()
+    weights, biases, relu, slopes = chain.finish()
     domain_a = domain_b = None
     if lower is None and upper is None:
         lower = _list_attr(module, LOWER_ATTR)
@@ -105,10 +148,103 @@ def from_torch(
     n0 = int(weights[0].shape[1])
     # () when a leading Flatten accepts any input shape with n0 entries
     shape = () if chain.any_shape else chain.input_shape or (n0,)
-    signature = IOSignature(input_shape=shape, dtype=_module_dtype(module))
+    signature = IOSignature(input_shape=shape, dtype=_module_dtype(module),
+                            output_op=chain.output_op)
+    pool = None
+    if getattr(module, MAX_POOL_ATTR, None) is not None:  # written by save_torch
+        flat = np.zeros(sum(w.shape[0] for w in weights), dtype=bool)
+        flat[np.asarray(getattr(module, MAX_POOL_ATTR), dtype=np.int64)] = True
+        pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
     return ReLUNetwork(
-        weights, biases, relu=relu, lower=lower, upper=upper, domain_A=domain_a,
-        domain_b=domain_b, signature=signature,
+        weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper, domain_A=domain_a,
+        domain_b=domain_b, signature=signature, max_pool=pool,
+    )
+
+
+def _is_chain(module: Any) -> bool:
+    """Whether ``module`` is a (nested) ``Sequential`` of layers with no children of
+    their own: the chain reader sees all of it, so its refusal is final."""
+    if _kind(module) != "Sequential":
+        return False
+    return all(_is_chain(m) if _kind(m) == "Sequential" else not list(m.children())
+               for m in module.children())
+
+
+def _from_graph(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNetwork:
+    """Read a module or ``ExportedProgram`` from its graph, exported to ONNX in memory."""
+    import contextlib
+    import io
+    import warnings
+
+    torch = _import_torch()
+    from reluscope.io.onnx import from_onnx_model
+
+    exported = isinstance(module, torch.export.ExportedProgram)
+    if exported:
+        args = [n.meta.get("val") for n in module.graph.nodes
+                if n.op == "placeholder" and n.name in module.graph_signature.user_inputs]
+        if len(args) != 1 or args[0] is None:
+            raise UnsupportedLayerError(
+                f"the exported program takes {len(args)} inputs; reluscope reads programs "
+                "with one input tensor"
+            )
+        shape = tuple(int(d) for d in args[0].shape[1:])
+        dtype = "float64" if args[0].dtype == torch.float64 else "float32"
+    else:
+        shape = tuple(int(d) for d in input_shape) if input_shape else _first_input_shape(module)
+        dtype = _module_dtype(module)
+    if input_shape is not None and tuple(int(d) for d in input_shape) != shape:
+        raise UnsupportedLayerError(
+            f"input_shape {tuple(input_shape)} differs from the exported program's {shape}"
+        )
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            if exported:
+                proto = torch.onnx.export(module, (), dynamo=True, verbose=False).model_proto
+            else:
+                import onnx
+
+                example = torch.zeros((1, *shape), dtype=_module_dtype_torch(module))
+                buffer = io.BytesIO()
+                was_training = bool(getattr(module, "training", False))
+                module.eval()
+                try:
+                    torch.onnx.export(
+                        module, (example,), buffer, dynamo=False, input_names=["input"],
+                        output_names=["output"],
+                        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                    )
+                finally:
+                    module.train(was_training)
+                proto = onnx.load_from_string(buffer.getvalue())
+    except Exception as exc:  # the exporters raise many types
+        raise UnsupportedLayerError(
+            f"exporting the module's graph to ONNX failed ({type(exc).__name__}: "
+            f"{_first_line(exc)})"
+        ) from None
+    if lower is None and upper is None and not exported:
+        lower, upper = _list_attr(module, LOWER_ATTR), _list_attr(module, UPPER_ATTR)
+    net = from_onnx_model(proto, lower=lower, upper=upper, source="the module's graph")
+    signature = IOSignature(input_shape=shape, dtype=dtype,
+                            output_op=net.signature.output_op if net.signature else "")
+    return net.with_signature(signature)
+
+
+def _first_input_shape(module: Any) -> tuple[int, ...]:
+    """The input shape of a module with a custom forward: the first ``Linear``'s inputs
+    (the first parametrised layer must be one; else ``input_shape`` is needed)."""
+    for sub in module.modules():
+        kind = _kind(sub)
+        if kind == "Linear" or (kind.startswith("Linear") and hasattr(sub, "weight")):
+            return (int(sub.weight.shape[1]),)
+        if kind == "Unflatten" and hasattr(sub, "unflattened_size"):
+            return (int(np.prod(sub.unflattened_size)),)
+        if any(True for _ in sub.parameters(recurse=False)):
+            break
+    raise ModelFormatError(
+        "the module does not start with a Linear layer, so its input shape is unknown; "
+        "pass input_shape=(C, H, W) (--input-shape C,H,W on the command line)"
     )
 
 
@@ -124,8 +260,10 @@ class _TorchChain:
         self.pending: tuple[np.ndarray, np.ndarray] | None = None
         self.after_relu = False
         self.any_shape = False
+        self.output_op = ""  # a final Softmax/LogSoftmax, kept aside in the signature
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
+        self.slopes: list[np.ndarray] = []
 
     @property
     def width(self) -> int | None:
@@ -160,20 +298,35 @@ class _TorchChain:
                 self.input_shape = (int(w.shape[1]),)
             self._compose(w, b)
             self.shape = (int(w.shape[0]),)
-        elif kind == "ReLU":
-            if self.after_relu:
-                return  # relu(relu(t)) = relu(t)
+        elif kind in _ACTIVATIONS:
+            if self.output_op:
+                raise UnsupportedLayerError(
+                    f"{label} follows the final {self.output_op}; a softmax is accepted "
+                    "only as the last layer"
+                )
             if self.width is None:
                 raise UnsupportedLayerError(
                     f"{label} comes before any Linear layer, so the input size is unknown; "
                     "remove it or start with a Linear layer"
                 )
+            alpha = self._slope(label, layer, kind)
+            if self.after_relu and not np.any(alpha) and not np.any(self.slopes[-1]):
+                return  # relu(relu(t)) = relu(t)
             n = self.width
             w, b = self.pending if self.pending is not None else (np.eye(n), np.zeros(n))
             self.weights.append(w)
             self.biases.append(b)
+            self.slopes.append(alpha)
             self.pending = None
             self.after_relu = True
+        elif kind in ("Softmax", "LogSoftmax") and index == len(self.layers) - 1:
+            dim = getattr(layer, "dim", None)
+            if self.shape is None or len(self.shape) != 1 or dim not in (None, 1, -1):
+                raise UnsupportedLayerError(
+                    f"{label} is not over the output vector (dim={dim}); only a final "
+                    "softmax over the outputs is accepted"
+                )
+            self.output_op = kind
         elif kind == "Flatten":
             start, end = _flatten_dims(layer)
             if start != 1 or end != -1:
@@ -202,6 +355,28 @@ class _TorchChain:
                     else ""
                 )
             )
+
+    def _slope(self, label: str, layer: Any, kind: str) -> np.ndarray:
+        """Each unit's inactive-side slope for an activation layer (0 for ReLU), read by
+        evaluating the layer at -1 (traced modules keep no ``negative_slope``)."""
+        n = int(self.width or 0)
+        if kind == "ReLU":
+            return np.zeros(n)
+        torch = _import_torch()
+        shape = self.shape or (n,)
+        dtype = _module_dtype_torch(layer)
+        try:
+            with torch.no_grad():
+                at_minus = layer(-torch.ones((1, *shape), dtype=dtype)).double().numpy()
+                at_plus = layer(torch.ones((1, *shape), dtype=dtype)).double().numpy()
+        except RuntimeError as exc:
+            raise UnsupportedLayerError(
+                f"{label} cannot be applied to inputs of shape {tuple(shape)} "
+                f"({_first_line(exc)})"
+            ) from None
+        if not np.all(at_plus == 1.0):
+            raise UnsupportedLayerError(f"{label} does not keep positive inputs unchanged")
+        return -at_minus.reshape(-1)
 
     def _lower(self, index: int, label: str, layer: Any, kind: str) -> None:
         torch = _import_torch()
@@ -278,19 +453,22 @@ class _TorchChain:
             f"inputs; " + hint
         )
 
-    def finish(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
-        weights, biases = list(self.weights), list(self.biases)
+    def finish(
+        self,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray]]:
+        weights, biases, slopes = list(self.weights), list(self.biases), list(self.slopes)
         relu = [True] * len(weights)
         if self.pending is not None:
             weights.append(self.pending[0])
             biases.append(self.pending[1])
             relu.append(False)
+            slopes.append(np.ones(self.pending[1].shape[0]))
         if not weights:
             raise UnsupportedLayerError(
                 f"the module has no Linear layer ({len(self.layers)} layers); nothing to "
                 "analyse"
             )
-        return weights, biases, relu
+        return weights, biases, relu, slopes
 
 
 def to_torch(network: ReLUNetwork) -> Any:
@@ -311,14 +489,27 @@ def to_torch(network: ReLUNetwork) -> Any:
     layers: list[Any] = []
     if sig is not None and len(sig.input_shape) != 1:
         layers.append(nn.Flatten())  # the source took image-shaped (or any) inputs
-    for w, b, has_relu in zip(network.weights, network.biases, network.relu, strict=True):
+    for w, b, has_relu, alpha in zip(
+        network.weights, network.biases, network.relu, network.slopes, strict=True
+    ):
         linear = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(np.array(w)))
             linear.bias.copy_(torch.from_numpy(np.array(b)))
         layers.append(linear)
-        if has_relu:
+        if not has_relu or np.all(alpha == 1.0):
+            continue  # linear units
+        if not np.any(alpha):
             layers.append(nn.ReLU())
+        elif np.all(alpha == alpha[0]):
+            layers.append(nn.LeakyReLU(float(alpha[0])))
+        else:  # one slope per unit: 0 ReLU, 1 identity, else leaky
+            prelu = nn.PReLU(alpha.shape[0], dtype=dtype)
+            with torch.no_grad():
+                prelu.weight.copy_(torch.from_numpy(np.array(alpha)))
+            layers.append(prelu)
+    if sig is not None and sig.output_op:
+        layers.append(getattr(nn, sig.output_op)(dim=1))
     sequential = nn.Sequential(*layers).eval()
     setattr(sequential, LOWER_ATTR, [float(v) for v in network.lower])
     setattr(sequential, UPPER_ATTR, [float(v) for v in network.upper])
@@ -327,6 +518,9 @@ def to_torch(network: ReLUNetwork) -> Any:
         setattr(sequential, POLYTOPE_B_ATTR, network.domain_b.tolist())
     if sig is not None and sig.input_shape:
         setattr(sequential, SHAPE_ATTR, list(sig.input_shape))
+    if network.has_max_pool:
+        setattr(sequential, MAX_POOL_ATTR,
+                np.flatnonzero(np.concatenate(network.max_pool)).tolist())
     return sequential
 
 
@@ -391,6 +585,22 @@ def load_torch(path: str | Path, **kwargs: Any) -> ReLUNetwork:
             "with torch.save(module, path)"
         )
     return from_torch(obj, **kwargs)
+
+
+def load_exported(path: str | Path, **kwargs: Any) -> ReLUNetwork:
+    """Read a ``torch.export`` program (``.pt2``, ``torch.export.save``) from its graph.
+
+    ``torch.export.load`` **unpickles** parts of the file: only load files you trust.
+    """
+    torch = _import_torch()
+    try:
+        program = torch.export.load(str(path))
+    except Exception as exc:  # torch raises many types on a bad archive
+        raise ModelFormatError(
+            f"{path}: not a readable torch.export program ({type(exc).__name__}: "
+            f"{_first_line(exc)}); save it with torch.export.save(program, path)"
+        ) from None
+    return from_torch(program, **kwargs)
 
 
 # ----------------------------------------------------------------------------- helpers

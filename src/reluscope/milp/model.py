@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 from reluscope.bounds.result import Bounds
 from reluscope.network import ReLUNetwork
+from reluscope.relu_form import require_plain_relu
 from reluscope.solvers.scip import new_scip_model
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
@@ -109,6 +110,7 @@ def build_network_model(
     """
     from pyscipopt import quicksum
 
+    require_plain_relu(network, "the MILP model")
     n_layers = network.n_layers if n_layers is None else n_layers
     scip = new_scip_model() if model is None else model
     x = [

@@ -19,6 +19,10 @@ A search (``lp``, ``highs``) stopped early by its time limit or Ctrl-C also *est
 what it did not count: the tasks it left are disjoint subtrees, which
 :mod:`.tree_estimate` samples, so the result says "at least N regions proven; about M
 (L-H, 95%)". The time limit covers both: the search gets ``1 - ESTIMATE_SHARE`` of it.
+
+A network with leaky or identity units is counted through its plain-ReLU form
+(:mod:`reluscope.relu_form`: same regions, one to one), by every method; a patterns file
+holds the original network's units.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from reluscope import interrupts, validation
 from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import COMPLETE, INTERRUPTED, RegionCount
+from reluscope.relu_form import ReluForm, relu_form, require_no_max_pool
 
 if TYPE_CHECKING:
     from reluscope.regions.tree_estimate import CountEstimate
@@ -154,6 +161,17 @@ def count_regions(
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
         )
+    require_no_max_pool(network, "counting regions")
+    form = relu_form(network)
+    if not form.is_identity:
+        if checkpoint is not None and patterns_path is not None:
+            raise ReluscopeError(
+                "a network with leaky or identity units cannot record patterns in a "
+                "checkpointed run; drop the checkpoint or the patterns file"
+            )
+        if bounds is not None:
+            bounds = form.plain_bounds(bounds)
+        network = form.network
     if checkpoint is not None:
         check_output(checkpoint, what="checkpoint")
     if patterns_path is not None:
@@ -207,6 +225,8 @@ def count_regions(
         from reluscope.regions.milp_enum import count_regions_scip
 
         result = count_regions_scip(network, bounds, time_limit=remaining)
+    if patterns_path is not None and not form.is_identity:
+        _keep_original_units(patterns_path, form)
     return RegionCount(
         regions=result.regions,
         exact=result.exact,
@@ -253,3 +273,16 @@ def _estimate_rest(
     finally:
         if result.status == INTERRUPTED:
             interrupts.note()
+
+
+def _keep_original_units(path: str | Path, form: ReluForm) -> None:
+    """Rewrite a patterns file of the plain-ReLU form with the original network's units."""
+    from reluscope.regions.patterns import PatternWriter, read_patterns
+
+    rows = read_patterns(path, form.network.n_units)[:, form.unit_columns()]
+    writer = PatternWriter(path, form.original.n_units)
+    try:
+        if len(rows):
+            writer.write_packed(np.packbits(rows, axis=1).tobytes())
+    finally:
+        writer.close()

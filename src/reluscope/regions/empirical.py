@@ -484,6 +484,12 @@ def empirical_ub(
     import time
 
     start = time.perf_counter()
+    from reluscope.relu_form import relu_form, require_no_max_pool
+
+    require_no_max_pool(network, "the Empirical UB")
+    if not network.is_plain_relu:  # the plain-ReLU form has the same regions
+        form = relu_form(network)
+        network, bounds = form.network, form.plain_bounds(bounds)
     limits = layer_limits(network, bounds, exact_coverage_limit=exact_coverage_limit)
     ranks = None
     if rank:

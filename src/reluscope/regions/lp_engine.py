@@ -67,6 +67,7 @@ from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.progress import progress_bar
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
+from reluscope.relu_form import require_plain_relu
 from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch
 from reluscope.solvers.highs import run as run_highs
 from reluscope.tolerances import (
@@ -136,6 +137,7 @@ class PreparedNetwork:
 
 def prepare(network: ReLUNetwork, bounds: Bounds | None) -> PreparedNetwork:
     """Extract the ReLU layers and per-unit global bounds."""
+    require_plain_relu(network, "the lp search")
     layers = network.relu_layers
     weights = tuple(np.ascontiguousarray(network.weights[i]) for i in layers)
     biases = tuple(np.asarray(network.biases[i]) for i in layers)

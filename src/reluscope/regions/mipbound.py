@@ -520,6 +520,14 @@ def estimate_regions(
         planned = min(planned, int(max_repetitions))
     start = time.perf_counter()
     deadline = None if time_limit is None else start + float(time_limit)
+    from reluscope.relu_form import relu_form, require_no_max_pool
+
+    require_no_max_pool(network, "MIPBound")
+    if not network.is_plain_relu:  # leaky/identity units: the plain-ReLU form, same regions
+        form = relu_form(network)
+        network = form.network
+        if bounds is not None:
+            bounds = form.plain_bounds(bounds)
     if bounds is None:
         from reluscope.bounds import tighten_bounds
 

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.result import COMPLETE
+from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.reprs import short_repr
 from reluscope.tolerances import REGION_EPS, SLICE_TOL
 
@@ -330,6 +331,11 @@ def _analyse(
     points: FloatArray,
 ) -> SliceResult:
     dim = directions.shape[1]
+    # leaky/identity units: the plain-ReLU form has the same tiling (its carried units
+    # never change sign); patterns are mapped back to the original's units
+    require_no_max_pool(network, "exact slices and lines")
+    form = relu_form(network)
+    network = form.network
     # the slice's domain: the unit square (interval) inside the network's input box
     domain: FloatArray | None = (_SQUARE if dim == 2 else _INTERVAL).copy()
     lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
@@ -371,6 +377,8 @@ def _analyse(
     out = []
     for cell in cells:
         pattern = np.concatenate(cell.bits) if cell.bits else np.zeros(0, bool)
+        if not form.is_identity:
+            pattern = pattern[form.unit_columns()]
         verts = cell.t_verts if dim == 2 else np.sort(cell.t_verts, axis=0)
         out.append(SliceCell(pattern, verts, _measure(verts) if cell.t_pos else 0.0,
                              cell.q_verts is not None))
@@ -514,7 +522,7 @@ def composed_network(network: ReLUNetwork, origin: ArrayLike, directions: ArrayL
     w0 = network.weights[0] @ m
     b0 = network.weights[0] @ np.asarray(origin, float) + network.biases[0]
     return ReLUNetwork([w0, *network.weights[1:]], [b0, *network.biases[1:]],
-                       relu=network.relu, lower=0.0, upper=1.0)
+                       relu=network.relu, slopes=network.slopes, lower=0.0, upper=1.0)
 
 
 def slice_outputs(result: SliceResult, network: ReLUNetwork) -> FloatArray:

@@ -52,6 +52,7 @@ from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
 from reluscope.regions.lp_engine import PreparedNetwork, Task, _sigint_to_event, prepare
 from reluscope.regions.probes import Node, Prober, node_of
+from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 #: Nodes kept per level of a run (``population``) by default.
@@ -300,8 +301,12 @@ def estimate_count(
     jobs = validation.check_n_jobs(n_jobs)
     population = validation.check_positive_int(population, "population")
     deadline = begin + time_limit if time_limit is not None else float("inf")
+    require_no_max_pool(network, "the tree estimate")
+    form = relu_form(network)  # leaky and identity units: the same regions, plain ReLU
     if bounds is None:
         bounds = tighten_bounds(network, method=bounds_method)
+    if not form.is_identity:
+        network, bounds = form.network, form.plain_bounds(bounds)
     prep = prepare(network, bounds)
     if start_nodes is None:
         point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2

@@ -256,7 +256,9 @@ def upper_bounds(
     ----------
     net_or_architecture
         A :class:`ReLUNetwork`, or ``(n0, n1, ..., nL)``: input dimension and ReLU layer
-        widths (architecture-only bounds; ``empirical_ub`` is then None).
+        widths (architecture-only bounds; ``empirical_ub`` is then None). A network with
+        leaky or identity units is bounded through its plain-ReLU form (same regions;
+        ``architecture`` is then that form's, see docs/upper-bounds.md).
     bounds_method
         ``"interval"``, ``"lp"`` (default, as everywhere in reluscope and in
         ``reluscope upper``: seconds on MNIST-size networks) or ``"milp"`` (per-unit
@@ -284,7 +286,20 @@ def upper_bounds(
     start = time.perf_counter()
     if isinstance(net_or_architecture, ReLUNetwork):
         network: ReLUNetwork | None = net_or_architecture
-        arch = architecture(net_or_architecture)
+        plain_net = net_or_architecture
+        from reluscope.relu_form import require_no_max_pool
+
+        require_no_max_pool(net_or_architecture, "an upper bound on the regions")
+        if not net_or_architecture.is_plain_relu:
+            # leaky/identity units: the bounds of its plain-ReLU form, a ReLU network with
+            # the same number of regions (reluscope.relu_form; docs/upper-bounds.md)
+            from reluscope.relu_form import relu_form
+
+            form = relu_form(net_or_architecture)
+            network = plain_net = form.network
+            if bounds is not None:
+                bounds = form.plain_bounds(bounds)
+        arch = architecture(plain_net)
     else:
         network = None
         try:

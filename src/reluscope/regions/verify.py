@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from reluscope.errors import SolverError
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.relu_form import require_plain_relu
 from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch, run
 from reluscope.tolerances import REGION_EPS, SOLVER_FEASIBILITY_TOL
 
@@ -27,6 +28,7 @@ class PatternVerifier:
     """Decides proposed patterns of one network; counts how each was decided."""
 
     def __init__(self, network: ReLUNetwork) -> None:
+        require_plain_relu(network, "the pattern verifier")
         self.network = network
         self.by_point = 0  # shown by the solver's point
         self.by_lp = 0  # shown by an LP
