@@ -684,6 +684,23 @@ def descend(
 
 
 @njit(cache=True)
+def descend_path(
+    codes, adds, ist, sides, is_set, set_units, rows_before, row_unit, row_a, row_b, row_s,
+    snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a, map_c,
+    map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad, inv_state,
+):
+    """:func:`descend` for each decision ``codes[i]`` (``2 * unit + side``), adding its row
+    when ``adds[i]``: one call for a whole path (the tree estimator's jumps)."""
+    for k in range(codes.shape[0]):
+        descend(
+            codes[k] >> 1, codes[k] & 1, adds[k], ist, sides, is_set, set_units, rows_before,
+            row_unit, row_a, row_b, row_s, snap_basic, snap_m, layer_of, idx_in_layer,
+            layer_start, last_of_layer, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu,
+            eps, pad, inv_state,
+        )
+
+
+@njit(cache=True)
 def truncate(depth, ist, is_set, set_units, rows_before):
     d = ist[I_DEPTH]
     while d > depth:
@@ -743,8 +760,11 @@ def search(
     map_lo, map_hi, w0, b0, wd, bd, widths, xl, xu, glo, ghi,
     st_k, st_code, st_add, st_np, st_pts, patterns, trouble_pt,
     binv, dvec, zvec, is_basic, work_alpha, work_col, work_rho, inv_state, params, stats,
+    stop_at_branch=False,
 ):
-    """Depth-first search from the stack ``st_*`` for at most ``budget`` nodes."""
+    """Depth-first search from the stack ``st_*`` for at most ``budget`` nodes; with
+    ``stop_at_branch``, also stop once a node left other than one entry on a stack of
+    one (a node with two children, or none: what the tree estimator expands)."""
     eps = params[5]
     tol = params[6]
     wtol = params[7]
@@ -768,7 +788,7 @@ def search(
     piece = np.zeros(n)
     g_end = np.zeros(map_c.shape[1])
     while ist[I_SP] > 0:
-        if nodes >= budget:
+        if nodes >= budget or (stop_at_branch and nodes > 0 and ist[I_SP] != 1):
             return BUDGET
         sp = ist[I_SP] - 1
         k = st_k[sp]

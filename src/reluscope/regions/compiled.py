@@ -221,7 +221,7 @@ class CompiledSearcher:
         self.st_pts[sp, 0] = point
         self.ist[K.I_SP] = sp + 1
 
-    def _call_kernel(self, budget: int = NODE_BUDGET) -> int:
+    def _call_kernel(self, budget: int = NODE_BUDGET, stop_at_branch: bool = False) -> int:
         return int(
             K.search(
                 budget, self.ist, self.sides, self.is_set, self.set_units,
@@ -232,7 +232,7 @@ class CompiledSearcher:
                 self.xu, self.glo, self.ghi, self.st_k, self.st_code, self.st_add, self.st_np,
                 self.st_pts, self.patterns, self.trouble_pt, self.binv, self.dvec, self.zvec,
                 self.is_basic, self.work_alpha, self.work_col, self.work_rho, self.inv_state,
-                self.params, self.stats,
+                self.params, self.stats, stop_at_branch,
             )
         )
 

@@ -25,8 +25,9 @@ from numpy.typing import NDArray
 
 from reluscope.network import FloatArray
 from reluscope.regions import _kernel as K
-from reluscope.regions.compiled import CompiledSearcher
+from reluscope.regions.compiled import NODE_BUDGET, CompiledSearcher
 from reluscope.regions.lp_engine import PreparedNetwork, Task
+from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 #: Nodes an exact count below ``exact_from`` may search before it stops and returns the
 #: subtrees it has not counted.
@@ -96,8 +97,14 @@ class Prober:
         differ = np.flatnonzero(~same)
         common = int(differ[0]) if differ.size else limit
         s._truncate(common)
-        for code, add in zip(prefix[common:].tolist(), rows[common:].tolist(), strict=True):
-            s._descend(code >> 1, code & 1, bool(add))
+        if common < len(prefix):
+            K.descend_path(
+                prefix[common:], rows[common:], s.ist, s.sides, s.is_set, s.set_units,
+                s.rows_before, s.row_unit, s.row_a, s.row_b, s.row_s, s.snap_basic, s.snap_m,
+                s.layer_of, s.idx_in_layer, s.layer_start, s.last_of_layer, s.map_a, s.map_c,
+                s.map_lo, s.map_hi, s.wd, s.bd, s.widths, s.xl, s.xu, REGION_EPS,
+                BOUND_PADDING, s.inv_state,
+            )
 
     def _start(self, node: Node) -> None:
         """Put ``node`` alone on the kernel's stack: its path, points and warm start."""
@@ -158,16 +165,15 @@ class Prober:
         self._start(node)
         s = self.searcher
         regions0 = int(s.ist[K.I_REGIONS])
-        while True:
-            code = s._call_kernel(1)
-            if code == K.TROUBLE:
-                res = s._fallback(self._trouble_node())
-                s.ist[K.I_SP] = 0
-                return res.regions, [node_of(t) for t in res.remaining]
-            if int(s.ist[K.I_REGIONS]) > regions0:
-                return 1, []
-            if int(s.ist[K.I_SP]) != 1:
-                break
+        code = s._call_kernel(NODE_BUDGET, stop_at_branch=True)
+        if code == K.TROUBLE:
+            res = s._fallback(self._trouble_node())
+            s.ist[K.I_SP] = 0
+            return res.regions, [node_of(t) for t in res.remaining]
+        if int(s.ist[K.I_REGIONS]) > regions0:
+            return 1, []
+        if int(s.ist[K.I_SP]) == 1:  # a chain longer than the budget: go on from its end
+            return 0, self._children()
         children = self._children()
         s.ist[K.I_SP] = 0
         return 0, children
