@@ -56,7 +56,7 @@ def networks(which: str, extra: list[str]) -> dict[str, reluscope.ReLUNetwork]:
             for d, widths in LOWDIM:
                 name = f"dense{seed}-{d};{';'.join(map(str, widths))}"
                 nets[name] = dense_network(seed, d, widths)
-    else:
+    elif which == "mnist":
         for tag in ("a", "b"):
             nets[f"mnist-784;8;8;10-{tag}"] = reluscope.load(
                 ROOT / "tests" / "fixtures" / f"mnist-784-8-8-10-{tag}.npz")
@@ -66,10 +66,12 @@ def networks(which: str, extra: list[str]) -> dict[str, reluscope.ReLUNetwork]:
     return nets
 
 
-def exact_counts(nets: dict[str, reluscope.ReLUNetwork], limit: float) -> dict[str, int]:
+def exact_counts(
+    nets: dict[str, reluscope.ReLUNetwork], limit: float, cache_name: str = "counts.json"
+) -> dict[str, int]:
     """Exact counts (cached): networks whose count does not finish are left out."""
     OUT.mkdir(parents=True, exist_ok=True)
-    cache = OUT / "counts.json"
+    cache = OUT / cache_name
     known = json.loads(cache.read_text()) if cache.exists() else {}
     for name, net in nets.items():
         if name in known:
@@ -85,8 +87,9 @@ def exact_counts(nets: dict[str, reluscope.ReLUNetwork], limit: float) -> dict[s
 
 def coverage(args: argparse.Namespace) -> None:
     nets = networks(args.set, args.extra)
-    counts = exact_counts(nets, args.count_limit)
+    counts = exact_counts(nets, args.count_limit, f"counts-{args.set}.json")
     log = OUT / "coverage.jsonl"
+    counts = dict(sorted(counts.items(), key=lambda item: item[1]))  # small networks first
     done = set()
     if log.exists():
         for line in log.read_text().splitlines():
@@ -159,7 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     cov = sub.add_parser("coverage")
-    cov.add_argument("--set", choices=("lowdim", "mnist"), default="lowdim")
+    cov.add_argument("--set", choices=("lowdim", "mnist", "extra"), default="lowdim",
+                     help="extra: only the --extra NPZ files")
     cov.add_argument("--extra", nargs="*", default=[])
     cov.add_argument("--seeds", type=int, default=50)
     cov.add_argument("--population", type=int, default=64)

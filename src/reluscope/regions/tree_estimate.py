@@ -56,7 +56,7 @@ from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 #: Nodes kept per level of a run (``population``) by default.
-DEFAULT_POPULATION = 256
+DEFAULT_POPULATION = 64
 #: Runs needed before the rel_error rule may stop the estimate.
 MIN_RUNS = 20
 #: Share of the time limit the exact expansion of the top may take at most.
