@@ -144,7 +144,7 @@ def speed(args: argparse.Namespace) -> None:
                                     estimate_rest=False)
     t_exact = time.perf_counter() - t
     word = "exact" if exact.exact else f"cut short at {exact.status}"
-    print(f"| method | value | interval / probability | seconds |\n|---|---:|---:|---:|")
+    print("| method | value | interval / probability | seconds |\n|---|---:|---:|---:|")
     print(f"| exact count (lp, 1 core) | {exact.regions:,} ({word}) | | {t_exact:.1f} |")
     for rel in args.rel:
         est = estimate_count(net, bounds=bounds, rel_error=rel, random_state=0,

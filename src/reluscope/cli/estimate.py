@@ -3,7 +3,8 @@
 ``--method tree``: the count itself with a 95% interval (:mod:`reluscope.regions.tree_estimate`);
 the JSON object has ``estimate``, ``ci_low``, ``ci_high``, ``probes``, ``seconds``, ``status``
 and the other fields of :class:`~reluscope.regions.tree_estimate.CountEstimate`.
-``--method mipbound`` (default) / ``mbound``: MIPBound's probabilistic lower bound. With one ``--xor-size`` the JSON output is one flat object (the fields of
+``--method mipbound`` (default) / ``mbound``: MIPBound's probabilistic lower bound. With
+one ``--xor-size`` the JSON output is one flat object (the fields of
 :class:`~reluscope.regions.mipbound.RegionEstimate`); with several (``--xor-size 2,3,4,5``,
 the paper's XOR-k curves in one call) it is ``{"estimates": {"2": {...}, "3": {...}},
 "bounds_seconds": ...}``, keyed by the size. Bounds are computed once and shared by all

@@ -415,7 +415,7 @@ class _Runs:
                         initargs=(self.prep, self.frontier, self.population))
         try:
             pending: dict[int, Any] = {}
-            finished: dict[int, float] = {}
+            finished: dict[int, tuple[float, bool]] = {}
             nxt = 0
             while not self._halted():
                 while len(pending) < self.jobs + 1:
@@ -429,8 +429,9 @@ class _Runs:
                     continue
                 del pending[i]
                 run = res.get()
-                if run is None:
-                    continue  # stopped by the deadline: _halted() says so next
+                if run is None:  # a worker reached the deadline
+                    self.stopped_by = TIME_LIMIT
+                    return
                 finished[i] = run
                 while len(self.values) in finished:
                     if self._add(finished.pop(len(self.values))) or self._done(
