@@ -180,3 +180,20 @@ def test_bad_cluster_arguments(client) -> None:
         count_regions(network, method="milp", cluster=client)
     with pytest.raises(ReluscopeError, match="address or a distributed.Client"):
         count_regions(network, cluster=42)
+
+
+def test_tree_estimate_on_the_cluster_equals_in_process(client) -> None:
+    """The tree estimate's runs on the cluster: the same seed gives the same runs."""
+    from netgen import dense_network
+    from reluscope.regions.tree_estimate import estimate_count
+
+    network = dense_network(3, 2, (6, 6, 4))
+    bounds = tighten_bounds(network, method="lp")
+    here = estimate_count(network, bounds=bounds, population=4, rel_error=0.25,
+                          random_state=5)
+    there = estimate_count(network, bounds=bounds, population=4, rel_error=0.25,
+                           random_state=5, cluster=client)
+    assert there.probes == here.probes >= 20
+    assert (there.estimate, there.ci_low, there.ci_high) == (
+        here.estimate, here.ci_low, here.ci_high)
+    assert there.ci_low <= 179 <= there.ci_high  # the network's exact count

@@ -63,8 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rel-error", type=float, default=0.05, metavar="R",
                         help="tree: stop when the interval's half-width is within R of the "
                         "estimate (default 0.05)")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="tree: processes running the runs (default 1)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="tree: run the runs on the Dask scheduler at ADDRESS "
+                        "(tcp://host:8786) instead of --jobs processes; needs "
+                        "pip install 'reluscope[cluster]'")
     parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="B",
                         help=f"tree: nodes kept per level of a run (default {DEFAULT_POPULATION})")
     parser.add_argument("--time-limit", type=float, default=None, metavar="S",
@@ -93,7 +97,11 @@ def _run_tree(args: argparse.Namespace) -> int:
                              "takes --rel-error and --time-limit")
     validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
-    validation.check_n_jobs(args.jobs, "--jobs")
+    if args.cluster is not None and args.jobs is not None:
+        raise ReluscopeError("give --jobs or --cluster, not both (the cluster's workers run "
+                             "the runs)")
+    if args.jobs is not None:
+        validation.check_n_jobs(args.jobs, "--jobs")
     validation.check_positive_int(args.population, "--population")
     if not (args.rel_error > 0 and args.rel_error < float("inf")):
         raise ReluscopeError(f"--rel-error must be a number > 0, got {args.rel_error}")
@@ -103,7 +111,8 @@ def _run_tree(args: argparse.Namespace) -> int:
     network = load_network(args)
     est = estimate_count(
         network, rel_error=args.rel_error, confidence=args.confidence,
-        time_limit=args.time_limit, random_state=args.seed, n_jobs=args.jobs,
+        time_limit=args.time_limit, random_state=args.seed,
+        n_jobs=None if args.cluster else (args.jobs or 1), cluster=args.cluster,
         bounds_method=args.bounds_method, population=args.population,
         progress=show_progress() and not args.json,
     )

@@ -39,7 +39,8 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -221,9 +222,30 @@ def _init_worker(prep: PreparedNetwork, frontier: list[Node], population: int) -
     _WORKER.update(prober=Prober(prep), frontier=frontier, population=population)
 
 
-def _run_in_worker(seed: np.random.SeedSequence, deadline: float) -> tuple[float, bool] | None:
+def _run_in_worker(seed: np.random.SeedSequence, seconds: float) -> tuple[float, bool] | None:
     return enumeration_run(_WORKER["prober"], _WORKER["frontier"], _WORKER["population"],
-                           np.random.default_rng(seed), deadline=deadline)
+                           np.random.default_rng(seed), deadline=time.monotonic() + seconds)
+
+
+# per Dask worker process: (estimate id, thread id) -> prober
+_PROBERS: dict[tuple[str, int], Prober] = {}
+_PROBERS_LOCK = threading.Lock()
+
+
+def _run_on_dask_worker(
+    run_id: str, prep: PreparedNetwork, frontier: list[Node], population: int,
+    seed: np.random.SeedSequence, seconds: float,
+) -> tuple[float, bool] | None:
+    """One run on a Dask worker thread (one prober per estimate and thread)."""
+    key = (run_id, threading.get_ident())
+    with _PROBERS_LOCK:
+        prober = _PROBERS.get(key)
+        if prober is None:
+            for old in [k for k in _PROBERS if k[1] == key[1]]:
+                del _PROBERS[old]  # an earlier estimate's
+            prober = _PROBERS[key] = Prober(prep)
+    return enumeration_run(prober, frontier, population, np.random.default_rng(seed),
+                           deadline=time.monotonic() + seconds)
 
 
 # ---------------------------------------------------------------------- the estimate
@@ -268,6 +290,7 @@ def estimate_count(
     progress: bool = False,
     start_nodes: Sequence[Task] | None = None,
     proven: int = 0,
+    cluster: Any = None,
 ) -> CountEstimate:
     """Estimate the number of linear regions with a ``confidence`` interval.
 
@@ -287,6 +310,9 @@ def estimate_count(
     start_nodes, proven
         Estimate the regions below these search tasks (disjoint subtrees, e.g. what a
         count cut short left) plus ``proven``; default: the whole tree, 0.
+    cluster
+        A Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``: the
+        runs go to its worker threads instead of ``n_jobs`` processes (same result).
     """
     begin = time.monotonic()
     if rel_error is not None:
@@ -298,32 +324,48 @@ def estimate_count(
         raise ReluscopeError(f"confidence must lie strictly between 0 and 1, got {confidence}")
     time_limit = validation.check_time_limit(time_limit)
     random_state = validation.check_seed(random_state)
+    if cluster is not None and n_jobs not in (None, 1):
+        raise ReluscopeError("give n_jobs or cluster, not both (the cluster's workers run "
+                             "the runs)")
     jobs = validation.check_n_jobs(n_jobs)
     population = validation.check_positive_int(population, "population")
     deadline = begin + time_limit if time_limit is not None else float("inf")
     require_no_max_pool(network, "the tree estimate")
-    form = relu_form(network)  # leaky and identity units: the same regions, plain ReLU
-    if bounds is None:
-        bounds = tighten_bounds(network, method=bounds_method)
-    if not form.is_identity:
-        network, bounds = form.network, form.plain_bounds(bounds)
-    prep = prepare(network, bounds)
-    if start_nodes is None:
-        point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
-        start_nodes = [(np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float))]
-    seed = _seed_sequence(random_state)
-    stop = threading.Event()
-    if interrupts.requested():
-        stop.set()
-    with _sigint_to_event(stop):
-        prober = Prober(prep)
-        top_end = begin + FRONTIER_TIME_SHARE * (deadline - begin)
-        found, frontier = expand_frontier(
-            prober, [node_of(t) for t in start_nodes], population, top_end, stop
-        )
-        runs = _Runs(prober, prep, frontier, population, jobs, seed, stop, deadline)
-        if frontier and not stop.is_set() and time.monotonic() < top_end:
-            runs.collect(rel_error, confidence, proven + found, progress)
+    client: Any = None
+    own_client = False
+    if cluster is not None:
+        from reluscope.regions import distributed
+
+        client, own_client = distributed.connect(cluster)
+    try:
+        if client is not None:
+            jobs = distributed.worker_threads(client)
+        form = relu_form(network)  # leaky and identity units: same regions, plain ReLU
+        if bounds is None:
+            bounds = tighten_bounds(network, method=bounds_method)
+        if not form.is_identity:
+            network, bounds = form.network, form.plain_bounds(bounds)
+        prep = prepare(network, bounds)
+        if start_nodes is None:
+            point = prep.root_point if prep.root_point is not None else (
+                (prep.lower + prep.upper) / 2)
+            start_nodes = [(np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float))]
+        stop = threading.Event()
+        if interrupts.requested():
+            stop.set()
+        with _sigint_to_event(stop):
+            prober = Prober(prep)
+            top_end = begin + FRONTIER_TIME_SHARE * (deadline - begin)
+            found, frontier = expand_frontier(
+                prober, [node_of(t) for t in start_nodes], population, top_end, stop
+            )
+            runs = _Runs(prober, prep, frontier, population, jobs, _seed_sequence(random_state),
+                         stop, deadline, client)
+            if frontier and not stop.is_set() and time.monotonic() < deadline:
+                runs.collect(rel_error, confidence, proven + found, progress)
+    finally:
+        if own_client:
+            client.close()
     return runs.result(proven + found, confidence, time.monotonic() - begin)
 
 
@@ -335,13 +377,28 @@ def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
     return np.random.SeedSequence(random_state)
 
 
+@dataclass(frozen=True)
+class _LocalFuture:
+    """A pool's result under a Dask future's names."""
+
+    result_of: Any
+
+    def done(self) -> bool:
+        return bool(self.result_of.ready())
+
+    def result(self) -> Any:
+        return self.result_of.get()
+
+
 class _Runs:
     """Independent runs over a fixed frontier, in this process or a pool."""
 
     def __init__(
         self, prober: Prober, prep: PreparedNetwork, frontier: list[Node], population: int,
         jobs: int, seed: np.random.SeedSequence, stop: threading.Event, deadline: float,
+        client: Any = None,
     ) -> None:
+        self.client = client
         self.prober = prober
         self.prep = prep
         self.frontier = frontier
@@ -389,7 +446,7 @@ class _Runs:
                 progress: bool) -> None:
         bar = progress_bar(progress, total=None, unit=" runs")
         try:
-            if self.jobs == 1:
+            if self.jobs == 1 and self.client is None:
                 self._serial(rel_error, confidence, proven, bar)
             else:
                 self._parallel(rel_error, confidence, proven, bar)
@@ -408,27 +465,63 @@ class _Runs:
             if self._add(run) or self._done(rel_error, confidence, proven, bar):
                 return
 
-    def _parallel(self, rel_error: float | None, confidence: float, proven: int,
-                  bar: Any) -> None:
+    def _submitter(self) -> tuple[Callable[[int], Any], Callable[[], None]]:
+        """``submit(i)`` starting run ``i`` on the pool or the cluster (a future with
+        ``done()`` and ``result()``), and the function that shuts it down."""
+        def left() -> float:
+            return self.deadline - time.monotonic()
+
+        if self.client is not None:
+            run_id = uuid.uuid4().hex
+            [prep] = self.client.scatter([self.prep], broadcast=True, hash=False)
+            [frontier] = self.client.scatter([self.frontier], broadcast=True, hash=False)
+            futures: list[Any] = []
+
+            def submit_dask(i: int) -> Any:
+                fut = self.client.submit(
+                    _run_on_dask_worker, run_id, prep, frontier, self.population,
+                    self._seed(i), left(), pure=False, key=f"reluscope-tree-{run_id}-{i}")
+                futures.append(fut)
+                return fut
+
+            def close_dask() -> None:
+                for fut in futures:
+                    fut.cancel()
+                prep.cancel()
+                frontier.cancel()
+
+            return submit_dask, close_dask
         ctx = multiprocessing.get_context("fork")
         pool = ctx.Pool(self.jobs, initializer=_init_worker,
                         initargs=(self.prep, self.frontier, self.population))
+
+        def submit_local(i: int) -> Any:
+            return _LocalFuture(pool.apply_async(_run_in_worker, (self._seed(i), left())))
+
+        def close_local() -> None:
+            pool.terminate()
+            pool.join()
+
+        return submit_local, close_local
+
+    def _parallel(self, rel_error: float | None, confidence: float, proven: int,
+                  bar: Any) -> None:
+        submit, close = self._submitter()
         try:
             pending: dict[int, Any] = {}
             finished: dict[int, tuple[float, bool]] = {}
             nxt = 0
             while not self._halted():
                 while len(pending) < self.jobs + 1:
-                    pending[nxt] = pool.apply_async(_run_in_worker,
-                                                    (self._seed(nxt), self.deadline))
+                    pending[nxt] = submit(nxt)
                     nxt += 1
                 i = len(self.values)  # the next run in order
                 res = pending[i]
-                res.wait(0.05)
-                if not res.ready():
+                if not res.done():
+                    time.sleep(0.02)
                     continue
                 del pending[i]
-                run = res.get()
+                run = res.result()
                 if run is None:  # a worker reached the deadline
                     self.stopped_by = TIME_LIMIT
                     return
@@ -439,8 +532,7 @@ class _Runs:
                     ):
                         return
         finally:
-            pool.terminate()
-            pool.join()
+            close()
 
     def result(self, proven: int, confidence: float, seconds: float) -> CountEstimate:
         if not self.frontier or self.exact:  # every region met: counted exactly
