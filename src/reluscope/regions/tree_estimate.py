@@ -5,7 +5,7 @@ Estimator (stochastic enumeration, Rubinstein 2013; Knuth 1975 is its population
 ------------------------------------------------------------------------------------
 The exact search (:mod:`.compiled`) walks a tree whose leaves are the linear regions.
 
-1. **The top, exactly.** The tree is expanded level by level (every node of the
+1. **The top, exactly.** The tree is expanded shallowest node first (every node of the
    frontier decides one more unit, :meth:`~.probes.Prober.expand`) while the frontier
    holds fewer than ``population`` nodes. Leaves met there are ``proven`` regions.
 2. **One run** starts from that frontier with weight ``W = 1`` and repeats: when the
@@ -34,6 +34,7 @@ and the stopping rule reads the runs in order.
 
 from __future__ import annotations
 
+import heapq
 import math
 import multiprocessing
 import signal
@@ -148,27 +149,28 @@ def expand_frontier(
     deadline: float,
     stop: threading.Event,
 ) -> tuple[int, list[Node]]:
-    """Expand ``nodes`` level by level while fewer than ``target`` (and not past the
-    exact depth, the deadline or a stop): the regions met and the frontier left."""
+    """Expand the shallowest node first while the frontier holds fewer than ``target``
+    nodes (and none is past the exact depth, the deadline or a stop): the regions met
+    and the frontier left, in depth-first order.
+
+    Shallowest first, the frontier's nodes end at similar depths even when they start
+    at very different ones (the tasks a count cut short leaves): uniform subsampling
+    then keeps nodes whose subtrees are alike in size.
+    """
     proven = 0
-    frontier = list(nodes)
-    while frontier and len(frontier) < target:
-        deeper: list[Node] = []
-        expanded = False
-        for i, node in enumerate(frontier):
-            if time.monotonic() >= deadline or stop.is_set():
-                return proven, deeper + frontier[i:]
-            if node.depth >= prober.exact_from:
-                deeper.append(node)
-                continue
-            found, children = prober.expand(node)
-            proven += found
-            deeper.extend(children)
-            expanded = True
-        frontier = deeper
-        if not expanded:
+    heap = [(node.depth, i, node) for i, node in enumerate(nodes)]
+    heapq.heapify(heap)
+    order = len(heap)
+    while heap and len(heap) < target:
+        if heap[0][0] >= prober.exact_from or time.monotonic() >= deadline or stop.is_set():
             break
-    return proven, frontier
+        _, _, node = heapq.heappop(heap)
+        found, children = prober.expand(node)
+        proven += found
+        for child in children:
+            heapq.heappush(heap, (child.depth, order, child))
+            order += 1
+    return proven, sorted((item[2] for item in heap), key=lambda n: n.prefix.tolist())
 
 
 # ---------------------------------------------------------------------- one run
