@@ -39,7 +39,7 @@ from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import check_output
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import COMPLETE, INTERRUPTED, RegionCount
+from reluscope.regions.result import INTERRUPTED, TIME_LIMIT, RegionCount
 from reluscope.relu_form import ReluForm, relu_form, require_no_max_pool
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ ESTIMATE_SHARE = 0.1
 ESTIMATE_AFTER_STOP_SECONDS = 1.5
 #: Runs the estimate of the rest aims at within its seconds (sets their population).
 REST_RUNS = 20
+#: Population of the runs when a count left no subtrees (MILP and geometric engines).
+REST_POPULATION = 16
 #: ``method="auto"`` counts networks with at most this many inputs with ``"geometric"``
 #: (measured crossover: docs/bench-count.md, benchmarks/bench_lowdim.py)
 GEOMETRIC_MAX_INPUTS = 5
@@ -184,7 +186,13 @@ def count_regions(
             return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
                                message="interrupted before the count started")
 
-        result = count_regions_geometric(network, bounds, time_limit=time_limit)
+        geo_limit = time_limit
+        if estimate_rest and time_limit is not None:
+            geo_limit = time_limit * (1.0 - ESTIMATE_SHARE)
+        result = count_regions_geometric(network, bounds, time_limit=geo_limit)
+        if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
+            result = replace(result, estimate=_estimate_rest(
+                network, None, result, None, time_limit, start, random_state))
         return replace(result, seconds=time.perf_counter() - start)
     if bounds is None:
         bounds = tighten_bounds(network, method=bounds_method)
@@ -193,13 +201,14 @@ def count_regions(
                            message="interrupted while computing the bounds")
     remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
     estimate: CountEstimate | None = None
+    search_limit = remaining
+    if estimate_rest and remaining is not None:
+        search_limit = remaining * (1.0 - ESTIMATE_SHARE)
+    left: list[Any] | None = None
     if method in SEARCH_METHODS:
         from reluscope.regions.lp_engine import count_regions_lp
 
-        search_limit = remaining
-        if estimate_rest and remaining is not None:
-            search_limit = remaining * (1.0 - ESTIMATE_SHARE)
-        left: list[Any] = []
+        left = []
         result = count_regions_lp(
             network,
             bounds,
@@ -212,19 +221,20 @@ def count_regions(
             cluster=cluster,
             frontier=left,
         )
-        if estimate_rest and result.status != COMPLETE and left:
-            estimate = _estimate_rest(network, bounds, result, left, time_limit, start,
-                                      random_state)
     elif method == "milp":
         from reluscope.regions.milp_enum import count_regions_milp
 
         result = count_regions_milp(
-            network, bounds, time_limit=remaining, progress=progress, patterns_path=patterns_path
+            network, bounds, time_limit=search_limit, progress=progress,
+            patterns_path=patterns_path,
         )
     else:
         from reluscope.regions.milp_enum import count_regions_scip
 
-        result = count_regions_scip(network, bounds, time_limit=remaining)
+        result = count_regions_scip(network, bounds, time_limit=search_limit)
+    if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
+        estimate = _estimate_rest(network, bounds, result, left, time_limit, start,
+                                  random_state)
     if patterns_path is not None and not form.is_identity:
         _keep_original_units(patterns_path, form)
     return RegionCount(
@@ -242,14 +252,16 @@ def count_regions(
 
 def _estimate_rest(
     network: ReLUNetwork,
-    bounds: Bounds,
+    bounds: Bounds | None,
     result: RegionCount,
-    left: list[Any],
+    left: list[Any] | None,
     time_limit: float | None,
     start: float,
     random_state: Any,
 ) -> CountEstimate | None:
-    """Estimate of the whole count: ``result``'s proven regions plus the subtrees ``left``."""
+    """An estimate of the whole count after a count stopped early: the search's proven
+    regions plus its leftover subtrees ``left``, or (the MILP and geometric engines keep
+    no such subtrees) the whole tree, never below the regions proven."""
     from reluscope.regions.tree_estimate import DEFAULT_POPULATION, estimate_count
 
     if result.status == INTERRUPTED:
@@ -259,17 +271,29 @@ def _estimate_rest(
         seconds = max(0.0, time_limit - (time.perf_counter() - start))
     else:
         return None
-    # a run expands about population x depth nodes: aim at REST_RUNS runs in the time
-    node_seconds = result.seconds / max(result.nodes, 1)
-    depth = max(sum(network.widths[i] for i in network.relu_layers), 1)
-    population = int(seconds / (REST_RUNS * depth * node_seconds))
-    population = min(max(population, 2), DEFAULT_POPULATION)
+    if left is not None and result.nodes:
+        # a run expands about population x depth nodes: aim at REST_RUNS runs in the time
+        node_seconds = result.seconds / result.nodes
+        depth = max(sum(network.widths[i] for i in network.relu_layers), 1)
+        population = int(seconds / (REST_RUNS * depth * node_seconds))
+        population = min(max(population, 2), DEFAULT_POPULATION)
+    else:
+        population = REST_POPULATION
     try:
-        return estimate_count(
-            network, rel_error=None, time_limit=seconds, random_state=random_state,
-            n_jobs=1, bounds=bounds, population=population, start_nodes=left,
-            proven=result.regions,
-        )
+        if left is not None:
+            return estimate_count(
+                network, rel_error=None, time_limit=seconds, random_state=random_state,
+                n_jobs=1, bounds=bounds, population=population, start_nodes=left,
+                proven=result.regions,
+            )
+        est = estimate_count(network, rel_error=None, time_limit=seconds,
+                             random_state=random_state, n_jobs=1, bounds=bounds,
+                             population=population)
+        if est.estimate is None or est.ci_low is None or est.ci_high is None:
+            return replace(est, proven=result.regions)
+        return replace(est, proven=result.regions, estimate=max(est.estimate, result.regions),
+                       ci_low=max(est.ci_low, result.regions),
+                       ci_high=max(est.ci_high, result.regions))
     finally:
         if result.status == INTERRUPTED:
             interrupts.note()

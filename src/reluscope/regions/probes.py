@@ -18,6 +18,7 @@ left become children.
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -179,9 +180,10 @@ class Prober:
         return 0, children
 
     # ------------------------------------------------------------------ count
-    def count(self, node: Node) -> tuple[int, list[Node]]:
-        """Count the regions below ``node`` exactly, up to ``exact_node_cap`` nodes: the
-        regions found and the disjoint subtrees left (tasks handed over or not reached)."""
+    def count(self, node: Node, deadline: float = float("inf")) -> tuple[int, list[Node]]:
+        """Count the regions below ``node`` exactly, up to ``exact_node_cap`` nodes or the
+        ``deadline`` (monotonic): the regions found and the disjoint subtrees left (tasks
+        handed over or not reached)."""
         self._start(node)
         s = self.searcher
         regions0 = int(s.ist[K.I_REGIONS])
@@ -197,7 +199,8 @@ class Prober:
                 continue
             if code == K.DONE:
                 break
-            if int(s.ist[K.I_NODES]) - nodes0 >= self.exact_node_cap:
+            if (int(s.ist[K.I_NODES]) - nodes0 >= self.exact_node_cap
+                    or time.monotonic() >= deadline):
                 rest.extend(node_of(t) for t in s._export())
                 break
         return int(s.ist[K.I_REGIONS]) - regions0 + extra, rest

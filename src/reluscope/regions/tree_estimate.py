@@ -65,6 +65,8 @@ MIN_RUNS = 20
 FRONTIER_TIME_SHARE = 0.25
 #: ``heavy_tail`` when one run carries more than this share of the runs' spread.
 HEAVY_SHARE = 0.5
+#: Fewer finished runs than this give no interval (their spread says too little).
+MIN_INTERVAL_RUNS = 10
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ class CountEstimate:
     Attributes
     ----------
     estimate
-        The estimated number of regions (None when stopped before the first run ended
-        or with one run only: then only ``proven`` is known).
+        The estimated number of regions (None when fewer than ``MIN_INTERVAL_RUNS`` runs
+        finished before a stop: then only ``proven`` is known).
     ci_low, ci_high
         The ``confidence`` interval (``ci_low >= proven``); both equal ``estimate``
         when every region was counted exactly (``exact``).
@@ -207,7 +209,7 @@ def enumeration_run(
             if (stop is not None and stop.is_set()) or time.monotonic() >= deadline:
                 return None
             if node.depth >= prober.exact_from:
-                found, rest = prober.count(node)
+                found, rest = prober.count(node, deadline)
             else:
                 found, rest = prober.expand(node)
             value += weight * found
@@ -547,8 +549,9 @@ class _Runs:
         if status == COMPLETE and not self.values:
             status = INTERRUPTED if self.stop.is_set() else TIME_LIMIT
         r = len(self.values)
-        if r < 2:
-            why = "fewer than two runs finished before the stop"
+        if r < MIN_INTERVAL_RUNS:
+            why = (f"{r} runs finished before the stop, fewer than the {MIN_INTERVAL_RUNS} an "
+                   "interval needs; give it more time or a smaller population")
             return CountEstimate(None, None, None, confidence, None, r, self.population,
                                  proven, float(r), False, seconds, status, message=why)
         s = summarise(self.values, proven, confidence)
