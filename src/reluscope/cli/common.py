@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from reluscope.errors import DomainError, ReluscopeError
@@ -155,3 +156,72 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
 def show_progress() -> bool:
     """Progress bars only on an interactive terminal (quiet in pipes and tests)."""
     return sys.stderr.isatty()
+
+
+#: the options whose values may name files a command reads (besides MODEL)
+_INPUT_OPTIONS = ("domain", "ball", "points", "start", "end", "through", "leo")
+#: extensions of the model formats reluscope writes (the format follows the extension)
+MODEL_EXTENSIONS = (".onnx", ".pt", ".pth", ".npz")
+
+
+def model_path(args: argparse.Namespace) -> str | None:
+    """The file MODEL names (the bundled example's file for 'example'); None without one."""
+    model = getattr(args, "model", None)
+    if model is None:
+        return None
+    if model == EXAMPLE_MODEL:
+        from reluscope.data import example_path
+
+        return str(example_path())
+    return str(model)
+
+
+def _file_candidates(value: str) -> list[str]:
+    """The paths a file option's value may name: itself, without a ``data:``/``polytope:``
+    prefix, without a ``:INDEX``/``:ROW`` suffix."""
+    candidates = [value]
+    for prefix in ("data:", "polytope:"):
+        if value.startswith(prefix):
+            candidates.append(value[len(prefix):])
+    for text in list(candidates):
+        head, sep, tail = text.rpartition(":")
+        if sep and tail.isdigit():
+            candidates.append(head)
+    return candidates
+
+
+def input_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """Every existing file the command reads, labelled for error messages: MODEL, and the
+    files named by --domain, --ball, --points, --from/--to/--through and --leo."""
+    found: list[tuple[str, str]] = []
+    model = model_path(args)
+    if model is not None:
+        found.append(("the input file (MODEL)", model))
+    for name in _INPUT_OPTIONS:
+        value = getattr(args, name, None)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, str):
+                continue
+            for candidate in _file_candidates(item):
+                if Path(candidate).is_file():
+                    option = "--" + {"start": "from", "end": "to"}.get(name, name)
+                    found.append((f"an input file (given to {option})", candidate))
+    return found
+
+
+def check_outputs(
+    args: argparse.Namespace, outputs: list[tuple[str, Any, tuple[str, ...] | None]]
+) -> None:
+    """The output policy (:mod:`reluscope.fileio`) for a command's output options, before
+    any work: each ``(option, path, extensions)`` with a path is writable, has one of the
+    extensions (None: any), is none of the command's input files, and no two outputs are
+    the same file."""
+    from reluscope.fileio import check_output
+
+    inputs: list[Any] = list(input_files(args))
+    for option, path, extensions in outputs:
+        if path is None:
+            continue
+        check_output(path, what=option, inputs=inputs, extensions=extensions)
+        inputs.append((f"the {option} file", path))

@@ -7,14 +7,15 @@ import argparse
 from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli.common import (
-    EXAMPLE_MODEL,
+    MODEL_EXTENSIONS,
     add_model_arguments,
+    check_outputs,
     emit,
     load_network,
     show_progress,
 )
 from reluscope.compression import STRATEGIES, VERIFY_MODES, Equivalence, compress
-from reluscope.fileio import atomic_output, check_output
+from reluscope.fileio import atomic_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,12 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
-    source = args.model
-    if source == EXAMPLE_MODEL:
-        from reluscope.data import example_path
-
-        source = example_path()
-    check_output(args.output, what="-o", inputs=[source])
+    check_outputs(args, [("-o", args.output, MODEL_EXTENSIONS)])
     network = load_network(args)
     result = compress(
         network,

@@ -6,7 +6,13 @@ import argparse
 import sys
 
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.cli.common import (
+    add_model_arguments,
+    check_outputs,
+    emit,
+    load_network,
+    show_progress,
+)
 from reluscope.regions.compiled import kernel_is_cached
 from reluscope.regions.count import COUNT_METHODS, count_regions
 from reluscope.regions.result import FAILED, INTERRUPTED, TIME_LIMIT
@@ -61,6 +67,8 @@ EXIT_SOLVER_FAILED = 1
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args, [("--checkpoint", args.checkpoint, None),
+                         ("--patterns", args.patterns, (".npy",))])
     network = load_network(args)
     if args.method == "lp" and show_progress() and not kernel_is_cached():
         print("reluscope: compiling the lp engine for this machine, once (numba caches it "

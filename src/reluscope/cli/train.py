@@ -7,9 +7,9 @@ import argparse
 
 from reluscope import validation
 from reluscope.cli import signals
-from reluscope.cli.common import emit, show_progress
+from reluscope.cli.common import MODEL_EXTENSIONS, check_outputs, emit, show_progress
 from reluscope.errors import ReluscopeError
-from reluscope.fileio import atomic_output, check_output
+from reluscope.fileio import atomic_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
     hidden = _widths(args.widths)
     validation.check_nonnegative_int(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
-    check_output(args.output, what="-o")
-    if args.compress:
-        check_output(args.compress, what="--compress", inputs=[args.output])
+    check_outputs(args, [("-o", args.output, MODEL_EXTENSIONS),
+                         ("--compress", args.compress, MODEL_EXTENSIONS)])
     if args.dataset == "mnist":
         from reluscope.experiments.mnist import load_mnist
 

@@ -12,8 +12,15 @@ import argparse
 
 from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import EXAMPLE_MODEL, add_domain_arguments, emit, load_network
+from reluscope.cli.common import (
+    EXAMPLE_MODEL,
+    add_domain_arguments,
+    check_outputs,
+    emit,
+    load_network,
+)
 from reluscope.errors import NetworkError, ReluscopeError
+from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
 from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
 from reluscope.regions.upper import UpperBounds, upper_bounds
@@ -105,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.plot and not args.depth_study:
         raise ReluscopeError("--plot is for --depth-study")
+    check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
     if args.depth_study:
         return _depth_study(args)
     if args.architecture is not None:
@@ -167,7 +175,8 @@ def _depth_study(args: argparse.Namespace) -> int:
     study = depth_study()
     if args.plot:
         try:
-            plot_depth_study(study).savefig(args.plot)
+            with atomic_output(args.plot) as tmp:
+                plot_depth_study(study).savefig(tmp)
         except (OSError, ValueError) as exc:
             raise ReluscopeError(f"cannot save the plot to {args.plot!r}: {exc}") from None
     text = study.table()
