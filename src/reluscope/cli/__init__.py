@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         _report_error(args_list, f"{where}{exc.strerror or exc}", type(exc).__name__)
         return 2
     except KeyboardInterrupt:
-        print("reluscope: interrupted", file=sys.stderr)
+        print(f"reluscope: {signals.describe_stop()} before a result was ready",
+              file=sys.stderr)
         return signals.exit_code()
     else:
         return signals.exit_status(int(result or 0))

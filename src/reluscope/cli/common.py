@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -146,11 +147,27 @@ def load_network(args: argparse.Namespace) -> ReLUNetwork:
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
     """Print ``payload`` as one JSON object with --json, else the readable ``text``."""
+    from reluscope.cli import signals
+
     if getattr(args, "json", False):
-        json.dump(payload, sys.stdout)
-        sys.stdout.write("\n")
+        try:  # strict JSON: NaN or Infinity would make the line unreadable to parsers
+            line = json.dumps(signals.truthful(payload), allow_nan=False)
+        except ValueError:
+            line = json.dumps(_finite(signals.truthful(payload)), allow_nan=False)
+        sys.stdout.write(line + "\n")
     else:
         sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON's null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def show_progress() -> bool:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from reluscope.bounds import BOUNDS_METHODS
+from reluscope.cli import signals
 from reluscope.cli.common import (
     add_model_arguments,
     check_outputs,
@@ -87,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     payload = result.to_dict()
     payload["log2"] = result.log2 if result.regions > 0 else None
     per_region = result.lp_solves / result.regions if result.regions else 0.0
-    bound = "" if result.exact else f"  (lower bound: {_STOPPED.get(result.status, result.status)})"
+    stop = signals.describe_stop() if result.status == INTERRUPTED else _STOPPED.get(result.status)
+    bound = "" if result.exact else f"  (lower bound: {stop or result.status})"
     lines = [
         network.describe(),
         f"regions: {result.regions}{bound}",

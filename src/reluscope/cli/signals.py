@@ -59,6 +59,36 @@ def stopped() -> bool:
     return interrupts.requested() or bool(_state["sigterm"])
 
 
+def status_word() -> str:
+    """How the command line names a stop: ``"terminated"`` after SIGTERM, else
+    ``"interrupted"`` (the status words of :mod:`reluscope.status`)."""
+    from reluscope.status import INTERRUPTED, TERMINATED
+
+    return str(TERMINATED if _state["sigterm"] else INTERRUPTED)
+
+
+def describe_stop() -> str:
+    """The stop in words for the text output: ``interrupted (Ctrl-C)`` or
+    ``terminated (SIGTERM)``."""
+    return "terminated (SIGTERM)" if _state["sigterm"] else "interrupted (Ctrl-C)"
+
+
+def truthful(payload: object) -> object:
+    """``payload`` with every ``"status": "interrupted"`` read as :func:`status_word`
+    (the library reports SIGTERM as interrupted; the command line knows better)."""
+    if not _state["sigterm"]:
+        return payload
+    if isinstance(payload, dict):
+        return {
+            key: ("terminated" if key == "status" and value == "interrupted"
+                  else truthful(value))
+            for key, value in payload.items()
+        }
+    if isinstance(payload, list):
+        return [truthful(item) for item in payload]
+    return payload
+
+
 def exit_code() -> int:
     """130 after Ctrl-C, 143 after SIGTERM."""
     return EXIT_SIGTERM if _state["sigterm"] else EXIT_SIGINT
@@ -69,4 +99,14 @@ def exit_status(default: int = 0) -> int:
     return exit_code() if stopped() else default
 
 
-__all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "exit_code", "exit_status", "install", "stopped"]
+__all__ = [
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
+    "describe_stop",
+    "exit_code",
+    "exit_status",
+    "install",
+    "status_word",
+    "stopped",
+    "truthful",
+]

@@ -12,6 +12,7 @@ import argparse
 
 from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
+from reluscope.cli import signals
 from reluscope.cli.common import (
     EXAMPLE_MODEL,
     add_domain_arguments,
@@ -130,7 +131,13 @@ def run(args: argparse.Namespace) -> int:
         lower_bound=args.lower_bound,
         time_limit=args.time_limit,
     )
-    emit(args, result.to_dict(), _text(result, title))
+    payload = result.to_dict()
+    text = _text(result, title)
+    payload["status"] = signals.status_word() if signals.stopped() else "complete"
+    if signals.stopped():
+        text += (f"\npartial result ({signals.describe_stop()}): the bounds step was cut "
+                 "short; every bound above is still a valid upper bound, only looser")
+    emit(args, payload, text)
     return 0
 
 
