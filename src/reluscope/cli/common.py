@@ -69,6 +69,8 @@ def parse_domain(text: str) -> tuple[float, float]:
         lo, hi = (float(p) for p in parts)
     except ValueError:
         raise DomainError(f"--domain expects LO,HI (two numbers), got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise DomainError(f"--domain expects two finite numbers LO,HI, got {text!r}")
     return lo, hi
 
 
@@ -93,6 +95,10 @@ def apply_domain(network: ReLUNetwork, args: argparse.Namespace) -> ReLUNetwork:
     ball, radius = args.ball, getattr(args, "radius", None)
     if (ball is None) != (radius is None):
         raise DomainError("--ball and --radius go together: give both or neither")
+    if radius is not None:
+        from reluscope import validation
+
+        validation.check_real(radius, "--radius", minimum=0.0)
     if ball is not None and radius is not None:
         network = domains.linf_ball(network, parse_point(ball, network.n_inputs), radius)
     return network
@@ -125,22 +131,22 @@ def load_network(args: argparse.Namespace) -> ReLUNetwork:
     """The network named by MODEL, on the domain of --domain/--ball when given."""
     from reluscope.io import load
 
+    shape = getattr(args, "input_shape", None)
+    kwargs: dict[str, Any] = {}
+    if shape:
+        try:
+            kwargs["input_shape"] = tuple(int(d) for d in shape.split(","))
+        except ValueError:
+            raise ReluscopeError(
+                f"--input-shape expects integers like 1,28,28, got {shape!r}"
+            ) from None
+        if not str(args.model).lower().endswith((".pt", ".pth")):
+            raise ReluscopeError("--input-shape applies to .pt/.pth models only")
     if args.model == EXAMPLE_MODEL:
         from reluscope.data import example_path
 
         network = load(example_path())
     else:
-        shape = getattr(args, "input_shape", None)
-        kwargs: dict[str, Any] = {}
-        if shape:
-            try:
-                kwargs["input_shape"] = tuple(int(d) for d in shape.split(","))
-            except ValueError:
-                raise ReluscopeError(
-                    f"--input-shape expects integers like 1,28,28, got {shape!r}"
-                ) from None
-            if not str(args.model).lower().endswith((".pt", ".pth")):
-                raise ReluscopeError("--input-shape applies to .pt/.pth models only")
         network = load(args.model, **kwargs)
     return apply_domain(network, args)
 

@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
+    if args.verify != "none":
+        validation.check_positive_int(args.n_samples, "--n-samples")
     check_outputs(args, [("-o", args.output, MODEL_EXTENSIONS)])
     network = load_network(args)
     result = compress(

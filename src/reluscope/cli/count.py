@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli import signals
 from reluscope.cli.common import (
@@ -68,6 +69,9 @@ EXIT_SOLVER_FAILED = 1
 
 
 def run(args: argparse.Namespace) -> int:
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    if args.jobs is not None:
+        validation.check_n_jobs(args.jobs, "--jobs")
     check_outputs(args, [("--checkpoint", args.checkpoint, None),
                          ("--patterns", args.patterns, (".npy",))])
     network = load_network(args)

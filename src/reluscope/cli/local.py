@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n < 1 or args.start < 0:
         raise ReluscopeError("--n must be >= 1 and --start >= 0")
-    if not args.radius >= 0:
-        raise ReluscopeError(f"--radius must be >= 0, got {args.radius}")
+    validation.check_real(args.radius, "--radius", minimum=0.0)
+    validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
     validation.check_positive_int(args.xor_size, "--xor-size")
     check_outputs(args, [("--csv", args.csv, (".csv",)), ("--plot", args.plot, PLOT_EXTENSIONS)])

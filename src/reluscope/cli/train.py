@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
     from reluscope.io import save
 
     get_recipe(args.recipe)  # an unknown name fails here, before any data is read
-    if args.l1 < 0 or (args.epochs is not None and not args.epochs > 0):
-        raise ReluscopeError("--l1 must be >= 0 and --epochs positive")
+    validation.check_real(args.l1, "--l1", minimum=0.0)
+    if args.epochs is not None:
+        validation.check_real(args.epochs, "--epochs", positive=True)
     hidden = _widths(args.widths)
     validation.check_nonnegative_int(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")

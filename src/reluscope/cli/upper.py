@@ -106,6 +106,7 @@ def parse_architecture(text: str) -> tuple[int, ...]:
 def run(args: argparse.Namespace) -> int:
     validation.check_nonnegative_int(args.exact_coverage_limit, "--exact-coverage-limit")
     validation.check_time_limit(args.time_limit, "--time-limit")
+    validation.check_optional_positive_int(args.lower_bound, "--lower-bound")
     chosen = sum([args.model is not None, args.architecture is not None, args.depth_study])
     if chosen != 1:
         raise ReluscopeError(
