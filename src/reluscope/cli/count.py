@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from reluscope import validation
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(args, [("--checkpoint", args.checkpoint, None),
                          ("--patterns", args.patterns, (".npy",))])
     network = load_network(args)
+    resumed = bool(args.checkpoint) and os.path.exists(args.checkpoint)
     if args.method == "lp" and show_progress() and not kernel_is_cached():
         print("reluscope: compiling the lp engine for this machine, once (numba caches it "
               "on disk); this takes 10-60 s", file=sys.stderr, flush=True)
@@ -101,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
         f"time: {result.seconds:.3f} s ({result.method})",
         f"LP solves: {result.lp_solves} ({per_region:.2f} per region), nodes: {result.nodes}",
     ]
+    if resumed:
+        lines.append(f"resumed from the checkpoint {args.checkpoint} (regions and LP "
+                     "solves include the earlier runs)")
     if result.message:
         lines.append(f"note: {result.message}")
     if args.patterns:
