@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 from typing import NoReturn
 
@@ -73,7 +74,19 @@ def _report_error(argv: list[str], message: str, kind: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Exit status: 0 done; 1 the solver failed (partial result
     printed); 2 a usage or input error (one line on stderr); 130 after Ctrl-C and 143
-    after SIGTERM (what was proven is printed/saved, marked ``interrupted``)."""
+    after SIGTERM (what was proven is printed/saved, marked ``interrupted`` or
+    ``terminated``)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # a stop that came while the command was ending
+        return signals.exit_code()
+    finally:
+        if argv is None:  # the process ends now (console script): a later stop changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _main(argv: list[str] | None) -> int:
     args_list = _join_negative_values(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
