@@ -1,10 +1,11 @@
 """How the command line ends after Ctrl-C or SIGTERM: partial result, then 130 / 143.
 
 SIGTERM (sent by ``timeout``, SLURM, ``docker stop``) takes the Ctrl-C path: the
-handler records it and sends SIGINT to this process, so a running SCIP solve is stopped
-by SCIP's own handler, the LP engine flushes its checkpoint, and Python code gets a
-``KeyboardInterrupt``. The command then prints/saves what was proven, marked
-``interrupted``, and exits with 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.
+handler records it, asks a running SCIP solve to stop, or else does what the SIGINT
+handler in force would do (the LP engine's sets its stop event and flushes its
+checkpoint; Python's raises ``KeyboardInterrupt``). The command then prints/saves what
+was proven, marked ``interrupted`` (``terminated`` after SIGTERM), and exits with 128 +
+the signal number: 130 for SIGINT, 143 for SIGTERM.
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     scip = sys.modules.get("reluscope.solvers.scip")
     if scip is not None and scip.interrupt_running_solve():
         return  # SCIP stops with status "userinterrupt", as after Ctrl-C
-    os.kill(os.getpid(), signal.SIGINT)
+    # what Ctrl-C would do now: the Python SIGINT handler in force (the LP engine's sets
+    # its stop event; Python's raises KeyboardInterrupt), called here directly so that a
+    # process started with SIGINT ignored (nohup, a background job) still stops
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
 
 
 def install() -> Any:
