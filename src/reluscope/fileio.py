@@ -151,9 +151,14 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, final_mode(target))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, ReluscopeError) and str(tmp) in str(exc):
+            # name the file the user gave, never the hidden temporary one
+            raise ReluscopeError(str(exc).replace(str(tmp), str(target))) from None
+        if isinstance(exc, OSError) and exc.filename == str(tmp):
+            exc.filename = str(target)
         raise
 
 

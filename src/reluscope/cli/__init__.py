@@ -8,6 +8,7 @@ cause print one line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -77,13 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     after SIGTERM (what was proven is printed/saved, marked ``interrupted`` or
     ``terminated``)."""
     try:
-        return _main(argv)
+        code = _main(argv)
     except KeyboardInterrupt:  # a stop that came while the command was ending
-        return signals.exit_code()
-    finally:
-        if argv is None:  # the process ends now (console script): a later stop changes nothing
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        code = signals.exit_code()
+    if argv is None and code in (signals.EXIT_SIGINT, signals.EXIT_SIGTERM):
+        # a stopped process (console script, python -m reluscope) ends here, with its
+        # status: its results are written and flushed, and the interpreter's own exit
+        # could turn a stop caught during an import into a death by SIGINT (exit -2,
+        # seen in the stop stress test)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _main(argv: list[str] | None) -> int:

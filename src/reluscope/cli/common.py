@@ -247,4 +247,24 @@ def check_outputs(
         if path is None:
             continue
         check_output(path, what=option, inputs=inputs, extensions=extensions)
+        _check_writer(option, str(path))
         inputs.append((f"the {option} file", path))
+
+
+#: the package each output format's writer needs (found missing before any work)
+_WRITER_NEEDS = {".pt": "torch", ".pth": "torch", ".onnx": "onnx", ".png": "matplotlib",
+                 ".pdf": "matplotlib", ".svg": "matplotlib"}
+
+
+def _check_writer(option: str, path: str) -> None:
+    import importlib.util
+
+    suffix = Path(path).suffix.lower()
+    package = _WRITER_NEEDS.get(suffix)
+    if suffix in (".png", ".pdf", ".svg") and option != "--plot":
+        package = None
+    if package is not None and importlib.util.find_spec(package) is None:
+        raise ReluscopeError(
+            f"{option} {path}: writing {suffix} files needs {package}; install it "
+            f"(pip install {package}) or choose another format"
+        )
