@@ -192,7 +192,10 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
     scip_status = str(model.getStatus())
     stop = _STOP_OF.get(scip_status, Stop.FAILED)
     if stop is Stop.FAILED and scip_status == "unknown" and (stop_asked or interrupts.requested()):
-        stop = Stop.INTERRUPTED  # a solve interrupted before it could say so
+        # interrupted before the solve could say so (e.g. in presolving): its bounds and
+        # statistics are not to be read, as after a Ctrl-C caught by Python
+        interrupts.note()
+        return ScipOutcome(Stop.INTERRUPTED, scip_status, returned=False)
     if stop is Stop.INTERRUPTED:  # SCIP's own Ctrl-C handler: the whole call stops
         interrupts.note()
     _log.debug("SCIP status %s", scip_status)
