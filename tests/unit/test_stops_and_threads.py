@@ -64,3 +64,21 @@ def test_status_words_follow_the_signal(monkeypatch):
         "status": "terminated", "estimates": {"3": {"status": "terminated"}},
         "other": ["interrupted"]}  # only status values change
     assert signals.describe_stop() == "terminated (SIGTERM)"
+
+
+def test_an_error_chained_to_a_stop_is_the_stop(monkeypatch, capsys):
+    """A library that turns Ctrl-C into its own error (ImportError from the
+    KeyboardInterrupt) still gives the stop's exit status and one line, no traceback."""
+    from reluscope.cli import main
+    from reluscope.cli import info as info_command
+
+    def interrupted_import(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("cannot import name 'x'") from exc
+
+    monkeypatch.setattr(info_command, "load_network", interrupted_import)
+    assert main(["info", "example"]) == signals.EXIT_SIGINT
+    err = capsys.readouterr().err
+    assert err.strip() == "reluscope: interrupted (Ctrl-C) before a result was ready"

@@ -123,10 +123,30 @@ def _main(argv: list[str] | None) -> int:
         print(f"reluscope: {signals.describe_stop()} before a result was ready",
               file=sys.stderr)
         return signals.exit_code()
+    except Exception as exc:
+        if not _caused_by_stop(exc):
+            raise
+        # a library turned the stop into its own error (an import interrupted by Ctrl-C
+        # re-raised as ImportError): it is the stop, not a bug
+        print(f"reluscope: {signals.describe_stop()} before a result was ready",
+              file=sys.stderr)
+        return signals.exit_code()
     else:
         return signals.exit_status(int(result or 0))
     finally:
         signals.restore(previous_sigterm)  # the command consumed the stop
+
+
+def _caused_by_stop(exc: BaseException) -> bool:
+    """True when ``exc`` comes from a KeyboardInterrupt (its cause or context chain)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 if __name__ == "__main__":
