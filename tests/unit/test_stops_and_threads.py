@@ -69,8 +69,8 @@ def test_status_words_follow_the_signal(monkeypatch):
 def test_an_error_chained_to_a_stop_is_the_stop(monkeypatch, capsys):
     """A library that turns Ctrl-C into its own error (ImportError from the
     KeyboardInterrupt) still gives the stop's exit status and one line, no traceback."""
-    from reluscope.cli import main
     from reluscope.cli import info as info_command
+    from reluscope.cli import main
 
     def interrupted_import(args):
         try:

@@ -918,10 +918,10 @@ def _run_pool(
                 conns[worker_index].send((task, slice_len, deadline))
             if not in_flight or stop.is_set():
                 return  # stopped: in-flight tasks go back to the frontier (finally)
-            for conn in wait([conns[i] for i in busy], timeout=0.1):
-                worker_index = conns.index(conn)
+            for ready in wait([conns[i] for i in busy], timeout=0.1):
+                worker_index = conns.index(ready)
                 try:
-                    res = conn.recv()
+                    res = conns[worker_index].recv()
                 except (EOFError, OSError):
                     raise SolverError(
                         f"a counting worker process died (exit code "
