@@ -46,8 +46,13 @@ from reluscope.tolerances import (
     WITNESS_TOL,
 )
 
-#: Nodes per kernel call (the clock and Ctrl-C are checked between calls).
+#: Nodes per kernel call at most (the clock and Ctrl-C are checked between calls).
 NODE_BUDGET = 256
+#: Seconds one kernel call should take at most: the node budget halves after a longer
+#: call and doubles (up to NODE_BUDGET) after a call under a quarter of it, so a stop
+#: or a slice end is seen within about this time whatever a node costs (256 nodes of a
+#: 784-input network took 9-15 s on a loaded machine: a SIGTERM waited that long).
+CALL_SECONDS = 0.1
 #: Seconds a HiGHS searcher gets for a node the kernel handed over (it checks its clock
 #: every 16 nodes, so it decides the node and up to 15 below it).
 FALLBACK_SECONDS = 0.001
@@ -132,6 +137,7 @@ class CompiledSearcher:
         self.st_add = np.zeros(size, dtype=np.bool_)
         self.st_np = np.zeros(size, dtype=np.int64)
         self.st_pts = np.zeros((size, MAX_WITNESSES, n))
+        self.budget = 8  # nodes per kernel call: grows to NODE_BUDGET (see CALL_SECONDS)
         kept = NODE_BUDGET if record_patterns else 0
         self.patterns = np.zeros((kept, max(nu, 1)), dtype=np.uint8)
         self.trouble_pt = np.zeros(n)
@@ -222,9 +228,19 @@ class CompiledSearcher:
         self.ist[K.I_SP] = sp + 1
 
     def _call_kernel(self) -> int:
+        begin = time.monotonic()
+        code = self._search_call()
+        took = time.monotonic() - begin
+        if took > CALL_SECONDS:
+            self.budget = max(1, self.budget // 2)
+        elif took < CALL_SECONDS / 4:
+            self.budget = min(NODE_BUDGET, self.budget * 2)
+        return code
+
+    def _search_call(self) -> int:
         return int(
             K.search(
-                NODE_BUDGET, self.ist, self.sides, self.is_set, self.set_units,
+                self.budget, self.ist, self.sides, self.is_set, self.set_units,
                 self.rows_before, self.row_unit, self.row_a, self.row_b, self.row_s,
                 self.snap_basic, self.snap_m, self.layer_of, self.idx_in_layer,
                 self.layer_start, self.last_of_layer, self.map_a, self.map_c, self.map_lo,
