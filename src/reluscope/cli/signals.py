@@ -34,6 +34,12 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     scip = sys.modules.get("reluscope.solvers.scip")
     if scip is not None and scip.interrupt_running_solve():
         return  # SCIP stops with status "userinterrupt", as after Ctrl-C
+    if scip is not None and scip._SOLVING:
+        # a solve not yet able to take the request (SCIP's init stage): a real SIGINT
+        # reaches SCIP's own handler, or the waiting main thread (never a Python
+        # KeyboardInterrupt raised inside a SCIP callback, which SCIP would print)
+        os.kill(os.getpid(), signal.SIGINT)
+        return
     # what Ctrl-C would do now: the Python SIGINT handler in force (the LP engine's sets
     # its stop event; Python's raises KeyboardInterrupt), called here directly so that a
     # process started with SIGINT ignored (nohup, a background job) still stops
