@@ -1,10 +1,13 @@
 """The status of every result: how a computation ended.
 
 ``complete``: it finished, the result is exact/proven. ``time_limit``: a time (or node)
-limit stopped it, the result is what was proven so far. ``interrupted``: Ctrl-C (or
-SIGTERM) stopped it, likewise. ``failed``: the solver failed (its message is in the
-result), likewise. :class:`Status` is a ``StrEnum``: each member equals its word, and
-JSON output carries the word.
+limit stopped it, the result is what was proven so far. ``interrupted``: Ctrl-C (or,
+through the API, SIGTERM) stopped it, likewise. ``terminated``: SIGTERM stopped a
+command of the command line (``timeout``, SLURM, ``docker stop``), likewise; the library
+itself says ``interrupted`` for both and the command line tells them apart.
+``failed``: the solver failed (its message is in the result), likewise.
+:class:`Status` is a ``StrEnum``: each member equals its word, and JSON output carries
+the word.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ class Status(enum.StrEnum):
     COMPLETE = "complete"
     TIME_LIMIT = "time_limit"
     INTERRUPTED = "interrupted"
+    TERMINATED = "terminated"
     FAILED = "failed"
 
 
@@ -25,6 +29,7 @@ class Status(enum.StrEnum):
 COMPLETE = Status.COMPLETE
 TIME_LIMIT = Status.TIME_LIMIT
 INTERRUPTED = Status.INTERRUPTED
+TERMINATED = Status.TERMINATED
 FAILED = Status.FAILED
 
 #: Every status, in the order above.

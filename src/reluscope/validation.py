@@ -116,6 +116,33 @@ def check_probability(value: Any, name: str) -> float:
     return p
 
 
+def check_real(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    positive: bool = False,
+) -> float:
+    """A finite number (NaN and infinities refused: they would reach the JSON output),
+    ``>= minimum`` when given, ``> 0`` with ``positive``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ReluscopeError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ReluscopeError(f"{name} must be a finite number, got {value}")
+    if positive and not number > 0:
+        raise ReluscopeError(f"{name} must be > 0, got {value}")
+    if minimum is not None and number < minimum:
+        raise ReluscopeError(f"{name} must be >= {minimum:g}, got {value}")
+    return number
+
+
+def check_optional_positive_int(value: Any, name: str) -> int | None:
+    """None, or an integer >= 1."""
+    return None if value is None else check_positive_int(value, name)
+
+
 def check_choice(value: Any, choices: tuple[str, ...], name: str) -> str:
     """One of ``choices``."""
     if value not in choices:
@@ -128,7 +155,9 @@ __all__ = [
     "check_n_jobs",
     "check_nonnegative_int",
     "check_positive_int",
+    "check_optional_positive_int",
     "check_probability",
+    "check_real",
     "check_seed",
     "check_time_limit",
     "check_xor_size",

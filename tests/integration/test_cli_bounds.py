@@ -40,7 +40,8 @@ def payloads():
 def test_json_layout(payloads):
     net = example_network()
     for method, payload in payloads.items():
-        assert set(payload) == {"method", "layers", "seconds"}
+        assert set(payload) == {"method", "layers", "seconds", "status"}
+        assert payload["status"] == "complete"
         assert payload["method"] == method
         assert payload["seconds"] >= 0
         assert [layer["layer"] for layer in payload["layers"]] == list(net.relu_layers)

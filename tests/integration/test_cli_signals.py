@@ -30,6 +30,8 @@ pytestmark = pytest.mark.skipif(
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+#: the status word a command prints after each signal
+WORD = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 SIGNALS = [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM, id="SIGTERM")]
 
 
@@ -112,7 +114,7 @@ def test_count_stops_with_partial_count(big_model, tmp_path, sig, method):
     code, out, err = _run_and_signal(argv, tmp_path, sig, delay=3.0)
     assert code == EXIT[sig], err
     result = _one_json(out)
-    assert result["status"] == "interrupted" and result["exact"] is False
+    assert result["status"] == WORD[sig] and result["exact"] is False
     if method == "lp":
         from reluscope.io import load
         from reluscope.regions.checkpoint import load_checkpoint, network_hash
@@ -130,9 +132,9 @@ def test_estimate_stops_at_the_interrupted_size(big_model, tmp_path, sig):
     assert code == EXIT[sig], err
     estimates = _one_json(out)["estimates"]
     assert list(estimates) == ["2", "3", "4", "5"][: len(estimates)]
-    assert len(estimates) < 4 or estimates["5"]["status"] == "interrupted"
+    assert len(estimates) < 4 or estimates["5"]["status"] == WORD[sig]
     if estimates:
-        assert list(estimates.values())[-1]["status"] == "interrupted"
+        assert list(estimates.values())[-1]["status"] == WORD[sig]
         assert all(e["status"] == "complete" for e in list(estimates.values())[:-1])
 
 
@@ -150,6 +152,7 @@ def test_compress_saves_an_exact_partial_compression(big_model, tmp_path, sig):
     assert code == EXIT[sig], err
     result = _one_json(out)
     assert result["output"] == "small.npz"
+    assert result["status"] == WORD[sig] and result["complete"] is False
     small = load(tmp_path / "small.npz")
     x = network.sample_inputs(500, random_state=0)
     np.testing.assert_allclose(small.forward(x), network.forward(x), atol=1e-6)
@@ -166,7 +169,7 @@ def test_train_saves_the_network_trained_so_far(tmp_path, sig):
     )
     assert code == EXIT[sig], err
     result = _one_json(out)
-    assert result["status"] == "interrupted"
+    assert result["status"] == WORD[sig]
     assert 0 < result["recipe"]["steps"] < 100000 * 12
     from reluscope.io import load
 
@@ -187,7 +190,7 @@ def test_count_resume_after_sigterm_gives_the_uninterrupted_count(tmp_path):
     code, out, err = _run_and_signal(argv, tmp_path, signal.SIGTERM, delay=4.0)
     assert code == 143, err
     first = _one_json(out)
-    assert first["status"] == "interrupted" and first["regions"] < RESUME_REGIONS
+    assert first["status"] == "terminated" and first["regions"] < RESUME_REGIONS
     done = subprocess.run(
         [sys.executable, "-m", "reluscope", *argv], cwd=tmp_path, env=_env(),
         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
@@ -208,7 +211,7 @@ def test_reproduce_quick_stops_and_keeps_interrupted_steps_unfinished(tmp_path, 
     )
     assert code == EXIT[sig], err
     result = _one_json(out)
-    assert result["status"] == "interrupted" and result["finished"] < result["tasks"]
+    assert result["status"] == WORD[sig] and result["finished"] < result["tasks"]
     settings = quick_settings()
     records = [json.loads(p.read_text()) for p in (tmp_path / "r" / "records").glob("*.json")]
     interrupted = [r for r in records if any(

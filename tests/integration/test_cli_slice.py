@@ -86,7 +86,7 @@ def test_local_csv_histogram_and_counts(capsys, tmp_path) -> None:
         ["line", "example", "--from", "random", "--to", "random", "--through", "random"],
         ["line", "example", "--through", "random"],
         ["local", "example", "--data", "digits", "--radius", "-1", "--n", "2"],
-        ["local", "example", "--radius", "0.1", "--n", "2"],  # mnist has 784 inputs, not 64
+        ["local", "example", "--radius", "0.1", "--n", "2", "--data", "mnist-test"],  # 784 != 64
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, argv) -> None:
@@ -102,3 +102,13 @@ def test_bad_npy_shape_and_collinear(capsys, tmp_path) -> None:
     np.save(line, np.vstack([a, a * 0.5, a * 0.25]))
     msg = run_error(capsys, ["slice", "example", "--points", str(line)])
     assert "collinear" in msg
+
+
+def test_data_default_fits_the_example(capsys):
+    """The bundled 64-input example indexes scikit-learn's digits by default; MNIST
+    points are refused with a message naming --data digits."""
+    pytest.importorskip("sklearn")
+    payload = run_json(capsys, ["line", "example", "--through", "0", "1", "--json"])
+    assert "digits #0" in payload["points"][0]
+    line = run_error(capsys, ["line", "example", "--through", "0", "1", "--data", "mnist-test"])
+    assert "--data digits" in line

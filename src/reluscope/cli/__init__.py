@@ -8,9 +8,11 @@ cause print one line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
+import signal
 import sys
 from typing import NoReturn
 
@@ -73,7 +75,27 @@ def _report_error(argv: list[str], message: str, kind: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Exit status: 0 done; 1 the solver failed (partial result
     printed); 2 a usage or input error (one line on stderr); 130 after Ctrl-C and 143
-    after SIGTERM (what was proven is printed/saved, marked ``interrupted``)."""
+    after SIGTERM (what was proven is printed/saved, marked ``interrupted`` or
+    ``terminated``)."""
+    try:
+        code = _main(argv)
+    except KeyboardInterrupt:  # a stop that came while the command was ending
+        code = signals.exit_code()
+    if argv is None and code in (signals.EXIT_SIGINT, signals.EXIT_SIGTERM):
+        # a stopped process (console script, python -m reluscope) ends here, with its
+        # status: its results are written and flushed, and the interpreter's own exit
+        # could turn a stop caught during an import into a death by SIGINT (exit -2,
+        # seen in the stop stress test)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     args_list = _join_negative_values(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -98,12 +120,33 @@ def main(argv: list[str] | None = None) -> int:
         _report_error(args_list, f"{where}{exc.strerror or exc}", type(exc).__name__)
         return 2
     except KeyboardInterrupt:
-        print("reluscope: interrupted", file=sys.stderr)
+        print(f"reluscope: {signals.describe_stop()} before a result was ready",
+              file=sys.stderr)
+        return signals.exit_code()
+    except Exception as exc:
+        if not _caused_by_stop(exc):
+            raise
+        # a library turned the stop into its own error (an import interrupted by Ctrl-C
+        # re-raised as ImportError): it is the stop, not a bug
+        print(f"reluscope: {signals.describe_stop()} before a result was ready",
+              file=sys.stderr)
         return signals.exit_code()
     else:
         return signals.exit_status(int(result or 0))
     finally:
         signals.restore(previous_sigterm)  # the command consumed the stop
+
+
+def _caused_by_stop(exc: BaseException) -> bool:
+    """True when ``exc`` comes from a KeyboardInterrupt (its cause or context chain)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 if __name__ == "__main__":

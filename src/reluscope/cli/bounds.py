@@ -8,6 +8,7 @@ import numpy as np
 
 from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS, tighten_bounds
+from reluscope.cli import signals
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.errors import ReluscopeError
 
@@ -59,5 +60,9 @@ def run(args: argparse.Namespace) -> int:
         )
     active, inactive, unstable = bounds.count_stable(network)
     lines.append(f"total: {active} stably active, {inactive} stably inactive, {unstable} unstable")
+    payload["status"] = signals.status_word() if signals.stopped() else "complete"
+    if signals.stopped():
+        lines.append(f"partial result ({signals.describe_stop()}): every bound is valid, but "
+                     "not every unit was tightened; a full run may find more stable units")
     emit(args, payload, "\n".join(lines))
     return 0

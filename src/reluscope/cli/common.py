@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from pathlib import Path
 from typing import Any
 
 from reluscope.errors import DomainError, ReluscopeError
@@ -67,6 +69,8 @@ def parse_domain(text: str) -> tuple[float, float]:
         lo, hi = (float(p) for p in parts)
     except ValueError:
         raise DomainError(f"--domain expects LO,HI (two numbers), got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise DomainError(f"--domain expects two finite numbers LO,HI, got {text!r}")
     return lo, hi
 
 
@@ -91,6 +95,10 @@ def apply_domain(network: ReLUNetwork, args: argparse.Namespace) -> ReLUNetwork:
     ball, radius = args.ball, getattr(args, "radius", None)
     if (ball is None) != (radius is None):
         raise DomainError("--ball and --radius go together: give both or neither")
+    if radius is not None:
+        from reluscope import validation
+
+        validation.check_real(radius, "--radius", minimum=0.0)
     if ball is not None and radius is not None:
         network = domains.linf_ball(network, parse_point(ball, network.n_inputs), radius)
     return network
@@ -123,35 +131,140 @@ def load_network(args: argparse.Namespace) -> ReLUNetwork:
     """The network named by MODEL, on the domain of --domain/--ball when given."""
     from reluscope.io import load
 
+    shape = getattr(args, "input_shape", None)
+    kwargs: dict[str, Any] = {}
+    if shape:
+        try:
+            kwargs["input_shape"] = tuple(int(d) for d in shape.split(","))
+        except ValueError:
+            raise ReluscopeError(
+                f"--input-shape expects integers like 1,28,28, got {shape!r}"
+            ) from None
+        if not str(args.model).lower().endswith((".pt", ".pth")):
+            raise ReluscopeError("--input-shape applies to .pt/.pth models only")
     if args.model == EXAMPLE_MODEL:
         from reluscope.data import example_path
 
         network = load(example_path())
     else:
-        shape = getattr(args, "input_shape", None)
-        kwargs: dict[str, Any] = {}
-        if shape:
-            try:
-                kwargs["input_shape"] = tuple(int(d) for d in shape.split(","))
-            except ValueError:
-                raise ReluscopeError(
-                    f"--input-shape expects integers like 1,28,28, got {shape!r}"
-                ) from None
-            if not str(args.model).lower().endswith((".pt", ".pth")):
-                raise ReluscopeError("--input-shape applies to .pt/.pth models only")
         network = load(args.model, **kwargs)
     return apply_domain(network, args)
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
     """Print ``payload`` as one JSON object with --json, else the readable ``text``."""
+    from reluscope.cli import signals
+
     if getattr(args, "json", False):
-        json.dump(payload, sys.stdout)
-        sys.stdout.write("\n")
+        try:  # strict JSON: NaN or Infinity would make the line unreadable to parsers
+            line = json.dumps(signals.truthful(payload), allow_nan=False)
+        except ValueError:
+            line = json.dumps(_finite(signals.truthful(payload)), allow_nan=False)
+        sys.stdout.write(line + "\n")
     else:
         sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON's null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def show_progress() -> bool:
     """Progress bars only on an interactive terminal (quiet in pipes and tests)."""
     return sys.stderr.isatty()
+
+
+#: the options whose values may name files a command reads (besides MODEL)
+_INPUT_OPTIONS = ("domain", "ball", "points", "start", "end", "through", "leo")
+#: extensions of the model formats reluscope writes (the format follows the extension)
+MODEL_EXTENSIONS = (".onnx", ".pt", ".pth", ".npz")
+
+
+def model_path(args: argparse.Namespace) -> str | None:
+    """The file MODEL names (the bundled example's file for 'example'); None without one."""
+    model = getattr(args, "model", None)
+    if model is None:
+        return None
+    if model == EXAMPLE_MODEL:
+        from reluscope.data import example_path
+
+        return str(example_path())
+    return str(model)
+
+
+def _file_candidates(value: str) -> list[str]:
+    """The paths a file option's value may name: itself, without a ``data:``/``polytope:``
+    prefix, without a ``:INDEX``/``:ROW`` suffix."""
+    candidates = [value]
+    for prefix in ("data:", "polytope:"):
+        if value.startswith(prefix):
+            candidates.append(value[len(prefix):])
+    for text in list(candidates):
+        head, sep, tail = text.rpartition(":")
+        if sep and tail.isdigit():
+            candidates.append(head)
+    return candidates
+
+
+def input_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """Every existing file the command reads, labelled for error messages: MODEL, and the
+    files named by --domain, --ball, --points, --from/--to/--through and --leo."""
+    found: list[tuple[str, str]] = []
+    model = model_path(args)
+    if model is not None:
+        found.append(("the input file (MODEL)", model))
+    for name in _INPUT_OPTIONS:
+        value = getattr(args, name, None)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, str):
+                continue
+            for candidate in _file_candidates(item):
+                if Path(candidate).is_file():
+                    option = "--" + {"start": "from", "end": "to"}.get(name, name)
+                    found.append((f"an input file (given to {option})", candidate))
+    return found
+
+
+def check_outputs(
+    args: argparse.Namespace, outputs: list[tuple[str, Any, tuple[str, ...] | None]]
+) -> None:
+    """The output policy (:mod:`reluscope.fileio`) for a command's output options, before
+    any work: each ``(option, path, extensions)`` with a path is writable, has one of the
+    extensions (None: any), is none of the command's input files, and no two outputs are
+    the same file."""
+    from reluscope.fileio import check_output
+
+    inputs: list[Any] = list(input_files(args))
+    for option, path, extensions in outputs:
+        if path is None:
+            continue
+        check_output(path, what=option, inputs=inputs, extensions=extensions)
+        _check_writer(option, str(path))
+        inputs.append((f"the {option} file", path))
+
+
+#: the package each output format's writer needs (found missing before any work)
+_WRITER_NEEDS = {".pt": "torch", ".pth": "torch", ".onnx": "onnx", ".png": "matplotlib",
+                 ".pdf": "matplotlib", ".svg": "matplotlib"}
+
+
+def _check_writer(option: str, path: str) -> None:
+    import importlib.util
+
+    suffix = Path(path).suffix.lower()
+    package = _WRITER_NEEDS.get(suffix)
+    if suffix in (".png", ".pdf", ".svg") and option != "--plot":
+        package = None
+    if package is not None and importlib.util.find_spec(package) is None:
+        raise ReluscopeError(
+            f"{option} {path}: writing {suffix} files needs {package}; install it "
+            f"(pip install {package}) or choose another format"
+        )

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
+from reluscope.cli import signals
+from reluscope.cli.common import (
+    add_model_arguments,
+    check_outputs,
+    emit,
+    load_network,
+    show_progress,
+)
 from reluscope.regions.compiled import kernel_is_cached
 from reluscope.regions.count import COUNT_METHODS, choose_method, count_regions
 from reluscope.regions.geometric import kernel_is_cached as geometric_kernel_is_cached
@@ -65,7 +74,13 @@ EXIT_SOLVER_FAILED = 1
 
 
 def run(args: argparse.Namespace) -> int:
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    if args.jobs is not None:
+        validation.check_n_jobs(args.jobs, "--jobs")
+    check_outputs(args, [("--checkpoint", args.checkpoint, None),
+                         ("--patterns", args.patterns, (".npy",))])
     network = load_network(args)
+    resumed = bool(args.checkpoint) and os.path.exists(args.checkpoint)
     method = args.method
     if method == "auto":
         method = choose_method(network, checkpoint=args.checkpoint,
@@ -88,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     payload = result.to_dict()
     payload["log2"] = result.log2 if result.regions > 0 else None
     per_region = result.lp_solves / result.regions if result.regions else 0.0
-    bound = "" if result.exact else f"  (lower bound: {_STOPPED.get(result.status, result.status)})"
+    stop = signals.describe_stop() if result.status == INTERRUPTED else _STOPPED.get(result.status)
+    bound = "" if result.exact else f"  (lower bound: {stop or result.status})"
     lines = [
         network.describe(),
         f"regions: {result.regions}{bound}",
@@ -103,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"{result.thin_cells} more cell{plural} thinner than eps (positive volume, "
                      f"no point where the active units reach REGION_EPS = {REGION_EPS:g}; "
                      "not regions by reluscope's definition, counted by some other tools)")
+    if resumed:
+        lines.append(f"resumed from the checkpoint {args.checkpoint} (regions and LP "
+                     "solves include the earlier runs)")
     if result.message:
         lines.append(f"note: {result.message}")
     if args.patterns:

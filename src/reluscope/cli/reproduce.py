@@ -115,12 +115,39 @@ def settings_from_args(args: argparse.Namespace) -> Any:
     return dataclasses.replace(base, **changes)
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Every number of the command line, before any file is read or written."""
+    from reluscope import validation
+
+    validation.check_time_limit(args.time_limit, "--time-limit")
+    if args.cluster is None:
+        validation.check_n_jobs(args.jobs, "--jobs")
+    for name in ("bounds_time_limit", "count_time_limit", "milp_time_limit",
+                 "estimate_time_limit"):
+        validation.check_time_limit(getattr(args, name), "--" + name.replace("_", "-"))
+    for name in ("networks", "n_train", "max_repetitions"):
+        validation.check_optional_positive_int(getattr(args, name), "--" + name.replace("_", "-"))
+    for name in ("milp_networks", "xor_networks"):
+        if getattr(args, name) is not None:
+            validation.check_nonnegative_int(getattr(args, name), "--" + name.replace("_", "-"))
+    if args.epochs is not None:
+        validation.check_real(args.epochs, "--epochs", positive=True)
+    if args.xor_sizes:
+        for k in _ints(args.xor_sizes):
+            validation.check_positive_int(k, "--xor-sizes")
+    if args.splits:
+        for pair in _splits(args.splits):
+            for width in pair:
+                validation.check_positive_int(width, "--splits")
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from reluscope.experiments.report import write_report
     from reluscope.experiments.reproduce import reproduce
 
+    check_arguments(args)
     if args.report_only:
         if not Path(args.out, "settings.json").is_file():
             raise ReluscopeError(f"{args.out}: no reproduction run here (settings.json missing)")

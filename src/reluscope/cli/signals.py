@@ -1,10 +1,11 @@
 """How the command line ends after Ctrl-C or SIGTERM: partial result, then 130 / 143.
 
 SIGTERM (sent by ``timeout``, SLURM, ``docker stop``) takes the Ctrl-C path: the
-handler records it and sends SIGINT to this process, so a running SCIP solve is stopped
-by SCIP's own handler, the LP engine flushes its checkpoint, and Python code gets a
-``KeyboardInterrupt``. The command then prints/saves what was proven, marked
-``interrupted``, and exits with 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.
+handler records it, asks a running SCIP solve to stop, or else does what the SIGINT
+handler in force would do (the LP engine's sets its stop event and flushes its
+checkpoint; Python's raises ``KeyboardInterrupt``). The command then prints/saves what
+was proven, marked ``interrupted`` (``terminated`` after SIGTERM), and exits with 128 +
+the signal number: 130 for SIGINT, 143 for SIGTERM.
 """
 
 from __future__ import annotations
@@ -33,7 +34,20 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     scip = sys.modules.get("reluscope.solvers.scip")
     if scip is not None and scip.interrupt_running_solve():
         return  # SCIP stops with status "userinterrupt", as after Ctrl-C
-    os.kill(os.getpid(), signal.SIGINT)
+    if scip is not None and scip._SOLVING:
+        # a solve not yet able to take the request (SCIP's init stage): a real SIGINT
+        # reaches SCIP's own handler, or the waiting main thread (never a Python
+        # KeyboardInterrupt raised inside a SCIP callback, which SCIP would print)
+        os.kill(os.getpid(), signal.SIGINT)
+        return
+    # what Ctrl-C would do now: the Python SIGINT handler in force (the LP engine's sets
+    # its stop event; Python's raises KeyboardInterrupt), called here directly so that a
+    # process started with SIGINT ignored (nohup, a background job) still stops
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
 
 
 def install() -> Any:
@@ -59,6 +73,36 @@ def stopped() -> bool:
     return interrupts.requested() or bool(_state["sigterm"])
 
 
+def status_word() -> str:
+    """How the command line names a stop: ``"terminated"`` after SIGTERM, else
+    ``"interrupted"`` (the status words of :mod:`reluscope.status`)."""
+    from reluscope.status import INTERRUPTED, TERMINATED
+
+    return str(TERMINATED if _state["sigterm"] else INTERRUPTED)
+
+
+def describe_stop() -> str:
+    """The stop in words for the text output: ``interrupted (Ctrl-C)`` or
+    ``terminated (SIGTERM)``."""
+    return "terminated (SIGTERM)" if _state["sigterm"] else "interrupted (Ctrl-C)"
+
+
+def truthful(payload: object) -> object:
+    """``payload`` with every ``"status": "interrupted"`` read as :func:`status_word`
+    (the library reports SIGTERM as interrupted; the command line knows better)."""
+    if not _state["sigterm"]:
+        return payload
+    if isinstance(payload, dict):
+        return {
+            key: ("terminated" if key == "status" and value == "interrupted"
+                  else truthful(value))
+            for key, value in payload.items()
+        }
+    if isinstance(payload, list):
+        return [truthful(item) for item in payload]
+    return payload
+
+
 def exit_code() -> int:
     """130 after Ctrl-C, 143 after SIGTERM."""
     return EXIT_SIGTERM if _state["sigterm"] else EXIT_SIGINT
@@ -69,4 +113,14 @@ def exit_status(default: int = 0) -> int:
     return exit_code() if stopped() else default
 
 
-__all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "exit_code", "exit_status", "install", "stopped"]
+__all__ = [
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
+    "describe_stop",
+    "exit_code",
+    "exit_status",
+    "install",
+    "status_word",
+    "stopped",
+    "truthful",
+]

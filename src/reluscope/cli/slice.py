@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from reluscope.cli.common import add_model_arguments, emit, load_network
+from reluscope.cli.common import add_model_arguments, check_outputs, emit, load_network
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
-from reluscope.fileio import check_output
+from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,8 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reluscope.regions.slices import slice_regions
 
-    if args.plot:
-        check_output(args.plot, what="--plot")
+    check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
     network = load_network(args)
     points, labels = PointReader(args, network).read_all(args.points)
     if len(points) != 3:
@@ -57,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         from reluscope.regions.slice_plots import plot_slice
 
         start = time.perf_counter()
-        plot_slice(result, network, args.plot, color=args.color, labels=labels)
+        with atomic_output(args.plot) as tmp:
+            plot_slice(result, network, tmp, color=args.color, labels=labels)
         payload["plot_seconds"] = time.perf_counter() - start
         lines.append(f"picture written to {args.plot} ({payload['plot_seconds']:.2f} s)")
     emit(args, payload, "\n".join(lines))

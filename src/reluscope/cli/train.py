@@ -7,9 +7,9 @@ import argparse
 
 from reluscope import validation
 from reluscope.cli import signals
-from reluscope.cli.common import emit, show_progress
+from reluscope.cli.common import MODEL_EXTENSIONS, check_outputs, emit, show_progress
 from reluscope.errors import ReluscopeError
-from reluscope.fileio import atomic_output, check_output
+from reluscope.fileio import atomic_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
     from reluscope.io import save
 
     get_recipe(args.recipe)  # an unknown name fails here, before any data is read
-    if args.l1 < 0 or (args.epochs is not None and not args.epochs > 0):
-        raise ReluscopeError("--l1 must be >= 0 and --epochs positive")
+    validation.check_real(args.l1, "--l1", minimum=0.0)
+    if args.epochs is not None:
+        validation.check_real(args.epochs, "--epochs", positive=True)
     hidden = _widths(args.widths)
     validation.check_nonnegative_int(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
-    check_output(args.output, what="-o")
-    if args.compress:
-        check_output(args.compress, what="--compress", inputs=[args.output])
+    check_outputs(args, [("-o", args.output, MODEL_EXTENSIONS),
+                         ("--compress", args.compress, MODEL_EXTENSIONS)])
     if args.dataset == "mnist":
         from reluscope.experiments.mnist import load_mnist
 

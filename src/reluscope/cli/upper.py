@@ -12,8 +12,16 @@ import argparse
 
 from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
-from reluscope.cli.common import EXAMPLE_MODEL, add_domain_arguments, emit, load_network
+from reluscope.cli import signals
+from reluscope.cli.common import (
+    EXAMPLE_MODEL,
+    add_domain_arguments,
+    check_outputs,
+    emit,
+    load_network,
+)
 from reluscope.errors import NetworkError, ReluscopeError
+from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
 from reluscope.network import ReLUNetwork
 from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
 from reluscope.regions.upper import UpperBounds, upper_bounds
@@ -98,6 +106,7 @@ def parse_architecture(text: str) -> tuple[int, ...]:
 def run(args: argparse.Namespace) -> int:
     validation.check_nonnegative_int(args.exact_coverage_limit, "--exact-coverage-limit")
     validation.check_time_limit(args.time_limit, "--time-limit")
+    validation.check_optional_positive_int(args.lower_bound, "--lower-bound")
     chosen = sum([args.model is not None, args.architecture is not None, args.depth_study])
     if chosen != 1:
         raise ReluscopeError(
@@ -105,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.plot and not args.depth_study:
         raise ReluscopeError("--plot is for --depth-study")
+    check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
     if args.depth_study:
         return _depth_study(args)
     if args.architecture is not None:
@@ -122,7 +132,13 @@ def run(args: argparse.Namespace) -> int:
         lower_bound=args.lower_bound,
         time_limit=args.time_limit,
     )
-    emit(args, result.to_dict(), _text(result, title))
+    payload = result.to_dict()
+    text = _text(result, title)
+    payload["status"] = signals.status_word() if signals.stopped() else "complete"
+    if signals.stopped():
+        text += (f"\npartial result ({signals.describe_stop()}): the bounds step was cut "
+                 "short; every bound above is still a valid upper bound, only looser")
+    emit(args, payload, text)
     return 0
 
 
@@ -167,7 +183,8 @@ def _depth_study(args: argparse.Namespace) -> int:
     study = depth_study()
     if args.plot:
         try:
-            plot_depth_study(study).savefig(args.plot)
+            with atomic_output(args.plot) as tmp:
+                plot_depth_study(study).savefig(tmp)
         except (OSError, ValueError) as exc:
             raise ReluscopeError(f"cannot save the plot to {args.plot!r}: {exc}") from None
     text = study.table()

@@ -28,6 +28,7 @@ from reluscope.compression.stability import STRATEGIES, StableUnits, find_stable
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.reprs import short_repr
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT
 
 VERIFY_MODES = ("auto", "milp", "sample", "none")
 
@@ -36,7 +37,10 @@ AUTO_MILP_MAX_UNITS = 40
 
 #: seconds the MILP proof may take with ``verify="auto"`` (all solves together); when
 #: they run out the result says "not proven (time limit)" and nothing else changes
-AUTO_MILP_TIME_LIMIT = 20.0
+#: (the compression is exact by construction: every removed unit was proven stable;
+#: the proof is a second, independent check). 5 s: a default run on a small network
+#: stays quick; ``verify="milp"`` with a time limit gives the proof longer.
+AUTO_MILP_TIME_LIMIT = 5.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +85,16 @@ class CompressionResult:
     stability_seconds: float
     fold_seconds: float
     complete: bool = field(default=True)
+    #: Ctrl-C/SIGTERM stopped the equivalence check (the network is still exact)
+    verification_interrupted: bool = False
+
+    @property
+    def status(self) -> str:
+        """``"interrupted"`` when a stop cut the stable-unit search or the check short,
+        ``"time_limit"`` when the time limit cut the search short, else ``"complete"``."""
+        if self.stable.interrupted or self.verification_interrupted:
+            return str(INTERRUPTED)
+        return str(COMPLETE if self.complete else TIME_LIMIT)
 
     @property
     def removed_fraction(self) -> float:
@@ -111,6 +125,7 @@ class CompressionResult:
             "removed_fraction": self.removed_fraction,
             "unchanged": self.unchanged,
             "complete": self.complete,
+            "status": self.status,
             "max_abs_diff": None if eq is None else eq.max_abs_diff,
             "relative_diff": None if eq is None else eq.relative,
             "milp_max_abs_diff": None if eq is None else eq.milp_max_abs_diff,
@@ -198,6 +213,7 @@ def compress(
         folded = network
     fold_seconds = time.perf_counter() - fold_start
     equivalence = None
+    verification_stopped = False
     if verify != "none" and not interrupts.requested():  # after Ctrl-C: no further step
         use_milp = verify == "milp" or (
             verify == "auto" and network.n_units <= AUTO_MILP_MAX_UNITS
@@ -211,17 +227,21 @@ def compress(
                 if proof_limit is None
                 else min(proof_limit, AUTO_MILP_TIME_LIMIT)
             )
-        equivalence = check_equivalence(
-            network,
-            folded,
-            n_samples=n_samples,
-            samples=samples,
-            # after Ctrl-C in the search, no proof: the user asked to stop
-            milp=use_milp and not unchanged and not stable.interrupted,
-            bounds_method="interval" if bounds_method == "interval" else "lp",
-            time_limit=proof_limit,
-            random_state=random_state,
-        )
+        try:
+            equivalence = check_equivalence(
+                network,
+                folded,
+                n_samples=n_samples,
+                samples=samples,
+                # after Ctrl-C in the search, no proof: the user asked to stop
+                milp=use_milp and not unchanged and not stable.interrupted,
+                bounds_method="interval" if bounds_method == "interval" else "lp",
+                time_limit=proof_limit,
+                random_state=random_state,
+            )
+        except KeyboardInterrupt:  # Ctrl-C in the sampled check: keep the finished network
+            interrupts.note()
+            verification_stopped = True
     return CompressionResult(
         network=folded,
         original=network,
@@ -239,6 +259,9 @@ def compress(
         stability_seconds=stable.seconds,
         fold_seconds=fold_seconds,
         complete=stable.complete,
+        verification_interrupted=verification_stopped or (
+            equivalence is not None and equivalence.milp_status == INTERRUPTED
+        ),
     )
 
 

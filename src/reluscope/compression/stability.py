@@ -220,7 +220,7 @@ def find_stable_units(
     seen_pos = [np.zeros(w, dtype=bool) for w in network.widths]
     seen_neg = [np.zeros(w, dtype=bool) for w in network.widths]
     from_samples = 0
-    if strategy == "single":
+    if strategy == "single" and not interrupts.requested():  # no sampling after a stop
         xs = _seed_inputs(network, samples, random_state)
         seen_pos, seen_neg = observed_sides(network, xs)
     state = _Search(network, lower, upper, deadline, progress)

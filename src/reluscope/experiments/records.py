@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from reluscope.fileio import final_mode
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file: readers never see half a file."""
@@ -23,6 +25,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    os.chmod(tmp, final_mode(path))  # the umask's mode, not mkstemp's 0600
     os.replace(tmp, path)
 
 

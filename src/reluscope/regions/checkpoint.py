@@ -106,14 +106,16 @@ def load_checkpoint(path: str | Path, expected_hash: str) -> CheckpointState | N
     except Exception as exc:  # empty (EOFError), garbled (BadZipFile), wrong keys, ...
         reason = "the file is empty" if path.stat().st_size == 0 else f"{type(exc).__name__}: {exc}"
         raise ReluscopeError(
-            f"cannot read the checkpoint {path} ({reason}); delete it to start afresh"
+            f"cannot read the checkpoint {path} ({reason}): it is not a checkpoint reluscope "
+            "wrote; give another --checkpoint path (delete the file only if it is an old "
+            "checkpoint of yours)"
         ) from None
     if version != FORMAT_VERSION:
         raise ReluscopeError(f"checkpoint {path} has format {version}, expected {FORMAT_VERSION}")
     if digest != expected_hash:
         raise ReluscopeError(
             f"checkpoint {path} was written for a different network (or domain); give "
-            "another --checkpoint path or delete the file to start afresh"
+            "another --checkpoint path (or delete that old checkpoint to start afresh)"
         )
     tasks = [
         (prefixes[i, : int(lengths[i])].copy(), witnesses[i].copy()) for i in range(len(lengths))

@@ -46,8 +46,13 @@ from reluscope.tolerances import (
     WITNESS_TOL,
 )
 
-#: Nodes per kernel call (the clock and Ctrl-C are checked between calls).
+#: Nodes per kernel call at most (the clock and Ctrl-C are checked between calls).
 NODE_BUDGET = 256
+#: Seconds one kernel call should take at most: the node budget halves after a longer
+#: call and doubles (up to NODE_BUDGET) after a call under a quarter of it, so a stop
+#: or a slice end is seen within about this time whatever a node costs (256 nodes of a
+#: 784-input network took 9-15 s on a loaded machine: a SIGTERM waited that long).
+CALL_SECONDS = 0.1
 #: Seconds a HiGHS searcher gets for a node the kernel handed over (it checks its clock
 #: every 16 nodes, so it decides the node and up to 15 below it).
 FALLBACK_SECONDS = 0.001
@@ -132,6 +137,7 @@ class CompiledSearcher:
         self.st_add = np.zeros(size, dtype=np.bool_)
         self.st_np = np.zeros(size, dtype=np.int64)
         self.st_pts = np.zeros((size, MAX_WITNESSES, n))
+        self.budget = 8  # nodes per kernel call: grows to NODE_BUDGET (see CALL_SECONDS)
         kept = NODE_BUDGET if record_patterns else 0
         self.patterns = np.zeros((kept, max(nu, 1)), dtype=np.uint8)
         self.trouble_pt = np.zeros(n)
@@ -221,7 +227,21 @@ class CompiledSearcher:
         self.st_pts[sp, 0] = point
         self.ist[K.I_SP] = sp + 1
 
-    def _call_kernel(self, budget: int = NODE_BUDGET, stop_at_branch: bool = False) -> int:
+    def _call_kernel(self, budget: int | None = None, stop_at_branch: bool = False) -> int:
+        """One kernel call: ``budget`` nodes, or the budget that keeps a call near
+        ``CALL_SECONDS`` (so a stop is seen within about that time)."""
+        if budget is not None:
+            return self._search_call(budget, stop_at_branch)
+        begin = time.monotonic()
+        code = self._search_call(self.budget, stop_at_branch)
+        took = time.monotonic() - begin
+        if took > CALL_SECONDS:
+            self.budget = max(1, self.budget // 2)
+        elif took < CALL_SECONDS / 4:
+            self.budget = min(NODE_BUDGET, self.budget * 2)
+        return code
+
+    def _search_call(self, budget: int, stop_at_branch: bool = False) -> int:
         return int(
             K.search(
                 budget, self.ist, self.sides, self.is_set, self.set_units,

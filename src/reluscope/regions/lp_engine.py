@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue as queue_module
 import signal
 import threading
 import time
@@ -557,10 +556,49 @@ def _choose_unit(
 _WORKER: Any = None
 
 
+#: Seconds a worker gets to exit after SIGTERM when the pool stops, before SIGKILL.
+WORKER_EXIT_SECONDS = 1.0
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """Limit BLAS (OpenBLAS, MKL) to one thread in this process for the duration.
+
+    A count runs ``n_jobs`` processes of one thread each; an idle OpenBLAS thread of
+    NumPy spins on a core it was not given (measured: a count sharing its machine with
+    one busy process went from 32 s to 36-218 s). Needs threadpoolctl (a dependency).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _init_worker(prep: PreparedNetwork, record: bool, engine: str = "compiled") -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops us: die at once
+    one_blas_thread().__enter__()  # for the worker's whole life
     _WORKER = _new_searcher(prep, record, engine)
+
+
+def _worker_main(conn: Any, prep: PreparedNetwork, record: bool, engine: str) -> None:
+    """A pool worker: run the slices sent on ``conn``, send back each result (or the
+    exception), until ``None`` or the parent closes its end."""
+    _init_worker(prep, record, engine)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        try:
+            outcome: Any = _run_in_worker(*message)
+        except Exception as exc:  # noqa: BLE001 - the parent raises it
+            outcome = exc
+        try:
+            conn.send(outcome)
+        except Exception as exc:  # noqa: BLE001 - e.g. an exception that cannot be pickled
+            conn.send(SolverError(f"a worker failed: {type(exc).__name__}: {exc}"))
 
 
 def _new_searcher(prep: PreparedNetwork, record: bool, engine: str) -> Any:
@@ -738,6 +776,8 @@ def _count(
     stop = threading.Event()
     in_flight: dict[int, Task] = {}
     last_save = time.monotonic()
+    blas = one_blas_thread()
+    blas.__enter__()  # one BLAS thread here too while counting (left in the finally below)
 
     def save() -> None:
         if checkpoint is None:
@@ -811,6 +851,7 @@ def _count(
                     parallel_seconds=time.monotonic() - parallel_start,
                 )
     finally:
+        blas.__exit__(None, None, None)
         save()
         if writer is not None:
             writer.close()
@@ -836,15 +877,6 @@ def _count(
     )
 
 
-def _reporter(results: queue_module.Queue[Any], tid: int) -> Any:
-    """A pool callback putting ``(tid, outcome)`` on ``results``."""
-
-    def report(outcome: Any) -> None:
-        results.put((tid, outcome))
-
-    return report
-
-
 def _run_pool(
     prep: PreparedNetwork,
     record: bool,
@@ -856,42 +888,81 @@ def _run_pool(
     stop: threading.Event,
     deadline: float,
 ) -> None:
-    """Farm tasks out to ``jobs`` processes until none is left, the deadline, or stop."""
+    """Farm tasks out to ``jobs`` processes until none is left, the deadline, or stop.
+
+    Each worker has its own pipe (no lock shared between processes), so stopping the
+    pool cannot deadlock: :func:`_stop_workers` sends SIGTERM, waits
+    :data:`WORKER_EXIT_SECONDS`, then SIGKILLs whatever still runs. (The
+    ``multiprocessing.Pool`` used before hung once in 37 SIGTERM runs: its shutdown
+    waited on a queue lock held by a worker that had died.)
+    """
+    from multiprocessing.connection import wait
+
     ctx = multiprocessing.get_context("fork")
-    results: queue_module.Queue[tuple[int, SliceResult | BaseException]] = queue_module.Queue()
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(prep, record, engine))
-    next_id = 0
+    conns: list[Any] = []
+    workers: list[Any] = []
     try:
+        for _ in range(jobs):
+            parent_end, child_end = ctx.Pipe()
+            worker = ctx.Process(
+                target=_worker_main, args=(child_end, prep, record, engine), daemon=True
+            )
+            worker.start()
+            child_end.close()
+            conns.append(parent_end)
+            workers.append(worker)
+        idle = list(range(jobs))
+        busy: dict[int, int] = {}  # worker -> task id
+        next_id = 0
         while True:
             now = time.monotonic()
-            while tasks and len(in_flight) < jobs and not stop.is_set() and now < deadline:
+            while tasks and idle and not stop.is_set() and now < deadline:
                 task = tasks.pop() if len(tasks) > 2 * jobs else tasks.popleft()
                 slice_len = SHORT_SLICE_SECONDS if len(tasks) < 2 * jobs else SLICE_SECONDS
                 tid = next_id
                 next_id += 1
                 in_flight[tid] = task
-                pool.apply_async(
-                    _run_in_worker,
-                    (task, slice_len, deadline),
-                    callback=_reporter(results, tid),
-                    error_callback=_reporter(results, tid),
-                )
-            if not in_flight:
-                return
-            if stop.is_set():
-                return  # in-flight tasks stay in in_flight: the caller keeps them
-            try:
-                tid, res = results.get(timeout=0.1)
-            except queue_module.Empty:
-                continue
-            task = in_flight.pop(tid)
-            if isinstance(res, BaseException):
-                tasks.append(task)
-                raise res
-            merge(res)
+                worker_index = idle.pop()
+                busy[worker_index] = tid
+                conns[worker_index].send((task, slice_len, deadline))
+            if not in_flight or stop.is_set():
+                return  # stopped: in-flight tasks go back to the frontier (finally)
+            for ready in wait([conns[i] for i in busy], timeout=0.1):
+                worker_index = conns.index(ready)
+                try:
+                    res = conns[worker_index].recv()
+                except (EOFError, OSError):
+                    raise SolverError(
+                        f"a counting worker process died (exit code "
+                        f"{workers[worker_index].exitcode}); the checkpoint, if any, is kept"
+                    ) from None
+                task = in_flight.pop(busy.pop(worker_index))
+                idle.append(worker_index)
+                if isinstance(res, BaseException):
+                    tasks.append(task)
+                    raise res
+                merge(res)
     finally:
-        pool.terminate()
-        pool.join()
+        _stop_workers(workers, conns)
         # tasks still in flight were not counted: they go back to the frontier
         tasks.extend(in_flight.values())
         in_flight.clear()
+
+
+def _stop_workers(workers: list[Any], conns: list[Any]) -> None:
+    """End every worker within about :data:`WORKER_EXIT_SECONDS` (the watchdog):
+    SIGTERM (a worker dies at once), then SIGKILL for any that did not."""
+    for worker in workers:
+        if worker.exitcode is None:
+            with contextlib.suppress(OSError):
+                worker.terminate()
+    give_up = time.monotonic() + WORKER_EXIT_SECONDS
+    for worker in workers:
+        worker.join(max(0.0, give_up - time.monotonic()))
+    for worker in workers:
+        if worker.exitcode is None:
+            with contextlib.suppress(OSError):
+                worker.kill()
+            worker.join(WORKER_EXIT_SECONDS)
+    for conn in conns:
+        conn.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,6 +140,12 @@ _STOP_OF: dict[str, Stop] = {
 
 #: the models whose solve is running (innermost last), for interrupt_running_solve()
 _SOLVING: list[Any] = []
+#: ids of the models with a Python constraint handler (their solve runs in this thread:
+#: the handler's Python code lets signal handlers run; see _solve_releasing_the_gil)
+_LAZY_MODELS: set[int] = set()
+#: seconds between two looks at a solve that runs in the helper thread (a stop that
+#: came while SCIP could not yet be interrupted is passed on at the next look)
+_JOIN_SECONDS = 0.05
 
 
 def interrupt_running_solve() -> bool:
@@ -164,9 +171,14 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
     signal handler as ``Stop.INTERRUPTED``, so the caller can return what it proved.
     """
     _SOLVING.append(model)
+    stop_asked = False
     try:
         with solver_output_to_stderr():
-            if count:
+            if _can_release_the_gil(model):
+                if count:  # what SCIPcount does before its SCIPsolve
+                    model.setParam("constraints/countsols/active", True)
+                stop_asked = _solve_releasing_the_gil(model)
+            elif count:
                 model.count()
             else:
                 model.optimize()
@@ -179,11 +191,68 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
         _SOLVING.pop()
     scip_status = str(model.getStatus())
     stop = _STOP_OF.get(scip_status, Stop.FAILED)
+    if stop is Stop.FAILED and scip_status == "unknown" and (stop_asked or interrupts.requested()):
+        # interrupted before the solve could say so (e.g. in presolving): its bounds and
+        # statistics are not to be read, as after a Ctrl-C caught by Python
+        interrupts.note()
+        return ScipOutcome(Stop.INTERRUPTED, scip_status, returned=False)
     if stop is Stop.INTERRUPTED:  # SCIP's own Ctrl-C handler: the whole call stops
         interrupts.note()
     _log.debug("SCIP status %s", scip_status)
     message = "" if stop is not Stop.FAILED else f"unexpected SCIP status {scip_status!r}"
     return ScipOutcome(stop, scip_status, message)
+
+
+def _can_release_the_gil(model: Any) -> bool:
+    """Solve in a helper thread without the GIL: from the main thread, for a model with
+    no Python constraint handler, when PySCIPOpt has ``optimizeNogil``."""
+    return (
+        threading.current_thread() is threading.main_thread()
+        and id(model) not in _LAZY_MODELS
+        and hasattr(model, "optimizeNogil")
+    )
+
+
+def _solve_releasing_the_gil(model: Any) -> bool:
+    """Run SCIPsolve in a helper thread, without the GIL, while this (main) thread waits.
+
+    Why: a solve with no Python callback holds the GIL for its whole run, so Python's
+    signal handlers (SIGTERM: :mod:`reluscope.cli.signals`) never run until it ends; a
+    SIGTERM was once ignored for 400 s by ``count --method scip-count``. Here the main
+    thread waits in ``join`` and runs them at once: SIGTERM interrupts the solve through
+    :func:`interrupt_running_solve`; a ``KeyboardInterrupt`` (SIGINT before SCIP caught
+    it) interrupts it too. Either way the solve ends as SCIP's own Ctrl-C would, with
+    status ``userinterrupt`` and its statistics readable. Returns True when a stop came.
+    """
+    failure: list[BaseException] = []
+    # SCIP's own Ctrl-C handler would swallow a SIGINT that comes as the solve ends
+    # (status "optimal", the stop lost); here Python's handler sees every one
+    model.setParam("misc/catchctrlc", False)
+
+    def run() -> None:
+        try:
+            model.optimizeNogil()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="reluscope-scip-solve", daemon=True)
+    worker.start()
+    stop_asked = passed_on = False
+    while worker.is_alive():
+        try:
+            worker.join(_JOIN_SECONDS)
+        except KeyboardInterrupt:
+            stop_asked = True
+            interrupts.note()
+        if stop_asked and not passed_on and worker.is_alive():
+            try:  # once: not solving yet, it raises and the next look tries again
+                model.interruptSolve()
+                passed_on = True
+            except Exception:  # noqa: BLE001
+                pass
+    if failure:
+        raise failure[0]
+    return stop_asked
 
 
 def best_solution_values(model: Any, variables: list[Any]) -> Any:
@@ -274,6 +343,7 @@ def add_lazy_handler(
         concrete = type(handler_class.__name__, (handler_class, Conshdlr), {})
         _HANDLER_TYPES[handler_class] = concrete
     handler = concrete(*args, **kwargs)
+    _LAZY_MODELS.add(id(model))
     model.includeConshdlr(
         handler, name, description,
         sepapriority=0, enfopriority=LAZY_HANDLER_PRIORITY, chckpriority=LAZY_HANDLER_PRIORITY,
