@@ -38,6 +38,16 @@ def check_seed(value: Any, name: str = "random_state") -> Any:
     return value
 
 
+def seed_sequence(random_state: Any) -> np.random.SeedSequence:
+    """The ``SeedSequence`` of a checked seed (see :func:`check_seed`): random streams are
+    spawned from it, one per repetition or run, so results do not depend on the order."""
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(int(random_state.integers(0, 2**63)))
+    return np.random.SeedSequence(random_state)
+
+
 def check_time_limit(value: Any, name: str = "time_limit") -> float | None:
     """None (no limit) or a number of seconds >= 0 (inf allowed); NaN is refused."""
     if value is None:

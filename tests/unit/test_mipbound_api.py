@@ -16,10 +16,11 @@ def _stable_network():
 
 
 def test_lazy_public_names():
-    from reluscope.regions import mipbound
+    from reluscope.regions import estimate, mipbound, tree_estimate
 
-    assert reluscope.estimate_regions is mipbound.estimate_regions
+    assert reluscope.estimate_regions is estimate.estimate_regions  # tree, mipbound, mbound
     assert reluscope.RegionEstimate is mipbound.RegionEstimate
+    assert reluscope.CountEstimate is tree_estimate.CountEstimate
 
 
 def test_no_unstable_unit_is_the_exact_count_one_and_serialises():

@@ -448,14 +448,6 @@ class _MboundEngine:
                 model.delCons(cons)
 
 
-def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if isinstance(random_state, np.random.Generator):
-        return np.random.SeedSequence(int(random_state.integers(0, 2**63)))
-    return np.random.SeedSequence(random_state)
-
-
 @interrupts.entry_point
 def estimate_regions(
     network: ReLUNetwork,
@@ -556,7 +548,7 @@ def estimate_regions(
         network, bounds, xor_size
     )
     # repetition t draws from child t of the seed, however many runs it takes to reach it
-    streams = _seed_sequence(random_state).spawn(planned)[len(rs):]
+    streams = validation.seed_sequence(random_state).spawn(planned)[len(rs):]
     patterns: set[bytes] = set()
     status, message = COMPLETE, ""
     bar = progress_bar(progress, total=planned, initial=len(rs),

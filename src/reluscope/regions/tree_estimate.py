@@ -363,22 +363,15 @@ def estimate_count(
             found, frontier = expand_frontier(
                 prober, [node_of(t) for t in start_nodes], population, top_end, stop
             )
-            runs = _Runs(prober, prep, frontier, population, jobs, _seed_sequence(random_state),
-                         stop, deadline, client)
+            seeds = validation.seed_sequence(random_state)
+            runs = _Runs(prober, prep, frontier, population, jobs, seeds, stop, deadline,
+                         client)
             if frontier and not stop.is_set() and time.monotonic() < deadline:
                 runs.collect(rel_error, confidence, proven + found, progress)
     finally:
         if own_client:
             client.close()
     return runs.result(proven + found, confidence, time.monotonic() - begin)
-
-
-def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if isinstance(random_state, np.random.Generator):
-        return np.random.SeedSequence(int(random_state.integers(0, 2**63)))
-    return np.random.SeedSequence(random_state)
 
 
 @dataclass(frozen=True)
