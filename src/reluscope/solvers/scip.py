@@ -238,18 +238,29 @@ def _solve_releasing_the_gil(model: Any) -> bool:
     worker = threading.Thread(target=run, name="reluscope-scip-solve", daemon=True)
     worker.start()
     stop_asked = passed_on = False
-    while worker.is_alive():
+    raised: BaseException | None = None
+    # Never leave while the solve runs: the model must outlive it (a model freed under a
+    # running solve crashes the process). So every line of the loop is inside the try: a
+    # stop that comes at any moment is passed on to SCIP, and then this waits for the end.
+    while True:
         try:
+            if not worker.is_alive():
+                break
             worker.join(_JOIN_SECONDS)
+            if stop_asked and not passed_on and worker.is_alive():
+                try:  # once: not solving yet, it raises and the next look tries again
+                    model.interruptSolve()
+                    passed_on = True
+                except Exception:  # noqa: BLE001
+                    pass
         except KeyboardInterrupt:
             stop_asked = True
             interrupts.note()
-        if stop_asked and not passed_on and worker.is_alive():
-            try:  # once: not solving yet, it raises and the next look tries again
-                model.interruptSolve()
-                passed_on = True
-            except Exception:  # noqa: BLE001
-                pass
+        except BaseException as exc:  # noqa: BLE001 - e.g. SystemExit: after the solve
+            stop_asked = True
+            raised = raised or exc
+    if raised is not None:
+        raise raised
     if failure:
         raise failure[0]
     return stop_asked
