@@ -126,6 +126,7 @@ class CompressionResult:
             "unchanged": self.unchanged,
             "complete": self.complete,
             "status": self.status,
+            "verification_interrupted": self.verification_interrupted,
             "max_abs_diff": None if eq is None else eq.max_abs_diff,
             "relative_diff": None if eq is None else eq.relative,
             "milp_max_abs_diff": None if eq is None else eq.milp_max_abs_diff,
