@@ -11,7 +11,6 @@ count stopped by SIGTERM and resumed ends with the count of an uninterrupted run
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,41 +22,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from netgen import random_network  # noqa: E402
+from procstop import EXIT, WORD, child_env, cpu_seconds, handler_installed  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc, POSIX signals"
 )
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
-EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-#: the status word a command prints after each signal
-WORD = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 SIGNALS = [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM, id="SIGTERM")]
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
-def _handler_installed(pid: int) -> bool:
-    """SIGTERM is caught: reluscope.cli.signals.install() has run."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    for line in status.splitlines():
-        if line.startswith("SigCgt:"):
-            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
-    return False
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _run_and_signal(
@@ -67,16 +44,16 @@ def _run_and_signal(
     until it has used ``min_cpu`` CPU seconds: on a loaded machine, wall time alone may
     end before the work started), then send ``sig``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reluscope", *argv], cwd=cwd, env=_env(), text=True,
+        [sys.executable, "-m", "reluscope", *argv], cwd=cwd, env=child_env(), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
-        while not _handler_installed(proc.pid) and time.monotonic() < deadline:
+        while not handler_installed(proc.pid) and time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
         time.sleep(delay)
-        while _cpu_seconds(proc.pid) < min_cpu and time.monotonic() < deadline + 120:
+        while cpu_seconds(proc.pid) < min_cpu and time.monotonic() < deadline + 120:
             time.sleep(0.1)
         assert proc.poll() is None, "finished before the signal: use a larger network"
         proc.send_signal(sig)
@@ -192,7 +169,7 @@ def test_count_resume_after_sigterm_gives_the_uninterrupted_count(tmp_path):
     first = _one_json(out)
     assert first["status"] == "terminated" and first["regions"] < RESUME_REGIONS
     done = subprocess.run(
-        [sys.executable, "-m", "reluscope", *argv], cwd=tmp_path, env=_env(),
+        [sys.executable, "-m", "reluscope", *argv], cwd=tmp_path, env=child_env(),
         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr

@@ -29,14 +29,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from netgen import random_network  # noqa: E402
+from procstop import EXIT, WORD, child_env, cpu_seconds, handler_installed  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc, POSIX signals"
 )
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
-EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-WORD = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 #: seconds from the signal to the exit a run may take
 STOP_SECONDS = 3.0
 #: wall seconds allowed when the machine starves the process (its CPU time decides)
@@ -60,27 +58,10 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
-def _handler_installed(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    for line in status.splitlines():
-        if line.startswith("SigCgt:"):
-            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -96,18 +77,18 @@ def stop_once(command: str, model: Path, cwd: Path, sig: int, delay: float) -> d
     """Run ``command``, send ``sig`` ``delay`` s after its handlers are in, check the end."""
     argv = [str(model) if a == "MODEL" else a for a in COMMANDS[command]] + ["--json"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reluscope", *argv], cwd=cwd, env=_env(), text=True,
+        [sys.executable, "-m", "reluscope", *argv], cwd=cwd, env=child_env(), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 120
-        while not _handler_installed(proc.pid) and time.monotonic() < deadline:
+        while not handler_installed(proc.pid) and time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.02)
         time.sleep(delay)
         assert proc.poll() is None, f"{command} finished before the signal"
-        cpu_before = _cpu_seconds(proc.pid)
+        cpu_before = cpu_seconds(proc.pid)
         sent = time.monotonic()
         proc.send_signal(sig)
         out, err, cpu_after = _wait(proc, command, sig, delay)
