@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import reluscope  # noqa: E402
 from netgen import dense_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
-from reluscope.regions.tree_estimate import estimate_count  # noqa: E402
+from reluscope.regions.tree_estimate import DEFAULT_POPULATION, MIN_RUNS, estimate_count  # noqa: E402
 
 OUT = ROOT / "runs" / "bench_estimate"
 LOWDIM = [
@@ -86,8 +86,12 @@ def exact_counts(
 
 
 def coverage(args: argparse.Namespace) -> None:
-    nets = networks(args.set, args.extra)
-    counts = exact_counts(nets, args.count_limit, f"counts-{args.set}.json")
+    nets: dict[str, reluscope.ReLUNetwork] = {}
+    counts: dict[str, int] = {}
+    for which in args.set:
+        these = networks(which, args.extra if which == "extra" else [])
+        nets.update(these)
+        counts.update(exact_counts(these, args.count_limit, f"counts-{which}.json"))
     log = OUT / "coverage.jsonl"
     counts = dict(sorted(counts.items(), key=lambda item: item[1]))  # small networks first
     done = set()
@@ -95,21 +99,21 @@ def coverage(args: argparse.Namespace) -> None:
         for line in log.read_text().splitlines():
             r = json.loads(line)
             done.add((r["network"], r["seed"], r["population"], r["rel_error"]))
-    for name, exact in counts.items():
-        net = nets[name]
-        bounds = tighten_bounds(net, method="lp")
-        for seed in range(args.seeds):
+    bounds = {name: tighten_bounds(nets[name], method="lp") for name in counts}
+    # seed-major: a run cut short has every network at about the same number of seeds
+    for seed in range(args.seeds):
+        for name, exact in counts.items():
             key = (name, seed, args.population, args.rel_error)
             if key in done:
                 continue
-            est = estimate_count(net, bounds=bounds, rel_error=args.rel_error,
+            est = estimate_count(nets[name], bounds=bounds[name], rel_error=args.rel_error,
                                  population=args.population, random_state=seed)
             row = {"network": name, "regions": exact, "seed": seed,
                    "population": args.population, "rel_error": args.rel_error,
-                   **est.to_dict()}
+                   "min_runs": MIN_RUNS, **est.to_dict()}
             with log.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
-        print(f"# done {name}", flush=True)
+        print(f"# seed {seed} done", flush=True)
     table(args)
 
 
@@ -137,46 +141,73 @@ def table(args: argparse.Namespace) -> None:
 
 
 def speed(args: argparse.Namespace) -> None:
+    """Exact count, tree estimates, MIPBound XOR-k lower bounds and their APP-k, side by
+    side on one network: value, interval or probability, error against the exact count
+    (when it finished), seconds."""
+    from reluscope.regions.upper import app_k
+
     net = reluscope.load(args.net) if args.net != "example" else reluscope.example_network()
     bounds = tighten_bounds(net, method="lp")
     t = time.perf_counter()
-    exact = reluscope.count_regions(net, bounds=bounds, n_jobs=1, time_limit=args.count_limit,
-                                    estimate_rest=False)
+    exact = reluscope.count_regions(net, bounds=bounds, n_jobs=args.jobs,
+                                    time_limit=args.count_limit, estimate_rest=False)
     t_exact = time.perf_counter() - t
-    word = "exact" if exact.exact else f"cut short at {exact.status}"
-    print("| method | value | interval / probability | seconds |\n|---|---:|---:|---:|")
-    print(f"| exact count (lp, 1 core) | {exact.regions:,} ({word}) | | {t_exact:.1f} |")
+    truth = exact.regions if exact.exact else None
+
+    def error(value: float) -> str:
+        return f"{value / truth - 1:+.1%}" if truth else ""
+
+    word = "exact" if exact.exact else f"at least, {exact.status}"
+    print(f"{Path(args.net).stem}, {args.jobs} process(es)\n")
+    print("| method | value | interval / probability | error | seconds |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| exact count (lp) | {exact.regions:,} ({word}) | | | {t_exact:.1f} |")
     for rel in args.rel:
         est = estimate_count(net, bounds=bounds, rel_error=rel, random_state=0,
-                             population=args.population, n_jobs=args.jobs)
-        print(f"| tree, rel_error {rel} | {est.estimate:,.0f} | {est.ci_low:,.0f}-"
-              f"{est.ci_high:,.0f} | {est.seconds:.1f} |")
+                             population=args.population, n_jobs=args.jobs,
+                             time_limit=args.estimate_limit)
+        if est.estimate is None or est.ci_low is None or est.ci_high is None:
+            print(f"| tree, rel_error {rel} | no estimate ({est.message}) | | | "
+                  f"{est.seconds:.1f} |")
+            continue
+        print(f"| tree, rel_error {rel} ({est.probes} runs, {est.status}) | "
+              f"{est.estimate:,.0f} | {est.ci_low:,.0f}-{est.ci_high:,.0f} | "
+              f"{error(est.estimate)} | {est.seconds:.1f} |")
+    ub = reluscope.upper_bounds(net, bounds=bounds)
+    assert ub.empirical_ub is not None
+    print(f"| Empirical UB | {ub.empirical_ub:,} | | {error(ub.empirical_ub)} "
+          f"| {ub.seconds:.1f} |")
     for k in args.xor:
         r = reluscope.estimate_regions(net, method="mipbound", xor_size=k, bounds=bounds,
                                        random_state=0, time_limit=args.mipbound_limit)
-        print(f"| MIPBound XOR-{k} (lower bound) | {r.lower_bound:,} | p = "
-              f"{r.probability:.3f} | {r.seconds:.1f} |")
+        lb = max(int(r.lower_bound), 1)
+        app = 2 ** app_k(lb, ub.empirical_ub)
+        print(f"| MIPBound XOR-{k} (lower bound, {r.status}) | {r.lower_bound:,} | p = "
+              f"{r.probability:.3f} | {error(lb)} | {r.seconds:.1f} |")
+        print(f"| APP-{k} (2^mean of log2 XOR-{k} and log2 Empirical UB) | {app:,.0f} | | "
+              f"{error(app)} | |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     cov = sub.add_parser("coverage")
-    cov.add_argument("--set", choices=("lowdim", "mnist", "extra"), default="lowdim",
-                     help="extra: only the --extra NPZ files")
+    cov.add_argument("--set", choices=("lowdim", "mnist", "extra"), nargs="+",
+                     default=["lowdim"], help="extra: the --extra NPZ files")
     cov.add_argument("--extra", nargs="*", default=[])
     cov.add_argument("--seeds", type=int, default=50)
-    cov.add_argument("--population", type=int, default=64)
+    cov.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     cov.add_argument("--rel-error", type=float, default=0.1)
     cov.add_argument("--count-limit", type=float, default=600.0)
     sub.add_parser("table")
     sp = sub.add_parser("speed")
     sp.add_argument("--net", required=True)
     sp.add_argument("--rel", type=float, nargs="*", default=[0.1, 0.05])
-    sp.add_argument("--population", type=int, default=64)
+    sp.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     sp.add_argument("--jobs", type=int, default=1)
     sp.add_argument("--xor", type=int, nargs="*", default=[2, 3, 4, 5])
     sp.add_argument("--mipbound-limit", type=float, default=600.0)
+    sp.add_argument("--estimate-limit", type=float, default=None)
     sp.add_argument("--count-limit", type=float, default=3600.0)
     args = parser.parse_args()
     {"coverage": coverage, "table": table, "speed": speed}[args.cmd](args)

@@ -25,6 +25,7 @@ from reluscope.regions.compiled import CompiledSearcher
 from reluscope.regions.lp_engine import count_regions_lp, prepare
 from reluscope.regions.probes import Prober, node_of
 from reluscope.regions.tree_estimate import (
+    MIN_RUNS,
     enumeration_run,
     estimate_count,
     expand_frontier,
@@ -96,7 +97,7 @@ def test_the_interval_covers_the_count(net_and_bounds, exact, seeds):
     for seed in range(seeds):
         est = estimate_count(net, bounds=bounds, population=8, rel_error=0.25,
                              random_state=seed)
-        assert est.status == "complete" and est.probes >= 20
+        assert est.status == "complete" and est.probes >= MIN_RUNS
         assert est.rel_half_width <= 0.25 + 1e-12
         assert est.ci_low <= est.estimate <= est.ci_high
         hits += est.ci_low <= exact <= est.ci_high

@@ -58,9 +58,9 @@ from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 #: Nodes kept per level of a run (``population``) by default.
-DEFAULT_POPULATION = 64
+DEFAULT_POPULATION = 256
 #: Runs needed before the rel_error rule may stop the estimate.
-MIN_RUNS = 20
+MIN_RUNS = 10
 #: Share of the time limit the exact expansion of the top may take at most.
 FRONTIER_TIME_SHARE = 0.25
 #: ``heavy_tail`` when one run carries more than this share of the runs' spread.
