@@ -22,6 +22,7 @@ import time
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from reluscope.network import FloatArray
@@ -60,6 +61,21 @@ def node_of(task: Task) -> Node:
     return Node(np.asarray(prefix, dtype=np.int32), None, np.atleast_2d(np.asarray(point, float)))
 
 
+@njit(cache=True)
+def common_depth(prefix, rows, set_units, sides, rows_before, m_now, depth):  # type: ignore[no-untyped-def]
+    """How many first decisions of the searcher's path (``depth`` long) equal ``prefix``
+    with the same row decisions ``rows`` (compiled: this runs once per node expanded)."""
+    limit = min(prefix.shape[0], depth)
+    for d in range(limit):
+        unit = set_units[d]
+        if 2 * unit + sides[unit] != prefix[d]:
+            return d
+        after = rows_before[d + 1] if d + 1 < depth else m_now
+        if (after > rows_before[d]) != rows[d]:
+            return d
+    return limit
+
+
 def last_layer_start(prep: PreparedNetwork) -> int:
     """The depth at which the last layer's units start being decided."""
     return int(prep.layer_start[-1]) if prep.layer_start else 0
@@ -84,19 +100,15 @@ class Prober:
     def _path_rows(self, depth: int) -> NDArray[np.bool_]:
         """Whether each decision of the current path (first ``depth``) added a row."""
         s = self.searcher
-        before = np.append(s.rows_before[:depth], s.ist[K.I_M])
-        return np.asarray(before[1:] > before[:-1], dtype=bool)
+        before = s.rows_before[: depth + 1].copy()
+        before[depth] = s.ist[K.I_M]
+        return before[1:] > before[:-1]
 
     def _goto(self, prefix: NDArray[np.int32], rows: NDArray[np.bool_]) -> None:
         """Set the searcher's path to ``prefix`` with exactly these row decisions."""
         s = self.searcher
-        depth = int(s.ist[K.I_DEPTH])
-        limit = min(len(prefix), depth)
-        units = s.set_units[:limit]
-        same = (2 * units + s.sides[units] == prefix[:limit]) & (
-            self._path_rows(limit) == rows[:limit])
-        differ = np.flatnonzero(~same)
-        common = int(differ[0]) if differ.size else limit
+        common = int(common_depth(prefix, rows, s.set_units, s.sides, s.rows_before,
+                                  s.ist[K.I_M], int(s.ist[K.I_DEPTH])))
         s._truncate(common)
         if common < len(prefix):
             K.descend_path(
@@ -139,14 +151,16 @@ class Prober:
         codes = s._path_codes(depth)
         rows = self._path_rows(depth)
         basis = s.snap_basic[depth, : int(s.snap_m[depth])].copy()
+        child_codes = np.empty(depth + 1, dtype=np.int32)
+        child_codes[:depth] = codes
+        child_rows = np.empty(depth + 1, dtype=bool)
+        child_rows[:depth] = rows
         out: list[Node] = []
         for sp in range(int(s.ist[K.I_SP])):
-            out.append(Node(
-                np.append(codes, np.int32(s.st_code[sp])).astype(np.int32),
-                np.append(rows, bool(s.st_add[sp])),
-                s.st_pts[sp, : int(s.st_np[sp])].copy(),
-                basis,
-            ))
+            child_codes[depth] = s.st_code[sp]
+            child_rows[depth] = s.st_add[sp]
+            out.append(Node(child_codes.copy(), child_rows.copy(),
+                            s.st_pts[sp, : int(s.st_np[sp])].copy(), basis))
         return out
 
     def _trouble_node(self) -> Task:
