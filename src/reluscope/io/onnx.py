@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ import numpy as np
 from reluscope.errors import ModelFormatError, ReluscopeError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
 from reluscope.network import IOSignature, ReLUNetwork
+from reluscope.pooling import PoolWindow
 
 _log = logging.getLogger(__name__)
 
@@ -162,11 +164,11 @@ def from_onnx_model(
 
     opsets = {o.domain: o.version for o in model.opset_import}
     if _branches(graph, input_name, constants):
-        weights, biases, relu, slopes, output_op, pool = _from_graph(
+        weights, biases, relu, slopes, output_op, pool, windows = _from_graph(
             graph, constants, input_name, output_name, shape, opsets, source
         )
         return _network(model, weights, biases, relu, slopes, output_op, signature, lower,
-                        upper, source, pool)
+                        upper, source, pool, windows)
     chain = _Chain(int(np.prod(shape)), shape, source, opsets)
     chain.batch = _static_batch(graph, input_name)
     current = input_name
@@ -219,6 +221,7 @@ def _network(
     model: Any, weights: list[np.ndarray], biases: list[np.ndarray], relu: list[bool],
     slopes: list[np.ndarray], output_op: str, signature: IOSignature, lower: Any,
     upper: Any, source: str, pool: list[np.ndarray] | None = None,
+    windows: Sequence[PoolWindow] = (),
 ) -> ReLUNetwork:
     if output_op:
         signature = replace(signature, output_op=output_op)
@@ -241,6 +244,7 @@ def _network(
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper,
         domain_A=domain_a, domain_b=domain_b, signature=signature, max_pool=pool,
+        pool_windows=windows,
     )
 
 
@@ -271,7 +275,8 @@ def _from_graph(
     graph: Any, constants: dict[str, np.ndarray], input_name: str, output_name: str,
     shape: tuple[int, ...], opsets: dict[str, int], source: str,
 ) -> tuple[
-    list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str, list[np.ndarray]
+    list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str, list[np.ndarray],
+    list[PoolWindow],
 ]:
     """Read a graph with skip connections (:mod:`reluscope.io.graph`): affine operators
     as in a chain, ``Add``/``Sub`` of two computed tensors, activations closing layers
@@ -384,7 +389,7 @@ def _from_graph(
             f"{input_name!r}"
         )
     weights, biases, relu, slopes, pools = layers.finish(output_name)
-    return weights, biases, relu, slopes, output_op, pools
+    return weights, biases, relu, slopes, output_op, pools, layers.windows
 
 
 def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
