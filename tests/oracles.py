@@ -291,28 +291,36 @@ def brute_force_graph_patterns(
 
 
 def brute_force_pool_patterns(
-    layers: list[tuple[str, object, object]],
+    layers: list[tuple],
     lower: np.ndarray,
     upper: np.ndarray,
+    a_ub: np.ndarray | None = None,
+    b_ub: np.ndarray | None = None,
 ) -> set[tuple[tuple[bool, ...], tuple[int, ...]]]:
     """Every region of a network with max-pooling windows, each window one unit with one
     side per input (its argmax), by exhaustive search with an LP per partial pattern.
 
-    ``layers`` in order: ``("dense", W, b)`` (an affine layer followed by ReLUs),
+    ``layers`` in order: ``("dense", W, b)`` (an affine layer followed by ReLUs;
+    ``("dense", W, b, alpha)``: leaky ReLUs, ``alpha g`` on the inactive side),
+    ``("affine", W, b)`` (an affine layer without activation, before a pooling),
     ``("linear", W, b)`` (no activation: the output) or ``("pool", windows, None)``
     (output ``o`` is the max of the inputs ``windows[o]``). Side ``j`` of a window is
     ``z_j - z_i >= REGION_EPS`` for ``i < j`` and ``z_j - z_i >= 0`` for ``i > j`` (ties
     go to the earlier input, as a ReLU's go to its inactive side). A pattern is the
     ReLU sides in order and the argmax of every window in order. Written from the model's
-    own layers: it never uses reluscope's tournament lowering.
+    own layers: it never uses reluscope's tournament lowering. The domain is the box cut
+    by ``a_ub x <= b_ub`` when given.
     """
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
     n0 = lower.shape[0]
     found: set[tuple[tuple[bool, ...], tuple[int, ...]]] = set()
+    domain_rows = [] if a_ub is None else list(np.asarray(a_ub, float))
+    domain_rhs = [] if b_ub is None else list(np.asarray(b_ub, float))
 
     def sides(k: int, ha: np.ndarray, hc: np.ndarray):
         """The choices of layer k: (rows, rhs, output map, bits, winners) per choice."""
-        kind, first, second = layers[k]
+        kind, first, second = layers[k][:3]
+        alpha = layers[k][3] if len(layers[k]) > 3 else 0.0
         if kind == "pool":
             choices = [((), (), [], [], [])]
             for window in first:
@@ -329,11 +337,15 @@ def brute_force_pool_patterns(
                 yield list(rows), list(rhs), (ha[outs], hc[outs]), bits, wins
             return
         ga, gc = np.asarray(first) @ ha, np.asarray(first) @ hc + np.asarray(second)
+        if kind == "affine":
+            yield [], [], (ga, gc), [], []
+            return
         for bits in itertools.product((False, True), repeat=ga.shape[0]):
             on = np.array(bits, dtype=bool)
             rows = [ga[u] if not on[u] else -ga[u] for u in range(ga.shape[0])]
             rhs = [-gc[u] if not on[u] else gc[u] - REGION_EPS for u in range(ga.shape[0])]
-            yield rows, rhs, (on[:, None] * ga, on * gc), list(bits), []
+            scale = np.where(on, 1.0, alpha)
+            yield rows, rhs, (scale[:, None] * ga, scale * gc), list(bits), []
 
     def visit(k: int, ha: np.ndarray, hc: np.ndarray, rows: list, rhs: list,
               bits: list, wins: list) -> None:
@@ -347,12 +359,12 @@ def brute_force_pool_patterns(
                 continue
             visit(k + 1, na, nc, all_rows, all_rhs, bits + new_bits, wins + new_wins)
 
-    visit(0, np.eye(n0), np.zeros(n0), [], [], [], [])
+    visit(0, np.eye(n0), np.zeros(n0), domain_rows, domain_rhs, [], [])
     return found
 
 
 def sampled_pool_patterns(
-    layers: list[tuple[str, object, object]], points: np.ndarray
+    layers: list[tuple], points: np.ndarray
 ) -> set[tuple[tuple[bool, ...], tuple[int, ...]]]:
     """The patterns (as :func:`brute_force_pool_patterns`) of sampled input points, by
     evaluating the model; points within REGION_EPS of a tie or a ReLU's kink are left
@@ -360,7 +372,9 @@ def sampled_pool_patterns(
     found = set()
     for x in np.asarray(points, float):
         h, bits, wins, clear = x, [], [], True
-        for kind, first, second in layers:
+        for layer in layers:
+            kind, first, second = layer[:3]
+            alpha = layer[3] if len(layer) > 3 else 0.0
             if kind == "linear":
                 break
             if kind == "pool":
@@ -375,10 +389,13 @@ def sampled_pool_patterns(
                 h = np.array(out)
                 continue
             g = np.asarray(first) @ h + np.asarray(second)
+            if kind == "affine":
+                h = g
+                continue
             if np.any((g > -REGION_EPS) & (g < 2 * REGION_EPS)):
                 clear = False
             bits.extend(bool(v) for v in g >= REGION_EPS)
-            h = np.maximum(g, 0.0)
+            h = np.where(g > 0.0, g, alpha * g)
         if clear:
             found.add((tuple(bits), tuple(wins)))
     return found
