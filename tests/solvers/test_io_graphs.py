@@ -247,7 +247,7 @@ class PoolCNN(nn.Module):
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("fmt", ["module", "whole", "script", "onnx",
                                  pytest.param("onnx-dynamo", marks=pytest.mark.slow)])
-def test_maxpool_is_lowered_exactly_and_region_methods_refuse_it(fmt, tmp_path):
+def test_maxpool_is_lowered_exactly_and_other_region_methods_refuse_it(fmt, tmp_path):
     model = make(PoolCNN)
     net = reluscope.load(save_as(model, fmt, tmp_path, 36))
     x = np.random.default_rng(3).random((64, 36))
@@ -256,8 +256,11 @@ def test_maxpool_is_lowered_exactly_and_region_methods_refuse_it(fmt, tmp_path):
     assert np.allclose(net.forward(x), expected, atol=1e-5)
     # 8 windows of 4 inputs: 3 comparisons each, in two rounds
     assert [int(p.sum()) for p in net.max_pool] == [0, 16, 8, 0]
-    for method in (lambda n: reluscope.count_regions(n, n_jobs=1),
-                   lambda n: reluscope.estimate_regions(n, max_repetitions=1),
+    assert [(len(w.inputs), len(w.comparisons)) for w in net.pool_windows] == [(4, 3)] * 8
+    with pytest.raises(ReluscopeError, match="cannot count a network with max-pooling"):
+        reluscope.count_regions(net, method="lp")
+    # counted with argmax windows: tests/solvers/test_maxpool_count.py
+    for method in (lambda n: reluscope.estimate_regions(n, max_repetitions=1),
                    reluscope.upper_bounds,
                    lambda n: reluscope.slice_regions(n, n.sample_inputs(3, 0))):
         with pytest.raises(ReluscopeError, match="not regions"):
@@ -268,6 +271,10 @@ def test_maxpool_is_lowered_exactly_and_region_methods_refuse_it(fmt, tmp_path):
                for p, lo, hi in zip(pre, bounds.lower, bounds.upper, strict=True))
     compressed = reluscope.compress(net, verify="sample", n_samples=2000).network
     assert compressed.has_max_pool
+    if compressed.widths != net.widths:  # folded: the windows are not kept
+        assert not compressed.pool_windows
+        with pytest.raises(ReluscopeError, match="windows are not known"):
+            reluscope.count_regions(compressed)
     for suffix in (".onnx", ".pt", ".npz"):  # the writers keep the mark
         path = tmp_path / f"out{suffix}"
         compressed.save(path)
