@@ -20,6 +20,7 @@ from oracles import brute_force_pool_patterns, sampled_pool_patterns
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.regions.argmax import count_regions_argmax
+from reluscope.regions.argmax_milp import count_regions_argmax_milp
 from reluscope.relu_form import relu_form
 
 torch = pytest.importorskip("torch")
@@ -78,6 +79,23 @@ def test_count_equals_the_argmax_oracle(case):
     assert extra == len(expected) if case[3] == 2 else extra >= len(expected)
 
 
+@pytest.mark.parametrize("case", [CASES[0], CASES[2],
+                                  *(pytest.param(c, marks=pytest.mark.slow) for c in
+                                    (CASES[1], CASES[3], CASES[4]))])
+def test_milp_enumeration_finds_the_same_regions(case):
+    """The maxout MILP (a binary per window input) against the oracle and the search."""
+    model, layers = pool_mlp(*case)
+    n0 = case[1]
+    net = reluscope.load(model, lower=-1.0, upper=1.0)
+    expected = brute_force_pool_patterns(layers, -np.ones(n0), np.ones(n0))
+    found: list = []
+    result = count_regions_argmax_milp(net, reluscope.tighten_bounds(net, method="interval"),
+                                       patterns=found)
+    assert (result.regions, result.exact, result.method) == (len(expected), True, "milp")
+    assert set(found) == expected
+    assert reluscope.count_regions(net, method="milp").regions == len(expected)
+
+
 def test_tournament_patterns_that_are_not_regions():
     """Case 1 (windows of 3): the tournament has 22 sign patterns, the argmax 20 regions."""
     model, layers = pool_mlp(*CASES[1])
@@ -118,12 +136,15 @@ def test_leaky_units_and_a_polytope_domain():
     found: list = []
     assert count_regions_argmax(cut, patterns=found).regions == len(expected_cut)
     assert set(found) == expected_cut and len(expected_cut) < len(expected)
+    found = []
+    milp = count_regions_argmax_milp(cut, reluscope.tighten_bounds(cut), patterns=found)
+    assert milp.regions == len(expected_cut) and set(found) == expected_cut
 
 
 def test_other_methods_and_options_refuse_with_one_line():
     model, _ = pool_mlp(*CASES[0])
     net = reluscope.load(model, lower=-1.0, upper=1.0)
-    for method in ("lp", "geometric", "milp", "scip-count"):
+    for method in ("lp", "geometric", "scip-count"):
         with pytest.raises(ReluscopeError, match=f"method='{method}' cannot count") as info:
             reluscope.count_regions(net, method=method)
         assert "\n" not in str(info.value)

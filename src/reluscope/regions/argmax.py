@@ -99,12 +99,22 @@ def count_regions_argmax(
     )
 
 
+def is_region(network: ReLUNetwork, pattern: Pattern) -> bool:
+    """Whether ``pattern`` (branching units' sides, windows' argmaxes, as found by
+    :func:`count_regions_argmax`) is a region of ``network`` (the same LP rule)."""
+    search = _Search(network, None, None, None, forced=pattern)
+    search.layer(0, None, np.zeros(network.n_inputs), search.start_point())
+    return search.regions == 1
+
+
 class _Search:
     """The depth-first search (module docstring) on one HiGHS model."""
 
     def __init__(self, network: ReLUNetwork, bounds: Bounds | None,
-                 time_limit: float | None, patterns: list[Pattern] | None) -> None:
+                 time_limit: float | None, patterns: list[Pattern] | None,
+                 forced: Pattern | None = None) -> None:
         self.net = network
+        self.forced = forced  # search this pattern's leaf only
         self.bounds = bounds
         self.deadline = None if time_limit is None else time.perf_counter() + time_limit
         self.patterns = patterns
@@ -165,7 +175,9 @@ class _Search:
                 return
             u = units[i]
             lo, hi = self._range(index, u)
-            for side in (False, True):
+            choices = ((False, True) if self.forced is None
+                       else (self.forced[0][len(self.sides)],))
+            for side in choices:
                 if (side and hi < REGION_EPS - SOLVER_FEASIBILITY_TOL) or (
                         not side and lo > SOLVER_FEASIBILITY_TOL):
                     continue
@@ -185,6 +197,8 @@ class _Search:
             z = [(ga[c] + (ga[r] if r >= 0 else 0.0), float(gc[c] + (gc[r] if r >= 0 else 0.0)))
                  for c, r in window.inputs]
             for j, (zja, zjc) in enumerate(z):
+                if self.forced is not None and j != self.forced[1][number]:
+                    continue
                 margin = [REGION_EPS if k < j else 0.0 for k in range(len(z))]
                 rows = [(zka - zja, zjc - zkc - margin[k])
                         for k, (zka, zkc) in enumerate(z) if k != j]
@@ -246,4 +260,4 @@ class _Search:
             raise KeyboardInterrupt
 
 
-__all__ = ["Pattern", "count_regions_argmax", "require_windows"]
+__all__ = ["Pattern", "count_regions_argmax", "is_region", "require_windows"]

@@ -24,9 +24,10 @@ A network with leaky or identity units is counted through its plain-ReLU form
 (:mod:`reluscope.relu_form`: same regions, one to one), by every method; a patterns file
 holds the original network's units.
 
-A network with max-pooling is counted by ``"auto"`` or ``"highs"`` only, with the
-argmax search of :mod:`.argmax`: each pooling window is one unit with one side per
-input, whatever comparisons its lowering uses (the other engines refuse it).
+A network with max-pooling is counted by ``"auto"`` or ``"highs"`` (the argmax search
+of :mod:`.argmax`) or ``"milp"`` (the maxout MILP of :mod:`.argmax_milp`): each pooling
+window is one unit with one side per input, whatever comparisons its lowering uses
+(``"lp"``, ``"geometric"`` and ``"scip-count"`` refuse it).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ if TYPE_CHECKING:
     from reluscope.regions.tree_estimate import CountEstimate
 
 COUNT_METHODS = ("auto", "lp", "highs", "geometric", "milp", "scip-count")
-#: the methods that count a network with max-pooling (the argmax search of :mod:`.argmax`)
-MAX_POOL_METHODS = ("auto", "highs")
+#: the methods that count a network with max-pooling (:mod:`.argmax`, :mod:`.argmax_milp`)
+MAX_POOL_METHODS = ("auto", "highs", "milp")
 #: the methods run by the depth-first search of :mod:`.lp_engine`
 SEARCH_METHODS = ("lp", "highs")
 #: Share of a count's time limit kept for estimating what the search left.
@@ -267,14 +268,16 @@ def _count_max_pool(
     time_limit: float | None, checkpoint: object, patterns_path: object, cluster: object,
     n_jobs: int | None,
 ) -> RegionCount:
-    """:func:`count_regions` of a network with max-pooling: the argmax search of
-    :mod:`.argmax` (``"auto"`` or ``"highs"``), a window being one unit with k sides."""
+    """:func:`count_regions` of a network with max-pooling, a window being one unit with k
+    sides: the argmax search of :mod:`.argmax` (``"auto"``, ``"highs"``) or the MILP
+    enumeration of :mod:`.argmax_milp` (``"milp"``)."""
     from reluscope.regions.argmax import count_regions_argmax, require_windows
+    from reluscope.regions.argmax_milp import count_regions_argmax_milp
 
     if method not in MAX_POOL_METHODS:
         raise ReluscopeError(
             f"method={method!r} cannot count a network with max-pooling (a window is one "
-            f"unit with one side per input, its argmax); use method='auto' or 'highs'"
+            f"unit with one side per input, its argmax); use method='auto', 'highs' or 'milp'"
         )
     extra = [name for name, value in (("checkpoint", checkpoint), ("cluster", cluster),
                                       ("patterns_path", patterns_path)) if value is not None]
@@ -293,7 +296,10 @@ def _count_max_pool(
         return RegionCount(0, False, "highs", INTERRUPTED, time.perf_counter() - start,
                            message="interrupted while computing the bounds")
     remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
-    result = count_regions_argmax(network, bounds, time_limit=remaining)
+    if method == "milp":
+        result = count_regions_argmax_milp(network, bounds, time_limit=remaining)
+    else:
+        result = count_regions_argmax(network, bounds, time_limit=remaining)
     return replace(result, seconds=time.perf_counter() - start)
 
 
