@@ -92,7 +92,7 @@ def check_windows(
             if key in seen or not bool(np.asarray(pool_masks[c.layer])[c.unit]):
                 return f"unit {c.unit} of layer {c.layer} is unmarked or compares twice"
             seen.add(key)
-    marked = sum(int(np.count_nonzero(m)) for m in pool_masks)  # type: ignore[call-overload]
+    marked = sum(int(np.count_nonzero(np.asarray(m))) for m in pool_masks)
     if marked != len(seen):
         return f"{marked} units are marked as max-pooling but {len(seen)} are comparisons"
     return ""

@@ -119,7 +119,7 @@ class GraphLayers:
         first_layer = len(self.weights)
         inputs: list[list[tuple[int, int]]] = [[] for _ in windows]
         comparisons: list[list[Comparison]] = [[] for _ in windows]
-        behind = [[(i,) for i in range(len(w))] for w in windows]
+        behind: list[list[tuple[int, ...]]] = [[(i,) for i in range(len(w))] for w in windows]
         while any(len(cs) > 1 for cs in cands):
             rows: list[FloatArray] = []
             bias: list[float] = []
@@ -144,7 +144,7 @@ class GraphLayers:
                 plan.append(steps)
             layer = len(self.weights)
             for o, steps in enumerate(plan):
-                merged = []
+                merged: list[tuple[int, ...]] = []
                 for m, (carry, relu_unit) in enumerate(steps):
                     left = behind[o][2 * m]
                     if relu_unit < 0:

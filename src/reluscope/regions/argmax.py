@@ -24,6 +24,7 @@ sides and window argmaxes that the definition of :mod:`reluscope.tolerances` adm
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -185,7 +186,7 @@ class _Search:
                         else [(ga[u], -float(gc[u]))])
                 active[u] = side
                 self.sides.append(side)
-                self._enter(rows, p, lambda q, i=i: decide_unit(i + 1, q))
+                self._enter(rows, p, functools.partial(decide_unit, i + 1))
                 self.sides.pop()
             active[u] = False
 
@@ -205,7 +206,7 @@ class _Search:
                 on = window.active_units(j)
                 self.active_comparisons |= on
                 self.winners[number] = j
-                self._enter(rows, p, lambda q, i=i: decide_window(i + 1, q))
+                self._enter(rows, p, functools.partial(decide_window, i + 1))
                 self.active_comparisons -= on
             self.winners[number] = 0
 

@@ -106,7 +106,8 @@ def count_regions(
         ``"auto"``, ``"lp"``, ``"highs"``, ``"geometric"``, ``"milp"`` or
         ``"scip-count"``. ``"auto"`` runs ``"geometric"`` on networks with at most
         ``GEOMETRIC_MAX_INPUTS`` inputs (without ``checkpoint``, ``patterns_path`` or
-        ``cluster``), else ``"lp"``.
+        ``cluster``), else ``"lp"``. A network with max-pooling: ``"auto"`` (the
+        argmax search), ``"highs"`` or ``"milp"`` (module docstring).
     bounds
         Pre-activation bounds to use; default ``tighten_bounds(network,
         method=bounds_method)``. Their time is included in ``seconds``.
