@@ -46,8 +46,8 @@ SHAPE_ATTR = "reluscope_input_shape"
 MAX_POOL_ATTR = "reluscope_max_pool"
 
 _SUPPORTED = (
-    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Identity, "
-    "Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
+    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Unflatten, "
+    "Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
     "BatchNorm1d/BatchNorm2d (eval), ZeroPad2d/ConstantPad, nested Sequential"
 )
 _PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"}
@@ -240,6 +240,8 @@ def _first_input_shape(module: Any) -> tuple[int, ...]:
             return (int(sub.weight.shape[1]),)
         if kind == "Unflatten" and hasattr(sub, "unflattened_size"):
             return (int(np.prod(sub.unflattened_size)),)
+        if kind == "Unflatten" and _traced_unflatten_size(sub) is not None:
+            return (int(np.prod(_traced_unflatten_size(sub))),)
         if any(True for _ in sub.parameters(recurse=False)):
             break
     raise ModelFormatError(
@@ -338,6 +340,8 @@ class _TorchChain:
                 self.shape = (self.width,)  # type: ignore[assignment]
             else:
                 self.any_shape = True  # a leading Flatten takes any input shape
+        elif kind == "Unflatten":
+            self._unflatten(label, layer)
         elif kind in _PASSTHROUGH:
             return
         elif kind in _LOWERED:
@@ -355,6 +359,27 @@ class _TorchChain:
                     else ""
                 )
             )
+
+    def _unflatten(self, label: str, layer: Any) -> None:
+        """``Unflatten(1, sizes)`` of vectors: a reshape, the same entries in the same
+        order (a traced one keeps its sizes in its graph only)."""
+        sizes = getattr(layer, "unflattened_size", None)
+        sizes = tuple(int(d) for d in sizes) if sizes is not None else (
+            _traced_unflatten_size(layer))
+        dim = getattr(layer, "dim", 1)
+        if sizes is None or dim not in (1, -1) or (self.shape is not None
+                                                   and len(self.shape) != 1):
+            raise UnsupportedLayerError(
+                f"{label} is supported on vectors only, as Unflatten(1, sizes) with "
+                "constant sizes"
+            )
+        if self.width is not None and self.width != int(np.prod(sizes)):
+            raise UnsupportedLayerError(
+                f"{label} makes {sizes} ({int(np.prod(sizes))} entries) of {self.width}"
+            )
+        if self.input_shape is None:
+            self.input_shape = (int(np.prod(sizes)),)
+        self.shape = sizes
 
     def _slope(self, label: str, layer: Any, kind: str) -> np.ndarray:
         """Each unit's inactive-side slope for an activation layer (0 for ReLU), read by
@@ -613,6 +638,19 @@ def _import_torch() -> Any:
             "install it with: pip install 'reluscope[torch]'"
         ) from None
     return torch
+
+
+def _traced_unflatten_size(layer: Any) -> tuple[int, ...] | None:
+    """The size of a traced ``Unflatten`` (TorchScript keeps no ``unflattened_size``,
+    but its graph holds ``aten::unflatten(x, dim, [sizes])`` with constant sizes)."""
+    try:
+        node = layer.graph.findNode("aten::unflatten")
+        sizes = list(node.inputs())[2]
+        if sizes.node().kind() == "prim::Constant":
+            return tuple(int(d) for d in sizes.toIValue())
+        return tuple(int(i.toIValue()) for i in sizes.node().inputs())
+    except Exception:  # not a traced Unflatten, or sizes computed at run time
+        return None
 
 
 def _kind(layer: Any) -> str:
