@@ -19,7 +19,7 @@ import reluscope
 from oracles import brute_force_pool_patterns, sampled_pool_patterns
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.argmax import count_regions_argmax
+from reluscope.regions.argmax import count_regions_argmax, possible_sides
 from reluscope.regions.argmax_milp import count_regions_argmax_milp
 from reluscope.relu_form import relu_form
 
@@ -121,6 +121,14 @@ def test_hand_checked_window_of_three():
         assert reluscope.count_regions(net).regions == regions
         assert reluscope.count_regions(tournament(net), method="highs",
                                        n_jobs=1).regions == patterns
+        assert possible_sides(net.pool_windows[0], reluscope.tighten_bounds(net)) == {
+            0, 1, 2}
+    with torch.no_grad():
+        model[0].bias.data[2] = 5.0  # the constant always wins: a stable window
+    net = reluscope.load(model, lower=0.0, upper=1.0)
+    assert possible_sides(net.pool_windows[0], reluscope.tighten_bounds(net)) == {2}
+    result = reluscope.count_regions(net)
+    assert (result.regions, result.lp_solves) == (1, 0)
 
 
 def test_leaky_units_and_a_polytope_domain():

@@ -100,6 +100,22 @@ def count_regions_argmax(
     )
 
 
+def possible_sides(window: PoolWindow, bounds: Bounds | None) -> set[int]:
+    """The sides of ``window`` that its inputs' bounds leave possible: side ``j`` is
+    impossible when some input ``i`` has ``upper(z_j) - lower(z_i)`` below the side's
+    margin. A window with one possible side is stable (its argmax is fixed)."""
+    k = len(window.inputs)
+    if bounds is None:
+        return set(range(k))
+    lo = bounds.lower[window.layer]
+    hi = bounds.upper[window.layer]
+    z_lo = [float(lo[c] + (lo[r] if r >= 0 else 0.0)) for c, r in window.inputs]
+    z_hi = [float(hi[c] + (hi[r] if r >= 0 else 0.0)) for c, r in window.inputs]
+    return {j for j in range(k)
+            if all(z_hi[j] - z_lo[i] >= (REGION_EPS if i < j else 0.0)
+                   - SOLVER_FEASIBILITY_TOL for i in range(k) if i != j)}
+
+
 def is_region(network: ReLUNetwork, pattern: Pattern) -> bool:
     """Whether ``pattern`` (branching units' sides, windows' argmaxes, as found by
     :func:`count_regions_argmax`) is a region of ``network`` (the same LP rule)."""
@@ -131,6 +147,7 @@ class _Search:
         self.windows: dict[int, list[tuple[int, PoolWindow]]] = {}
         for index, w in enumerate(network.pool_windows):
             self.windows.setdefault(w.layer, []).append((index, w))
+        self.possible = [possible_sides(w, bounds) for w in network.pool_windows]
         self.active_comparisons: set[tuple[int, int]] = set()
         self.sides: list[bool] = []
         self.winners = [0] * len(network.pool_windows)
@@ -197,8 +214,10 @@ class _Search:
             number, window = windows[i]
             z = [(ga[c] + (ga[r] if r >= 0 else 0.0), float(gc[c] + (gc[r] if r >= 0 else 0.0)))
                  for c, r in window.inputs]
+            possible = self.possible[number]
             for j, (zja, zjc) in enumerate(z):
-                if self.forced is not None and j != self.forced[1][number]:
+                if j not in possible or (self.forced is not None
+                                         and j != self.forced[1][number]):
                     continue
                 margin = [REGION_EPS if k < j else 0.0 for k in range(len(z))]
                 rows = [(zka - zja, zjc - zkc - margin[k])
@@ -261,4 +280,5 @@ class _Search:
             raise KeyboardInterrupt
 
 
-__all__ = ["Pattern", "count_regions_argmax", "is_region", "require_windows"]
+__all__ = ["Pattern", "count_regions_argmax", "is_region", "possible_sides",
+           "require_windows"]
