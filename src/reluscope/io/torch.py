@@ -240,8 +240,9 @@ def _first_input_shape(module: Any) -> tuple[int, ...]:
             return (int(sub.weight.shape[1]),)
         if kind == "Unflatten" and hasattr(sub, "unflattened_size"):
             return (int(np.prod(sub.unflattened_size)),)
-        if kind == "Unflatten" and _traced_unflatten_size(sub) is not None:
-            return (int(np.prod(_traced_unflatten_size(sub))),)
+        traced = _traced_unflatten_size(sub) if kind == "Unflatten" else None
+        if traced is not None:
+            return (int(np.prod(traced)),)
         if any(True for _ in sub.parameters(recurse=False)):
             break
     raise ModelFormatError(
