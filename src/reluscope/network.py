@@ -124,8 +124,8 @@ class ReLUNetwork:
         any; forward passes, bounds and compression treat them as the ReLUs they are.
     pool_windows
         Optional: the windows of those units (:class:`reluscope.pooling.PoolWindow`, set
-        by the graph loader), with which ``count_regions`` counts argmax regions. Not
-        kept by compression or the writers (their networks' regions are refused).
+        by the graph loader), with which ``count_regions`` counts argmax regions. Kept
+        by the writers (as JSON), not by compression (its networks' regions are refused).
     """
 
     weights: tuple[FloatArray, ...]

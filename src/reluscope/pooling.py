@@ -25,7 +25,10 @@ inputs: a comparison unit is active iff ``j`` is on its right, and a comparison 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -98,4 +101,43 @@ def check_windows(
     return ""
 
 
-__all__ = ["Comparison", "PoolWindow", "check_windows"]
+def windows_to_json(windows: Sequence[PoolWindow]) -> str:
+    """The windows as JSON (written by the NPZ, ONNX and PyTorch writers)."""
+    return json.dumps([
+        {"layer": w.layer, "inputs": [list(i) for i in w.inputs],
+         "comparisons": [[c.layer, c.unit, list(c.left), list(c.right)]
+                         for c in w.comparisons]}
+        for w in windows
+    ])
+
+
+def windows_from_json(
+    text: str, max_pool: Sequence[Any] | None, slopes: Sequence[Any] | None,
+    widths: Sequence[int],
+) -> tuple[PoolWindow, ...]:
+    """The windows written by :func:`windows_to_json`, or none when they are malformed or
+    do not match the layers read (``max_pool``/``slopes`` per layer, as given to
+    :class:`~reluscope.network.ReLUNetwork`): the network then keeps its marks only,
+    and ``count_regions`` says its windows are not known."""
+    try:
+        windows = tuple(
+            PoolWindow(int(w["layer"]), tuple((int(c), int(r)) for c, r in w["inputs"]),
+                       tuple(Comparison(int(a), int(u), tuple(map(int, left)),
+                                        tuple(map(int, right)))
+                             for a, u, left, right in w["comparisons"]))
+            for w in json.loads(text)
+        )
+    except (ValueError, TypeError, KeyError):
+        return ()
+    if max_pool is None or slopes is None or len(max_pool) != len(widths) or len(
+            slopes) != len(widths):
+        return ()
+    try:
+        why = check_windows(windows, tuple(max_pool), tuple(slopes), tuple(widths))
+    except (IndexError, TypeError, ValueError):
+        return ()
+    return () if why else windows
+
+
+__all__ = ["Comparison", "PoolWindow", "check_windows", "windows_from_json",
+           "windows_to_json"]

@@ -183,6 +183,26 @@ def test_local_counts_equal_the_oracle_on_each_ball():
         assert local.regions == len(brute_force_pool_patterns(layers, lo, hi))
 
 
+@pytest.mark.filterwarnings("ignore")
+def test_windows_survive_the_writers(tmp_path):
+    model, _ = pool_mlp(*CASES[1])
+    net = reluscope.load(model, lower=-1.0, upper=1.0)
+    for suffix in (".npz", ".onnx", ".pt"):
+        path = tmp_path / f"net{suffix}"
+        net.save(path)
+        back = reluscope.load(path)
+        assert back.pool_windows == net.pool_windows
+        assert reluscope.count_regions(back).regions == 20
+    # windows that do not match the layers read are dropped: counting then refuses
+    arrays = dict(np.load(tmp_path / "net.npz"))
+    arrays["pool_windows"] = np.array('[{"layer": 0, "inputs": [[0, -1]], "comparisons": []}]')
+    np.savez(tmp_path / "bad.npz", **arrays)
+    back = reluscope.load(tmp_path / "bad.npz")
+    assert back.has_max_pool and not back.pool_windows
+    with pytest.raises(NetworkError, match="windows are not known"):
+        reluscope.count_regions(back)
+
+
 def test_time_limit_gives_a_lower_bound():
     model, layers = pool_mlp(*CASES[3])
     net = reluscope.load(model, lower=-1.0, upper=1.0)

@@ -55,7 +55,7 @@ import numpy as np
 from reluscope.errors import ModelFormatError, ReluscopeError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
 from reluscope.network import IOSignature, ReLUNetwork
-from reluscope.pooling import PoolWindow
+from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
 
 _log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ POLYTOPE_A_KEY = "reluscope.domain_A"
 POLYTOPE_B_KEY = "reluscope.domain_b"
 #: the neurons (flat indices over all layers) of a lowered max-pooling, a JSON list
 MAX_POOL_KEY = "reluscope.max_pool"
+POOL_WINDOWS_KEY = "reluscope.pool_windows"
 
 #: opset and IR version of the files :func:`save_onnx` writes (widely supported)
 OPSET = 13
@@ -241,6 +242,9 @@ def _network(
                 f"{source}: the metadata {MAX_POOL_KEY!r} is not a list of neuron indices"
             ) from None
         pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
+        if POOL_WINDOWS_KEY in props:
+            windows = windows_from_json(props[POOL_WINDOWS_KEY], pool, slopes,
+                                        [w.shape[0] for w in weights])
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper,
         domain_A=domain_a, domain_b=domain_b, signature=signature, max_pool=pool,
@@ -479,6 +483,8 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
         props[POLYTOPE_B_KEY] = json.dumps(network.domain_b.tolist())
     if network.has_max_pool:
         props[MAX_POOL_KEY] = json.dumps(np.flatnonzero(np.concatenate(network.max_pool)).tolist())
+    if network.pool_windows:
+        props[POOL_WINDOWS_KEY] = windows_to_json(network.pool_windows)
     helper.set_model_props(model, props)
     try:
         onnx.save(model, str(path))

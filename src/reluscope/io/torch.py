@@ -34,6 +34,7 @@ import numpy as np
 from reluscope.errors import ModelFormatError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
 from reluscope.network import IOSignature, ReLUNetwork
+from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
 
 LOWER_ATTR = "reluscope_lower"
 UPPER_ATTR = "reluscope_upper"
@@ -44,6 +45,8 @@ POLYTOPE_B_ATTR = "reluscope_domain_b"
 SHAPE_ATTR = "reluscope_input_shape"
 #: the neurons (flat indices over all layers) of a lowered max-pooling
 MAX_POOL_ATTR = "reluscope_max_pool"
+#: their windows, as JSON (reluscope.pooling.windows_to_json)
+POOL_WINDOWS_ATTR = "reluscope_pool_windows"
 
 _SUPPORTED = (
     "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Unflatten, "
@@ -155,9 +158,13 @@ def _from_chain(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNe
         flat = np.zeros(sum(w.shape[0] for w in weights), dtype=bool)
         flat[np.asarray(getattr(module, MAX_POOL_ATTR), dtype=np.int64)] = True
         pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
+    windows: tuple[PoolWindow, ...] = ()
+    if isinstance(getattr(module, POOL_WINDOWS_ATTR, None), str):
+        windows = windows_from_json(getattr(module, POOL_WINDOWS_ATTR), pool, slopes,
+                                    [w.shape[0] for w in weights])
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper, domain_A=domain_a,
-        domain_b=domain_b, signature=signature, max_pool=pool,
+        domain_b=domain_b, signature=signature, max_pool=pool, pool_windows=windows,
     )
 
 
@@ -547,6 +554,8 @@ def to_torch(network: ReLUNetwork) -> Any:
     if network.has_max_pool:
         setattr(sequential, MAX_POOL_ATTR,
                 np.flatnonzero(np.concatenate(network.max_pool)).tolist())
+    if network.pool_windows:
+        setattr(sequential, POOL_WINDOWS_ATTR, windows_to_json(network.pool_windows))
     return sequential
 
 
