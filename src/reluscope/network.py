@@ -430,6 +430,12 @@ class ReLUNetwork:
             kinds = self.unit_kinds()
             units = f"{self.n_units} units ({', '.join(f'{v} {k}' for k, v in kinds.items())})"
         text = f"{self.n_inputs} inputs -> {arch} ({out} output), {units}, domain {box}"
+        if self.has_max_pool:
+            marked = sum(int(np.count_nonzero(p)) for p in self.max_pool)
+            n = len(self.pool_windows)
+            windows = (f"{n} max-pooling window{'s' if n != 1 else ''}"
+                       if n else "max-pooling windows not known")
+            text += f"; {marked} of the relu units compare inputs in {windows}"
         if self.signature is not None and self.signature.output_op:
             # a softmax changes no activation pattern: the regions are the logits'
             text += f"; outputs are the logits of the model's final {self.signature.output_op}"

@@ -31,6 +31,7 @@ def test_a_hand_built_window_counts_its_argmax_sides():
     assert net.pool_windows[0].active_units(1) == {(0, 1)}
     assert net.pool_windows[0].active_units(0) == set()
     assert reluscope.count_regions(net).regions == 2
+    assert net.describe().endswith("1 of the relu units compare inputs in 1 max-pooling window")
     assert net.with_domain(0.0, 1.0).pool_windows == net.pool_windows
     # x1 >= x2 everywhere on this triangle: one side only
     cut = net.with_polytope([[-1.0, 1.0]], [0.0])
