@@ -59,7 +59,7 @@ def require_windows(network: ReLUNetwork) -> None:
     if network.has_max_pool and not network.pool_windows:
         raise NetworkError(
             "this network's max-pooling windows are not known (a compressed network, or "
-            "one read back from a file written by reluscope): count the regions of the "
+            "a file whose windows do not match its layers): count the regions of the "
             "model as loaded from its source"
         )
 
