@@ -17,6 +17,8 @@ outputs ``g``. The oracle never uses :mod:`reluscope.relu_form`.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.optimize import linprog
 
@@ -285,4 +287,115 @@ def brute_force_graph_patterns(
             rhs.pop()
 
     visit(0, 0, [], None, [], [], [], (lower + upper) / 2)
+    return found
+
+
+def brute_force_pool_patterns(
+    layers: list[tuple],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    a_ub: np.ndarray | None = None,
+    b_ub: np.ndarray | None = None,
+) -> set[tuple[tuple[bool, ...], tuple[int, ...]]]:
+    """Every region of a network with max-pooling windows, each window one unit with one
+    side per input (its argmax), by exhaustive search with an LP per partial pattern.
+
+    ``layers`` in order: ``("dense", W, b)`` (an affine layer followed by ReLUs;
+    ``("dense", W, b, alpha)``: leaky ReLUs, ``alpha g`` on the inactive side),
+    ``("affine", W, b)`` (an affine layer without activation, before a pooling),
+    ``("linear", W, b)`` (no activation: the output) or ``("pool", windows, None)``
+    (output ``o`` is the max of the inputs ``windows[o]``). Side ``j`` of a window is
+    ``z_j - z_i >= REGION_EPS`` for ``i < j`` and ``z_j - z_i >= 0`` for ``i > j`` (ties
+    go to the earlier input, as a ReLU's go to its inactive side). A pattern is the
+    ReLU sides in order and the argmax of every window in order. Written from the model's
+    own layers: it never uses reluscope's tournament lowering. The domain is the box cut
+    by ``a_ub x <= b_ub`` when given.
+    """
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    n0 = lower.shape[0]
+    found: set[tuple[tuple[bool, ...], tuple[int, ...]]] = set()
+    domain_rows = [] if a_ub is None else list(np.asarray(a_ub, float))
+    domain_rhs = [] if b_ub is None else list(np.asarray(b_ub, float))
+
+    def sides(k: int, ha: np.ndarray, hc: np.ndarray):
+        """The choices of layer k: (rows, rhs, output map, bits, winners) per choice."""
+        kind, first, second = layers[k][:3]
+        alpha = layers[k][3] if len(layers[k]) > 3 else 0.0
+        if kind == "pool":
+            choices = [((), (), [], [], [])]
+            for window in first:
+                new = []
+                for rows, rhs, outs, bits, wins in choices:
+                    for j, src in enumerate(window):
+                        r = [ha[i] - ha[src] for i in window if i != src]
+                        b = [hc[src] - hc[i] - (REGION_EPS if n < j else 0.0)
+                             for n, i in enumerate(window) if i != src]
+                        new.append((rows + tuple(r), rhs + tuple(b), [*outs, src], bits,
+                                    [*wins, j]))
+                choices = new
+            for rows, rhs, outs, bits, wins in choices:
+                yield list(rows), list(rhs), (ha[outs], hc[outs]), bits, wins
+            return
+        ga, gc = np.asarray(first) @ ha, np.asarray(first) @ hc + np.asarray(second)
+        if kind == "affine":
+            yield [], [], (ga, gc), [], []
+            return
+        for bits in itertools.product((False, True), repeat=ga.shape[0]):
+            on = np.array(bits, dtype=bool)
+            rows = [ga[u] if not on[u] else -ga[u] for u in range(ga.shape[0])]
+            rhs = [-gc[u] if not on[u] else gc[u] - REGION_EPS for u in range(ga.shape[0])]
+            scale = np.where(on, 1.0, alpha)
+            yield rows, rhs, (scale[:, None] * ga, scale * gc), list(bits), []
+
+    def visit(k: int, ha: np.ndarray, hc: np.ndarray, rows: list, rhs: list,
+              bits: list, wins: list) -> None:
+        if k == len(layers) or layers[k][0] == "linear":
+            found.add((tuple(bits), tuple(wins)))
+            return
+        for r, b, (na, nc), new_bits, new_wins in sides(k, ha, hc):
+            all_rows, all_rhs = rows + r, rhs + b
+            if all_rows and _witness(np.array(all_rows), np.array(all_rhs), lower,
+                                     upper) is None:
+                continue
+            visit(k + 1, na, nc, all_rows, all_rhs, bits + new_bits, wins + new_wins)
+
+    visit(0, np.eye(n0), np.zeros(n0), domain_rows, domain_rhs, [], [])
+    return found
+
+
+def sampled_pool_patterns(
+    layers: list[tuple], points: np.ndarray
+) -> set[tuple[tuple[bool, ...], tuple[int, ...]]]:
+    """The patterns (as :func:`brute_force_pool_patterns`) of sampled input points, by
+    evaluating the model; points within REGION_EPS of a tie or a ReLU's kink are left
+    out (their side depends on the margin)."""
+    found = set()
+    for x in np.asarray(points, float):
+        h, bits, wins, clear = x, [], [], True
+        for layer in layers:
+            kind, first, second = layer[:3]
+            alpha = layer[3] if len(layer) > 3 else 0.0
+            if kind == "linear":
+                break
+            if kind == "pool":
+                out = []
+                for window in first:
+                    z = h[list(window)]
+                    j = int(np.argmax(z))
+                    if j > 0 and z[j] - np.max(z[:j]) < 2 * REGION_EPS:
+                        clear = False
+                    wins.append(j)
+                    out.append(z[j])
+                h = np.array(out)
+                continue
+            g = np.asarray(first) @ h + np.asarray(second)
+            if kind == "affine":
+                h = g
+                continue
+            if np.any((g > -REGION_EPS) & (g < 2 * REGION_EPS)):
+                clear = False
+            bits.extend(bool(v) for v in g >= REGION_EPS)
+            h = np.where(g > 0.0, g, alpha * g)
+        if clear:
+            found.add((tuple(bits), tuple(wins)))
     return found

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from reluscope.errors import DomainError, EmptyDomainError, NetworkError
+from reluscope.pooling import PoolWindow, check_windows
 
 FloatArray = NDArray[np.float64]
 
@@ -121,6 +122,10 @@ class ReLUNetwork:
         unit with one side per input (its argmax), so these units' sign patterns are not
         regions: counting, MIPBound, the upper bounds and slices refuse a network with
         any; forward passes, bounds and compression treat them as the ReLUs they are.
+    pool_windows
+        Optional: the windows of those units (:class:`reluscope.pooling.PoolWindow`, set
+        by the graph loader), with which ``count_regions`` counts argmax regions. Kept
+        by the writers (as JSON), not by compression (its networks' regions are refused).
     """
 
     weights: tuple[FloatArray, ...]
@@ -133,6 +138,7 @@ class ReLUNetwork:
     domain_b: FloatArray
     signature: IOSignature | None
     max_pool: tuple[NDArray[np.bool_], ...]
+    pool_windows: tuple[PoolWindow, ...]
 
     def __init__(
         self,
@@ -147,6 +153,7 @@ class ReLUNetwork:
         domain_b: ArrayLike | None = None,
         signature: IOSignature | None = None,
         max_pool: Sequence[ArrayLike] | None = None,
+        pool_windows: Sequence[PoolWindow] = (),
     ) -> None:
         if len(weights) == 0:
             raise NetworkError("a network needs at least one affine layer; got zero layers")
@@ -192,6 +199,12 @@ class ReLUNetwork:
         object.__setattr__(self, "relu", flags)
         object.__setattr__(self, "slopes", alphas)
         object.__setattr__(self, "max_pool", _pool_arrays(max_pool, flags, ws))
+        windows = tuple(pool_windows)
+        if windows:
+            why = check_windows(windows, self.max_pool, alphas, tuple(w.shape[0] for w in ws))
+            if why:
+                raise NetworkError(f"pool_windows do not match the max_pool marks: {why}")
+        object.__setattr__(self, "pool_windows", windows)
         object.__setattr__(self, "lower", lo)
         object.__setattr__(self, "upper", hi)
         object.__setattr__(self, "domain_A", a_rows)
@@ -335,7 +348,7 @@ class ReLUNetwork:
         return ReLUNetwork(
             self.weights, self.biases, relu=self.relu, slopes=self.slopes, lower=lower,
             upper=upper, domain_A=domain_A, domain_b=domain_b, signature=self.signature,
-            max_pool=self.max_pool,
+            max_pool=self.max_pool, pool_windows=self.pool_windows,
         )
 
     def with_polytope(self, domain_A: ArrayLike, domain_b: ArrayLike) -> ReLUNetwork:
@@ -354,7 +367,7 @@ class ReLUNetwork:
         return ReLUNetwork(
             self.weights, self.biases, relu=self.relu, slopes=self.slopes, lower=self.lower,
             upper=self.upper, domain_A=self.domain_A, domain_b=self.domain_b,
-            signature=signature, max_pool=self.max_pool,
+            signature=signature, max_pool=self.max_pool, pool_windows=self.pool_windows,
         )
 
     def contains(self, x: ArrayLike) -> Any:
@@ -417,6 +430,12 @@ class ReLUNetwork:
             kinds = self.unit_kinds()
             units = f"{self.n_units} units ({', '.join(f'{v} {k}' for k, v in kinds.items())})"
         text = f"{self.n_inputs} inputs -> {arch} ({out} output), {units}, domain {box}"
+        if self.has_max_pool:
+            marked = sum(int(np.count_nonzero(p)) for p in self.max_pool)
+            n = len(self.pool_windows)
+            windows = (f"{n} max-pooling window{'s' if n != 1 else ''}"
+                       if n else "max-pooling windows not known")
+            text += f"; {marked} of the relu units compare inputs in {windows}"
         if self.signature is not None and self.signature.output_op:
             # a softmax changes no activation pattern: the regions are the logits'
             text += f"; outputs are the logits of the model's final {self.signature.output_op}"

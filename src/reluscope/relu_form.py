@@ -202,8 +202,9 @@ def require_no_max_pool(network: ReLUNetwork, what: str) -> None:
         raise NetworkError(
             f"{what} is not available for a network with max-pooling: a pooling window "
             "is one unit with one side per input (its argmax), and the sign patterns of "
-            "its pairwise lowering max(a, b) = a + relu(b - a) are not regions; forward "
-            "passes, bounds and compression work, or replace MaxPool by AvgPool"
+            "its pairwise lowering max(a, b) = a + relu(b - a) are not regions; exact "
+            "counts (count_regions, method 'auto' or 'highs'), forward passes, bounds and "
+            "compression work"
         )
 
 

@@ -202,13 +202,30 @@ def test_resnet_style_cnn_from_every_format(fmt, tmp_path):
     assert np.allclose(got, expected, atol=1e-5)
 
 
-def test_traced_module_without_a_leading_linear_asks_for_the_input_shape(tmp_path):
+@pytest.mark.filterwarnings("ignore")
+def test_traced_cnn_reads_its_input_size_from_the_unflatten_in_its_graph(tmp_path):
+    """A traced module keeps no ``unflattened_size``; its graph's ``aten::unflatten``
+    holds the sizes, so no input_shape= is needed (custom forward and Sequential)."""
     model = make(ResCNN)
     torch.jit.trace(model, torch.zeros(1, 16)).save(str(tmp_path / "t.pt"))
-    with pytest.raises(ReluscopeError, match="input_shape"):
-        reluscope.load(tmp_path / "t.pt")
-    net = reluscope.load(tmp_path / "t.pt", input_shape=(16,))
-    assert net.n_inputs == 16
+    net = reluscope.load(tmp_path / "t.pt")
+    x = np.random.default_rng(0).random((20, 16))
+    with torch.no_grad():
+        want = model(torch.tensor(x, dtype=torch.float32)).double()
+    got = torch.log_softmax(torch.tensor(net.forward(x)), dim=1)  # the kept LogSoftmax
+    assert net.n_inputs == 16 and np.allclose(got.numpy(), want.numpy(), atol=1e-5)
+    chain = nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 2, 3, padding=1),
+                          nn.ReLU(), nn.Flatten(), nn.Linear(32, 2)).eval()
+    with torch.no_grad():
+        want = chain(torch.tensor(x, dtype=torch.float32)).double().numpy()
+    torch.jit.trace(chain, torch.zeros(1, 16)).save(str(tmp_path / "c.pt"))
+    for source in (chain, torch.jit.script(chain), tmp_path / "c.pt"):
+        net = reluscope.load(source)
+        assert net.signature.input_shape == (16,)
+        assert np.allclose(net.forward(x), want, atol=1e-5)
+    with pytest.raises(ReluscopeError, match="Unflatten"):
+        reluscope.load(nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.Unflatten(1, (2, 2, 2)),
+                                     nn.Unflatten(1, (2, 2)), nn.Flatten()))
 
 
 def test_state_dict_stays_an_explained_refusal(tmp_path):
@@ -247,7 +264,7 @@ class PoolCNN(nn.Module):
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("fmt", ["module", "whole", "script", "onnx",
                                  pytest.param("onnx-dynamo", marks=pytest.mark.slow)])
-def test_maxpool_is_lowered_exactly_and_region_methods_refuse_it(fmt, tmp_path):
+def test_maxpool_is_lowered_exactly_and_other_region_methods_refuse_it(fmt, tmp_path):
     model = make(PoolCNN)
     net = reluscope.load(save_as(model, fmt, tmp_path, 36))
     x = np.random.default_rng(3).random((64, 36))
@@ -256,8 +273,11 @@ def test_maxpool_is_lowered_exactly_and_region_methods_refuse_it(fmt, tmp_path):
     assert np.allclose(net.forward(x), expected, atol=1e-5)
     # 8 windows of 4 inputs: 3 comparisons each, in two rounds
     assert [int(p.sum()) for p in net.max_pool] == [0, 16, 8, 0]
-    for method in (lambda n: reluscope.count_regions(n, n_jobs=1),
-                   lambda n: reluscope.estimate_regions(n, max_repetitions=1),
+    assert [(len(w.inputs), len(w.comparisons)) for w in net.pool_windows] == [(4, 3)] * 8
+    with pytest.raises(ReluscopeError, match="cannot count a network with max-pooling"):
+        reluscope.count_regions(net, method="lp")
+    # counted with argmax windows: tests/solvers/test_maxpool_count.py
+    for method in (lambda n: reluscope.estimate_regions(n, max_repetitions=1),
                    reluscope.upper_bounds,
                    lambda n: reluscope.slice_regions(n, n.sample_inputs(3, 0))):
         with pytest.raises(ReluscopeError, match="not regions"):
@@ -268,6 +288,10 @@ def test_maxpool_is_lowered_exactly_and_region_methods_refuse_it(fmt, tmp_path):
                for p, lo, hi in zip(pre, bounds.lower, bounds.upper, strict=True))
     compressed = reluscope.compress(net, verify="sample", n_samples=2000).network
     assert compressed.has_max_pool
+    if compressed.widths != net.widths:  # folded: the windows are not kept
+        assert not compressed.pool_windows
+        with pytest.raises(ReluscopeError, match="windows are not known"):
+            reluscope.count_regions(compressed)
     for suffix in (".onnx", ".pt", ".npz"):  # the writers keep the mark
         path = tmp_path / f"out{suffix}"
         compressed.save(path)

@@ -151,21 +151,25 @@ def _double(model):
     return copy.deepcopy(model).double().eval()
 
 
-def test_maxpool_is_lowered_and_counting_refuses_it(tmp_path):
+def test_maxpool_is_lowered_and_counted_with_argmax_windows(tmp_path):
     model, shape = make("maxpool")
     x = torch.rand(32, *shape)
     with torch.no_grad():
         want = model(x).numpy()
+    counts = []
     for fmt in ("module", "onnx-ts"):
         kwargs = {"input_shape": shape} if fmt == "module" else {}
         net = load(export(model, shape, fmt, tmp_path), **kwargs)
-        assert net.has_max_pool
+        assert net.has_max_pool and len(net.pool_windows) == 2
         np.testing.assert_allclose(net.forward(x.reshape(32, -1).double().numpy()), want,
                                    atol=1e-6, rtol=0)
+        counts.append(reluscope.count_regions(net).regions)
         with pytest.raises(ReluscopeError, match="a pooling window is one unit with one "
                            "side per input") as info:
-            reluscope.count_regions(net)
+            reluscope.upper_bounds(net)
         assert "\n" not in str(info.value)
+    # two windows of 4 (oracle: tests/solvers/test_maxpool_count.py, CLI case)
+    assert counts[0] == counts[1] and 2 <= counts[0] <= 16
 
 
 def test_first_conv_input_shape_is_inferred_or_asked_for():

@@ -232,7 +232,13 @@ def milp_difference(
             if solved.returned and model.getNSols() > 0:
                 x = best_solution_values(model, nm1.x)
                 found = max(found, _forward_difference(first, second, x))
-            if solved.scip_status == "optimal":
+            if solved.scip_status == "optimal" and tolerance is not None and (
+                    model.getNSols() == 0 or float(model.getObjVal()) <= tol):
+                # the search closed at the objective limit with nothing above it (SCIP
+                # then reports the limit as its dual bound, with round-off of ~1e-15
+                # from its transformed objective: seen as "not proven" before)
+                bound = tol
+            elif solved.scip_status == "optimal":
                 bound = max(float(model.getObjVal()), float(model.getDualbound()))
             elif solved.scip_status == "infeasible" and tolerance is not None:
                 bound = tol  # nothing above the objective limit

@@ -19,9 +19,9 @@ twice under one map is carried once.
 A max-pooling node is lowered with ``max(a, b) = a + relu(b - a)``: a tournament per
 window, one layer per round, each pair giving a ReLU unit ``b - a`` and an identity unit
 carrying ``a`` (and every other needed tensor carried as above). Its ReLU units are
-marked (``ReLUNetwork.max_pool``): a window is one unit with one side per input, and the
-tournament's sign patterns are not regions, so counting refuses such a network, while
-the outputs are exactly the model's.
+marked (``ReLUNetwork.max_pool``) and each window's tournament is recorded
+(:class:`~reluscope.pooling.PoolWindow`): a window is one unit with one side per input,
+its argmax, and the tournament's extra sign patterns are not regions.
 
 The graph's output ``A s + c`` becomes a final linear layer, unless it is exactly the
 last layer's output (an activation on the output: the last layer keeps it).
@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reluscope.network import FloatArray
+from reluscope.pooling import Comparison, PoolWindow
 
 
 @dataclass
@@ -55,6 +56,7 @@ class GraphLayers:
         self.biases: list[FloatArray] = []
         self.slopes: list[FloatArray] = []
         self.pools: list[np.ndarray] = []
+        self.windows: list[PoolWindow] = []
 
     def dense(self, t: Tensor) -> FloatArray:
         return np.eye(self.state_dim) if t.a is None else t.a
@@ -112,6 +114,12 @@ class GraphLayers:
         # each window's candidates, as rows over the current state
         cands = [[(a[j], float(c[j])) for j in w] for w in windows]
         keep = {name: self.tensors[name] for name in carried}
+        # per window: its inputs (set in the first round), its comparisons, and the
+        # inputs behind each of its current candidates
+        first_layer = len(self.weights)
+        inputs: list[list[tuple[int, int]]] = [[] for _ in windows]
+        comparisons: list[list[Comparison]] = [[] for _ in windows]
+        behind: list[list[tuple[int, ...]]] = [[(i,) for i in range(len(w))] for w in windows]
         while any(len(cs) > 1 for cs in cands):
             rows: list[FloatArray] = []
             bias: list[float] = []
@@ -134,6 +142,22 @@ class GraphLayers:
                         relu_unit = len(rows) - 1
                     steps.append((carry, relu_unit))
                 plan.append(steps)
+            layer = len(self.weights)
+            for o, steps in enumerate(plan):
+                merged: list[tuple[int, ...]] = []
+                for m, (carry, relu_unit) in enumerate(steps):
+                    left = behind[o][2 * m]
+                    if relu_unit < 0:
+                        merged.append(left)
+                        if layer == first_layer:
+                            inputs[o].append((carry, -1))
+                        continue
+                    right = behind[o][2 * m + 1]
+                    comparisons[o].append(Comparison(layer, relu_unit, left, right))
+                    merged.append(left + right)
+                    if layer == first_layer:
+                        inputs[o].extend([(carry, -1), (carry, relu_unit)])
+                behind[o] = merged
             slope = np.array([0.0 if p else 1.0 for p in pool])
             places: dict[str, int] = {}
             start = len(rows)
@@ -166,6 +190,10 @@ class GraphLayers:
                 for name, tc in keep.items()
             }
             self.state_dim = total
+        self.windows.extend(
+            PoolWindow(first_layer, tuple(ins), tuple(cmp))
+            for ins, cmp in zip(inputs, comparisons, strict=True) if cmp
+        )
         tensors = dict(keep)
         tensors[out] = Tensor(np.vstack([cs[0][0] for cs in cands]),
                               np.array([cs[0][1] for cs in cands]), out_shape)

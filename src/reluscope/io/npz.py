@@ -16,7 +16,9 @@ Layout (all arrays float64 unless said):
   ``output_op`` (0-d string, optional): ``Softmax``/``LogSoftmax`` when the source model
   ended with one;
 - ``max_pool``: bool per neuron, all layers concatenated: the units of a lowered
-  max-pooling (optional, written when there are any).
+  max-pooling (optional, written when there are any); ``pool_windows`` (0-d string,
+  optional): their windows as JSON (:func:`reluscope.pooling.windows_to_json`), dropped
+  on reading when they do not match the layers.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from reluscope.errors import ModelFormatError, ReluscopeError
 from reluscope.network import IOSignature, ReLUNetwork
+from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
 
 
 def load_npz(path: str | Path) -> ReLUNetwork:
@@ -71,6 +74,10 @@ def load_npz(path: str | Path) -> ReLUNetwork:
                 f"{sum(widths)} neurons"
             )
         max_pool = np.split(flat_pool, np.cumsum(widths)[:-1])
+    windows: tuple[PoolWindow, ...] = ()
+    if "pool_windows" in arrays:
+        widths = [int(np.shape(arrays[f"b{i}"])[0]) for i in range(n_layers)]
+        windows = windows_from_json(str(arrays["pool_windows"]), max_pool, slopes, widths)
     signature = None
     if "input_name" in arrays:
         try:
@@ -97,6 +104,7 @@ def load_npz(path: str | Path) -> ReLUNetwork:
         domain_b=arrays.get("domain_b"),
         signature=signature,
         max_pool=max_pool,
+        pool_windows=windows,
     )
 
 
@@ -111,6 +119,8 @@ def save_npz(network: ReLUNetwork, path: str | Path) -> None:
         arrays["slopes"] = np.concatenate(network.slopes)
     if network.has_max_pool:
         arrays["max_pool"] = np.concatenate(network.max_pool)
+    if network.pool_windows:
+        arrays["pool_windows"] = np.array(windows_to_json(network.pool_windows))
     arrays["lower"] = network.lower
     arrays["upper"] = network.upper
     if network.has_polytope:

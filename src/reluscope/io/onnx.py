@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ import numpy as np
 from reluscope.errors import ModelFormatError, ReluscopeError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
 from reluscope.network import IOSignature, ReLUNetwork
+from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
 
 _log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ POLYTOPE_A_KEY = "reluscope.domain_A"
 POLYTOPE_B_KEY = "reluscope.domain_b"
 #: the neurons (flat indices over all layers) of a lowered max-pooling, a JSON list
 MAX_POOL_KEY = "reluscope.max_pool"
+POOL_WINDOWS_KEY = "reluscope.pool_windows"
 
 #: opset and IR version of the files :func:`save_onnx` writes (widely supported)
 OPSET = 13
@@ -162,11 +165,11 @@ def from_onnx_model(
 
     opsets = {o.domain: o.version for o in model.opset_import}
     if _branches(graph, input_name, constants):
-        weights, biases, relu, slopes, output_op, pool = _from_graph(
+        weights, biases, relu, slopes, output_op, pool, windows = _from_graph(
             graph, constants, input_name, output_name, shape, opsets, source
         )
         return _network(model, weights, biases, relu, slopes, output_op, signature, lower,
-                        upper, source, pool)
+                        upper, source, pool, windows)
     chain = _Chain(int(np.prod(shape)), shape, source, opsets)
     chain.batch = _static_batch(graph, input_name)
     current = input_name
@@ -219,6 +222,7 @@ def _network(
     model: Any, weights: list[np.ndarray], biases: list[np.ndarray], relu: list[bool],
     slopes: list[np.ndarray], output_op: str, signature: IOSignature, lower: Any,
     upper: Any, source: str, pool: list[np.ndarray] | None = None,
+    windows: Sequence[PoolWindow] = (),
 ) -> ReLUNetwork:
     if output_op:
         signature = replace(signature, output_op=output_op)
@@ -238,9 +242,13 @@ def _network(
                 f"{source}: the metadata {MAX_POOL_KEY!r} is not a list of neuron indices"
             ) from None
         pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
+        if POOL_WINDOWS_KEY in props:
+            windows = windows_from_json(props[POOL_WINDOWS_KEY], pool, slopes,
+                                        [w.shape[0] for w in weights])
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper,
         domain_A=domain_a, domain_b=domain_b, signature=signature, max_pool=pool,
+        pool_windows=windows,
     )
 
 
@@ -271,7 +279,8 @@ def _from_graph(
     graph: Any, constants: dict[str, np.ndarray], input_name: str, output_name: str,
     shape: tuple[int, ...], opsets: dict[str, int], source: str,
 ) -> tuple[
-    list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str, list[np.ndarray]
+    list[np.ndarray], list[np.ndarray], list[bool], list[np.ndarray], str, list[np.ndarray],
+    list[PoolWindow],
 ]:
     """Read a graph with skip connections (:mod:`reluscope.io.graph`): affine operators
     as in a chain, ``Add``/``Sub`` of two computed tensors, activations closing layers
@@ -384,7 +393,7 @@ def _from_graph(
             f"{input_name!r}"
         )
     weights, biases, relu, slopes, pools = layers.finish(output_name)
-    return weights, biases, relu, slopes, output_op, pools
+    return weights, biases, relu, slopes, output_op, pools, layers.windows
 
 
 def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
@@ -474,6 +483,8 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
         props[POLYTOPE_B_KEY] = json.dumps(network.domain_b.tolist())
     if network.has_max_pool:
         props[MAX_POOL_KEY] = json.dumps(np.flatnonzero(np.concatenate(network.max_pool)).tolist())
+    if network.pool_windows:
+        props[POOL_WINDOWS_KEY] = windows_to_json(network.pool_windows)
     helper.set_model_props(model, props)
     try:
         onnx.save(model, str(path))

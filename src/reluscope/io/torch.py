@@ -34,6 +34,7 @@ import numpy as np
 from reluscope.errors import ModelFormatError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
 from reluscope.network import IOSignature, ReLUNetwork
+from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
 
 LOWER_ATTR = "reluscope_lower"
 UPPER_ATTR = "reluscope_upper"
@@ -44,10 +45,12 @@ POLYTOPE_B_ATTR = "reluscope_domain_b"
 SHAPE_ATTR = "reluscope_input_shape"
 #: the neurons (flat indices over all layers) of a lowered max-pooling
 MAX_POOL_ATTR = "reluscope_max_pool"
+#: their windows, as JSON (reluscope.pooling.windows_to_json)
+POOL_WINDOWS_ATTR = "reluscope_pool_windows"
 
 _SUPPORTED = (
-    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Identity, "
-    "Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
+    "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Unflatten, "
+    "Identity, Dropout, Conv1d/Conv2d, AvgPool1d/AvgPool2d, "
     "BatchNorm1d/BatchNorm2d (eval), ZeroPad2d/ConstantPad, nested Sequential"
 )
 _PASSTHROUGH = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"}
@@ -155,9 +158,13 @@ def _from_chain(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNe
         flat = np.zeros(sum(w.shape[0] for w in weights), dtype=bool)
         flat[np.asarray(getattr(module, MAX_POOL_ATTR), dtype=np.int64)] = True
         pool = np.split(flat, np.cumsum([w.shape[0] for w in weights])[:-1])
+    windows: tuple[PoolWindow, ...] = ()
+    if isinstance(getattr(module, POOL_WINDOWS_ATTR, None), str):
+        windows = windows_from_json(getattr(module, POOL_WINDOWS_ATTR), pool, slopes,
+                                    [w.shape[0] for w in weights])
     return ReLUNetwork(
         weights, biases, relu=relu, slopes=slopes, lower=lower, upper=upper, domain_A=domain_a,
-        domain_b=domain_b, signature=signature, max_pool=pool,
+        domain_b=domain_b, signature=signature, max_pool=pool, pool_windows=windows,
     )
 
 
@@ -240,6 +247,9 @@ def _first_input_shape(module: Any) -> tuple[int, ...]:
             return (int(sub.weight.shape[1]),)
         if kind == "Unflatten" and hasattr(sub, "unflattened_size"):
             return (int(np.prod(sub.unflattened_size)),)
+        traced = _traced_unflatten_size(sub) if kind == "Unflatten" else None
+        if traced is not None:
+            return (int(np.prod(traced)),)
         if any(True for _ in sub.parameters(recurse=False)):
             break
     raise ModelFormatError(
@@ -338,6 +348,8 @@ class _TorchChain:
                 self.shape = (self.width,)  # type: ignore[assignment]
             else:
                 self.any_shape = True  # a leading Flatten takes any input shape
+        elif kind == "Unflatten":
+            self._unflatten(label, layer)
         elif kind in _PASSTHROUGH:
             return
         elif kind in _LOWERED:
@@ -355,6 +367,27 @@ class _TorchChain:
                     else ""
                 )
             )
+
+    def _unflatten(self, label: str, layer: Any) -> None:
+        """``Unflatten(1, sizes)`` of vectors: a reshape, the same entries in the same
+        order (a traced one keeps its sizes in its graph only)."""
+        sizes = getattr(layer, "unflattened_size", None)
+        sizes = tuple(int(d) for d in sizes) if sizes is not None else (
+            _traced_unflatten_size(layer))
+        dim = getattr(layer, "dim", 1)
+        if sizes is None or dim not in (1, -1) or (self.shape is not None
+                                                   and len(self.shape) != 1):
+            raise UnsupportedLayerError(
+                f"{label} is supported on vectors only, as Unflatten(1, sizes) with "
+                "constant sizes"
+            )
+        if self.width is not None and self.width != int(np.prod(sizes)):
+            raise UnsupportedLayerError(
+                f"{label} makes {sizes} ({int(np.prod(sizes))} entries) of {self.width}"
+            )
+        if self.input_shape is None:
+            self.input_shape = (int(np.prod(sizes)),)
+        self.shape = sizes
 
     def _slope(self, label: str, layer: Any, kind: str) -> np.ndarray:
         """Each unit's inactive-side slope for an activation layer (0 for ReLU), read by
@@ -521,6 +554,8 @@ def to_torch(network: ReLUNetwork) -> Any:
     if network.has_max_pool:
         setattr(sequential, MAX_POOL_ATTR,
                 np.flatnonzero(np.concatenate(network.max_pool)).tolist())
+    if network.pool_windows:
+        setattr(sequential, POOL_WINDOWS_ATTR, windows_to_json(network.pool_windows))
     return sequential
 
 
@@ -613,6 +648,19 @@ def _import_torch() -> Any:
             "install it with: pip install 'reluscope[torch]'"
         ) from None
     return torch
+
+
+def _traced_unflatten_size(layer: Any) -> tuple[int, ...] | None:
+    """The size of a traced ``Unflatten`` (TorchScript keeps no ``unflattened_size``,
+    but its graph holds ``aten::unflatten(x, dim, [sizes])`` with constant sizes)."""
+    try:
+        node = layer.graph.findNode("aten::unflatten")
+        sizes = list(node.inputs())[2]
+        if sizes.node().kind() == "prim::Constant":
+            return tuple(int(d) for d in sizes.toIValue())
+        return tuple(int(i.toIValue()) for i in sizes.node().inputs())
+    except Exception:  # not a traced Unflatten, or sizes computed at run time
+        return None
 
 
 def _kind(layer: Any) -> str:

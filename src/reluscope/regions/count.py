@@ -23,6 +23,11 @@ what it did not count: the tasks it left are disjoint subtrees, which
 A network with leaky or identity units is counted through its plain-ReLU form
 (:mod:`reluscope.relu_form`: same regions, one to one), by every method; a patterns file
 holds the original network's units.
+
+A network with max-pooling is counted by ``"auto"`` or ``"highs"`` (the argmax search
+of :mod:`.argmax`) or ``"milp"`` (the maxout MILP of :mod:`.argmax_milp`): each pooling
+window is one unit with one side per input, whatever comparisons its lowering uses
+(``"lp"``, ``"geometric"`` and ``"scip-count"`` refuse it).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
     from reluscope.regions.tree_estimate import CountEstimate
 
 COUNT_METHODS = ("auto", "lp", "highs", "geometric", "milp", "scip-count")
+#: the methods that count a network with max-pooling (:mod:`.argmax`, :mod:`.argmax_milp`)
+MAX_POOL_METHODS = ("auto", "highs", "milp")
 #: the methods run by the depth-first search of :mod:`.lp_engine`
 SEARCH_METHODS = ("lp", "highs")
 #: Share of a count's time limit kept for estimating what the search left.
@@ -65,7 +72,10 @@ GEOMETRIC_LIMIT_INPUTS = 12
 
 def choose_method(network: ReLUNetwork, *, checkpoint: object = None,
                   patterns_path: object = None, cluster: object = None) -> str:
-    """The engine ``method="auto"`` runs: ``"geometric"`` for few inputs, else ``"lp"``."""
+    """The engine ``method="auto"`` runs: ``"geometric"`` for few inputs, else ``"lp"``;
+    ``"highs"`` (the argmax search) for a network with max-pooling."""
+    if network.has_max_pool:
+        return "highs"
     if (network.n_inputs <= GEOMETRIC_MAX_INPUTS and checkpoint is None
             and patterns_path is None and cluster is None):
         return "geometric"
@@ -96,7 +106,8 @@ def count_regions(
         ``"auto"``, ``"lp"``, ``"highs"``, ``"geometric"``, ``"milp"`` or
         ``"scip-count"``. ``"auto"`` runs ``"geometric"`` on networks with at most
         ``GEOMETRIC_MAX_INPUTS`` inputs (without ``checkpoint``, ``patterns_path`` or
-        ``cluster``), else ``"lp"``.
+        ``cluster``), else ``"lp"``. A network with max-pooling: ``"auto"`` (the
+        argmax search), ``"highs"`` or ``"milp"`` (module docstring).
     bounds
         Pre-activation bounds to use; default ``tighten_bounds(network,
         method=bounds_method)``. Their time is included in ``seconds``.
@@ -137,6 +148,9 @@ def count_regions(
     """
     if method not in COUNT_METHODS:
         raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
+    if network.has_max_pool:
+        return _count_max_pool(network, method, bounds, bounds_method, time_limit,
+                               checkpoint, patterns_path, cluster, n_jobs)
     if method == "auto":
         method = choose_method(network, checkpoint=checkpoint, patterns_path=patterns_path,
                                cluster=cluster)
@@ -248,6 +262,46 @@ def count_regions(
         message=result.message,
         estimate=estimate,
     )
+
+
+def _count_max_pool(
+    network: ReLUNetwork, method: str, bounds: Bounds | None, bounds_method: str,
+    time_limit: float | None, checkpoint: object, patterns_path: object, cluster: object,
+    n_jobs: int | None,
+) -> RegionCount:
+    """:func:`count_regions` of a network with max-pooling, a window being one unit with k
+    sides: the argmax search of :mod:`.argmax` (``"auto"``, ``"highs"``) or the MILP
+    enumeration of :mod:`.argmax_milp` (``"milp"``)."""
+    from reluscope.regions.argmax import count_regions_argmax, require_windows
+    from reluscope.regions.argmax_milp import count_regions_argmax_milp
+
+    if method not in MAX_POOL_METHODS:
+        raise ReluscopeError(
+            f"method={method!r} cannot count a network with max-pooling (a window is one "
+            f"unit with one side per input, its argmax); use method='auto', 'highs' or 'milp'"
+        )
+    extra = [name for name, value in (("checkpoint", checkpoint), ("cluster", cluster),
+                                      ("patterns_path", patterns_path)) if value is not None]
+    if extra:
+        raise ReluscopeError(
+            f"counting a network with max-pooling takes no {', '.join(extra)} (its argmax "
+            "search runs in this process); drop it"
+        )
+    validation.check_n_jobs(n_jobs)  # checked, though the search runs in this process
+    time_limit = validation.check_time_limit(time_limit)
+    require_windows(network)
+    start = time.perf_counter()
+    if bounds is None:
+        bounds = tighten_bounds(network, method=bounds_method)
+    if interrupts.requested():
+        return RegionCount(0, False, "highs", INTERRUPTED, time.perf_counter() - start,
+                           message="interrupted while computing the bounds")
+    remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+    if method == "milp":
+        result = count_regions_argmax_milp(network, bounds, time_limit=remaining)
+    else:
+        result = count_regions_argmax(network, bounds, time_limit=remaining)
+    return replace(result, seconds=time.perf_counter() - start)
 
 
 def _estimate_rest(

@@ -5,7 +5,8 @@ a box, ``[max(lower, c - r), min(upper, c + r)]``, so each local count is
 :func:`~reluscope.regions.count.count_regions` of the same network on that box (same
 region definition as ``count``). A count that reaches its time limit falls back to the
 MIPBound estimate (:func:`~reluscope.regions.mipbound.estimate_regions`) on the same
-box; the larger of the two proven lower bounds is reported.
+box; the larger of the two proven lower bounds is reported (a network with max-pooling,
+which MIPBound refuses, reports the count's).
 
 On a polytope domain each ball is the ball's box cut by the polytope's rows; a ball
 that misses the polytope holds no region: its count is 0, exact.
@@ -169,6 +170,10 @@ def local_regions(
                 raise KeyboardInterrupt
             if res.exact:
                 counts.append(LocalCount(int(name), res.regions, True, "lp", COMPLETE,
+                                         time.perf_counter() - t0, res.regions))
+                continue
+            if network.has_max_pool:  # no MIPBound for max-pooling: the count's bound
+                counts.append(LocalCount(int(name), res.regions, False, "lp", TIME_LIMIT,
                                          time.perf_counter() - t0, res.regions))
                 continue
             seed = None if random_state is None else random_state + i
