@@ -68,6 +68,45 @@ def test_table1_averages_finished_networks_only():
     assert len(PAPER_TABLE1) == 21 and sum(n1 + n2 == 22 for n1, n2 in ALL_SPLITS) == 21
 
 
+def test_table1_with_tree_estimates_of_counts_cut_short():
+    """A count cut short with a tree estimate enters Table 1 at its estimate, the gap at
+    its interval's ends bounding it; the estimate is clipped to [proven, Empirical UB]."""
+    done = _record(7, 15, 0, conf=1000, emp=400, exact=100)
+    cut = _record(7, 15, 1, conf=1000, emp=400, exact=50, complete=False)
+    cut["tree"] = {"estimate": 200.0, "ci_low": 40.0, "ci_high": 450.0, "status": "complete",
+                   "seconds": 9.0}
+    bare = _record(7, 15, 2, conf=1000, emp=400, exact=60, complete=False)  # no estimate
+    rows = [flat_row(r, []) for r in (done, cut, bare)]
+    assert rows[1]["tree_estimate"] == 200.0
+    assert (rows[1]["tree_ci_low"], rows[1]["tree_ci_high"]) == (50.0, 400.0)  # clipped
+    assert rows[1]["gap_closed_estimated"] == pytest.approx(100 * 600 / 800)
+    assert rows[1]["gap_closed_estimated_low"] == pytest.approx(100 * 600 / 950)
+    assert rows[1]["gap_closed_estimated_high"] == pytest.approx(100.0)
+    assert rows[0]["gap_closed_estimated"] == rows[0]["gap_closed"]
+    assert rows[2]["gap_closed_estimated"] is None
+    [t] = table1(rows)
+    assert t["networks_in_gap"] == 1 and t["networks_estimated"] == 2
+    assert t["gap_closed_estimated"] == pytest.approx((100 * 600 / 900 + 100 * 600 / 800) / 2)
+    assert t["gap_closed_estimated_low"] <= t["gap_closed_estimated"]
+    assert t["gap_closed_estimated"] <= t["gap_closed_estimated_high"]
+    settings = ExperimentSettings(splits=((7, 15),), xor_sizes=())
+    text = render_report(settings.to_dict(), [done, cut, bare], rows)
+    assert "| 7;15;10 | 2 (1) | 70.8 [64.9, 83.3] | 48.4 [35.2, 69.9] | 1.1 |" in text
+
+
+def test_a_count_cut_short_needs_its_tree_estimate():
+    settings = ExperimentSettings(splits=((7, 15),), xor_sizes=(), milp_networks=0,
+                                  tree_networks=1)
+    cut = _record(7, 15, 0, conf=1000, emp=400, exact=50, complete=False)
+    cut["exact"]["time_limit"] = settings.count_time_limit
+    assert not record_finished(cut, settings)
+    cut["tree"] = {"estimate": 200.0, "ci_low": 40.0, "ci_high": 450.0, "status": "complete"}
+    assert record_finished(cut, settings)
+    other = _record(7, 15, 1, conf=1000, emp=400, exact=50, complete=False)
+    other["exact"]["time_limit"] = settings.count_time_limit
+    assert record_finished(other, settings)  # beyond tree_networks
+
+
 def test_app_k_checks_and_csv():
     rec = _record(4, 18, 0, conf=5000, emp=1024, exact=100, lbs={2: 4, 3: 64},
                   milp=100)
@@ -134,7 +173,8 @@ def test_an_estimate_cut_short_is_finished_only_under_the_limit_it_had():
 
 def test_a_count_cut_short_is_finished_only_under_the_limit_it_had():
     settings = ExperimentSettings(splits=((4, 18),), networks_per_split=1, milp_networks=0,
-                                  xor_networks=0, xor_sizes=(), count_time_limit=15.0)
+                                  xor_networks=0, xor_sizes=(), count_time_limit=15.0,
+                                  tree_networks=0)
     cut = _record(4, 18, 0, conf=5000, emp=1024, exact=100, complete=False)
     cut["exact"]["time_limit"] = 15.0
     assert record_finished(cut, settings)

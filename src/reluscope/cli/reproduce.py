@@ -81,6 +81,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--max-repetitions", type=int, metavar="N")
     group.add_argument("--xor-networks", type=int, metavar="N",
                        help="networks per split that run MIPBound (default: all)")
+    group.add_argument("--tree-time-limit", type=float, metavar="S",
+                       help="seconds per tree estimate of a count cut short (default 600; "
+                       "Table 1's value where counting does not finish)")
+    group.add_argument("--tree-networks", type=int, metavar="N",
+                       help="networks per split that run the tree estimate (default: all)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.set_defaults(func=run)
 
@@ -108,7 +113,8 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         changes["xor_sizes"] = _ints(args.xor_sizes)
     for name in ("networks", "dataset", "n_train", "epochs", "bounds_time_limit",
                  "count_time_limit", "milp_time_limit", "milp_networks",
-                 "estimate_time_limit", "max_repetitions", "xor_networks"):
+                 "estimate_time_limit", "max_repetitions", "xor_networks",
+                 "tree_time_limit", "tree_networks"):
         value = getattr(args, name)
         if value is not None:
             changes["networks_per_split" if name == "networks" else name] = value
@@ -123,11 +129,11 @@ def check_arguments(args: argparse.Namespace) -> None:
     if args.cluster is None:
         validation.check_n_jobs(args.jobs, "--jobs")
     for name in ("bounds_time_limit", "count_time_limit", "milp_time_limit",
-                 "estimate_time_limit"):
+                 "estimate_time_limit", "tree_time_limit"):
         validation.check_time_limit(getattr(args, name), "--" + name.replace("_", "-"))
     for name in ("networks", "n_train", "max_repetitions"):
         validation.check_optional_positive_int(getattr(args, name), "--" + name.replace("_", "-"))
-    for name in ("milp_networks", "xor_networks"):
+    for name in ("milp_networks", "xor_networks", "tree_networks"):
         if getattr(args, name) is not None:
             validation.check_nonnegative_int(getattr(args, name), "--" + name.replace("_", "-"))
     if args.epochs is not None:

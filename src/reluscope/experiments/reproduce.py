@@ -13,7 +13,11 @@ record, saved network) returning a JSON-ready record:
 4. ``exact_milp``: the MILP engine (the paper's method) on the first ``milp_networks``
    networks of each split, for timing;
 5. ``xor``: MIPBound XOR-k lower bounds at 95% for ``k in xor_sizes``, on the first
-   ``xor_networks`` networks of each split (all by default).
+   ``xor_networks`` networks of each split (all by default);
+6. ``tree``: where the exact count was cut short, the tree estimate of the count with
+   its 95% interval (``estimate_regions(method="tree")``, ``tree_time_limit``), on the
+   first ``tree_networks`` networks of each split (all by default): Table 1's value
+   for splits whose counts do not finish.
 
 The driver (:func:`reproduce`) does all file I/O, so tasks run unchanged in a local
 process pool or on a Dask cluster without a shared file system. Every finished record
@@ -55,7 +59,7 @@ ALL_SPLITS: tuple[tuple[int, int], ...] = tuple(
     (n1, HIDDEN_UNITS - n1) for n1 in range(1, HIDDEN_UNITS)
 )
 #: the analysis steps of a task, in the order they run
-STEPS = ("bounds", "upper", "exact", "exact_milp", "xor")
+STEPS = ("bounds", "upper", "exact", "exact_milp", "xor", "tree")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class ExperimentSettings:
         MIPBound settings (paper: k = 2..5, 95%, as many repetitions as 99.5% needs).
     xor_networks
         How many networks per split run MIPBound (None: every network).
+    tree_time_limit, tree_rel_error, tree_networks
+        The tree estimate of a count cut short: seconds (None: until ``tree_rel_error``),
+        the half-width it stops at, and how many networks per split (None: every one).
     """
 
     splits: tuple[tuple[int, int], ...] = ALL_SPLITS
@@ -108,6 +115,9 @@ class ExperimentSettings:
     confidence: float = 0.95
     max_repetitions: int | None = None
     xor_networks: int | None = None
+    tree_time_limit: float | None = 600.0
+    tree_rel_error: float = 0.05
+    tree_networks: int | None = None
 
     def __post_init__(self) -> None:
         splits = tuple((int(a), int(b)) for a, b in self.splits)
@@ -117,8 +127,9 @@ class ExperimentSettings:
             raise ReluscopeError(f"splits must be pairs of positive widths, got {splits}")
         if self.networks_per_split < 1:
             raise ReluscopeError("networks_per_split must be at least 1")
-        if self.xor_networks is not None and self.xor_networks < 0:
-            raise ReluscopeError("xor_networks must be at least 0 (None: every network)")
+        for name in ("xor_networks", "tree_networks"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise ReluscopeError(f"{name} must be at least 0 (None: every network)")
         if self.dataset not in ("mnist", "digits"):
             raise ReluscopeError(f"dataset must be 'mnist' or 'digits', got {self.dataset!r}")
 
@@ -163,6 +174,7 @@ def quick_settings() -> ExperimentSettings:
         xor_sizes=(2, 3, 4, 5),
         estimate_time_limit=15.0,
         max_repetitions=16,
+        tree_time_limit=15.0,
     )
 
 
@@ -282,6 +294,9 @@ def record_finished(record: dict[str, Any] | None, settings: ExperimentSettings)
             return False
     if not finished_under(record.get("exact"), settings.count_time_limit):
         return False
+    if needs_tree(record, settings) and not finished_under(record.get("tree"),
+                                                           settings.tree_time_limit):
+        return False
     if record["index"] < settings.milp_networks and not _done(record.get("exact_milp")):
         return False
     if not runs_xor(record["index"], settings):
@@ -305,6 +320,14 @@ def finished_under(entry: Any, limit: float | None) -> bool:
         return True
     ran = entry.get("time_limit", entry.get("seconds"))
     return limit is not None and ran is not None and float(ran) >= float(limit)
+
+
+def needs_tree(record: dict[str, Any], settings: ExperimentSettings) -> bool:
+    """Whether the record's exact count was cut short and its network runs the tree
+    estimate (``tree_networks``)."""
+    exact = record.get("exact")
+    return (_done(exact) and not exact.get("exact")
+            and (settings.tree_networks is None or record["index"] < settings.tree_networks))
 
 
 def runs_xor(index: int, settings: ExperimentSettings) -> bool:
@@ -450,10 +473,23 @@ def _analyse(
 
         return run
 
+    def tree() -> dict[str, Any]:
+        est = reluscope.estimate_regions(
+            network, method="tree", bounds=bounds, rel_error=settings.tree_rel_error,
+            time_limit=settings.tree_time_limit, confidence=settings.confidence,
+            random_state=_step_seed(settings, task, 0),
+        )
+        return {**est.to_dict(), "time_limit": settings.tree_time_limit}
+
     step(record, "upper", upper)
     if not finished_under(previous_exact, settings.count_time_limit):
         record.pop("exact", None)  # cut short under a smaller limit: resumed below
+        record.pop("tree", None)  # estimated against the count it had then
         step(record, "exact", exact)
+    if needs_tree(record, settings) and not finished_under(record.get("tree"),
+                                                           settings.tree_time_limit):
+        record.pop("tree", None)  # cut short under a smaller limit: estimated again
+        step(record, "tree", tree)
     if task.index < settings.milp_networks:
         step(record, "exact_milp", exact_milp)
     if runs_xor(task.index, settings):

@@ -157,11 +157,38 @@ def flat_row(record: dict[str, Any], xor_sizes: Sequence[int]) -> dict[str, Any]
         row["gap_closed_at_least_log2"] = gap_closed_log2(
             row["configuration_ub"], row["empirical_ub"], row["exact_regions"]
         )
-    errors = [name for name in ("bounds", "upper", "exact", "exact_milp")
+    _estimated_gap(row, record.get("tree"))
+    errors = [name for name in ("bounds", "upper", "exact", "exact_milp", "tree")
               if isinstance(record.get(name), dict) and "error" in record[name]]
     errors += [f"xor{k}" for k, v in xor.items() if isinstance(v, dict) and "error" in v]
     row["errors"] = ";".join(errors)
     return row
+
+
+def _estimated_gap(row: dict[str, Any], tree: Any) -> None:
+    """The tree estimate of a count cut short (never below the regions it proved), and
+    the gap closed at the estimate and at its interval's ends (the gap grows with the
+    count, so the interval's ends bound it), in place; the exact values where the count
+    finished."""
+    est = lo = hi = None
+    if row["exact_complete"]:
+        est = lo = hi = row["exact_regions"]
+    elif ok(tree) and tree.get("estimate") is not None:
+        # the count lies between the regions proven and the Empirical UB
+        floor = float(row["exact_regions"] or 0)
+        ceiling = float(row["empirical_ub"] or math.inf)
+        est, lo, hi = (min(max(float(tree[k]), floor), ceiling)
+                       for k in ("estimate", "ci_low", "ci_high"))
+    row["tree_estimate"] = None if row["exact_complete"] else est
+    row["tree_ci_low"] = None if row["exact_complete"] else lo
+    row["tree_ci_high"] = None if row["exact_complete"] else hi
+    row["tree_seconds"] = tree.get("seconds") if ok(tree) else None
+    conf, emp = row["configuration_ub"], row["empirical_ub"]
+    for suffix, fn in (("", gap_closed), ("_log2", gap_closed_log2)):
+        for end, value in (("", est), ("_low", lo), ("_high", hi)):
+            name = f"gap_closed_estimated{suffix}{end}"
+            row[name] = (fn(conf, emp, max(int(round(value)), 1))
+                         if value is not None and conf is not None and emp else None)
 
 
 def rows_to_csv(rows: list[dict[str, Any]]) -> str:
@@ -194,6 +221,10 @@ def table1(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     if r.get("gap_closed_at_least") is not None]
         at_least_log = [r["gap_closed_at_least_log2"] for r in group
                         if r.get("gap_closed_at_least_log2") is not None]
+        # exact where the count finished, else the tree estimate: every network with one
+        estimated = [r for r in group if r.get("gap_closed_estimated") is not None
+                     and r.get("gap_closed_estimated_low") is not None
+                     and r.get("gap_closed_estimated_high") is not None]
         table.append({
             "widths": f"{n1};{n2};10",
             "n1": n1,
@@ -206,6 +237,12 @@ def table1(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "gap_closed_at_least": mean_or_none(at_least),
             "gap_closed_at_least_log2": mean_or_none(at_least_log),
             "networks_at_least": len(at_least),
+            # the ends: the means of the networks' ends, which hold whenever every
+            # network's interval holds
+            **{f"gap_closed_estimated{suffix}{end}": mean_or_none(
+                [r[f"gap_closed_estimated{suffix}{end}"] for r in estimated])
+               for suffix in ("", "_log2") for end in ("", "_low", "_high")},
+            "networks_estimated": len(estimated),
             "paper_gap_closed": (PAPER_TABLE1.get(n1) if n1 + n2 == PAPER_HIDDEN_UNITS
                                  else None),
         })
