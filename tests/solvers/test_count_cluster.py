@@ -21,10 +21,10 @@ from netgen import random_network
 from oracles import brute_force_count, brute_force_patterns
 from reluscope import ReluscopeError, interrupts
 from reluscope.bounds import tighten_bounds
-from reluscope.regions import distributed as dist
-from reluscope.regions import lp_engine
-from reluscope.regions.count import count_regions
+from reluscope.regions.count.dispatch import count_regions
 from reluscope.regions.patterns import read_patterns
+from reluscope.regions.search import distributed as dist
+from reluscope.regions.search import engine
 
 distributed = pytest.importorskip("distributed")
 
@@ -38,7 +38,7 @@ LONG_NET_REGIONS = 8622
 @pytest.fixture(scope="module")
 def client():
     """Two worker processes, one thread each, importing this source tree."""
-    src = str(Path(lp_engine.__file__).resolve().parents[2])
+    src = str(Path(engine.__file__).resolve().parents[2])
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = src + (os.pathsep + old if old else "")
     try:
@@ -59,9 +59,9 @@ def client():
 @pytest.fixture
 def pool_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hand work to the cluster at once, in many short slices (many tasks go back and forth)."""
-    monkeypatch.setattr(lp_engine, "SERIAL_START_SECONDS", 0.0)
-    monkeypatch.setattr(lp_engine, "SHORT_SLICE_SECONDS", 0.01)
-    monkeypatch.setattr(lp_engine, "SLICE_SECONDS", 0.02)
+    monkeypatch.setattr(engine, "SERIAL_START_SECONDS", 0.0)
+    monkeypatch.setattr(engine, "SHORT_SLICE_SECONDS", 0.01)
+    monkeypatch.setattr(engine, "SLICE_SECONDS", 0.02)
 
 
 @pytest.mark.parametrize("method", SEARCH_METHODS)
@@ -185,7 +185,7 @@ def test_bad_cluster_arguments(client) -> None:
 def test_tree_estimate_on_the_cluster_equals_in_process(client) -> None:
     """The tree estimate's runs on the cluster: the same seed gives the same runs."""
     from netgen import dense_network
-    from reluscope.regions.tree_estimate import estimate_count
+    from reluscope.regions.estimate.tree_estimate import estimate_count
 
     network = dense_network(3, 2, (6, 6, 4))
     bounds = tighten_bounds(network, method="lp")

@@ -432,7 +432,7 @@ def _analyse(
         ).to_dict()
 
     def estimate(k: int, previous: Any) -> Callable[[], dict[str, Any]]:
-        from reluscope.regions.mipbound import RegionEstimate
+        from reluscope.regions.estimate.mipbound import RegionEstimate
 
         resume = _resumable(previous)
         spent = float(previous["seconds"]) if resume else 0.0

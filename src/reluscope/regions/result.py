@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
 
 if TYPE_CHECKING:
-    from reluscope.regions.tree_estimate import CountEstimate
+    from reluscope.regions.estimate.tree_estimate import CountEstimate
 
 __all__ = ["COMPLETE", "FAILED", "INTERRUPTED", "TIME_LIMIT", "RegionCount"]
 

@@ -18,7 +18,7 @@ Two polygons are carried per cell, because the counted object and the picture di
   the slice's area);
 * the **counted set** ``Q_S = {g_i >= REGION_EPS (i in S), g_i <= 0 (i not in S)}``
   (:mod:`reluscope.tolerances`): ``S`` is a linear region, exactly as for
-  :func:`~reluscope.regions.count.count_regions` on the composed network, iff ``Q_S`` is
+  :func:`~reluscope.regions.count.dispatch.count_regions` on the composed network, iff ``Q_S`` is
   not empty, whatever its dimension (a segment or a single point counts too).
 
 ``Q_S`` is a subset of ``T_S``. A positive-area cell with an empty ``Q_S`` (a sliver

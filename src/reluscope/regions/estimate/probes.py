@@ -25,9 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reluscope.network import FloatArray
-from reluscope.regions import _kernel as K
-from reluscope.regions.compiled import NODE_BUDGET, CompiledSearcher
-from reluscope.regions.lp_engine import PreparedNetwork, Task
+from reluscope.regions.search import _kernel as K
+from reluscope.regions.search.compiled import NODE_BUDGET, CompiledSearcher
+from reluscope.regions.search.engine import PreparedNetwork, Task
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 #: Nodes an exact count below ``exact_from`` may search before it stops and returns the

@@ -52,8 +52,8 @@ from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
-from reluscope.regions.lp_engine import PreparedNetwork, Task, _sigint_to_event, prepare
-from reluscope.regions.probes import Node, Prober, node_of
+from reluscope.regions.estimate.probes import Node, Prober, node_of
+from reluscope.regions.search.engine import PreparedNetwork, Task, _sigint_to_event, prepare
 from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
@@ -338,7 +338,7 @@ def estimate_count(
     client: Any = None
     own_client = False
     if cluster is not None:
-        from reluscope.regions import distributed
+        from reluscope.regions.search import distributed
 
         client, own_client = distributed.connect(cluster)
     try:

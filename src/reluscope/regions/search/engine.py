@@ -604,7 +604,7 @@ def _worker_main(conn: Any, prep: PreparedNetwork, record: bool, engine: str) ->
 def _new_searcher(prep: PreparedNetwork, record: bool, engine: str) -> Any:
     """The searcher of ``engine``: ``"compiled"`` (numba kernel) or ``"highs"``."""
     if engine == "compiled":
-        from reluscope.regions.compiled import CompiledSearcher
+        from reluscope.regions.search.compiled import CompiledSearcher
 
         return CompiledSearcher(prep, record_patterns=record)
     return Searcher(prep, record_patterns=record)
@@ -695,7 +695,7 @@ def count_regions_lp(
         workers' time spent searching (benchmarks/bench_count_parallel.py).
     frontier
         A list that receives the tasks left when the count stops early (the disjoint
-        subtrees not yet counted: what :mod:`.tree_estimate` estimates).
+        subtrees not yet counted: what :mod:`reluscope.regions.estimate.tree_estimate` estimates).
     """
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
@@ -704,7 +704,7 @@ def count_regions_lp(
     client: Any = None
     own_client = False
     if cluster is not None:
-        from reluscope.regions import distributed
+        from reluscope.regions.search import distributed
 
         client, own_client = distributed.connect(cluster)
     try:
@@ -736,13 +736,13 @@ def _count(
     frontier: list[Task] | None = None,
 ) -> RegionCount:
     """:func:`count_regions_lp` once the workers are known."""
-    from reluscope.regions.checkpoint import (
+    from reluscope.regions.patterns import PatternWriter
+    from reluscope.regions.search.checkpoint import (
         CheckpointState,
         load_checkpoint,
         network_hash,
         save_checkpoint,
     )
-    from reluscope.regions.patterns import PatternWriter
 
     prep = prepare(network, bounds)
     digest = network_hash(network)
@@ -837,7 +837,7 @@ def _count(
             parallel_start = time.monotonic()
             if tasks and not alone and not stop.is_set() and time.monotonic() < deadline:
                 if client is not None:
-                    from reluscope.regions.distributed import run_on_cluster
+                    from reluscope.regions.search.distributed import run_on_cluster
 
                     run_on_cluster(
                         client, prep, record, engine, tasks, in_flight, merge, stop, deadline,

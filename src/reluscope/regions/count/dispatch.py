@@ -5,11 +5,12 @@
 checkpoint, a pattern file or a cluster is asked for, and ``"lp"`` otherwise.
 ``"geometric"`` splits the domain into the cells of the network, vertex by vertex
 (:mod:`.geometric`), and also reports the cells thinner than ``REGION_EPS``.
-``method="lp"`` is the depth-first search of :mod:`.lp_engine` run by the
-compiled kernel of :mod:`.compiled` (its own certified dual simplex, about one small
-LP per region; nodes it cannot decide safely go to HiGHS); ``"highs"`` is the same
-search with every LP solved by HiGHS; ``"milp"`` is the paper's MILP enumeration with
-no-good cuts and ``"scip-count"`` SCIP's solution counter (both in :mod:`.milp_enum`).
+``method="lp"`` is the depth-first search of :mod:`reluscope.regions.search` run by the
+compiled kernel of :mod:`reluscope.regions.search.compiled` (its own certified dual
+simplex, about one small LP per region; nodes it cannot decide safely go to HiGHS);
+``"highs"`` is the same search with every LP solved by HiGHS; ``"milp"`` is the paper's
+MILP enumeration with no-good cuts and ``"scip-count"`` SCIP's solution counter (both in
+:mod:`.milp_enum`).
 All of them count the same patterns (definition in :mod:`reluscope.tolerances`).
 
 On a polytope domain (``network.has_polytope``) every method has the rows ``A x <= b``
@@ -17,8 +18,9 @@ On a polytope domain (``network.has_polytope``) every method has the rows ``A x 
 
 A search (``lp``, ``highs``) stopped early by its time limit or Ctrl-C also *estimates*
 what it did not count: the tasks it left are disjoint subtrees, which
-:mod:`.tree_estimate` samples, so the result says "at least N regions proven; about M
-(L-H, 95%)". The time limit covers both: the search gets ``1 - ESTIMATE_SHARE`` of it.
+:mod:`reluscope.regions.estimate.tree_estimate` samples, so the result says "at least N
+regions proven; about M (L-H, 95%)". The time limit covers both: the search gets ``1 -
+ESTIMATE_SHARE`` of it.
 
 A network with leaky or identity units is counted through its plain-ReLU form
 (:mod:`reluscope.relu_form`: same regions, one to one), by every method; a patterns file
@@ -43,10 +45,10 @@ from reluscope.regions.result import INTERRUPTED, TIME_LIMIT, RegionCount
 from reluscope.relu_form import ReluForm, relu_form, require_no_max_pool
 
 if TYPE_CHECKING:
-    from reluscope.regions.tree_estimate import CountEstimate
+    from reluscope.regions.estimate.tree_estimate import CountEstimate
 
 COUNT_METHODS = ("auto", "lp", "highs", "geometric", "milp", "scip-count")
-#: the methods run by the depth-first search of :mod:`.lp_engine`
+#: the methods run by the depth-first search of :mod:`reluscope.regions.search.engine`
 SEARCH_METHODS = ("lp", "highs")
 #: Share of a count's time limit kept for estimating what the search left.
 ESTIMATE_SHARE = 0.1
@@ -180,7 +182,7 @@ def count_regions(
         check_output(patterns_path, what="patterns file", inputs=[checkpoint])
     start = time.perf_counter()
     if method == "geometric":  # needs no bounds (only a degenerate network falls back)
-        from reluscope.regions.geometric import count_regions_geometric
+        from reluscope.regions.count.geometric import count_regions_geometric
 
         if interrupts.requested():  # a stop seen earlier in this call: run nothing
             return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
@@ -206,7 +208,7 @@ def count_regions(
         search_limit = remaining * (1.0 - ESTIMATE_SHARE)
     left: list[Any] | None = None
     if method in SEARCH_METHODS:
-        from reluscope.regions.lp_engine import count_regions_lp
+        from reluscope.regions.search.engine import count_regions_lp
 
         left = []
         result = count_regions_lp(
@@ -222,14 +224,14 @@ def count_regions(
             frontier=left,
         )
     elif method == "milp":
-        from reluscope.regions.milp_enum import count_regions_milp
+        from reluscope.regions.count.milp_enum import count_regions_milp
 
         result = count_regions_milp(
             network, bounds, time_limit=search_limit, progress=progress,
             patterns_path=patterns_path,
         )
     else:
-        from reluscope.regions.milp_enum import count_regions_scip
+        from reluscope.regions.count.milp_enum import count_regions_scip
 
         result = count_regions_scip(network, bounds, time_limit=search_limit)
     if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
@@ -262,7 +264,7 @@ def _estimate_rest(
     """An estimate of the whole count after a count stopped early: the search's proven
     regions plus its leftover subtrees ``left``, or (the MILP and geometric engines keep
     no such subtrees) the whole tree, never below the regions proven."""
-    from reluscope.regions.tree_estimate import DEFAULT_POPULATION, estimate_count
+    from reluscope.regions.estimate.tree_estimate import DEFAULT_POPULATION, estimate_count
 
     if result.status == INTERRUPTED:
         seconds = ESTIMATE_AFTER_STOP_SECONDS

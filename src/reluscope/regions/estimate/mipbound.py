@@ -3,7 +3,7 @@ r"""MIPBound and MBound: probabilistic lower bounds on the number of linear regi
 Paper Section 4 and Algorithm 1 (Serra & Ramalingam, AAAI 2020). The counting model
 (eqs 5-7 with ``f >= REGION_EPS``) has one binary solution per linear region, projected on
 the binaries ``z`` of the unstable units. A *repetition* adds random parity constraints
-of size ``k`` (:mod:`reluscope.regions.parity`) until the model is infeasible;
+of size ``k`` (:mod:`reluscope.regions.estimate.parity`) until the model is infeasible;
 ``r`` = the number of constraints added. Because every region survives each constraint
 with probability 1/2, independently, ``P(feasible with s constraints) <= |S| / 2^s``.
 
@@ -62,7 +62,7 @@ from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError, SolverError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
-from reluscope.regions.parity import ParityConstraint, draw_parity
+from reluscope.regions.estimate.parity import ParityConstraint, draw_parity
 from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
 from reluscope.reprs import short_repr
 from reluscope.solvers.scip import (

@@ -1,6 +1,6 @@
 """The tasks of the lp/highs search on a Dask cluster (``count_regions(..., cluster=...)``).
 
-The driver (:func:`~reluscope.regions.lp_engine.count_regions_lp`) keeps the task queue,
+The driver (:func:`~reluscope.regions.search.engine.count_regions_lp`) keeps the task queue,
 the counts, the checkpoint, the time limit and Ctrl-C exactly as with ``n_jobs``; only
 the pool is replaced: each slice of search is one Dask task
 (:func:`_run_slice_on_worker`) that returns a :class:`SliceResult` (the regions of the
@@ -23,7 +23,7 @@ from collections import deque
 from typing import Any
 
 from reluscope.errors import ReluscopeError
-from reluscope.regions.lp_engine import PreparedNetwork, SliceResult, Task
+from reluscope.regions.search.engine import PreparedNetwork, SliceResult, Task
 
 #: Seconds to wait for the scheduler at ``ADDRESS``.
 CONNECT_TIMEOUT = 30.0
@@ -72,7 +72,7 @@ def _run_slice_on_worker(
     run_id: str, prep: PreparedNetwork, record: bool, engine: str, task: Task, seconds: float
 ) -> SliceResult:
     """One slice of search on a Dask worker (one searcher per count and worker thread)."""
-    from reluscope.regions.lp_engine import _new_searcher
+    from reluscope.regions.search.engine import _new_searcher
 
     key = (run_id, threading.get_ident())
     with _SEARCHERS_LOCK:

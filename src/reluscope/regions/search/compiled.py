@@ -1,10 +1,10 @@
 """The compiled search of the ``lp`` method: same tasks and slices as the HiGHS search.
 
-:class:`CompiledSearcher` has the interface of :class:`~reluscope.regions.lp_engine.Searcher`
+:class:`CompiledSearcher` has the interface of :class:`~reluscope.regions.search.engine.Searcher`
 (``run(task, slice_end=..., stop=...) -> SliceResult``), so the driver of
-:mod:`~reluscope.regions.lp_engine` (``n_jobs``, time limit, Ctrl-C, checkpoints,
+:mod:`~reluscope.regions.search.engine` (``n_jobs``, time limit, Ctrl-C, checkpoints,
 patterns file, progress bar) runs either engine unchanged. The search itself, with its
-own certified LP solver, is the numba kernel :mod:`reluscope.regions._kernel`; see its
+own certified LP solver, is the numba kernel :mod:`reluscope.regions.search._kernel`; see its
 docstring for the LP and for what backs each decision.
 
 A node the kernel cannot decide safely (*trouble*: iteration cap, failed certificate,
@@ -25,8 +25,8 @@ import time
 import numpy as np
 
 from reluscope.network import FloatArray
-from reluscope.regions import _kernel as K
-from reluscope.regions.lp_engine import (
+from reluscope.regions.search import _kernel as K
+from reluscope.regions.search.engine import (
     MAX_WITNESSES,
     PreparedNetwork,
     Searcher,
