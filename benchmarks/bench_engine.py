@@ -85,7 +85,7 @@ class Capture:
 
     def __init__(self) -> None:
         self.searchers: list[object] = []
-        self.original = engine._new_searcher
+        self.original = engine.new_searcher
 
     def __enter__(self) -> Capture:
         def make(prep, record, kind):
@@ -93,11 +93,11 @@ class Capture:
             self.searchers.append(searcher)
             return searcher
 
-        engine._new_searcher = make  # type: ignore[assignment]
+        engine.new_searcher = make  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        engine._new_searcher = self.original  # type: ignore[assignment]
+        engine.new_searcher = self.original  # type: ignore[assignment]
 
 
 def timed(net, method: str, bounds, limit: float):

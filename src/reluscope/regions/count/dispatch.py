@@ -209,6 +209,7 @@ def count_regions(
     left: list[Any] | None = None
     if method in SEARCH_METHODS:
         from reluscope.regions.search.engine import count_regions_lp
+        from reluscope.regions.search.searchers import ENGINE_OF_METHOD
 
         left = []
         result = count_regions_lp(
@@ -219,7 +220,7 @@ def count_regions(
             checkpoint=checkpoint,
             patterns_path=patterns_path,
             progress=progress,
-            engine="compiled" if method == "lp" else "highs",
+            engine=ENGINE_OF_METHOD[method],
             cluster=cluster,
             frontier=left,
         )

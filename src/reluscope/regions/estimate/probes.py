@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from reluscope.network import FloatArray
 from reluscope.regions.search import _kernel as K
 from reluscope.regions.search.compiled import NODE_BUDGET, CompiledSearcher
-from reluscope.regions.search.engine import PreparedNetwork, Task
+from reluscope.regions.search.core import PreparedNetwork, Task
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 #: Nodes an exact count below ``exact_from`` may search before it stops and returns the

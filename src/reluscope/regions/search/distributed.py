@@ -1,53 +1,63 @@
-"""The tasks of the lp/highs search on a Dask cluster (``count_regions(..., cluster=...)``).
+"""Dask: connecting to a cluster, and the slices of search as Dask tasks.
 
-The driver (:func:`~reluscope.regions.search.engine.count_regions_lp`) keeps the task queue,
-the counts, the checkpoint, the time limit and Ctrl-C exactly as with ``n_jobs``; only
-the pool is replaced: each slice of search is one Dask task
-(:func:`_run_slice_on_worker`) that returns a :class:`SliceResult` (the regions of the
-finished part and the leftover tasks). The prepared network is scattered once to every
-worker; each worker thread keeps one searcher per count, so the compiled kernel and the
-HiGHS model are built once per worker thread, not once per slice.
+:func:`dask_client` is the one way reluscope connects to Dask (``count_regions``,
+``estimate_regions`` and ``reproduce`` with ``cluster=``): an address, a
+``distributed.Client`` or a cluster object such as ``LocalCluster``; it reports the
+workers' threads and closes what it opened.
+
+:class:`DaskBackend` is the cluster back end of
+:func:`~reluscope.regions.search.schedule.run_slices`: the driver
+(:func:`~reluscope.regions.search.engine.count_regions_lp`) keeps the task queue, the
+counts, the checkpoint, the time limit and Ctrl-C exactly as with ``n_jobs``; each slice
+of search is one Dask task (:func:`_run_slice_on_worker`) that returns a
+:class:`~reluscope.regions.search.core.SliceOutcome`. The prepared network is scattered
+once to every worker; each worker thread keeps one searcher per count, so the compiled
+kernel and the HiGHS model are built once per worker thread, not once per slice.
 
 Workers need reluscope (and numba / highspy) importable, as for ``reproduce --cluster``.
-A slice that was running when the driver stopped (time limit, Ctrl-C) is not counted:
-its task goes back to the frontier (and the checkpoint), so nothing is counted twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue as queue_module
 import threading
 import time
 import uuid
-from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from reluscope.errors import ReluscopeError
-from reluscope.regions.search.engine import PreparedNetwork, SliceResult, Task
+from reluscope.regions.search.core import PreparedNetwork, Searcher, SliceOutcome, Task
+from reluscope.regions.search.searchers import new_searcher
 
 #: Seconds to wait for the scheduler at ``ADDRESS``.
 CONNECT_TIMEOUT = 30.0
 
 # per worker process: (count id, thread id) -> searcher
-_SEARCHERS: dict[tuple[str, int], Any] = {}
+_SEARCHERS: dict[tuple[str, int], Searcher] = {}
 _SEARCHERS_LOCK = threading.Lock()
 
 
 def connect(cluster: str | Any) -> tuple[Any, bool]:
-    """A ``distributed.Client`` for ``cluster`` (an address or a Client) and whether we own it."""
+    """A ``distributed.Client`` for ``cluster`` (an address, a Client, or a cluster object
+    such as ``LocalCluster``) and whether we made it (then we close it)."""
     try:
         from distributed import Client
+        from distributed.deploy import Cluster
     except ImportError:
         raise ReluscopeError(
-            "counting on a cluster needs Dask: pip install 'reluscope[cluster]'"
+            "a Dask cluster needs Dask: pip install 'reluscope[cluster]'"
         ) from None
-    if not isinstance(cluster, str):
-        if not isinstance(cluster, Client):
-            raise ReluscopeError(
-                f"cluster must be a Dask scheduler address or a distributed.Client, "
-                f"got {type(cluster).__name__}"
-            )
+    if isinstance(cluster, Client):
         return cluster, False
+    if isinstance(cluster, Cluster):
+        return Client(cluster), True
+    if not isinstance(cluster, str):
+        raise ReluscopeError(
+            f"cluster must be a Dask scheduler address, a distributed.Client or a Dask "
+            f"cluster (LocalCluster), got {type(cluster).__name__}"
+        )
     try:
         return Client(cluster, timeout=CONNECT_TIMEOUT), True
     except (OSError, TimeoutError, ValueError) as exc:
@@ -68,12 +78,31 @@ def worker_threads(client: Any) -> int:
     return int(threads)
 
 
+@contextlib.contextmanager
+def dask_client(
+    cluster: str | Any | None, *, need_workers: bool = True
+) -> Iterator[tuple[Any, int]]:
+    """``(client, worker threads)`` for ``cluster``, ``(None, 0)`` when it is None.
+
+    With ``need_workers`` a cluster without workers is an error; without, its thread
+    count may be 0 (workers may join later). A client made here is closed on exit.
+    """
+    if cluster is None:
+        yield None, 0
+        return
+    client, own = connect(cluster)
+    try:
+        yield client, (worker_threads(client) if need_workers
+                       else int(sum(client.nthreads().values())))
+    finally:
+        if own:
+            client.close()
+
+
 def _run_slice_on_worker(
     run_id: str, prep: PreparedNetwork, record: bool, engine: str, task: Task, seconds: float
-) -> SliceResult:
+) -> SliceOutcome:
     """One slice of search on a Dask worker (one searcher per count and worker thread)."""
-    from reluscope.regions.search.engine import _new_searcher
-
     key = (run_id, threading.get_ident())
     with _SEARCHERS_LOCK:
         searcher = _SEARCHERS.get(key)
@@ -82,78 +111,49 @@ def _run_slice_on_worker(
             for old in [k for k in _SEARCHERS if k[1] == key[1]]:
                 del _SEARCHERS[old]
     if searcher is None:
-        searcher = _new_searcher(prep, record, engine)
+        searcher = new_searcher(prep, record, engine)
         with _SEARCHERS_LOCK:
             _SEARCHERS[key] = searcher
     begin = time.monotonic()
-    res: SliceResult = searcher.run(task, slice_end=begin + seconds)
+    res = searcher.run(task, slice_end=begin + seconds)
     res.busy_seconds = time.monotonic() - begin
     return res
 
 
-def run_on_cluster(
-    client: Any,
-    prep: PreparedNetwork,
-    record: bool,
-    engine: str,
-    tasks: deque[Task],
-    in_flight: dict[int, Task],
-    merge: Any,
-    stop: threading.Event,
-    deadline: float,
-    *,
-    slice_seconds: float,
-    short_slice_seconds: float,
-) -> None:
-    """Farm tasks out to the cluster's worker threads until none is left, the deadline,
-    or ``stop`` (same policy as the local pool; in-flight tasks go back to ``tasks``)."""
-    jobs = worker_threads(client)
-    run_id = uuid.uuid4().hex
-    [prep_future] = client.scatter([prep], broadcast=True, hash=False)
-    results: queue_module.Queue[tuple[int, Any]] = queue_module.Queue()
-    futures: dict[int, Any] = {}
-    next_id = 0
+class DaskBackend:
+    """The slices of one count as Dask tasks on ``client``'s worker threads."""
 
-    def reporter(tid: int) -> Any:
-        def report(fut: Any) -> None:
-            results.put((tid, fut))
+    def __init__(self, client: Any, prep: PreparedNetwork, record: bool, engine: str) -> None:
+        self.client = client
+        self.slots = worker_threads(client)
+        self.record = record
+        self.engine = engine
+        self.run_id = uuid.uuid4().hex
+        [self.prep_future] = client.scatter([prep], broadcast=True, hash=False)
+        self.results: queue_module.Queue[tuple[int, Any]] = queue_module.Queue()
+        self.futures: dict[int, Any] = {}
 
-        return report
+    def submit(self, tid: int, task: Task, seconds: float, deadline: float) -> None:
+        fut = self.client.submit(
+            _run_slice_on_worker, self.run_id, self.prep_future, self.record, self.engine,
+            task, seconds, pure=False, key=f"reluscope-slice-{self.run_id}-{tid}",
+        )
+        self.futures[tid] = fut
+        fut.add_done_callback(lambda done: self.results.put((tid, done)))
 
-    try:
-        while True:
-            now = time.monotonic()
-            while tasks and len(in_flight) < jobs and not stop.is_set() and now < deadline:
-                task = tasks.pop() if len(tasks) > 2 * jobs else tasks.popleft()
-                slice_len = short_slice_seconds if len(tasks) < 2 * jobs else slice_seconds
-                slice_len = max(0.0, min(slice_len, deadline - now))
-                tid = next_id
-                next_id += 1
-                in_flight[tid] = task
-                fut = client.submit(
-                    _run_slice_on_worker, run_id, prep_future, record, engine, task,
-                    slice_len, pure=False, key=f"reluscope-slice-{run_id}-{tid}",
-                )
-                futures[tid] = fut
-                fut.add_done_callback(reporter(tid))
-            if not in_flight or stop.is_set():
-                return
-            try:
-                tid, fut = results.get(timeout=0.1)
-            except queue_module.Empty:
-                continue
-            futures.pop(tid, None)
-            task = in_flight.pop(tid)
-            try:
-                res = fut.result()
-            except Exception:
-                tasks.append(task)
-                raise
-            merge(res)
-    finally:
-        for fut in futures.values():
+    def finished(self, timeout: float) -> list[tuple[int, SliceOutcome | BaseException]]:
+        try:
+            tid, fut = self.results.get(timeout=timeout)
+        except queue_module.Empty:
+            return []
+        self.futures.pop(tid, None)
+        try:
+            outcome: SliceOutcome | BaseException = fut.result()
+        except Exception as exc:  # noqa: BLE001 - the loop raises it
+            outcome = exc
+        return [(tid, outcome)]
+
+    def close(self) -> None:
+        for fut in self.futures.values():
             fut.cancel()
-        prep_future.cancel()
-        # slices still running were not counted: their tasks go back to the frontier
-        tasks.extend(in_flight.values())
-        in_flight.clear()
+        self.prep_future.cancel()
