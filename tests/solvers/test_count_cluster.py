@@ -182,6 +182,23 @@ def test_bad_cluster_arguments(client) -> None:
         count_regions(network, cluster=42)
 
 
+def test_a_cluster_object_is_accepted_and_only_clients_made_here_are_closed(client) -> None:
+    # 616 regions (the 20-input case above), counted through the LocalCluster object itself
+    network = random_network(11, 20, (10, 10), lower=0.0, upper=1.0)
+    bounds = tighten_bounds(network, method="interval")
+    local = count_regions(network, bounds=bounds, n_jobs=1)
+    remote = count_regions(network, bounds=bounds, cluster=client.cluster)
+    assert remote.exact and remote.regions == local.regions == 616
+    with dist.dask_client(client.cluster) as (made, threads):
+        assert made is not client and threads == 2
+    assert made.status == "closed"
+    with dist.dask_client(client) as (given, threads):
+        assert given is client and threads == 2
+    assert client.status == "running"
+    with dist.dask_client(None) as (nothing, threads):
+        assert nothing is None and threads == 0
+
+
 def test_tree_estimate_on_the_cluster_equals_in_process(client) -> None:
     """The tree estimate's runs on the cluster: the same seed gives the same runs."""
     from netgen import dense_network

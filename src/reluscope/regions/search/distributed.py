@@ -55,8 +55,8 @@ def connect(cluster: str | Any) -> tuple[Any, bool]:
         return Client(cluster), True
     if not isinstance(cluster, str):
         raise ReluscopeError(
-            f"cluster must be a Dask scheduler address, a distributed.Client or a Dask "
-            f"cluster (LocalCluster), got {type(cluster).__name__}"
+            f"cluster must be a Dask scheduler address or a distributed.Client (or a Dask "
+            f"cluster object such as LocalCluster), got {type(cluster).__name__}"
         )
     try:
         return Client(cluster, timeout=CONNECT_TIMEOUT), True
