@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, Status
 
 if TYPE_CHECKING:
     from reluscope.regions.estimate.tree_estimate import CountEstimate
@@ -47,7 +47,7 @@ class RegionCount:
     regions: int
     exact: bool
     method: str
-    status: str
+    status: Status
     seconds: float
     lp_solves: int = 0
     nodes: int = 0

@@ -137,8 +137,7 @@ def count_regions(
         ``exact`` is True iff the search finished; Ctrl-C gives status
         ``"interrupted"`` with the regions proven so far.
     """
-    if method not in COUNT_METHODS:
-        raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
+    method = validation.check_choice(method, COUNT_METHODS, "counting method")
     if method == "auto":
         method = choose_method(network, checkpoint=checkpoint, patterns_path=patterns_path,
                                cluster=cluster)

@@ -41,7 +41,8 @@ import numpy as np
 from reluscope.bounds.result import Bounds
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.regions.count import _geometric_kernel as K
-from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
+from reluscope.regions.result import RegionCount
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 from reluscope.tolerances import (
     GEOMETRIC_TOL,
     REGION_EPS,
@@ -117,7 +118,7 @@ class GeometricCount:
     degenerate_vertices: int
     lp_solves: int
     splits: int
-    status: str
+    status: Status
     flat_domain: bool = False
     #: regions that only lower-dimensional faces carry (found when recording)
     face_regions: int = 0

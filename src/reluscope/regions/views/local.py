@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from reluscope.domains import linf_ball
 from reluscope.errors import EmptyDomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 
 def _ball(network: ReLUNetwork, point: Any, radius: float) -> ReLUNetwork | None:
@@ -64,7 +64,7 @@ class LocalCount:
     regions: int
     exact: bool
     method: str
-    status: str
+    status: Status
     seconds: float
     counted: int
     estimate: int | None = None
@@ -81,7 +81,7 @@ class LocalCounts:
     radius: float
     counts: tuple[LocalCount, ...]
     exact: bool
-    status: str
+    status: Status
     seconds: float
 
     @property

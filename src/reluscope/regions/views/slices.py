@@ -40,9 +40,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import COMPLETE
 from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.reprs import short_repr
+from reluscope.status import COMPLETE, Status
 from reluscope.tolerances import REGION_EPS, SLICE_TOL
 
 FloatArray = NDArray[np.float64]
@@ -181,7 +181,7 @@ class SliceResult:
 
     regions: int
     exact: bool
-    status: str
+    status: Status
     seconds: float
     dim: int
     origin: FloatArray
@@ -455,7 +455,7 @@ class LineResult:
     regions: int
     distinct: int
     exact: bool
-    status: str
+    status: Status
     seconds: float
     segments: tuple[SliceResult, ...]
     points: FloatArray
