@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from netgen import random_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
-from reluscope.regions.count import count_regions  # noqa: E402
+from reluscope.regions.count.dispatch import count_regions  # noqa: E402
 from reluscope.regions.result import RegionCount  # noqa: E402
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from bench_count import cpu_now  # noqa: E402
 from netgen import random_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
-from reluscope.regions.lp_engine import count_regions_lp  # noqa: E402
+from reluscope.regions.search.engine import count_regions_lp  # noqa: E402
 
 NETWORKS = {
     "12;14;12;8 on [-1,1]^12": lambda: random_network(1, 12, (14, 12, 8), lower=-1.0, upper=1.0),

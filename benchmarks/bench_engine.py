@@ -33,9 +33,9 @@ import reluscope  # noqa: E402
 from netgen import random_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
 from reluscope.data import example_network  # noqa: E402
-from reluscope.regions import lp_engine  # noqa: E402
-from reluscope.regions.count import count_regions  # noqa: E402
+from reluscope.regions.count.dispatch import count_regions  # noqa: E402
 from reluscope.regions.result import RegionCount  # noqa: E402
+from reluscope.regions.search import engine  # noqa: E402
 
 NETS = Path(__file__).resolve().parents[2] / "shared" / "nets"  # beside the repository
 _COMPILE_SNIPPET = (
@@ -85,19 +85,19 @@ class Capture:
 
     def __init__(self) -> None:
         self.searchers: list[object] = []
-        self.original = lp_engine._new_searcher
+        self.original = engine.new_searcher
 
     def __enter__(self) -> Capture:
-        def make(prep, record, engine):
-            searcher = self.original(prep, record, engine)
+        def make(prep, record, kind):
+            searcher = self.original(prep, record, kind)
             self.searchers.append(searcher)
             return searcher
 
-        lp_engine._new_searcher = make  # type: ignore[assignment]
+        engine.new_searcher = make  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        lp_engine._new_searcher = self.original  # type: ignore[assignment]
+        engine.new_searcher = self.original  # type: ignore[assignment]
 
 
 def timed(net, method: str, bounds, limit: float):

@@ -39,7 +39,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 import reluscope  # noqa: E402
 from netgen import dense_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
-from reluscope.regions.tree_estimate import DEFAULT_POPULATION, MIN_RUNS, estimate_count  # noqa: E402
+from reluscope.regions.estimate.tree_estimate import (  # noqa: E402
+    DEFAULT_POPULATION,
+    MIN_RUNS,
+    estimate_count,
+)
 
 OUT = ROOT / "runs" / "bench_estimate"
 LOWDIM = [

@@ -44,10 +44,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from reluscope import count_regions, load
-    from reluscope.regions import lp_engine
+    from reluscope.regions.search import engine, schedule
 
-    if args.blas_threads == "default":
-        lp_engine.one_blas_thread = contextlib.nullcontext  # type: ignore[assignment]
+    if args.blas_threads == "default":  # the driver's limit and the pool workers'
+        engine.one_blas_thread = contextlib.nullcontext  # type: ignore[assignment]
+        schedule.one_blas_thread = contextlib.nullcontext  # type: ignore[assignment]
     network = load(args.model)
     count_regions(network, n_jobs=1, time_limit=1.0)  # compile / warm the kernel first
     busy = None if args.no_load else subprocess.Popen([sys.executable, "-c", _BUSY])

@@ -166,7 +166,7 @@ def mnist_slices(args: argparse.Namespace, es) -> None:  # type: ignore[no-untyp
     so the 2-input composed network on ``[0, 1]^2`` is the same object for every tool."""
     from reluscope.experiments.mnist import load_mnist
     from reluscope.experiments.training import train_network
-    from reluscope.regions.slices import composed_network, slice_regions
+    from reluscope.regions.views.slices import composed_network, slice_regions
 
     (x_train, y_train), (x_test, y_test) = load_mnist(split="train"), load_mnist(split="test")
     t = time.perf_counter()

@@ -19,7 +19,7 @@ import numpy as np
 import reluscope
 from reluscope.experiments.mnist import load_mnist
 from reluscope.experiments.training import train_network
-from reluscope.regions import lp_engine
+from reluscope.regions.search import highs
 
 
 def main() -> None:
@@ -31,16 +31,16 @@ def main() -> None:
     x, y = load_mnist(split="train")
     iterations: list[int] = []
     seconds: list[float] = []
-    original = lp_engine.Searcher._run_lp
+    original = highs.HighsSearcher._run_lp
 
-    def timed_run_lp(self: lp_engine.Searcher) -> int:
+    def timed_run_lp(self: highs.HighsSearcher) -> int:
         start = time.perf_counter()
         status = original(self)
         seconds.append(time.perf_counter() - start)
         iterations.append(int(self.h.getInfo().simplex_iteration_count))  # per run()
         return status
 
-    lp_engine.Searcher._run_lp = timed_run_lp  # type: ignore[method-assign]
+    highs.HighsSearcher._run_lp = timed_run_lp  # type: ignore[method-assign]
     print("| widths | regions (s) | LPs | iterations median / mean / p90 | ms per LP |")
     print("|---|---:|---:|---:|---:|")
     for n1, n2 in (tuple(int(v) for v in s.split("-")) for s in args.splits.split(",")):

@@ -23,7 +23,7 @@ from pathlib import Path
 from bench_count import cpu_now
 from reluscope.bounds import tighten_bounds
 from reluscope.io import load, save
-from reluscope.regions.count import count_regions
+from reluscope.regions.count.dispatch import count_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "runs" / "bench_million_784-11-11-10.npz"

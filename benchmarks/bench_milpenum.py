@@ -20,7 +20,11 @@ import time
 import reluscope
 from reluscope.milp import build_network_model
 from reluscope.network import ReLUNetwork
-from reluscope.regions.milp_enum import count_regions_milp, count_regions_scip, run_enumeration
+from reluscope.regions.count.milp_enum import (
+    count_regions_milp,
+    count_regions_scip,
+    run_enumeration,
+)
 from reluscope.tolerances import SOLVER_FEASIBILITY_TOL
 
 

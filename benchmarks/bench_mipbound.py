@@ -30,8 +30,8 @@ import numpy as np
 
 from reluscope.bounds import tighten_bounds
 from reluscope.network import ReLUNetwork
-from reluscope.regions.count import count_regions
-from reluscope.regions.mipbound import _MipboundEngine, estimate_regions
+from reluscope.regions.count.dispatch import count_regions
+from reluscope.regions.estimate.mipbound import _MipboundEngine, estimate_regions
 
 
 def mnist_like(seed: int, bias_shift: float) -> ReLUNetwork:

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from netgen import random_network  # noqa: E402
 from reluscope.bounds import tighten_bounds  # noqa: E402
-from reluscope.regions.empirical import empirical_ub  # noqa: E402
-from reluscope.regions.upper import configuration_ub  # noqa: E402
+from reluscope.regions.upper.analytic import configuration_ub  # noqa: E402
+from reluscope.regions.upper.empirical import empirical_ub  # noqa: E402
 
 
 def best_of(fn, repeats: int = 3) -> tuple[float, object]:

@@ -52,14 +52,14 @@ STABLE_MARGIN = 1e-7
 #: combination of other stably active rows of its layer (compression folds it).
 FOLD_RANK_RTOL = 1e-10
 
-#: Exact slices and lines (reluscope.regions.slices): a polygon vertex counts as lying
+#: Exact slices and lines (reluscope.regions.views.slices): a polygon vertex counts as lying
 #: on the kept side of a cutting line ``g = bound`` when it misses it by at most
 #: SLICE_TOL times the scale ``1 + |a|_1 + |c|`` of ``g(p) = a.p + c`` (floating-point
 #: round-off of the clipping, far below REGION_EPS); and a cell is a 2-D (1-D) piece of
 #: the tiling iff its area (length) in slice coordinates exceeds SLICE_TOL.
 SLICE_TOL = 1e-12
 
-#: Geometric engine (reluscope.regions.geometric): a cell's vertex is on a unit's
+#: Geometric engine (reluscope.regions.count.geometric): a cell's vertex is on a unit's
 #: hyperplane (or a polytope row) when ``|a.x + c|`` is at most GEOMETRIC_TOL times
 #: ``|c| + R sum_k |a_k|`` (``R`` the box's largest coordinate magnitude): the rounding
 #: of vertices computed by a few dozen cuts is far below it, and a vertex of a generic

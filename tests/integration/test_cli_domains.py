@@ -15,7 +15,7 @@ from oracles import brute_force_count
 from reluscope import domains
 from reluscope.errors import DomainError
 from reluscope.io import load
-from reluscope.regions.count import count_regions
+from reluscope.regions.count.dispatch import count_regions
 
 
 @pytest.mark.parametrize("seed", range(6))

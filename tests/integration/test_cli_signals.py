@@ -94,7 +94,7 @@ def test_count_stops_with_partial_count(big_model, tmp_path, sig, method):
     assert result["status"] == WORD[sig] and result["exact"] is False
     if method == "lp":
         from reluscope.io import load
-        from reluscope.regions.checkpoint import load_checkpoint, network_hash
+        from reluscope.regions.search.checkpoint import load_checkpoint, network_hash
 
         state = load_checkpoint(tmp_path / "ck.npz", network_hash(load(big_model)))
         assert state is not None and state.regions == result["regions"] and state.tasks

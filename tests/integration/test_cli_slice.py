@@ -9,8 +9,8 @@ import pytest
 
 from clitools import run_error, run_json
 from reluscope.data import example_network
-from reluscope.regions.count import count_regions
-from reluscope.regions.slices import line_regions, slice_regions
+from reluscope.regions.count.dispatch import count_regions
+from reluscope.regions.views.slices import line_regions, slice_regions
 
 PNG = b"\x89PNG"
 

@@ -161,7 +161,7 @@ def _check_files(command: str, result: dict[str, Any], model: Path, cwd: Path,
     from reluscope.io import load
 
     if command == "count-lp" and (cwd / "ck.npz").exists():
-        from reluscope.regions.checkpoint import load_checkpoint, network_hash
+        from reluscope.regions.search.checkpoint import load_checkpoint, network_hash
 
         state = load_checkpoint(cwd / "ck.npz", network_hash(load(model)))
         assert state is not None and state.regions == result["regions"], where

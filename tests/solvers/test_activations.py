@@ -160,7 +160,7 @@ def test_mipbound_lower_bound_is_below_the_exact_count():
 
 
 def test_slice_counts_the_regions_of_the_plane():
-    from reluscope.regions.slices import composed_network
+    from reluscope.regions.views.slices import composed_network
 
     net = mixed_network(4, n0=3, widths=(5, 3), output_units=True)
     pts = np.array([[-0.8, -0.8, 0.1], [0.9, -0.5, 0.0], [-0.6, 0.9, -0.2]])

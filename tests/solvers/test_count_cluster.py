@@ -21,10 +21,10 @@ from netgen import random_network
 from oracles import brute_force_count, brute_force_patterns
 from reluscope import ReluscopeError, interrupts
 from reluscope.bounds import tighten_bounds
-from reluscope.regions import distributed as dist
-from reluscope.regions import lp_engine
-from reluscope.regions.count import count_regions
+from reluscope.regions.count.dispatch import count_regions
 from reluscope.regions.patterns import read_patterns
+from reluscope.regions.search import distributed as dist
+from reluscope.regions.search import engine, schedule
 
 distributed = pytest.importorskip("distributed")
 
@@ -38,7 +38,7 @@ LONG_NET_REGIONS = 8622
 @pytest.fixture(scope="module")
 def client():
     """Two worker processes, one thread each, importing this source tree."""
-    src = str(Path(lp_engine.__file__).resolve().parents[2])
+    src = str(Path(engine.__file__).resolve().parents[4])
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = src + (os.pathsep + old if old else "")
     try:
@@ -59,9 +59,9 @@ def client():
 @pytest.fixture
 def pool_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hand work to the cluster at once, in many short slices (many tasks go back and forth)."""
-    monkeypatch.setattr(lp_engine, "SERIAL_START_SECONDS", 0.0)
-    monkeypatch.setattr(lp_engine, "SHORT_SLICE_SECONDS", 0.01)
-    monkeypatch.setattr(lp_engine, "SLICE_SECONDS", 0.02)
+    monkeypatch.setattr(engine, "SERIAL_START_SECONDS", 0.0)
+    monkeypatch.setattr(schedule, "SHORT_SLICE_SECONDS", 0.01)
+    monkeypatch.setattr(schedule, "SLICE_SECONDS", 0.02)
 
 
 @pytest.mark.parametrize("method", SEARCH_METHODS)
@@ -182,10 +182,27 @@ def test_bad_cluster_arguments(client) -> None:
         count_regions(network, cluster=42)
 
 
+def test_a_cluster_object_is_accepted_and_only_clients_made_here_are_closed(client) -> None:
+    # 616 regions (the 20-input case above), counted through the LocalCluster object itself
+    network = random_network(11, 20, (10, 10), lower=0.0, upper=1.0)
+    bounds = tighten_bounds(network, method="interval")
+    local = count_regions(network, bounds=bounds, n_jobs=1)
+    remote = count_regions(network, bounds=bounds, cluster=client.cluster)
+    assert remote.exact and remote.regions == local.regions == 616
+    with dist.dask_client(client.cluster) as (made, threads):
+        assert made is not client and threads == 2
+    assert made.status == "closed"
+    with dist.dask_client(client) as (given, threads):
+        assert given is client and threads == 2
+    assert client.status == "running"
+    with dist.dask_client(None) as (nothing, threads):
+        assert nothing is None and threads == 0
+
+
 def test_tree_estimate_on_the_cluster_equals_in_process(client) -> None:
     """The tree estimate's runs on the cluster: the same seed gives the same runs."""
     from netgen import dense_network
-    from reluscope.regions.tree_estimate import estimate_count
+    from reluscope.regions.estimate.tree_estimate import estimate_count
 
     network = dense_network(3, 2, (6, 6, 4))
     bounds = tighten_bounds(network, method="lp")

@@ -17,7 +17,7 @@ import reluscope
 from netgen import random_network, random_small_network
 from oracles import brute_force_count
 from reluscope.bounds import tighten_bounds
-from reluscope.regions import _kernel, compiled, lp_engine
+from reluscope.regions.search import _kernel, compiled, core, highs
 from reluscope.tolerances import (
     CERTIFICATE_RTOL,
     KERNEL_COST_PERTURBATION,
@@ -172,7 +172,7 @@ def test_certificate_never_exceeds_the_lp_optimum(seed: int) -> None:
 
 
 def _count_with_searcher(network, searcher_cls=None):
-    prep = lp_engine.prepare(network, tighten_bounds(network, method="interval"))
+    prep = core.prepare(network, tighten_bounds(network, method="interval"))
     searcher = (searcher_cls or compiled.CompiledSearcher)(prep)
     tasks = [(np.zeros(0, dtype=np.int32), (prep.lower + prep.upper) / 2.0)]
     regions = 0
@@ -232,10 +232,10 @@ def _subtree_task(network, prep, seed: int):
 def test_mnist_subtrees_equal_highs(name: str, seed: int) -> None:
     """Regions under a fixed first-layer pattern of a trained 784;8;8;10 network."""
     network = reluscope.load(NETS / f"mnist-784-8-8-10-{name}.npz")
-    prep = lp_engine.prepare(network, tighten_bounds(network, method="lp"))
+    prep = core.prepare(network, tighten_bounds(network, method="lp"))
     task = _subtree_task(network, prep, seed)
     counts = []
-    for searcher in (compiled.CompiledSearcher(prep), lp_engine.Searcher(prep)):
+    for searcher in (compiled.CompiledSearcher(prep), highs.HighsSearcher(prep)):
         tasks, regions = [task], 0
         while tasks:
             res = searcher.run(tasks.pop(), slice_end=float("inf"))

@@ -16,8 +16,8 @@ from netgen import random_network, random_small_network
 from oracles import brute_force_count
 from reluscope import ReLUNetwork, ReluscopeError, interrupts
 from reluscope.cli import main
-from reluscope.regions.count import GEOMETRIC_MAX_INPUTS, count_regions
-from reluscope.regions.geometric import best_margin, split_cells
+from reluscope.regions.count.dispatch import GEOMETRIC_MAX_INPUTS, count_regions
+from reluscope.regions.count.geometric import best_margin, split_cells
 from reluscope.tolerances import REGION_EPS
 
 

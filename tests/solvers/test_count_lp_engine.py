@@ -18,9 +18,9 @@ from netgen import random_network, random_small_network
 from oracles import brute_force_count, brute_force_patterns, sampled_patterns
 from reluscope import ReLUNetwork, ReluscopeError, interrupts
 from reluscope.bounds import tighten_bounds
-from reluscope.regions import lp_engine
-from reluscope.regions.count import count_regions
+from reluscope.regions.count.dispatch import count_regions
 from reluscope.regions.patterns import read_patterns
+from reluscope.regions.search import engine, highs, schedule
 from reluscope.tolerances import MAX_LP_ITERATIONS
 
 #: the two engines of the depth-first search: compiled (default) and HiGHS
@@ -142,8 +142,8 @@ def test_sampled_patterns_are_found(seed: int, tmp_path, method: str) -> None:
 @pytest.fixture
 def pool_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Start the worker pool at once (normally small counts finish in-process first)."""
-    monkeypatch.setattr(lp_engine, "SERIAL_START_SECONDS", 0.0)
-    monkeypatch.setattr(lp_engine, "SHORT_SLICE_SECONDS", 0.01)
+    monkeypatch.setattr(engine, "SERIAL_START_SECONDS", 0.0)
+    monkeypatch.setattr(schedule, "SHORT_SLICE_SECONDS", 0.01)
 
 
 @pytest.mark.parametrize("method", SEARCH_METHODS)
@@ -317,7 +317,7 @@ def test_lp_stopped_by_the_iteration_cap_is_solved_again(monkeypatch) -> None:
     net = random_network(seed=1, n0=2, widths=(4, 4), lower=-1, upper=1, bias_scale=0.3)
     expected = brute_force_count(net)  # 25 regions, about 40 LPs
     searchers = []
-    original = lp_engine.Searcher.__init__
+    original = highs.HighsSearcher.__init__
 
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
@@ -325,7 +325,7 @@ def test_lp_stopped_by_the_iteration_cap_is_solved_again(monkeypatch) -> None:
         self.h = _CyclingHighs(self.h)
         searchers.append(self)
 
-    monkeypatch.setattr(lp_engine.Searcher, "__init__", init)
+    monkeypatch.setattr(highs.HighsSearcher, "__init__", init)
     result = count_regions(net, method="highs", n_jobs=1)
     assert result.exact and result.regions == expected
     assert sum(s.h.capped for s in searchers) > 0

@@ -13,12 +13,12 @@ from netgen import planted_network, random_network
 from oracles import brute_force_count, brute_force_patterns
 from reluscope.bounds import interval_bounds, tighten_bounds
 from reluscope.network import ReLUNetwork
-from reluscope.regions.constructions import zigzag_network
-from reluscope.regions.milp_enum import (
+from reluscope.regions.count.milp_enum import (
     count_regions_milp,
     count_regions_scip,
     enumerate_regions_milp,
 )
+from reluscope.regions.upper.constructions import zigzag_network
 
 ENGINES = [count_regions_milp, count_regions_scip]
 

@@ -11,7 +11,7 @@ from ctrlc import sigint_after
 from netgen import random_network
 from oracles import is_region
 from reluscope.bounds import interval_bounds
-from reluscope.regions.milp_enum import count_regions_milp, count_regions_scip
+from reluscope.regions.count.milp_enum import count_regions_milp, count_regions_scip
 from reluscope.regions.patterns import read_patterns
 
 #: 4 inputs on [-1,1], 10;10 units: 966 regions, about 15 s for method="milp" here
@@ -85,7 +85,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from netgen import random_network
 from reluscope.bounds import interval_bounds
-from reluscope.regions.milp_enum import count_regions_scip
+from reluscope.regions.count.milp_enum import count_regions_scip
 net = random_network(**{huge})
 bounds = interval_bounds(net)
 print("started", flush=True)

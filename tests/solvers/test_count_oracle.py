@@ -31,7 +31,7 @@ SWEEP_UNITS = 8
 
 def _have_lp_engine() -> bool:
     try:
-        import reluscope.regions.lp_engine  # noqa: F401
+        import reluscope.regions.search.engine  # noqa: F401
     except ImportError:
         return False
     return True
@@ -88,7 +88,7 @@ def test_sweep_networks_are_varied():
 @pytest.mark.parametrize("block", range(10))
 def test_lp_matches_brute_force_on_sweep(block, method):
     if not _have_lp_engine():
-        pytest.skip("the lp engine (regions/lp_engine.py) is not there yet")
+        pytest.skip("the lp engine (regions/search/engine.py) is not there yet")
     for seed in range(block, SWEEP, 10):
         net = sweep_network(seed)
         assert _count(net, method) == _oracle(seed), f"seed {seed}: {net}"

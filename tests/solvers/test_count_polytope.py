@@ -19,7 +19,7 @@ import reluscope
 from netgen import dense_network, random_network
 from oracles import brute_force_count, brute_force_patterns
 from reluscope.bounds import tighten_bounds
-from reluscope.regions.slices import composed_network, slice_regions
+from reluscope.regions.views.slices import composed_network, slice_regions
 
 KINDS = ("random", "corner", "thin", "flat")
 METHODS = ("lp", "highs", "geometric", "milp", "scip-count")

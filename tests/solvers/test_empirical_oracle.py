@@ -22,7 +22,7 @@ from netgen import random_network, random_small_network
 from oracles import brute_force_count
 from reluscope.bounds import tighten_bounds
 from reluscope.network import ReLUNetwork
-from reluscope.regions.upper import upper_bounds
+from reluscope.regions.upper.analytic import upper_bounds
 
 
 def _classes(net, bounds):

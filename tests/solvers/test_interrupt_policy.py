@@ -15,7 +15,7 @@ from ctrlc import sigint_after
 from netgen import random_network
 from reluscope import interrupts
 from reluscope.experiments.reproduce import _done
-from reluscope.regions.count import count_regions
+from reluscope.regions.count.dispatch import count_regions
 
 
 def test_python_loop_stops_after_the_interrupted_result_is_returned():

@@ -10,7 +10,7 @@ from netgen import random_network
 from oracles import brute_force_count
 from reluscope.domains import linf_ball
 from reluscope.errors import ReluscopeError
-from reluscope.regions.local import local_regions
+from reluscope.regions.views.local import local_regions
 
 
 def test_ball_is_clipped_to_the_box() -> None:

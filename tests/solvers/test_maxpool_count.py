@@ -19,8 +19,8 @@ import reluscope
 from oracles import brute_force_pool_patterns, sampled_pool_patterns
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.argmax import count_regions_argmax, possible_sides
-from reluscope.regions.argmax_milp import count_regions_argmax_milp
+from reluscope.regions.count.argmax import count_regions_argmax, possible_sides
+from reluscope.regions.count.argmax_milp import count_regions_argmax_milp
 from reluscope.relu_form import relu_form
 
 torch = pytest.importorskip("torch")

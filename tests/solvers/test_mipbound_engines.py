@@ -25,14 +25,14 @@ from reluscope import interrupts
 from reluscope.bounds import tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.mipbound import (
+from reluscope.regions.estimate.mipbound import (
     bound_probabilities,
     estimate_regions,
     feasibility_counts,
     repetitions_for_target,
     select_bound,
 )
-from reluscope.regions.parity import draw_parity
+from reluscope.regions.estimate.parity import draw_parity
 
 # (seed, n0, widths, bias_scale, lower): exact counts 15, 6, 47, 129, 4 by brute force
 NETWORKS = {
@@ -199,7 +199,7 @@ def test_time_limit_returns_the_repetitions_done(cases):
 def test_an_estimate_cut_short_continues_to_the_uncut_result():
     """Cut by a time limit, then continued from its repetitions (through to_dict and
     from_dict, as reproduce stores it): the repetitions of one uncut run."""
-    from reluscope.regions.mipbound import RegionEstimate
+    from reluscope.regions.estimate.mipbound import RegionEstimate
 
     net = _slow_network()
     bounds = tighten_bounds(net, method="lp")
@@ -248,7 +248,7 @@ def test_ctrl_c_returns_the_repetitions_done():
 
 
 def test_engines_keep_the_safe_scip_settings(cases):
-    from reluscope.regions.mipbound import _MboundEngine, _MipboundEngine
+    from reluscope.regions.estimate.mipbound import _MboundEngine, _MipboundEngine
     from reluscope.solvers.scip import SAFE_SCIP_PARAMS
 
     net, bounds, _ = cases["a15"]

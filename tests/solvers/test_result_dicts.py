@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 import reluscope
-from reluscope.regions.slices import line_regions, slice_regions
+from reluscope.regions.views.slices import line_regions, slice_regions
 
 #: fields a to_dict leaves out on purpose, per result type, and why
 NOT_IN_JSON = {

@@ -8,7 +8,7 @@ no-good cuts have not yet excluded: the count comes out too small, with status
 no strong/weak dual reductions, misc/usesymmetry = 0) must keep every enumeration exact.
 
 Measured on this machine (PySCIPOpt 6.3.0 / SCIP 10.0.2, interval bounds,
-lazy no-good handler of reluscope.regions.milp_enum), pattern sets vs brute force:
+lazy no-good handler of reluscope.regions.count.milp_enum), pattern sets vs brute force:
 - 40 "mirrored" networks (swapping two halves of the inputs and of the first layer is a
   symmetry of the model): SCIP defaults wrong on 21 of 40 plain enumerations and on 4 of
   40 with an extra cover constraint on the binaries; safe settings wrong on 0 of 80.
@@ -31,7 +31,7 @@ from oracles import brute_force_patterns
 from reluscope.bounds import interval_bounds
 from reluscope.milp import build_network_model
 from reluscope.network import ReLUNetwork
-from reluscope.regions.milp_enum import (
+from reluscope.regions.count.milp_enum import (
     count_regions_scip,
     enumerate_regions_milp,
     run_enumeration,

@@ -10,8 +10,8 @@ from netgen import random_network
 from oracles import brute_force_count, brute_force_patterns
 from reluscope.errors import DomainError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.count import count_regions
-from reluscope.regions.slices import composed_network, line_regions, slice_regions
+from reluscope.regions.count.dispatch import count_regions
+from reluscope.regions.views.slices import composed_network, line_regions, slice_regions
 from reluscope.tolerances import REGION_EPS
 
 SEEDS = range(16)

@@ -15,7 +15,7 @@ import reluscope
 from reluscope.bounds import tighten_bounds
 from reluscope.errors import SolverError
 from reluscope.milp import build_network_model
-from reluscope.regions import milp_enum
+from reluscope.regions.count import milp_enum
 from reluscope.solvers.highs import LPOutcome, new_highs, run
 from reluscope.solvers.scip import Stop, new_scip_model, solve
 from reluscope.status import FAILED

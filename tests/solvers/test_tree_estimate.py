@@ -20,11 +20,8 @@ from clitools import run_error, run_json
 from netgen import dense_network
 from oracles import brute_force_count
 from reluscope.bounds import tighten_bounds
-from reluscope.regions import _kernel
-from reluscope.regions.compiled import CompiledSearcher
-from reluscope.regions.lp_engine import count_regions_lp, prepare
-from reluscope.regions.probes import Prober, node_of
-from reluscope.regions.tree_estimate import (
+from reluscope.regions.estimate.probes import Prober, node_of
+from reluscope.regions.estimate.tree_estimate import (
     MIN_RUNS,
     enumeration_run,
     estimate_count,
@@ -33,6 +30,9 @@ from reluscope.regions.tree_estimate import (
     summarise,
     systematic_sample,
 )
+from reluscope.regions.search import _kernel
+from reluscope.regions.search.compiled import CompiledSearcher
+from reluscope.regions.search.engine import count_regions_lp, prepare
 
 NETS = Path(__file__).resolve().parents[1] / "fixtures"
 

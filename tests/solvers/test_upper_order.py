@@ -11,8 +11,8 @@ import reluscope
 from netgen import planted_network, random_network, random_small_network
 from oracles import brute_force_count, sampled_patterns
 from reluscope.bounds import tighten_bounds
-from reluscope.regions.constructions import zigzag_network, zigzag_regions
-from reluscope.regions.upper import upper_bounds
+from reluscope.regions.upper.analytic import upper_bounds
+from reluscope.regions.upper.constructions import zigzag_network, zigzag_regions
 
 N_RANDOM = 200
 

@@ -10,7 +10,7 @@ from netgen import random_network
 from reluscope.bounds import tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.experiments.gap_analysis import analyse_gap, empirical_ub_range, gap_percent
-from reluscope.regions.upper import upper_bounds
+from reluscope.regions.upper.analytic import upper_bounds
 
 
 def test_21_1_10_by_hand():

@@ -16,9 +16,9 @@ def _stable_network():
 
 
 def test_lazy_public_names():
-    from reluscope.regions import estimate, mipbound, tree_estimate
+    from reluscope.regions.estimate import dispatch, mipbound, tree_estimate
 
-    assert reluscope.estimate_regions is estimate.estimate_regions  # tree, mipbound, mbound
+    assert reluscope.estimate_regions is dispatch.estimate_regions  # tree, mipbound, mbound
     assert reluscope.RegionEstimate is mipbound.RegionEstimate
     assert reluscope.CountEstimate is tree_estimate.CountEstimate
 

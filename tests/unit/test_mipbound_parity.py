@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from reluscope.errors import ReluscopeError
-from reluscope.regions.parity import ParityConstraint, cut_satisfied, draw_parity
+from reluscope.regions.estimate.parity import ParityConstraint, cut_satisfied, draw_parity
 
 
 @pytest.mark.parametrize("k", range(1, 7))

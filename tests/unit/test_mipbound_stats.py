@@ -5,7 +5,7 @@ import math
 import pytest
 
 from reluscope.errors import ReluscopeError
-from reluscope.regions.mipbound import (
+from reluscope.regions.estimate.mipbound import (
     bound_probabilities,
     chernoff_probability,
     feasibility_counts,

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from reluscope.cli import signals
-from reluscope.regions import lp_engine
+from reluscope.regions.search import schedule
 
 
 def _stubborn() -> None:
@@ -34,12 +34,12 @@ def test_stop_workers_kills_what_does_not_answer_sigterm():
         conns.append(parent)
     time.sleep(0.3)  # the stubborn one has set SIG_IGN
     start = time.monotonic()
-    lp_engine._stop_workers(workers, conns)
+    schedule._stop_workers(workers, conns)
     waited = time.monotonic() - start
     assert all(w.exitcode is not None for w in workers)
     assert workers[0].exitcode == -signal.SIGKILL  # needed the watchdog
     assert workers[1].exitcode == -signal.SIGTERM
-    assert waited < lp_engine.WORKER_EXIT_SECONDS + 1.0
+    assert waited < schedule.WORKER_EXIT_SECONDS + 1.0
 
 
 def test_one_blas_thread_limits_numpy_blas():
@@ -47,7 +47,7 @@ def test_one_blas_thread_limits_numpy_blas():
     import numpy as np
 
     np.ones((4, 4)) @ np.ones((4, 4))  # BLAS loaded
-    with lp_engine.one_blas_thread():
+    with schedule.one_blas_thread():
         blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
         assert blas, "threadpoolctl finds NumPy's BLAS"
         assert all(i["num_threads"] == 1 for i in blas)

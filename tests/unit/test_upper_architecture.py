@@ -15,7 +15,7 @@ from netgen import random_network
 from reluscope.bounds import tighten_bounds
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.upper import (
+from reluscope.regions.upper.analytic import (
     app_k,
     configuration_ub,
     maps,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from reluscope.errors import NetworkError, ReluscopeError
-from reluscope.regions.constructions import zigzag_network, zigzag_regions
-from reluscope.regions.depth_study import depth_study, plot_depth_study
-from reluscope.regions.upper import configuration_ub
+from reluscope.experiments.depth_study import depth_study, plot_depth_study
+from reluscope.regions.upper.analytic import configuration_ub
+from reluscope.regions.upper.constructions import zigzag_network, zigzag_regions
 
 
 def pieces(net, n=400_001):

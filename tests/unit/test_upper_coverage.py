@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from reluscope.errors import ReluscopeError
-from reluscope.regions.empirical import max_coverage, theorem2_bound
-from reluscope.regions.upper import configuration_ub
+from reluscope.regions.upper.analytic import configuration_ub
+from reluscope.regions.upper.empirical import max_coverage, theorem2_bound
 
 
 def exact_coverage(sets, forced, t):

@@ -16,10 +16,10 @@ from reluscope.cli.common import (
     load_network,
     show_progress,
 )
-from reluscope.regions.compiled import kernel_is_cached
-from reluscope.regions.count import COUNT_METHODS, choose_method, count_regions
-from reluscope.regions.geometric import kernel_is_cached as geometric_kernel_is_cached
+from reluscope.regions.count.dispatch import COUNT_METHODS, choose_method, count_regions
+from reluscope.regions.count.geometric import kernel_is_cached as geometric_kernel_is_cached
 from reluscope.regions.result import FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.regions.search.compiled import kernel_is_cached
 from reluscope.tolerances import REGION_EPS
 
 

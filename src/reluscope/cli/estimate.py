@@ -1,11 +1,12 @@
 """``reluscope estimate MODEL``: estimates of the number of linear regions.
 
-``--method tree``: the count itself with a 95% interval (:mod:`reluscope.regions.tree_estimate`);
-the JSON object has ``estimate``, ``ci_low``, ``ci_high``, ``probes``, ``seconds``, ``status``
-and the other fields of :class:`~reluscope.regions.tree_estimate.CountEstimate`.
+``--method tree``: the count itself with a 95% interval
+(:mod:`reluscope.regions.estimate.tree_estimate`); the JSON object has ``estimate``,
+``ci_low``, ``ci_high``, ``probes``, ``seconds``, ``status`` and the other fields of
+:class:`~reluscope.regions.estimate.tree_estimate.CountEstimate`.
 ``--method mipbound`` (default) / ``mbound``: MIPBound's probabilistic lower bound. With
 one ``--xor-size`` the JSON output is one flat object (the fields of
-:class:`~reluscope.regions.mipbound.RegionEstimate`); with several (``--xor-size 2,3,4,5``,
+:class:`~reluscope.regions.estimate.mipbound.RegionEstimate`); with several (``--xor-size 2,3,4,5``,
 the paper's XOR-k curves in one call) it is ``{"estimates": {"2": {...}, "3": {...}},
 "bounds_seconds": ...}``, keyed by the size. Bounds are computed once and shared by all
 sizes; ``--time-limit`` applies to each size separately.
@@ -21,9 +22,9 @@ from reluscope.bounds import BOUNDS_METHODS, tighten_bounds
 from reluscope.cli import signals
 from reluscope.cli.common import add_model_arguments, emit, load_network, show_progress
 from reluscope.errors import ReluscopeError
-from reluscope.regions.estimate import ESTIMATE_METHODS
-from reluscope.regions.mipbound import RegionEstimate, estimate_regions
-from reluscope.regions.tree_estimate import DEFAULT_POPULATION, estimate_count
+from reluscope.regions.estimate.dispatch import ESTIMATE_METHODS
+from reluscope.regions.estimate.mipbound import RegionEstimate, estimate_regions
+from reluscope.regions.estimate.tree_estimate import DEFAULT_POPULATION, estimate_count
 
 
 def _sizes(text: str) -> list[int]:

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reluscope.regions.slices import line_regions
+    from reluscope.regions.views.slices import line_regions
 
     check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
     if args.through and (args.start or args.end):
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         f"time: {result.seconds:.3f} s",
     ]
     if args.plot:
-        from reluscope.regions.slice_plots import plot_line
+        from reluscope.regions.views.plots import plot_line
 
         with atomic_output(args.plot) as tmp:
             plot_line(result, network, tmp)

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reluscope.regions.local import local_regions
+    from reluscope.regions.views.local import local_regions
 
     if args.n < 1 or args.start < 0:
         raise ReluscopeError("--n must be >= 1 and --start >= 0")
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             for c in result.counts:
                 writer.writerow(c.to_dict())
     if args.plot and result.counts:
-        from reluscope.regions.slice_plots import plot_local_histogram
+        from reluscope.regions.views.plots import plot_local_histogram
 
         with atomic_output(args.plot) as tmp:
             plot_local_histogram(result.regions, [c.exact for c in result.counts], tmp,

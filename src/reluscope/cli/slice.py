@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reluscope.regions.slices import slice_regions
+    from reluscope.regions.views.slices import slice_regions
 
     check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
     network = load_network(args)
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         f"time: {result.seconds:.3f} s",
     ]
     if args.plot:
-        from reluscope.regions.slice_plots import plot_slice
+        from reluscope.regions.views.plots import plot_slice
 
         start = time.perf_counter()
         with atomic_output(args.plot) as tmp:

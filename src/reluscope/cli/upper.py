@@ -23,8 +23,8 @@ from reluscope.cli.common import (
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
 from reluscope.network import ReLUNetwork
-from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
-from reluscope.regions.upper import UpperBounds, upper_bounds
+from reluscope.regions.upper.analytic import UpperBounds, upper_bounds
+from reluscope.regions.upper.empirical import DEFAULT_EXACT_COVERAGE_LIMIT
 
 #: The default bounds step, the same as upper_bounds(): LP bounds take seconds where
 #: per-unit MILPs can take minutes (``--bounds-method milp`` for the tighter bound).
@@ -178,7 +178,7 @@ def _text(result: UpperBounds, title: str) -> str:
 
 
 def _depth_study(args: argparse.Namespace) -> int:
-    from reluscope.regions.depth_study import depth_study, plot_depth_study
+    from reluscope.experiments.depth_study import depth_study, plot_depth_study
 
     study = depth_study()
     if args.plot:

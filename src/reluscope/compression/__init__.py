@@ -184,8 +184,7 @@ def compress(
     skipped) or the MILP proof (``milp_status`` "interrupted"); a result is returned
     either way.
     """
-    if verify not in VERIFY_MODES:
-        raise ReluscopeError(f"unknown verify mode {verify!r}; choose one of {VERIFY_MODES}")
+    verify = validation.check_choice(verify, VERIFY_MODES, "verify mode")
     time_limit = validation.check_time_limit(time_limit)
     random_state = validation.check_seed(random_state)
     if verify != "none" and (

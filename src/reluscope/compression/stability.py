@@ -190,8 +190,7 @@ def find_stable_units(
     time_limit
         Seconds for the whole search; undecided units are kept as unstable.
     """
-    if strategy not in STRATEGIES:
-        raise ReluscopeError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    strategy = validation.check_choice(strategy, STRATEGIES, "strategy")
     time_limit = validation.check_time_limit(time_limit)
     random_state = validation.check_seed(random_state)
     if not network.is_plain_relu:

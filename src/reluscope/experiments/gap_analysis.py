@@ -34,8 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reluscope.errors import ReluscopeError
-from reluscope.regions.empirical import theorem2_bound
-from reluscope.regions.upper import configuration_ub
+from reluscope.regions.upper.analytic import configuration_ub
+from reluscope.regions.upper.empirical import theorem2_bound
 
 
 def _check(widths: Sequence[int], counts: Sequence[int | None], name: str) -> None:

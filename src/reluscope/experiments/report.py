@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from reluscope.experiments.depth_study import depth_study, plot_depth_study
 from reluscope.experiments.gap_analysis import analyse_gap, empirical_ub_range, gap_percent
 from reluscope.experiments.paper import (
     PAPER_FIG3_CAPTION,
@@ -57,8 +58,7 @@ from reluscope.experiments.tables import (
     time_totals,
     timing_pairs,
 )
-from reluscope.regions.depth_study import depth_study, plot_depth_study
-from reluscope.regions.mipbound import estimate_regions, repetitions_for_target
+from reluscope.regions.estimate.mipbound import estimate_regions, repetitions_for_target
 
 
 # ----------------------------------------------------------------------------- report
@@ -518,7 +518,7 @@ def section_depth(depth: list[dict[str, Any]] | None) -> list[str]:
         return lines + ["Not computed in this report.", ""]
     keys = list(depth[0])
     lines += ["Configuration UB (log2) of 60 ReLUs spread evenly over L layers, by input "
-              "dimension n0 (reluscope.regions.depth_study).", "",
+              "dimension n0 (reluscope.experiments.depth_study).", "",
               "| " + " | ".join(keys) + " |", "|" + "---:|" * len(keys)]
     for d in depth:
         lines.append("| " + " | ".join(_fmt(d[k], ".1f") if isinstance(d[k], float)

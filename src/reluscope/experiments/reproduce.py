@@ -326,7 +326,7 @@ def needs_tree(record: dict[str, Any], settings: ExperimentSettings) -> bool:
     """Whether the record's exact count was cut short and its network runs the tree
     estimate (``tree_networks``)."""
     exact = record.get("exact")
-    return (_done(exact) and not exact.get("exact")
+    return (isinstance(exact, dict) and _done(exact) and not exact.get("exact")
             and (settings.tree_networks is None or record["index"] < settings.tree_networks))
 
 
@@ -455,7 +455,7 @@ def _analyse(
         ).to_dict()
 
     def estimate(k: int, previous: Any) -> Callable[[], dict[str, Any]]:
-        from reluscope.regions.mipbound import RegionEstimate
+        from reluscope.regions.estimate.mipbound import RegionEstimate
 
         resume = _resumable(previous)
         spent = float(previous["seconds"]) if resume else 0.0
@@ -641,23 +641,8 @@ def load_record(out: Path, task: Task) -> dict[str, Any] | None:
     return read_json(out / "records" / f"{task.key}.json")
 
 
-def _executor(n_jobs: int, cluster: str | Any | None) -> Any:
-    if cluster is not None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ReluscopeError(
-                "--cluster needs Dask: pip install 'reluscope[cluster]'"
-            ) from None
-        if isinstance(cluster, str):
-            try:
-                return Client(cluster, timeout=30)
-            except OSError as exc:
-                raise ReluscopeError(
-                    f"cannot reach the Dask scheduler at {cluster} ({exc}); start one with "
-                    "`dask scheduler` and workers with `dask worker ADDRESS`"
-                ) from None
-        return cluster  # an existing Client (tests, notebooks)
+def _process_pool(n_jobs: int) -> Any:
+    """A pool of ``n_jobs`` spawned processes; None for one job (run here)."""
     if n_jobs <= 1:
         return None
     import multiprocessing
@@ -756,8 +741,13 @@ def reproduce(
         record["task_error"] = f"{type(exc).__name__}: {exc}"
         dump_json(out / "records" / f"{task.key}.json", record)
 
-    executor = _executor(n_jobs, cluster)
+    from reluscope.regions.search.distributed import dask_client
+
     settings_dict = settings.to_dict()
+    # the Dask client (an address, a Client, a LocalCluster), closed below if made here
+    dask = contextlib.ExitStack()
+    client, threads = dask.enter_context(dask_client(cluster, need_workers=False))
+    executor = client if client is not None else _process_pool(n_jobs)
     try:
         if executor is None:
             for task, record, net_bytes, frontier in todo:
@@ -775,9 +765,7 @@ def reproduce(
                     break
         else:
             # at most one task per worker (thread), so that a deadline stops new starts
-            max_pending = (
-                n_jobs if cluster is None else max(1, sum(executor.nthreads().values()))
-            )
+            max_pending = n_jobs if cluster is None else max(1, threads)
             status = _run_parallel(
                 executor, todo, settings_dict, save, fail, deadline,
                 dask=cluster is not None, max_pending=max_pending,
@@ -790,8 +778,7 @@ def reproduce(
             bar.close()
         if executor is not None and cluster is None:
             executor.shutdown(wait=status == "complete", cancel_futures=True)
-        elif executor is not None and isinstance(cluster, str):
-            executor.close()
+        dask.close()
     finished = sum(record_finished(load_record(out, t), settings) for t in tasks)
     files: tuple[str, ...] = ()
     if report:

@@ -9,7 +9,7 @@ docs/reproduce.md):
   exact count finished (and with ``ConfUB > exact``) enter it. The same quantity on
   ``log2`` is reported alongside, for comparison.
 - *APP-k* is the mean of ``log2`` of the XOR-k lower bound and of the Empirical UB
-  (``reluscope.regions.upper.app_k``), i.e. a geometric mean of the counts.
+  (``reluscope.regions.upper.analytic.app_k``), i.e. a geometric mean of the counts.
 - Figure 3 uses the networks "not having particularly narrow layers": both hidden
   widths at least :data:`FIG3_MIN_WIDTH`.
 """
@@ -27,7 +27,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from reluscope.experiments.paper import PAPER_HIDDEN_UNITS, PAPER_SMALL_ETA, PAPER_TABLE1
-from reluscope.regions.upper import app_k
+from reluscope.regions.upper.analytic import app_k
 
 #: Figure 3 keeps networks whose hidden layers both have at least this many units
 FIG3_MIN_WIDTH = 4

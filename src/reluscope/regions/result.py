@@ -6,10 +6,10 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, Status
 
 if TYPE_CHECKING:
-    from reluscope.regions.tree_estimate import CountEstimate
+    from reluscope.regions.estimate.tree_estimate import CountEstimate
 
 __all__ = ["COMPLETE", "FAILED", "INTERRUPTED", "TIME_LIMIT", "RegionCount"]
 
@@ -47,7 +47,7 @@ class RegionCount:
     regions: int
     exact: bool
     method: str
-    status: str
+    status: Status
     seconds: float
     lp_solves: int = 0
     nodes: int = 0

@@ -5,11 +5,12 @@
 checkpoint, a pattern file or a cluster is asked for, and ``"lp"`` otherwise.
 ``"geometric"`` splits the domain into the cells of the network, vertex by vertex
 (:mod:`.geometric`), and also reports the cells thinner than ``REGION_EPS``.
-``method="lp"`` is the depth-first search of :mod:`.lp_engine` run by the
-compiled kernel of :mod:`.compiled` (its own certified dual simplex, about one small
-LP per region; nodes it cannot decide safely go to HiGHS); ``"highs"`` is the same
-search with every LP solved by HiGHS; ``"milp"`` is the paper's MILP enumeration with
-no-good cuts and ``"scip-count"`` SCIP's solution counter (both in :mod:`.milp_enum`).
+``method="lp"`` is the depth-first search of :mod:`reluscope.regions.search` run by the
+compiled kernel of :mod:`reluscope.regions.search.compiled` (its own certified dual
+simplex, about one small LP per region; nodes it cannot decide safely go to HiGHS);
+``"highs"`` is the same search with every LP solved by HiGHS; ``"milp"`` is the paper's
+MILP enumeration with no-good cuts and ``"scip-count"`` SCIP's solution counter (both in
+:mod:`.milp_enum`).
 All of them count the same patterns (definition in :mod:`reluscope.tolerances`).
 
 On a polytope domain (``network.has_polytope``) every method has the rows ``A x <= b``
@@ -17,8 +18,9 @@ On a polytope domain (``network.has_polytope``) every method has the rows ``A x 
 
 A search (``lp``, ``highs``) stopped early by its time limit or Ctrl-C also *estimates*
 what it did not count: the tasks it left are disjoint subtrees, which
-:mod:`.tree_estimate` samples, so the result says "at least N regions proven; about M
-(L-H, 95%)". The time limit covers both: the search gets ``1 - ESTIMATE_SHARE`` of it.
+:mod:`reluscope.regions.estimate.tree_estimate` samples, so the result says "at least N
+regions proven; about M (L-H, 95%)". The time limit covers both: the search gets ``1 -
+ESTIMATE_SHARE`` of it.
 
 A network with leaky or identity units is counted through its plain-ReLU form
 (:mod:`reluscope.relu_form`: same regions, one to one), by every method; a patterns file
@@ -48,12 +50,13 @@ from reluscope.regions.result import INTERRUPTED, TIME_LIMIT, RegionCount
 from reluscope.relu_form import ReluForm, relu_form, require_no_max_pool
 
 if TYPE_CHECKING:
-    from reluscope.regions.tree_estimate import CountEstimate
+    from reluscope.regions.estimate.tree_estimate import CountEstimate
 
 COUNT_METHODS = ("auto", "lp", "highs", "geometric", "milp", "scip-count")
-#: the methods that count a network with max-pooling (:mod:`.argmax`, :mod:`.argmax_milp`)
+#: the methods that count a network with max-pooling (:mod:`reluscope.regions.count.argmax`,
+#: :mod:`reluscope.regions.count.argmax_milp`)
 MAX_POOL_METHODS = ("auto", "highs", "milp")
-#: the methods run by the depth-first search of :mod:`.lp_engine`
+#: the methods run by the depth-first search of :mod:`reluscope.regions.search.engine`
 SEARCH_METHODS = ("lp", "highs")
 #: Share of a count's time limit kept for estimating what the search left.
 ESTIMATE_SHARE = 0.1
@@ -146,8 +149,7 @@ def count_regions(
         ``exact`` is True iff the search finished; Ctrl-C gives status
         ``"interrupted"`` with the regions proven so far.
     """
-    if method not in COUNT_METHODS:
-        raise ReluscopeError(f"unknown counting method {method!r}; choose one of {COUNT_METHODS}")
+    method = validation.check_choice(method, COUNT_METHODS, "counting method")
     if network.has_max_pool:
         return _count_max_pool(network, method, bounds, bounds_method, time_limit,
                                checkpoint, patterns_path, cluster, n_jobs)
@@ -194,7 +196,7 @@ def count_regions(
         check_output(patterns_path, what="patterns file", inputs=[checkpoint])
     start = time.perf_counter()
     if method == "geometric":  # needs no bounds (only a degenerate network falls back)
-        from reluscope.regions.geometric import count_regions_geometric
+        from reluscope.regions.count.geometric import count_regions_geometric
 
         if interrupts.requested():  # a stop seen earlier in this call: run nothing
             return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
@@ -220,7 +222,8 @@ def count_regions(
         search_limit = remaining * (1.0 - ESTIMATE_SHARE)
     left: list[Any] | None = None
     if method in SEARCH_METHODS:
-        from reluscope.regions.lp_engine import count_regions_lp
+        from reluscope.regions.search.engine import count_regions_lp
+        from reluscope.regions.search.searchers import ENGINE_OF_METHOD
 
         left = []
         result = count_regions_lp(
@@ -231,19 +234,19 @@ def count_regions(
             checkpoint=checkpoint,
             patterns_path=patterns_path,
             progress=progress,
-            engine="compiled" if method == "lp" else "highs",
+            engine=ENGINE_OF_METHOD[method],
             cluster=cluster,
             frontier=left,
         )
     elif method == "milp":
-        from reluscope.regions.milp_enum import count_regions_milp
+        from reluscope.regions.count.milp_enum import count_regions_milp
 
         result = count_regions_milp(
             network, bounds, time_limit=search_limit, progress=progress,
             patterns_path=patterns_path,
         )
     else:
-        from reluscope.regions.milp_enum import count_regions_scip
+        from reluscope.regions.count.milp_enum import count_regions_scip
 
         result = count_regions_scip(network, bounds, time_limit=search_limit)
     if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
@@ -272,8 +275,8 @@ def _count_max_pool(
     """:func:`count_regions` of a network with max-pooling, a window being one unit with k
     sides: the argmax search of :mod:`.argmax` (``"auto"``, ``"highs"``) or the MILP
     enumeration of :mod:`.argmax_milp` (``"milp"``)."""
-    from reluscope.regions.argmax import count_regions_argmax, require_windows
-    from reluscope.regions.argmax_milp import count_regions_argmax_milp
+    from reluscope.regions.count.argmax import count_regions_argmax, require_windows
+    from reluscope.regions.count.argmax_milp import count_regions_argmax_milp
 
     if method not in MAX_POOL_METHODS:
         raise ReluscopeError(
@@ -316,7 +319,7 @@ def _estimate_rest(
     """An estimate of the whole count after a count stopped early: the search's proven
     regions plus its leftover subtrees ``left``, or (the MILP and geometric engines keep
     no such subtrees) the whole tree, never below the regions proven."""
-    from reluscope.regions.tree_estimate import DEFAULT_POPULATION, estimate_count
+    from reluscope.regions.estimate.tree_estimate import DEFAULT_POPULATION, estimate_count
 
     if result.status == INTERRUPTED:
         seconds = ESTIMATE_AFTER_STOP_SECONDS

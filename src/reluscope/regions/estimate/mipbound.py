@@ -3,7 +3,7 @@ r"""MIPBound and MBound: probabilistic lower bounds on the number of linear regi
 Paper Section 4 and Algorithm 1 (Serra & Ramalingam, AAAI 2020). The counting model
 (eqs 5-7 with ``f >= REGION_EPS``) has one binary solution per linear region, projected on
 the binaries ``z`` of the unstable units. A *repetition* adds random parity constraints
-of size ``k`` (:mod:`reluscope.regions.parity`) until the model is infeasible;
+of size ``k`` (:mod:`reluscope.regions.estimate.parity`) until the model is infeasible;
 ``r`` = the number of constraints added. Because every region survives each constraint
 with probability 1/2, independently, ``P(feasible with s constraints) <= |S| / 2^s``.
 
@@ -62,8 +62,7 @@ from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError, SolverError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
-from reluscope.regions.parity import ParityConstraint, draw_parity
-from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
+from reluscope.regions.estimate.parity import ParityConstraint, draw_parity
 from reluscope.reprs import short_repr
 from reluscope.solvers.scip import (
     BINARY_THRESHOLD,
@@ -73,6 +72,7 @@ from reluscope.solvers.scip import (
     add_lazy_handler,
     solve,
 )
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 METHODS = ("mipbound", "mbound")
 
@@ -133,7 +133,7 @@ class RegionEstimate:
     repetitions: int
     solver_calls: int
     seconds: float
-    status: str
+    status: Status
     f: tuple[int, ...]
     constraints: tuple[int, ...]
     xor_size: int
@@ -159,6 +159,7 @@ class RegionEstimate:
         values["probabilities"] = {int(j): p for j, p in values["probabilities"].items()}
         values["f"] = tuple(values["f"])
         values["constraints"] = tuple(values["constraints"])
+        values["status"] = Status(values["status"])
         return cls(**values)
 
 
@@ -497,8 +498,7 @@ def estimate_regions(
         gives. ``seconds``, solver calls and cuts add up; ``regions_found`` is the larger
         of the two runs' (the earlier run's regions are not kept).
     """
-    if method not in METHODS:
-        raise ReluscopeError(f"unknown estimate method {method!r}; choose one of {METHODS}")
+    method = validation.check_choice(method, METHODS, "estimate method")
     if not 0.0 < confidence < 1.0:
         raise ReluscopeError(f"confidence must lie strictly between 0 and 1, got {confidence}")
     xor_size = validation.check_positive_int(xor_size, "xor_size")

@@ -27,7 +27,7 @@ active units, ``g_u <= witness_tol`` for the others, by its affine maps); otherw
 pattern is handed back (``pending``) and the Python side decides it with one LP (its
 best margin). Every vertex with more than ``d`` tight constraints is counted
 (``degenerate``): only there can a lower-dimensional face carry a pattern that no cell
-of positive volume has (see :mod:`reluscope.regions.geometric`).
+of positive volume has (see :mod:`reluscope.regions.count.geometric`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ For a network with few inputs (``d <= 6`` or so) the regions are cheaper to enum
 as the cells of the polyhedral complex than by LPs: every cell is a convex polytope
 kept by its vertices and edges, and each unit, layer by layer, splits the cells its
 hyperplane crosses (the edge-subdivision idea; the compiled code and its invariants are
-in :mod:`reluscope.regions._geometric_kernel`). No LP is solved except for the few cells
+in :mod:`reluscope.regions.count._geometric_kernel`). No LP is solved except for the few cells
 whose vertex mean is not a witness.
 
 **Same count as the lp engine.** A pattern ``S`` is a region iff some ``x`` has
@@ -40,8 +40,9 @@ import numpy as np
 
 from reluscope.bounds.result import Bounds
 from reluscope.network import FloatArray, ReLUNetwork
-from reluscope.regions import _geometric_kernel as K
-from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT, RegionCount
+from reluscope.regions.count import _geometric_kernel as K
+from reluscope.regions.result import RegionCount
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 from reluscope.tolerances import (
     GEOMETRIC_TOL,
     REGION_EPS,
@@ -117,7 +118,7 @@ class GeometricCount:
     degenerate_vertices: int
     lp_solves: int
     splits: int
-    status: str
+    status: Status
     flat_domain: bool = False
     #: regions that only lower-dimensional faces carry (found when recording)
     face_regions: int = 0
@@ -389,7 +390,7 @@ def count_regions_geometric(
     """
     import threading
 
-    from reluscope.regions.lp_engine import _sigint_to_event, count_regions_lp
+    from reluscope.regions.search.engine import _sigint_to_event, count_regions_lp
 
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")

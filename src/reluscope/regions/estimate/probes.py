@@ -26,9 +26,9 @@ from numba import njit
 from numpy.typing import NDArray
 
 from reluscope.network import FloatArray
-from reluscope.regions import _kernel as K
-from reluscope.regions.compiled import NODE_BUDGET, CompiledSearcher
-from reluscope.regions.lp_engine import PreparedNetwork, Task
+from reluscope.regions.search import _kernel as K
+from reluscope.regions.search.compiled import NODE_BUDGET, CompiledSearcher
+from reluscope.regions.search.core import PreparedNetwork, Task
 from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 #: Nodes an exact count below ``exact_from`` may search before it stops and returns the
@@ -62,7 +62,7 @@ def node_of(task: Task) -> Node:
 
 
 @njit(cache=True)
-def common_depth(prefix, rows, set_units, sides, rows_before, m_now, depth):  # type: ignore[no-untyped-def]
+def common_depth(prefix, rows, set_units, sides, rows_before, m_now, depth):
     """How many first decisions of the searcher's path (``depth`` long) equal ``prefix``
     with the same row decisions ``rows`` (compiled: this runs once per node expanded)."""
     limit = min(prefix.shape[0], depth)

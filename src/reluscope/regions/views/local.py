@@ -2,9 +2,9 @@
 
 The ball ``{x : |x - c|_inf <= r}`` intersected with the network's input box is itself
 a box, ``[max(lower, c - r), min(upper, c + r)]``, so each local count is
-:func:`~reluscope.regions.count.count_regions` of the same network on that box (same
+:func:`~reluscope.regions.count.dispatch.count_regions` of the same network on that box (same
 region definition as ``count``). A count that reaches its time limit falls back to the
-MIPBound estimate (:func:`~reluscope.regions.mipbound.estimate_regions`) on the same
+MIPBound estimate (:func:`~reluscope.regions.estimate.mipbound.estimate_regions`) on the same
 box; the larger of the two proven lower bounds is reported (a network with max-pooling,
 which MIPBound refuses, reports the count's).
 
@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 from reluscope.domains import linf_ball
 from reluscope.errors import EmptyDomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import COMPLETE, INTERRUPTED, TIME_LIMIT
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 
 def _ball(network: ReLUNetwork, point: Any, radius: float) -> ReLUNetwork | None:
@@ -65,7 +65,7 @@ class LocalCount:
     regions: int
     exact: bool
     method: str
-    status: str
+    status: Status
     seconds: float
     counted: int
     estimate: int | None = None
@@ -82,7 +82,7 @@ class LocalCounts:
     radius: float
     counts: tuple[LocalCount, ...]
     exact: bool
-    status: str
+    status: Status
     seconds: float
 
     @property
@@ -145,8 +145,8 @@ def local_regions(
     LocalCounts
         Ctrl-C stops early with the points done so far (status ``"interrupted"``).
     """
-    from reluscope.regions.count import count_regions
-    from reluscope.regions.mipbound import estimate_regions
+    from reluscope.regions.count.dispatch import count_regions
+    from reluscope.regions.estimate.mipbound import estimate_regions
 
     start = time.perf_counter()
     pts = np.asarray(points, dtype=float)

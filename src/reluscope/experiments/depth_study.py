@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reluscope.errors import ReluscopeError
-from reluscope.regions.upper import configuration_ub, maps
+from reluscope.regions.upper.analytic import configuration_ub, maps
 
 #: The blog's setting.
 DEFAULT_TOTAL_UNITS = 60

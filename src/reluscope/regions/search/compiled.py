@@ -1,16 +1,17 @@
 """The compiled search of the ``lp`` method: same tasks and slices as the HiGHS search.
 
-:class:`CompiledSearcher` has the interface of :class:`~reluscope.regions.lp_engine.Searcher`
-(``run(task, slice_end=..., stop=...) -> SliceResult``), so the driver of
-:mod:`~reluscope.regions.lp_engine` (``n_jobs``, time limit, Ctrl-C, checkpoints,
+:class:`CompiledSearcher` implements :class:`~reluscope.regions.search.core.Searcher`
+(``run(task, slice_end=..., stop=...) -> SliceOutcome``), so the driver of
+:mod:`~reluscope.regions.search.engine` (``n_jobs``, time limit, Ctrl-C, checkpoints,
 patterns file, progress bar) runs either engine unchanged. The search itself, with its
-own certified LP solver, is the numba kernel :mod:`reluscope.regions._kernel`; see its
-docstring for the LP and for what backs each decision.
+own certified LP solver, is the numba kernel :mod:`reluscope.regions.search._kernel`;
+see its docstring for the LP and for what backs each decision.
 
 A node the kernel cannot decide safely (*trouble*: iteration cap, failed certificate,
-failed witness check) is handed to a HiGHS :class:`Searcher` for a short slice; what
-that slice leaves over goes back to the compiled search. Both engines use the same
-region definition, so the count does not depend on who decided which node.
+failed witness check) is handed to a :class:`~reluscope.regions.search.highs.HighsSearcher`
+for a short slice; what that slice leaves over goes back to the compiled search. Both
+engines use the same region definition, so the count does not depend on who decided
+which node.
 
 numba compiles the kernel on first use and caches the machine code on disk
 (``cache=True``, next to the module or in ``NUMBA_CACHE_DIR``): the first call of a
@@ -25,14 +26,9 @@ import time
 import numpy as np
 
 from reluscope.network import FloatArray
-from reluscope.regions import _kernel as K
-from reluscope.regions.lp_engine import (
-    MAX_WITNESSES,
-    PreparedNetwork,
-    Searcher,
-    SliceResult,
-    Task,
-)
+from reluscope.regions.search import _kernel as K
+from reluscope.regions.search.core import PreparedNetwork, SliceOutcome, Task
+from reluscope.regions.search.highs import MAX_WITNESSES, HighsSearcher
 from reluscope.tolerances import (
     BOUND_PADDING,
     CERTIFICATE_RTOL,
@@ -180,7 +176,7 @@ class CompiledSearcher:
         #: [simplex iterations, LPs stopped early by a certificate, LPs handed over]
         self.stats = np.zeros(3, dtype=np.int64)
         self.fallback_nodes = 0
-        self._highs: Searcher | None = None
+        self._highs: HighsSearcher | None = None
 
     @property
     def lp_solves(self) -> int:
@@ -287,9 +283,9 @@ class CompiledSearcher:
         *,
         slice_end: float,
         stop: threading.Event | None = None,
-    ) -> SliceResult:
+    ) -> SliceOutcome:
         """Search the subtree of ``task`` until done, ``slice_end`` (monotonic) or ``stop``."""
-        result = SliceResult()
+        result = SliceOutcome()
         packed: list[bytes] = []
         lp_before = self.lp_solves
         regions0, nodes0 = int(self.ist[K.I_REGIONS]), int(self.ist[K.I_NODES])
@@ -334,9 +330,9 @@ class CompiledSearcher:
         result.packed = b"".join(packed)
         return result
 
-    def _fallback(self, task: Task) -> SliceResult:
+    def _fallback(self, task: Task) -> SliceOutcome:
         """Let the HiGHS search decide a node the kernel handed over."""
         if self._highs is None:
-            self._highs = Searcher(self.prep, record_patterns=self.record)
+            self._highs = HighsSearcher(self.prep, record_patterns=self.record)
         self.fallback_nodes += 1
         return self._highs.run(task, slice_end=time.monotonic() + FALLBACK_SECONDS)

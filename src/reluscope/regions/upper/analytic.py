@@ -17,7 +17,7 @@ Architecture-only bounds, for ReLU layer widths ``n_1..n_L`` on input dimension 
   includes the paper's "replace ``n_l`` in the last term by ``rank(W^l)``".
 
 Network bounds: the Empirical UB (Theorem 2 of Serra & Ramalingam, AAAI 2020), see
-:mod:`reluscope.regions.empirical`. Orders that always hold:
+:mod:`reluscope.regions.upper.empirical`. Orders that always hold:
 ``Empirical <= Configuration <= Montufar <= Zaslavsky <= trivial`` (with ``rank=True``
 the Empirical UB uses the same rank caps, so ``Empirical <= Configuration`` still holds).
 
@@ -39,7 +39,11 @@ import numpy as np
 from reluscope import interrupts, validation
 from reluscope.errors import NetworkError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.empirical import DEFAULT_EXACT_COVERAGE_LIMIT, LayerLimits, empirical_ub
+from reluscope.regions.upper.empirical import (
+    DEFAULT_EXACT_COVERAGE_LIMIT,
+    LayerLimits,
+    empirical_ub,
+)
 from reluscope.reprs import short_repr
 
 

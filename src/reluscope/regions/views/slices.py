@@ -18,7 +18,7 @@ Two polygons are carried per cell, because the counted object and the picture di
   the slice's area);
 * the **counted set** ``Q_S = {g_i >= REGION_EPS (i in S), g_i <= 0 (i not in S)}``
   (:mod:`reluscope.tolerances`): ``S`` is a linear region, exactly as for
-  :func:`~reluscope.regions.count.count_regions` on the composed network, iff ``Q_S`` is
+  :func:`~reluscope.regions.count.dispatch.count_regions` on the composed network, iff ``Q_S`` is
   not empty, whatever its dimension (a segment or a single point counts too).
 
 ``Q_S`` is a subset of ``T_S``. A positive-area cell with an empty ``Q_S`` (a sliver
@@ -40,9 +40,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions.result import COMPLETE
 from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.reprs import short_repr
+from reluscope.status import COMPLETE, Status
 from reluscope.tolerances import REGION_EPS, SLICE_TOL
 
 FloatArray = NDArray[np.float64]
@@ -181,7 +181,7 @@ class SliceResult:
 
     regions: int
     exact: bool
-    status: str
+    status: Status
     seconds: float
     dim: int
     origin: FloatArray
@@ -455,7 +455,7 @@ class LineResult:
     regions: int
     distinct: int
     exact: bool
-    status: str
+    status: Status
     seconds: float
     segments: tuple[SliceResult, ...]
     points: FloatArray

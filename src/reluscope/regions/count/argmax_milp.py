@@ -33,7 +33,7 @@ import numpy as np
 from reluscope import interrupts
 from reluscope.bounds.result import Bounds
 from reluscope.network import ReLUNetwork
-from reluscope.regions.argmax import Pattern, is_region, require_windows
+from reluscope.regions.count.argmax import Pattern, is_region, require_windows
 from reluscope.regions.result import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, RegionCount
 from reluscope.solvers.scip import Stop, best_solution_values, new_scip_model, solve
 from reluscope.tolerances import REGION_EPS, SCIP_FEASIBILITY_TOL

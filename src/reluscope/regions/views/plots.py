@@ -1,7 +1,7 @@
 """Pictures of exact slices, lines and local counts (matplotlib, imported lazily, Agg).
 
-Everything drawn comes from the exact results of :mod:`reluscope.regions.slices` and
-:mod:`reluscope.regions.local`; nothing is rasterised before drawing.
+Everything drawn comes from the exact results of :mod:`reluscope.regions.views.slices` and
+:mod:`reluscope.regions.views.local`; nothing is rasterised before drawing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.plotting import pyplot
-from reluscope.regions.slices import LineResult, SliceResult, slice_outputs
+from reluscope.regions.views.slices import LineResult, SliceResult, slice_outputs
 
 #: colours and widths of the region boundaries of ReLU layer 1, 2, 3, ... (cycled)
 _LAYER_STYLE = (("black", 1.4), ("tab:blue", 0.8), ("red", 0.8), ("tab:green", 0.6))

@@ -14,8 +14,12 @@ from reluscope import interrupts
 from reluscope.bounds import Bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
-from reluscope.regions import mipbound
-from reluscope.regions.tree_estimate import DEFAULT_POPULATION, CountEstimate, estimate_count
+from reluscope.regions.estimate import mipbound
+from reluscope.regions.estimate.tree_estimate import (
+    DEFAULT_POPULATION,
+    CountEstimate,
+    estimate_count,
+)
 
 #: Every estimate method: the tree estimate, then MIPBound's two.
 ESTIMATE_METHODS = ("tree", *mipbound.METHODS)

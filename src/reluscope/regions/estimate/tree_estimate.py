@@ -52,8 +52,10 @@ from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
-from reluscope.regions.lp_engine import PreparedNetwork, Task, _sigint_to_event, prepare
-from reluscope.regions.probes import Node, Prober, node_of
+from reluscope.regions.estimate.probes import Node, Prober, node_of
+from reluscope.regions.search import distributed
+from reluscope.regions.search.core import PreparedNetwork, Task, prepare
+from reluscope.regions.search.engine import _sigint_to_event
 from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
@@ -335,15 +337,9 @@ def estimate_count(
     population = validation.check_positive_int(population, "population")
     deadline = begin + time_limit if time_limit is not None else float("inf")
     require_no_max_pool(network, "the tree estimate")
-    client: Any = None
-    own_client = False
-    if cluster is not None:
-        from reluscope.regions import distributed
-
-        client, own_client = distributed.connect(cluster)
-    try:
+    with distributed.dask_client(cluster) as (client, threads):
         if client is not None:
-            jobs = distributed.worker_threads(client)
+            jobs = threads
         form = relu_form(network)  # leaky and identity units: same regions, plain ReLU
         if bounds is None:
             bounds = tighten_bounds(network, method=bounds_method)
@@ -368,9 +364,6 @@ def estimate_count(
                          client)
             if frontier and not stop.is_set() and time.monotonic() < deadline:
                 runs.collect(rel_error, confidence, proven + found, progress)
-    finally:
-        if own_client:
-            client.close()
     return runs.result(proven + found, confidence, time.monotonic() - begin)
 
 

@@ -1,7 +1,7 @@
 r"""The compiled core of the ``lp`` counting engine (numba, cached on disk).
 
 Everything here is ``@njit(cache=True)``: the depth-first search over activation
-patterns of :mod:`reluscope.regions.lp_engine` and its own small LP solver, a dense
+patterns of :mod:`reluscope.regions.search.engine` and its own small LP solver, a dense
 bounded dual simplex in input space.
 
 The LP at a node (``m`` rows: a polytope domain's rows ``A x <= b`` first, fixed at the
@@ -833,7 +833,7 @@ def search(
             for i in range(widths[layer]):
                 map_norm[layer, i] = np.sqrt(_dot(map_a[layer, i], map_a[layer, i], n))
             norm_ok[layer] = True
-        # choose the unit (see lp_engine._choose_unit)
+        # choose the unit (see engine._choose_unit)
         best_j = -1
         best_score = np.inf
         empty_node = False

@@ -24,7 +24,7 @@ SCIP works to its feasibility tolerance (:data:`~reluscope.tolerances.SCIP_FEASI
 looser than the region definition: a tighter one makes SoPlex fail), so its feasible
 set contains every region and possibly slivers that miss the margin ``f >= eps`` by
 that tolerance. Each proposed pattern is therefore checked before it counts
-(:class:`~reluscope.regions.verify.PatternVerifier`: SCIP's own point through a forward
+(:class:`~reluscope.regions.count.verify.PatternVerifier`: SCIP's own point through a forward
 pass, or else one LP at the definition's tolerance) and cut off either way.
 
 ``method="scip-count"`` hands the same model to SCIP's counting mode
@@ -55,8 +55,8 @@ from reluscope.errors import SolverError
 from reluscope.milp.model import NetworkModel
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.progress import progress_bar
+from reluscope.regions.count.verify import PatternVerifier
 from reluscope.regions.result import RegionCount
-from reluscope.regions.verify import PatternVerifier
 from reluscope.solvers.scip import (
     BINARY_THRESHOLD,
     LazyConstraintHandler,
