@@ -123,6 +123,23 @@ class GeometricCount:
     face_regions: int = 0
     #: a degenerate vertex had more than MAX_FACE_CANDIDATES candidates
     overflow: bool = False
+    #: with ``keep``: the cells and cuts themselves
+    kept: KeptCells | None = None
+
+
+@dataclass
+class KeptCells:
+    """The cells of a split kept whole (``split_cells(keep=True)``), for pictures.
+
+    ``cells``: per leaf of positive volume, its pattern, its vertices (unordered) and
+    whether it is a region (False: a thin cell). ``face_regions``: the patterns of the
+    regions that only lower-dimensional faces carry. ``cuts``: per split, the unit and
+    the cut's two ends (``(2, d)``; one point twice when ``d = 1``).
+    """
+
+    cells: list[tuple[np.ndarray, FloatArray, bool]]
+    face_regions: list[np.ndarray]
+    cuts: list[tuple[int, FloatArray]]
 
 
 def _root_cell(network: ReLUNetwork, arena: _Arena, radius: float) -> tuple[int, int]:
@@ -194,7 +211,7 @@ def is_region(network: ReLUNetwork, pattern: np.ndarray) -> bool:
 
 def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
                 at_least: float | None = None) -> float | None:
-    r"""``max min_{u active} g_u(x)`` over the points with ``pattern`` (None: no point).
+    r""":func:`best_margin` and a point ``x`` reaching it (None: no point).
 
     One LP in ``(x, t)``: maximise ``t`` s.t. ``a_u.x + c_u >= t`` (active units),
     ``a_u.x + c_u <= 0`` (inactive units), ``x`` in the box and the polytope's rows.
@@ -202,6 +219,13 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
     question decided as the lp engine and the brute-force oracle decide it (HiGHS with
     ``SOLVER_FEASIBILITY_TOL``); None means infeasible.
     """
+    found = margin_point(network, pattern, at_least=at_least)
+    return None if found is None else found[0]
+
+
+def margin_point(network: ReLUNetwork, pattern: np.ndarray, *,
+                 at_least: float | None = None) -> tuple[float, FloatArray] | None:
+    r""":func:`best_margin` and a point ``x`` reaching it (None: no point)."""
     import highspy
 
     from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch, run
@@ -209,8 +233,8 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
     a, c = _unit_maps(network, pattern)
     on = pattern.astype(bool)
     d = network.n_inputs
-    if not on.any():
-        return float("inf")
+    if not on.any():  # no active unit: the margin is infinite wherever a point exists
+        at_least = 0.0
     rows = [np.hstack([-a[on], np.ones((int(on.sum()), 1))]),
             np.hstack([a[~on], np.zeros((int((~on).sum()), 1))])]
     rhs = [c[on], -c[~on]]
@@ -225,7 +249,7 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
     lp.num_col_, lp.num_row_ = d + 1, m
     lp.col_cost_ = np.concatenate([np.zeros(d), [-1.0]])
     reach = float(np.max(np.abs(c[on]) + np.abs(a[on]) @ np.maximum(
-        np.abs(network.lower), np.abs(network.upper))))
+        np.abs(network.lower), np.abs(network.upper)), initial=0.0))
     t_lo, t_hi = (-reach - 1.0, reach + 1.0) if at_least is None else (at_least, at_least)
     lp.col_lower_ = np.concatenate([np.asarray(network.lower, dtype=float), [t_lo]])
     lp.col_upper_ = np.concatenate([np.asarray(network.upper, dtype=float), [t_hi]])
@@ -245,19 +269,24 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
         outcome = run(highs)
     if outcome is not LPOutcome.OPTIMAL:
         return None
-    return float(highs.getSolution().col_value[d])
+    values = np.asarray(highs.getSolution().col_value, dtype=float)
+    return (float(values[d]) if on.any() else float("inf")), values[:d]
 
 
 def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
-                stop: object = None, record: bool = False) -> GeometricCount:
+                stop: object = None, record: bool = False,
+                keep: bool = False) -> GeometricCount:
     """Split the domain into the cells of the network (see the module docstring).
 
     ``stop`` is an object with ``is_set()`` (a ``threading.Event``): set, the split ends
     at the next kernel return with status ``"interrupted"``. With ``record``, the
     patterns of the faces through degenerate vertices are collected too, and those
     that no cell has and that are regions by the definition (one LP each) are counted
-    in ``regions`` (and ``face_regions``).
+    in ``regions`` (and ``face_regions``). With ``keep`` (implies ``record``), every
+    cell's vertices and every cut are returned too (``kept``: the 2-D slices and lines
+    draw them; meant for few cells, it holds them all in memory).
     """
+    record = record or keep
     d = network.n_inputs
     layers = network.relu_layers
     widths = np.array([network.widths[i] for i in layers], dtype=np.int64)
@@ -309,18 +338,40 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
     sets = np.zeros((MAX_FACE_CANDIDATES, n_words), dtype=np.uint64)
     cells: set[bytes] = set()
     faces: set[bytes] = set()
+    cell_v = np.zeros((4096 if keep else 1, d))
+    cell_nv = np.zeros(out.shape[0], dtype=np.int64)
+    seg = np.zeros((4096 if keep else 1, 2, d))
+    seg_unit = np.zeros(seg.shape[0], dtype=np.int64)
+    kept_cells: list[tuple[bytes, FloatArray]] = []
+    cuts: list[tuple[int, FloatArray]] = []
+    thin_patterns: set[bytes] = set()
 
     def drain() -> None:
-        nonlocal out, out_kind
+        nonlocal out, out_kind, cell_v, cell_nv
         used = int(ist[K.I_OUT])
-        if used == 0:  # too small for one leaf's candidates
+        if used == 0:  # too small for one leaf's candidates (or its vertices)
             out = np.zeros((2 * out.shape[0], nu), dtype=np.uint8)
             out_kind = np.zeros(out.shape[0], dtype=np.int64)
+            cell_nv = np.zeros(out.shape[0], dtype=np.int64)
+            if keep:
+                cell_v = np.zeros((2 * cell_v.shape[0], d))
             return
         packed = np.packbits(out[:used], axis=1)
-        for row, kind in zip(packed, out_kind[:used], strict=True):
-            (cells if kind == K.KIND_CELL else faces).add(row.tobytes())
+        row_v = 0
+        for r, (row, kind) in enumerate(zip(packed, out_kind[:used], strict=True)):
+            key = row.tobytes()
+            (cells if kind == K.KIND_CELL else faces).add(key)
+            if keep and kind == K.KIND_CELL:  # its vertices follow in cell_v, in order
+                verts = cell_v[row_v: row_v + int(cell_nv[r])]
+                kept_cells.append((key, verts.copy()))
+                row_v += len(verts)
         ist[K.I_OUT] = 0
+        ist[K.I_CV] = 0
+
+    def drain_cuts() -> None:
+        for r in range(int(ist[K.I_SEG])):
+            cuts.append((int(seg_unit[r]), seg[r].copy()))
+        ist[K.I_SEG] = 0
 
     def decide_pending() -> None:
         nonlocal regions_by_lp, thin, lp_solves
@@ -330,6 +381,8 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
                 regions_by_lp += 1
             else:
                 thin += 1
+                if keep:
+                    thin_patterns.add(np.packbits(pend[p]).tobytes())
         ist[K.I_PENDING] = 0
 
     while True:
@@ -338,6 +391,7 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             WITNESS_TOL, 2 * d + n_rows, s_voff, s_nv, s_eoff, s_ne, s_layer, s_unit,
             s_pat, s_ma, s_mc, s_ball, arena.V, arena.B, arena.E, arena.g, arena.s, arena.idx,
             arena.face, pend, ist, WORK_BUDGET, record, out, out_kind, sets, 2 * d + n_rows,
+            keep, cell_v, cell_nv, seg, seg_unit,
         )
         if code == K.DONE:
             break
@@ -349,6 +403,8 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             decide_pending()
         elif code == K.OUT_FULL:
             drain()
+        elif code == K.SEG_FULL:
+            drain_cuts()
         if stop is not None and stop.is_set():  # type: ignore[attr-defined]
             status = INTERRUPTED
             break
@@ -357,13 +413,23 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             break
     decide_pending()
     face_regions = 0
+    face_patterns: list[np.ndarray] = []
     if record:
         drain()
+        drain_cuts()
         for key in sorted(faces - cells):
             pattern = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=nu)
             lp_solves += 1
             if is_region(network, pattern):
                 face_regions += 1
+                face_patterns.append(pattern.astype(bool))
+    kept = None
+    if keep:
+        kept = KeptCells(
+            cells=[(np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=nu).astype(bool),
+                    verts, key not in thin_patterns) for key, verts in kept_cells],
+            face_regions=face_patterns, cuts=cuts,
+        )
     return GeometricCount(
         regions=int(ist[K.I_REGIONS]) + regions_by_lp + face_regions,
         face_regions=face_regions,
@@ -373,6 +439,7 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
         lp_solves=lp_solves,
         splits=int(ist[K.I_SPLITS]),
         status=status,
+        kept=kept,
     )
 
 
@@ -444,5 +511,5 @@ def count_regions_geometric(
     )
 
 
-__all__ = ["GeometricCount", "best_margin", "count_regions_geometric", "is_region",
-           "kernel_is_cached", "split_cells"]
+__all__ = ["GeometricCount", "KeptCells", "best_margin", "count_regions_geometric",
+           "is_region", "kernel_is_cached", "margin_point", "split_cells"]
