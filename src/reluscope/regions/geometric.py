@@ -131,15 +131,21 @@ class GeometricCount:
 class KeptCells:
     """The cells of a split kept whole (``split_cells(keep=True)``), for pictures.
 
-    ``cells``: per leaf of positive volume, its pattern, its vertices (unordered) and
-    whether it is a region (False: a thin cell). ``face_regions``: the patterns of the
-    regions that only lower-dimensional faces carry. ``cuts``: per split, the unit and
-    the cut's two ends (``(2, d)``; one point twice when ``d = 1``).
+    Cell ``i`` (a leaf of positive volume) has the pattern ``patterns[i]``, the vertices
+    ``vertices[offsets[i]:offsets[i + 1]]`` (unordered) and is a region iff
+    ``counted[i]`` (False: a thin cell). ``face_regions``: the patterns of the regions
+    that only lower-dimensional faces carry. Cut ``j`` of a split by unit
+    ``cut_units[j]`` runs between ``cuts[j, 0]`` and ``cuts[j, 1]`` (one point twice
+    when ``d = 1``).
     """
 
-    cells: list[tuple[np.ndarray, FloatArray, bool]]
+    patterns: np.ndarray
+    vertices: FloatArray
+    offsets: np.ndarray
+    counted: np.ndarray
     face_regions: list[np.ndarray]
-    cuts: list[tuple[int, FloatArray]]
+    cut_units: np.ndarray
+    cuts: FloatArray
 
 
 def _root_cell(network: ReLUNetwork, arena: _Arena, radius: float) -> tuple[int, int]:
@@ -342,8 +348,11 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
     cell_nv = np.zeros(out.shape[0], dtype=np.int64)
     seg = np.zeros((4096 if keep else 1, 2, d))
     seg_unit = np.zeros(seg.shape[0], dtype=np.int64)
-    kept_cells: list[tuple[bytes, FloatArray]] = []
-    cuts: list[tuple[int, FloatArray]] = []
+    kept_keys: list[np.ndarray] = []  # packed patterns of the leaves, chunk by chunk
+    kept_v: list[FloatArray] = []
+    kept_nv: list[np.ndarray] = []
+    cut_units: list[np.ndarray] = []
+    cut_ends: list[FloatArray] = []
     thin_patterns: set[bytes] = set()
 
     def drain() -> None:
@@ -357,20 +366,20 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
                 cell_v = np.zeros((2 * cell_v.shape[0], d))
             return
         packed = np.packbits(out[:used], axis=1)
-        row_v = 0
-        for r, (row, kind) in enumerate(zip(packed, out_kind[:used], strict=True)):
-            key = row.tobytes()
-            (cells if kind == K.KIND_CELL else faces).add(key)
-            if keep and kind == K.KIND_CELL:  # its vertices follow in cell_v, in order
-                verts = cell_v[row_v: row_v + int(cell_nv[r])]
-                kept_cells.append((key, verts.copy()))
-                row_v += len(verts)
+        for row, kind in zip(packed, out_kind[:used], strict=True):
+            (cells if kind == K.KIND_CELL else faces).add(row.tobytes())
+        if keep:  # the leaves' vertices are in cell_v, in the order of their rows
+            leaf = out_kind[:used] == K.KIND_CELL
+            kept_keys.append(packed[leaf])
+            kept_nv.append(cell_nv[:used][leaf].copy())
+            kept_v.append(cell_v[: int(ist[K.I_CV])].copy())
         ist[K.I_OUT] = 0
         ist[K.I_CV] = 0
 
     def drain_cuts() -> None:
-        for r in range(int(ist[K.I_SEG])):
-            cuts.append((int(seg_unit[r]), seg[r].copy()))
+        used = int(ist[K.I_SEG])
+        cut_units.append(seg_unit[:used].copy())
+        cut_ends.append(seg[:used].copy())
         ist[K.I_SEG] = 0
 
     def decide_pending() -> None:
@@ -425,10 +434,19 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
                 face_patterns.append(pattern.astype(bool))
     kept = None
     if keep:
+        keys = np.vstack(kept_keys) if kept_keys else np.zeros((0, (nu + 7) // 8), np.uint8)
+        counted = np.ones(len(keys), dtype=bool)
+        if thin_patterns:
+            counted = np.array([row.tobytes() not in thin_patterns for row in keys], dtype=bool)
         kept = KeptCells(
-            cells=[(np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=nu).astype(bool),
-                    verts, key not in thin_patterns) for key, verts in kept_cells],
-            face_regions=face_patterns, cuts=cuts,
+            patterns=np.unpackbits(keys, axis=1, count=nu).astype(bool),
+            vertices=np.vstack(kept_v) if kept_v else np.zeros((0, d)),
+            offsets=np.concatenate(
+                [[0], np.cumsum(np.concatenate(kept_nv or [np.zeros(0, np.int64)]))]
+            ).astype(np.int64),
+            counted=counted, face_regions=face_patterns,
+            cut_units=np.concatenate(cut_units or [np.zeros(0, np.int64)]),
+            cuts=np.concatenate(cut_ends) if cut_ends else np.zeros((0, 2, d)),
         )
     return GeometricCount(
         regions=int(ist[K.I_REGIONS]) + regions_by_lp + face_regions,

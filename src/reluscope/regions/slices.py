@@ -262,6 +262,29 @@ def _ordered(verts: FloatArray) -> FloatArray:
     return verts[np.argsort(np.arctan2(verts[:, 1] - centre[1], verts[:, 0] - centre[0]))]
 
 
+def _polygons(verts: FloatArray, offsets: NDArray[np.int64]) -> tuple[list[FloatArray], FloatArray]:
+    """Cells given as one vertex array and offsets: each cell's vertices in order
+    (counter-clockwise around their mean in 2-D, sorted in 1-D) and its area (length),
+    for all cells at once."""
+    counts = np.diff(offsets)
+    if len(counts) == 0:
+        return [], np.zeros(0)
+    cell = np.repeat(np.arange(len(counts)), counts)
+    starts = offsets[:-1]
+    if verts.shape[1] == 1:
+        v = verts[np.lexsort((verts[:, 0], cell))]
+        measure = np.maximum.reduceat(v[:, 0], starts) - np.minimum.reduceat(v[:, 0], starts)
+    else:
+        centre = np.add.reduceat(verts, starts, axis=0) / counts[:, None]
+        angle = np.arctan2(verts[:, 1] - centre[cell, 1], verts[:, 0] - centre[cell, 0])
+        v = verts[np.lexsort((angle, cell))]
+        nxt = np.arange(len(v)) + 1
+        nxt[offsets[1:] - 1] = starts  # the last vertex closes on the first
+        cross = v[:, 0] * v[nxt, 1] - v[nxt, 0] * v[:, 1]
+        measure = 0.5 * np.abs(np.add.reduceat(cross, starts))
+    return np.split(v, offsets[1:-1]), measure
+
+
 def _face_polygon(sub: ReLUNetwork, domain: FloatArray, pattern: NDArray[np.bool_]) -> FloatArray:
     """Where a region carried only by a lower-dimensional face lies: the domain clipped
     to ``g >= REGION_EPS`` (active units) and ``g <= 0`` (the others); a point of the
@@ -299,20 +322,17 @@ def _split_domain(sub: ReLUNetwork, domain: FloatArray) -> tuple[_Cells, list[Fl
         )
     if found.kept is None:  # no ReLU unit: the domain is one region
         return [(np.zeros(0, bool), domain, _measure(domain), True)], []
-    cells: _Cells = []
-    for pattern, verts, counted in found.kept.cells:
-        poly = _ordered(verts)
-        cells.append((pattern, poly, _measure(poly), counted))
-    for pattern in found.kept.face_regions:
+    kept = found.kept
+    polys, measures = _polygons(kept.vertices, kept.offsets)
+    cells: _Cells = [(p, v, float(m), bool(c)) for p, v, m, c in
+                     zip(kept.patterns, polys, measures, kept.counted, strict=True)]
+    for pattern in kept.face_regions:
         cells.append((pattern, _face_polygon(sub, domain, pattern), 0.0, True))
-    ends = np.cumsum(widths)
-    per_layer: list[list[FloatArray]] = [[] for _ in widths]
-    for unit, seg in found.kept.cuts:
-        per_layer[int(np.searchsorted(ends, unit, side="right"))].append(seg)
-    if dim == 2:
-        bounds = [np.array(s).reshape(-1, 2, 2) for s in per_layer]
-    else:
-        bounds = [np.sort(np.array(s).reshape(-1, 2)[:, 0]) for s in per_layer]
+    layer_of_cut = np.searchsorted(np.cumsum(widths), kept.cut_units, side="right")
+    bounds = []
+    for layer in range(len(widths)):
+        segs = kept.cuts[layer_of_cut == layer]
+        bounds.append(segs if dim == 2 else np.sort(segs[:, 0, 0]))
     return cells, bounds
 
 
