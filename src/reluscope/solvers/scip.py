@@ -140,9 +140,6 @@ _STOP_OF: dict[str, Stop] = {
 
 #: the models whose solve is running (innermost last), for interrupt_running_solve()
 _SOLVING: list[Any] = []
-#: ids of the models with a Python constraint handler (their solve runs in this thread:
-#: the handler's Python code lets signal handlers run; see _solve_releasing_the_gil)
-_LAZY_MODELS: set[int] = set()
 #: seconds between two looks at a solve that runs in the helper thread (a stop that
 #: came while SCIP could not yet be interrupted is passed on at the next look)
 _JOIN_SECONDS = 0.05
@@ -204,11 +201,13 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
 
 
 def _can_release_the_gil(model: Any) -> bool:
-    """Solve in a helper thread without the GIL: from the main thread, for a model with
-    no Python constraint handler, when PySCIPOpt has ``optimizeNogil``."""
+    """Solve in a helper thread without the GIL: from the main thread, when PySCIPOpt
+    has ``optimizeNogil``. Models with a Python constraint handler too: PySCIPOpt's
+    callbacks take the GIL themselves (``with gil``), so the handlers run in the helper
+    thread; between two of their calls SCIP may work for seconds (a 784-input count's
+    LPs: a SIGTERM waited 8 s when these solves ran in the main thread)."""
     return (
         threading.current_thread() is threading.main_thread()
-        and id(model) not in _LAZY_MODELS
         and hasattr(model, "optimizeNogil")
     )
 
@@ -216,9 +215,10 @@ def _can_release_the_gil(model: Any) -> bool:
 def _solve_releasing_the_gil(model: Any) -> bool:
     """Run SCIPsolve in a helper thread, without the GIL, while this (main) thread waits.
 
-    Why: a solve with no Python callback holds the GIL for its whole run, so Python's
-    signal handlers (SIGTERM: :mod:`reluscope.cli.signals`) never run until it ends; a
-    SIGTERM was once ignored for 400 s by ``count --method scip-count``. Here the main
+    Why: a solve holds the GIL while SCIP works, so Python's signal handlers (SIGTERM:
+    :mod:`reluscope.cli.signals`) run only when it ends or calls back into Python; a
+    SIGTERM was once ignored for 400 s by ``count --method scip-count`` (no callback),
+    and for 8 s by ``count --method milp`` (lazy no-good handler, long LPs between calls). Here the main
     thread waits in ``join`` and runs them at once: SIGTERM interrupts the solve through
     :func:`interrupt_running_solve`; a ``KeyboardInterrupt`` (SIGINT before SCIP caught
     it) interrupts it too. Either way the solve ends as SCIP's own Ctrl-C would, with
@@ -354,7 +354,6 @@ def add_lazy_handler(
         concrete = type(handler_class.__name__, (handler_class, Conshdlr), {})
         _HANDLER_TYPES[handler_class] = concrete
     handler = concrete(*args, **kwargs)
-    _LAZY_MODELS.add(id(model))
     model.includeConshdlr(
         handler, name, description,
         sepapriority=0, enfopriority=LAZY_HANDLER_PRIORITY, chckpriority=LAZY_HANDLER_PRIORITY,
