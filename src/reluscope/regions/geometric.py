@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -125,6 +126,8 @@ class GeometricCount:
     overflow: bool = False
     #: with ``keep``: the cells and cuts themselves
     kept: KeptCells | None = None
+    #: with ``patterns``: the regions' patterns, bit-packed rows (``np.packbits``)
+    region_patterns: np.ndarray | None = None
 
 
 @dataclass
@@ -281,7 +284,7 @@ def margin_point(network: ReLUNetwork, pattern: np.ndarray, *,
 
 def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
                 stop: object = None, record: bool = False,
-                keep: bool = False) -> GeometricCount:
+                keep: bool = False, patterns: bool = False) -> GeometricCount:
     """Split the domain into the cells of the network (see the module docstring).
 
     ``stop`` is an object with ``is_set()`` (a ``threading.Event``): set, the split ends
@@ -290,9 +293,11 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
     that no cell has and that are regions by the definition (one LP each) are counted
     in ``regions`` (and ``face_regions``). With ``keep`` (implies ``record``), every
     cell's vertices and every cut are returned too (``kept``: the 2-D slices and lines
-    draw them; meant for few cells, it holds them all in memory).
+    draw them; meant for few cells, it holds them all in memory). With ``patterns``
+    (implies ``record``), the patterns of the regions found are returned
+    (``region_patterns``; also when the split is cut short: those proven so far).
     """
-    record = record or keep
+    record = record or keep or patterns
     d = network.n_inputs
     layers = network.relu_layers
     widths = np.array([network.widths[i] for i in layers], dtype=np.int64)
@@ -390,7 +395,7 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
                 regions_by_lp += 1
             else:
                 thin += 1
-                if keep:
+                if record:
                     thin_patterns.add(np.packbits(pend[p]).tobytes())
         ist[K.I_PENDING] = 0
 
@@ -423,6 +428,7 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
     decide_pending()
     face_regions = 0
     face_patterns: list[np.ndarray] = []
+    region_keys: list[bytes] = []
     if record:
         drain()
         drain_cuts()
@@ -432,6 +438,14 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             if is_region(network, pattern):
                 face_regions += 1
                 face_patterns.append(pattern.astype(bool))
+                region_keys.append(key)
+    region_patterns = None
+    if patterns:
+        region_keys += cells - thin_patterns
+        region_patterns = np.array(
+            [np.frombuffer(key, dtype=np.uint8) for key in sorted(region_keys)],
+            dtype=np.uint8,
+        ).reshape(len(region_keys), (nu + 7) // 8)
     kept = None
     if keep:
         keys = np.vstack(kept_keys) if kept_keys else np.zeros((0, (nu + 7) // 8), np.uint8)
@@ -458,6 +472,7 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
         splits=int(ist[K.I_SPLITS]),
         status=status,
         kept=kept,
+        region_patterns=region_patterns,
     )
 
 
@@ -466,11 +481,15 @@ def count_regions_geometric(
     bounds: Bounds | None = None,
     *,
     time_limit: float | None = None,
+    patterns_path: str | Path | None = None,
 ) -> RegionCount:
     """Count the regions of ``network`` by splitting its domain into cells.
 
     When the complex has a degenerate vertex (or the domain no interior), the count is
-    the lp engine's (with ``bounds``); ``thin_cells`` stays the split's.
+    the lp engine's (with ``bounds``); ``thin_cells`` stays the split's. With
+    ``patterns_path``, the regions' patterns are written there in the bit-packed
+    ``.npy`` format of :mod:`reluscope.regions.patterns` (all of them are held in memory
+    first; also written when the run is cut short), as the lp engine writes them.
     """
     import threading
 
@@ -479,17 +498,20 @@ def count_regions_geometric(
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
     stop = threading.Event()
-    with _sigint_to_event(stop):
-        found = split_cells(network, deadline=deadline, stop=stop)
+    want = patterns_path is not None
+    with _sigint_to_event(stop):  # recording patterns also collects the face patterns
+        found = split_cells(network, deadline=deadline, stop=stop, patterns=want)
     if found.status != COMPLETE:
         why = "time limit" if found.status == TIME_LIMIT else "Ctrl-C"
+        if want and not found.flat_domain:
+            _write_patterns(patterns_path, network, found)
         return RegionCount(
             found.regions, False, "geometric", found.status, time.monotonic() - start,
             lp_solves=found.lp_solves, nodes=found.splits, thin_cells=found.thin_cells,
             message=f"stopped by the {why}: regions found so far (a lower bound)",
         )
     degenerate = found.degenerate_vertices
-    if degenerate and not found.flat_domain:
+    if degenerate and not found.flat_domain and not want:
         # again, collecting the patterns of the faces through the degenerate vertices
         with _sigint_to_event(stop):
             found = split_cells(network, deadline=deadline, stop=stop, record=True)
@@ -509,7 +531,8 @@ def count_regions_geometric(
 
             bounds = tighten_bounds(network, method="lp")
         remaining = None if time_limit is None else max(0.0, deadline - time.monotonic())
-        lp = count_regions_lp(network, bounds, time_limit=remaining, n_jobs=1)
+        lp = count_regions_lp(network, bounds, time_limit=remaining, n_jobs=1,
+                              patterns_path=patterns_path)
         return RegionCount(
             lp.regions, lp.exact, "geometric", lp.status, time.monotonic() - start,
             lp_solves=found.lp_solves + lp.lp_solves, nodes=found.splits + lp.nodes,
@@ -517,6 +540,8 @@ def count_regions_geometric(
             message=f"degenerate complex ({why}): regions counted by the lp engine"
             + (f"; {lp.message}" if lp.message else ""),
         )
+    if want:
+        _write_patterns(patterns_path, network, found)
     note = ""
     if degenerate:
         note = (f"degenerate complex: {found.degenerate_vertices} cell vertices with more "
@@ -527,6 +552,23 @@ def count_regions_geometric(
         lp_solves=found.lp_solves, nodes=found.splits, thin_cells=found.thin_cells,
         message=note,
     )
+
+
+def _write_patterns(path: str | Path | None, network: ReLUNetwork,
+                    found: GeometricCount) -> None:
+    """The regions' patterns of a split, as the lp engine writes a patterns file."""
+    from reluscope.regions.patterns import PatternWriter, row_bytes
+
+    assert path is not None
+    rows = found.region_patterns
+    if rows is None:  # no ReLU unit: the one region has the empty pattern
+        rows = np.zeros((found.regions, row_bytes(network.n_units)), dtype=np.uint8)
+    writer = PatternWriter(path, network.n_units)
+    try:
+        if len(rows):
+            writer.write_packed(np.ascontiguousarray(rows).tobytes())
+    finally:
+        writer.close()
 
 
 __all__ = ["GeometricCount", "KeptCells", "best_margin", "count_regions_geometric",

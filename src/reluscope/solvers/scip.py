@@ -218,10 +218,10 @@ def _solve_releasing_the_gil(model: Any) -> bool:
     Why: a solve holds the GIL while SCIP works, so Python's signal handlers (SIGTERM:
     :mod:`reluscope.cli.signals`) run only when it ends or calls back into Python; a
     SIGTERM was once ignored for 400 s by ``count --method scip-count`` (no callback),
-    and for 8 s by ``count --method milp`` (lazy no-good handler, long LPs between calls). Here the main
-    thread waits in ``join`` and runs them at once: SIGTERM interrupts the solve through
-    :func:`interrupt_running_solve`; a ``KeyboardInterrupt`` (SIGINT before SCIP caught
-    it) interrupts it too. Either way the solve ends as SCIP's own Ctrl-C would, with
+    and for 8 s by ``count --method milp`` (lazy no-good handler, long LPs between
+    calls). Here the main thread waits for the solve's end and runs them at once:
+    SIGTERM interrupts the solve through :func:`interrupt_running_solve`; a
+    ``KeyboardInterrupt`` (SIGINT before SCIP caught it) interrupts it too. Either way the solve ends as SCIP's own Ctrl-C would, with
     status ``userinterrupt`` and its statistics readable. Returns True when a stop came.
     """
     failure: list[BaseException] = []
@@ -229,25 +229,46 @@ def _solve_releasing_the_gil(model: Any) -> bool:
     # (status "optimal", the stop lost); here Python's handler sees every one
     model.setParam("misc/catchctrlc", False)
 
+    # the solve's end, as the worker itself says it (not Thread.is_alive: on CPython
+    # 3.11 a join() interrupted by Ctrl-C can mark a running thread as stopped)
+    done = threading.Event()
+
     def run() -> None:
         try:
             model.optimizeNogil()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             failure.append(exc)
+        finally:
+            done.set()
 
     worker = threading.Thread(target=run, name="reluscope-scip-solve", daemon=True)
-    worker.start()
+    # A stop must not interrupt start() (it waits for the thread to begin: a
+    # KeyboardInterrupt there left the solve running while the caller went on and freed
+    # its model, a segfault in 1 of 2 stopped `estimate` runs, whose solves are short):
+    # Ctrl-C and SIGTERM are held back until the thread runs, then come inside the try.
+    # The worker inherits the mask, so these signals always reach this thread.
+    mask = _block_stop_signals()
+    try:
+        worker.start()
+    finally:
+        if not worker.ident:  # never started (cannot start a thread): nothing to wait for
+            _restore_signals(mask)
+            done.set()
     stop_asked = passed_on = False
+    restored = False
     raised: BaseException | None = None
     # Never leave while the solve runs: the model must outlive it (a model freed under a
     # running solve crashes the process). So every line of the loop is inside the try: a
     # stop that comes at any moment is passed on to SCIP, and then this waits for the end.
     while True:
         try:
-            if not worker.is_alive():
+            if not restored:
+                restored = True
+                _restore_signals(mask)  # a stop held back is handled here
+            if done.is_set():
                 break
-            worker.join(_JOIN_SECONDS)
-            if stop_asked and not passed_on and worker.is_alive():
+            done.wait(_JOIN_SECONDS)
+            if stop_asked and not passed_on and not done.is_set():
                 try:  # once: not solving yet, it raises and the next look tries again
                     model.interruptSolve()
                     passed_on = True
@@ -264,6 +285,26 @@ def _solve_releasing_the_gil(model: Any) -> bool:
     if failure:
         raise failure[0]
     return stop_asked
+
+
+_STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+def _block_stop_signals() -> Any:
+    """Hold back Ctrl-C and SIGTERM in this thread (POSIX); returns the mask to restore."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK,
+                                  {getattr(signal, name) for name in _STOP_SIGNALS})
+
+
+def _restore_signals(mask: Any) -> None:
+    import signal
+
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def best_solution_values(model: Any, variables: list[Any]) -> Any:
