@@ -221,8 +221,9 @@ def _solve_releasing_the_gil(model: Any) -> bool:
     and for 8 s by ``count --method milp`` (lazy no-good handler, long LPs between
     calls). Here the main thread waits for the solve's end and runs them at once:
     SIGTERM interrupts the solve through :func:`interrupt_running_solve`; a
-    ``KeyboardInterrupt`` (SIGINT before SCIP caught it) interrupts it too. Either way the solve ends as SCIP's own Ctrl-C would, with
-    status ``userinterrupt`` and its statistics readable. Returns True when a stop came.
+    ``KeyboardInterrupt`` (SIGINT before SCIP caught it) interrupts it too. Either way
+    the solve ends as SCIP's own Ctrl-C would, with status ``userinterrupt`` and its
+    statistics readable. Returns True when a stop came.
     """
     failure: list[BaseException] = []
     # SCIP's own Ctrl-C handler would swallow a SIGINT that comes as the solve ends
