@@ -165,10 +165,13 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
 
     Never raises for a solver failure: a SCIP error comes back as ``Stop.FAILED`` with
     SCIP's message, and a ``KeyboardInterrupt`` that reaches Python outside SCIP's own
-    signal handler as ``Stop.INTERRUPTED``, so the caller can return what it proved.
+    signal handler as ``Stop.INTERRUPTED``, so the caller can return what it proved. A
+    stop (Ctrl-C, SIGTERM) that came during a solve that still finished gives
+    ``Stop.INTERRUPTED`` too, with SCIP's own status word and its answer readable.
     """
     _SOLVING.append(model)
     stop_asked = False
+    stopped_before = interrupts.requested()
     try:
         with solver_output_to_stderr():
             if _can_release_the_gil(model):
@@ -195,6 +198,14 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
         return ScipOutcome(Stop.INTERRUPTED, scip_status, returned=False)
     if stop is Stop.INTERRUPTED:  # SCIP's own Ctrl-C handler: the whole call stops
         interrupts.note()
+    elif stop is not Stop.FAILED and (
+        stop_asked or (interrupts.requested() and not stopped_before)
+    ):
+        # a stop came while the solve ended anyway (optimal, a limit): its answer stands
+        # (returned), but the caller must stop too (a Ctrl-C was lost this way in MILP
+        # bounds: the next solve ran as if none had come)
+        _log.debug("SCIP status %s, stopped at the end", scip_status)
+        return ScipOutcome(Stop.INTERRUPTED, scip_status)
     _log.debug("SCIP status %s", scip_status)
     message = "" if stop is not Stop.FAILED else f"unexpected SCIP status {scip_status!r}"
     return ScipOutcome(stop, scip_status, message)
