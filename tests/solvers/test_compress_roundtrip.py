@@ -83,3 +83,36 @@ def test_random_network_compressed_then_saved(seed: int, tmp_path: Path) -> None
     xs = net.sample_inputs(100_000, random_state=seed)
     diff, scale = _max_diff(net, back.forward(xs), xs)
     assert diff <= EQUAL_RTOL * scale
+
+
+def test_flatten_first_pt_compressed_to_onnx_takes_the_original_input(tmp_path: Path) -> None:
+    """A ``.pt`` model whose first layer is ``nn.Flatten`` takes ``(N, 1, 4, 4)``; its
+    compressed ONNX file must take that input too (name, dtype, shape), and give the
+    original's outputs in onnxruntime (issue 29: it took only ``(N, 16)``, silently)."""
+    torch = pytest.importorskip("torch")
+    ort = pytest.importorskip("onnxruntime")
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3)).eval()
+    with torch.no_grad():
+        model[1].bias[:3] = -20.0  # three units never active on [0, 1]^16: removed
+    torch.save(model, tmp_path / "model.pt")
+    result = compress(load(tmp_path / "model.pt"), bounds_method="lp", verify="none")
+    assert result.network.widths == (5, 3)
+    save(result.network, tmp_path / "small.onnx")
+    session = ort.InferenceSession(str(tmp_path / "small.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    (inp,) = session.get_inputs()
+    assert inp.name == "input" and inp.type == "tensor(float)"
+    xs = np.random.default_rng(0).random((200, 1, 4, 4)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(xs)).numpy()
+    for shape in [(200, 1, 4, 4), (200, 16), (200, 4, 4)]:  # what the original takes
+        out = session.run(None, {"input": xs.reshape(shape)})[0]
+        assert out.shape == (200, 3)
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    back = load(tmp_path / "small.onnx")  # reluscope reads its own file back
+    assert back.signature is not None and back.signature.input_shape == ()
+    np.testing.assert_allclose(back.forward(xs.reshape(200, 16)), expected, rtol=1e-5,
+                               atol=1e-5)

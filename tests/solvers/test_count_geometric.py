@@ -13,11 +13,12 @@ import pytest
 
 from ctrlc import sigint_after
 from netgen import random_network, random_small_network
-from oracles import brute_force_count
+from oracles import brute_force_count, brute_force_patterns
 from reluscope import ReLUNetwork, ReluscopeError, interrupts
 from reluscope.cli import main
 from reluscope.regions.count.dispatch import GEOMETRIC_MAX_INPUTS, count_regions
 from reluscope.regions.count.geometric import best_margin, split_cells
+from reluscope.regions.patterns import read_patterns
 from reluscope.tolerances import REGION_EPS
 
 
@@ -159,12 +160,65 @@ def test_auto_picks_geometric_for_few_inputs() -> None:
     assert count_regions(small).regions == count_regions(small, method="lp").regions
 
 
-def test_auto_uses_lp_for_pattern_files(tmp_path) -> None:
+def _pattern_set(path, n_units: int) -> set[bytes]:
+    rows = read_patterns(path, n_units)
+    assert len({r.tobytes() for r in rows}) == len(rows)  # no pattern twice
+    return {r.tobytes() for r in rows}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_patterns_file_equals_brute_force_and_lp(seed: int, tmp_path) -> None:
+    """count --patterns with the geometric engine: the regions' patterns, as brute force
+    and the lp engine list them (generic and degenerate networks: face regions too)."""
+    network = (random_small_network(seed) if seed % 2 else _degenerate_network(seed))
+    result = geometric(network, patterns_path=tmp_path / "g.npy")
+    lp = count_regions(network, method="lp", n_jobs=1, patterns_path=tmp_path / "l.npy")
+    found = _pattern_set(tmp_path / "g.npy", network.n_units)
+    assert len(found) == result.regions == lp.regions
+    assert found == _pattern_set(tmp_path / "l.npy", network.n_units)
+    assert found == {np.array(p, dtype=bool).tobytes() for p in brute_force_patterns(network)}
+
+
+def test_patterns_file_of_a_leaky_network_has_the_original_units(tmp_path) -> None:
+    base = random_network(5, 2, (5, 4, 3))
+    leaky = ReLUNetwork(base.weights, base.biases, relu=base.relu,
+                        slopes=[np.full(5, 0.1), np.zeros(4), np.ones(3)])
+    geometric(leaky, patterns_path=tmp_path / "g.npy")
+    count_regions(leaky, method="lp", n_jobs=1, patterns_path=tmp_path / "l.npy")
+    assert (_pattern_set(tmp_path / "g.npy", leaky.n_units)
+            == _pattern_set(tmp_path / "l.npy", leaky.n_units))
+
+
+def test_auto_keeps_geometric_for_pattern_files_not_checkpoints(tmp_path) -> None:
     network = random_network(3, 2, (4, 3))
     result = count_regions(network, patterns_path=tmp_path / "p.npy")
-    assert result.method == "lp" and result.regions == brute_force_count(network)
-    with pytest.raises(ReluscopeError, match="geometric"):
-        count_regions(network, method="geometric", patterns_path=tmp_path / "q.npy")
+    assert result.method == "geometric" and result.regions == brute_force_count(network)
+    assert len(read_patterns(tmp_path / "p.npy", network.n_units)) == result.regions
+    assert count_regions(network, checkpoint=tmp_path / "c.npz").method == "lp"
+    with pytest.raises(ReluscopeError, match="checkpoint"):
+        count_regions(network, method="geometric", checkpoint=tmp_path / "q.npz")
+
+
+def test_patterns_of_a_stopped_count_are_genuine_regions(tmp_path) -> None:
+    network = random_network(2, 3, (24, 24, 12), lower=-1.0, upper=1.0)
+    cut = count_regions(network, method="geometric", time_limit=1e-9,  # one kernel call
+                        patterns_path=tmp_path / "cut.npy", estimate_rest=False)
+    count_regions(network, method="lp", n_jobs=1, patterns_path=tmp_path / "all.npy")
+    partial = _pattern_set(tmp_path / "cut.npy", network.n_units)
+    assert cut.status == "time_limit" and 0 < len(partial) == cut.regions
+    assert partial < _pattern_set(tmp_path / "all.npy", network.n_units)
+
+
+def test_cli_count_writes_patterns_with_geometric(tmp_path, capsys) -> None:
+    from reluscope.io import save
+
+    network = random_network(4, 3, (6, 5))
+    save(network, tmp_path / "m.npz")
+    assert main(["count", str(tmp_path / "m.npz"), "--method", "geometric",
+                 "--patterns", str(tmp_path / "p.npy")]) == 0
+    assert "patterns written" in capsys.readouterr().out
+    assert (_pattern_set(tmp_path / "p.npy", network.n_units)
+            == {np.array(p, dtype=bool).tobytes() for p in brute_force_patterns(network)})
 
 
 def test_too_many_inputs_is_a_clear_error() -> None:

@@ -181,6 +181,13 @@ def show_progress() -> bool:
     return sys.stderr.isatty()
 
 
+def announce_compile(method: str, cached: bool) -> None:
+    """Say on a terminal that a numba engine compiles now (once; it takes a while)."""
+    if show_progress() and not cached:
+        print(f"reluscope: compiling the {method} engine for this machine, once (numba "
+              "caches it on disk); this takes 10-60 s", file=sys.stderr, flush=True)
+
+
 #: the options whose values may name files a command reads (besides MODEL)
 _INPUT_OPTIONS = ("domain", "ball", "points", "start", "end", "through", "leo")
 #: extensions of the model formats reluscope writes (the format follows the extension)

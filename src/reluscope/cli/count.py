@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from reluscope import validation
 from reluscope.bounds import BOUNDS_METHODS
 from reluscope.cli import signals
 from reluscope.cli.common import (
     add_model_arguments,
+    announce_compile,
     check_outputs,
     emit,
     load_network,
@@ -86,9 +86,8 @@ def run(args: argparse.Namespace) -> int:
         method = choose_method(network, checkpoint=args.checkpoint,
                                patterns_path=args.patterns, cluster=args.cluster)
     cached = geometric_kernel_is_cached if method == "geometric" else kernel_is_cached
-    if method in ("lp", "geometric") and show_progress() and not cached():
-        print(f"reluscope: compiling the {method} engine for this machine, once (numba "
-              "caches it on disk); this takes 10-60 s", file=sys.stderr, flush=True)
+    if method in ("lp", "geometric"):
+        announce_compile(method, cached())
     result = count_regions(
         network,
         method=args.method,

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from reluscope.cli.common import add_model_arguments, check_outputs, emit, load_network
+from reluscope.cli.common import (
+    add_model_arguments,
+    announce_compile,
+    check_outputs,
+    emit,
+    load_network,
+)
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
@@ -33,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reluscope.regions.count.geometric import kernel_is_cached
     from reluscope.regions.views.slices import line_regions
 
     check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
@@ -43,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     network = load_network(args)
     tokens = args.through or [args.start, args.end]
     points, labels = PointReader(args, network).read_all(tokens)
+    announce_compile("geometric", kernel_is_cached())
     result = line_regions(network, points)
     payload = result.to_dict(cells=not args.no_cells)
     payload["points"] = labels

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from reluscope.cli.common import add_model_arguments, check_outputs, emit, load_network
+from reluscope.cli.common import (
+    add_model_arguments,
+    announce_compile,
+    check_outputs,
+    emit,
+    load_network,
+)
 from reluscope.cli.points import PointReader, add_data_arguments
 from reluscope.errors import ReluscopeError
 from reluscope.fileio import PLOT_EXTENSIONS, atomic_output
@@ -16,9 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "slice",
         help="exact linear regions of the 2-D slice through three inputs, with a picture",
         description="Exact linear regions on the parallelogram P0 + s (P1 - P0) + t (P2 - P0), "
-        "s, t in [0, 1], clipped to the model's input box (exact polygon clipping, same "
-        "region definition as `count`). Points: N (row of --data), FILE.npy, FILE.npy:ROW "
-        "or 'random'.",
+        "s, t in [0, 1], clipped to the model's input box (exact: the cells of the geometric "
+        "engine, same region definition as `count`). Points: N (row of --data), FILE.npy, "
+        "FILE.npy:ROW or 'random'.",
     )
     add_model_arguments(parser)
     parser.add_argument("--points", nargs="+", required=True, metavar="P",
@@ -33,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reluscope.regions.count.geometric import kernel_is_cached
     from reluscope.regions.views.slices import slice_regions
 
     check_outputs(args, [("--plot", args.plot, PLOT_EXTENSIONS)])
@@ -40,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     points, labels = PointReader(args, network).read_all(args.points)
     if len(points) != 3:
         raise ReluscopeError(f"--points must give exactly 3 points, got {len(points)}")
+    announce_compile("geometric", kernel_is_cached())
     result = slice_regions(network, points)
     payload = result.to_dict(cells=not args.no_cells)
     payload["points"] = labels

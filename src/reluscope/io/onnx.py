@@ -68,6 +68,9 @@ POLYTOPE_B_KEY = "reluscope.domain_b"
 #: the neurons (flat indices over all layers) of a lowered max-pooling, a JSON list
 MAX_POOL_KEY = "reluscope.max_pool"
 POOL_WINDOWS_KEY = "reluscope.pool_windows"
+#: the number of input features when the input has no declared shape (a source whose
+#: leading Flatten took any shape, e.g. a PyTorch ``nn.Flatten()`` model): an integer
+INPUT_SIZE_KEY = "reluscope.input_size"
 
 #: opset and IR version of the files :func:`save_onnx` writes (widely supported)
 OPSET = 13
@@ -145,11 +148,13 @@ def from_onnx_model(
             f"{len(graph.output)} output(s)"
         )
     input_name, output_name = inputs[0].name, graph.output[0].name
-    shape = _input_feature_shape(inputs[0], source)
+    any_shape = not inputs[0].type.tensor_type.HasField("shape")
+    shape = (_input_size(model, inputs[0], source) if any_shape
+             else _input_feature_shape(inputs[0], source))
     signature = IOSignature(
         input_name=input_name,
         output_name=output_name,
-        input_shape=shape,
+        input_shape=() if any_shape else shape,
         dtype=_DTYPES.get(inputs[0].type.tensor_type.elem_type, "float32"),
     )
 
@@ -405,7 +410,9 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
     ``output``. A network read from ONNX or PyTorch keeps its source's
     :class:`~reluscope.network.IOSignature`: input and output names, element type
     (float32 sources give float32 weights) and input shape (an image-shaped input is
-    flattened by a leading ``Flatten`` node). The domain is stored in
+    flattened by a leading ``Flatten`` node; a source whose leading Flatten took any
+    shape, signature ``input_shape == ()``, gives an input without a declared shape,
+    flattened likewise, its size in the ``reluscope.input_size`` metadata). The domain is stored in
     ``metadata_props`` and read back by :func:`load_onnx`.
     """
     import onnx
@@ -414,6 +421,9 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
     sig = network.signature or IOSignature(input_shape=(network.n_inputs,))
     dtype = np.float32 if sig.dtype == "float32" else np.float64
     elem = TensorProto.FLOAT if sig.dtype == "float32" else TensorProto.DOUBLE
+    # a source whose leading Flatten took any shape (input_shape ()): no declared shape,
+    # so the file takes what the source took ((N, 1, 4, 4) as well as (N, 16))
+    any_shape = not sig.input_shape
     in_shape = sig.input_shape or (network.n_inputs,)
     input_name, final_name = sig.input_name, sig.output_name
     if input_name == final_name:
@@ -435,7 +445,7 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
 
     nodes, initializers = [], []
     current = input_name
-    if len(in_shape) != 1:
+    if len(in_shape) != 1 or any_shape:
         flat = internal("flat")
         nodes.append(helper.make_node("Flatten", [current], [flat], name="flatten", axis=1))
         current = flat
@@ -464,7 +474,8 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
     graph = helper.make_graph(
         nodes,
         "reluscope_network",
-        [helper.make_tensor_value_info(input_name, elem, ["batch", *in_shape])],
+        [helper.make_tensor_value_info(input_name, elem,
+                                       None if any_shape else ["batch", *in_shape])],
         [helper.make_tensor_value_info(final_name, elem, ["batch", network.n_outputs])],
         initializer=initializers,
     )
@@ -485,6 +496,8 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
         props[MAX_POOL_KEY] = json.dumps(np.flatnonzero(np.concatenate(network.max_pool)).tolist())
     if network.pool_windows:
         props[POOL_WINDOWS_KEY] = windows_to_json(network.pool_windows)
+    if any_shape:
+        props[INPUT_SIZE_KEY] = str(network.n_inputs)
     helper.set_model_props(model, props)
     try:
         onnx.save(model, str(path))
@@ -923,6 +936,26 @@ def _static_batch(graph: Any, input_name: str) -> int | None:
             if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
                 return int(dims[0].dim_value)
     return None
+
+
+def _input_size(model: Any, value_info: Any, source: str) -> tuple[int]:
+    """``(n0,)`` of an input without a declared shape, from the ``INPUT_SIZE_KEY``
+    metadata that :func:`save_onnx` writes for such inputs (its graph flattens first)."""
+    props = {p.key: p.value for p in model.metadata_props}
+    try:
+        size = int(props[INPUT_SIZE_KEY])
+    except KeyError:
+        raise ModelFormatError(
+            f"{source}: input {value_info.name!r} has no declared shape; give it one "
+            "(batch, features...) when exporting the model"
+        ) from None
+    except ValueError:
+        raise ModelFormatError(
+            f"{source}: metadata {INPUT_SIZE_KEY!r} is not an integer; fix or delete it"
+        ) from None
+    if size <= 0:
+        raise ModelFormatError(f"{source}: metadata {INPUT_SIZE_KEY!r} must be positive")
+    return (size,)
 
 
 def _input_feature_shape(value_info: Any, source: str) -> tuple[int, ...]:

@@ -140,9 +140,6 @@ _STOP_OF: dict[str, Stop] = {
 
 #: the models whose solve is running (innermost last), for interrupt_running_solve()
 _SOLVING: list[Any] = []
-#: ids of the models with a Python constraint handler (their solve runs in this thread:
-#: the handler's Python code lets signal handlers run; see _solve_releasing_the_gil)
-_LAZY_MODELS: set[int] = set()
 #: seconds between two looks at a solve that runs in the helper thread (a stop that
 #: came while SCIP could not yet be interrupted is passed on at the next look)
 _JOIN_SECONDS = 0.05
@@ -168,10 +165,13 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
 
     Never raises for a solver failure: a SCIP error comes back as ``Stop.FAILED`` with
     SCIP's message, and a ``KeyboardInterrupt`` that reaches Python outside SCIP's own
-    signal handler as ``Stop.INTERRUPTED``, so the caller can return what it proved.
+    signal handler as ``Stop.INTERRUPTED``, so the caller can return what it proved. A
+    stop (Ctrl-C, SIGTERM) that came during a solve that still finished gives
+    ``Stop.INTERRUPTED`` too, with SCIP's own status word and its answer readable.
     """
     _SOLVING.append(model)
     stop_asked = False
+    stopped_before = interrupts.requested()
     try:
         with solver_output_to_stderr():
             if _can_release_the_gil(model):
@@ -198,17 +198,27 @@ def solve(model: Any, *, count: bool = False) -> ScipOutcome:
         return ScipOutcome(Stop.INTERRUPTED, scip_status, returned=False)
     if stop is Stop.INTERRUPTED:  # SCIP's own Ctrl-C handler: the whole call stops
         interrupts.note()
+    elif stop is not Stop.FAILED and (
+        stop_asked or (interrupts.requested() and not stopped_before)
+    ):
+        # a stop came while the solve ended anyway (optimal, a limit): its answer stands
+        # (returned), but the caller must stop too (a Ctrl-C was lost this way in MILP
+        # bounds: the next solve ran as if none had come)
+        _log.debug("SCIP status %s, stopped at the end", scip_status)
+        return ScipOutcome(Stop.INTERRUPTED, scip_status)
     _log.debug("SCIP status %s", scip_status)
     message = "" if stop is not Stop.FAILED else f"unexpected SCIP status {scip_status!r}"
     return ScipOutcome(stop, scip_status, message)
 
 
 def _can_release_the_gil(model: Any) -> bool:
-    """Solve in a helper thread without the GIL: from the main thread, for a model with
-    no Python constraint handler, when PySCIPOpt has ``optimizeNogil``."""
+    """Solve in a helper thread without the GIL: from the main thread, when PySCIPOpt
+    has ``optimizeNogil``. Models with a Python constraint handler too: PySCIPOpt's
+    callbacks take the GIL themselves (``with gil``), so the handlers run in the helper
+    thread; between two of their calls SCIP may work for seconds (a 784-input count's
+    LPs: a SIGTERM waited 8 s when these solves ran in the main thread)."""
     return (
         threading.current_thread() is threading.main_thread()
-        and id(model) not in _LAZY_MODELS
         and hasattr(model, "optimizeNogil")
     )
 
@@ -216,38 +226,61 @@ def _can_release_the_gil(model: Any) -> bool:
 def _solve_releasing_the_gil(model: Any) -> bool:
     """Run SCIPsolve in a helper thread, without the GIL, while this (main) thread waits.
 
-    Why: a solve with no Python callback holds the GIL for its whole run, so Python's
-    signal handlers (SIGTERM: :mod:`reluscope.cli.signals`) never run until it ends; a
-    SIGTERM was once ignored for 400 s by ``count --method scip-count``. Here the main
-    thread waits in ``join`` and runs them at once: SIGTERM interrupts the solve through
-    :func:`interrupt_running_solve`; a ``KeyboardInterrupt`` (SIGINT before SCIP caught
-    it) interrupts it too. Either way the solve ends as SCIP's own Ctrl-C would, with
-    status ``userinterrupt`` and its statistics readable. Returns True when a stop came.
+    Why: a solve holds the GIL while SCIP works, so Python's signal handlers (SIGTERM:
+    :mod:`reluscope.cli.signals`) run only when it ends or calls back into Python; a
+    SIGTERM was once ignored for 400 s by ``count --method scip-count`` (no callback),
+    and for 8 s by ``count --method milp`` (lazy no-good handler, long LPs between
+    calls). Here the main thread waits for the solve's end and runs them at once:
+    SIGTERM interrupts the solve through :func:`interrupt_running_solve`; a
+    ``KeyboardInterrupt`` (SIGINT before SCIP caught it) interrupts it too. Either way
+    the solve ends as SCIP's own Ctrl-C would, with status ``userinterrupt`` and its
+    statistics readable. Returns True when a stop came.
     """
     failure: list[BaseException] = []
     # SCIP's own Ctrl-C handler would swallow a SIGINT that comes as the solve ends
     # (status "optimal", the stop lost); here Python's handler sees every one
     model.setParam("misc/catchctrlc", False)
 
+    # the solve's end, as the worker itself says it (not Thread.is_alive: on CPython
+    # 3.11 a join() interrupted by Ctrl-C can mark a running thread as stopped)
+    done = threading.Event()
+
     def run() -> None:
         try:
             model.optimizeNogil()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             failure.append(exc)
+        finally:
+            done.set()
 
     worker = threading.Thread(target=run, name="reluscope-scip-solve", daemon=True)
-    worker.start()
+    # A stop must not interrupt start() (it waits for the thread to begin: a
+    # KeyboardInterrupt there left the solve running while the caller went on and freed
+    # its model, a segfault in 1 of 2 stopped `estimate` runs, whose solves are short):
+    # Ctrl-C and SIGTERM are held back until the thread runs, then come inside the try.
+    # The worker inherits the mask, so these signals always reach this thread.
+    mask = _block_stop_signals()
+    try:
+        worker.start()
+    finally:
+        if not worker.ident:  # never started (cannot start a thread): nothing to wait for
+            _restore_signals(mask)
+            done.set()
     stop_asked = passed_on = False
+    restored = False
     raised: BaseException | None = None
     # Never leave while the solve runs: the model must outlive it (a model freed under a
     # running solve crashes the process). So every line of the loop is inside the try: a
     # stop that comes at any moment is passed on to SCIP, and then this waits for the end.
     while True:
         try:
-            if not worker.is_alive():
+            if not restored:
+                restored = True
+                _restore_signals(mask)  # a stop held back is handled here
+            if done.is_set():
                 break
-            worker.join(_JOIN_SECONDS)
-            if stop_asked and not passed_on and worker.is_alive():
+            done.wait(_JOIN_SECONDS)
+            if stop_asked and not passed_on and not done.is_set():
                 try:  # once: not solving yet, it raises and the next look tries again
                     model.interruptSolve()
                     passed_on = True
@@ -264,6 +297,26 @@ def _solve_releasing_the_gil(model: Any) -> bool:
     if failure:
         raise failure[0]
     return stop_asked
+
+
+_STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+def _block_stop_signals() -> Any:
+    """Hold back Ctrl-C and SIGTERM in this thread (POSIX); returns the mask to restore."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK,
+                                  {getattr(signal, name) for name in _STOP_SIGNALS})
+
+
+def _restore_signals(mask: Any) -> None:
+    import signal
+
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def best_solution_values(model: Any, variables: list[Any]) -> Any:
@@ -354,7 +407,6 @@ def add_lazy_handler(
         concrete = type(handler_class.__name__, (handler_class, Conshdlr), {})
         _HANDLER_TYPES[handler_class] = concrete
     handler = concrete(*args, **kwargs)
-    _LAZY_MODELS.add(id(model))
     model.includeConshdlr(
         handler, name, description,
         sepapriority=0, enfopriority=LAZY_HANDLER_PRIORITY, chckpriority=LAZY_HANDLER_PRIORITY,

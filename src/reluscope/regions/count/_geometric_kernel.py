@@ -42,12 +42,15 @@ GROW_VERTICES = 2  # the vertex arena is too small for the next split: grow it, 
 GROW_EDGES = 3  # the edge arena is too small
 PENDING_FULL = 4  # the buffer of undecided leaves is full: decide them, call again
 OUT_FULL = 5  # (recording) the buffer of recorded patterns is too full: drain it, call again
+SEG_FULL = 6  # (keeping cells) the buffer of cut segments is full: drain it, call again
 
 # indices into the int64 state vector
 I_SP, I_VTOP, I_ETOP, I_REGIONS, I_SPLITS, I_DEGENERATE, I_PENDING, I_LEAVES = range(8)
 I_OUT = 8  # rows of the recording buffer in use
 I_OVERFLOW = 9  # 1: a degenerate vertex had more face candidates than the scratch holds
-N_STATE = 10
+I_CV = 10  # (keeping cells) rows of the leaf-vertex buffer in use
+I_SEG = 11  # (keeping cells) rows of the cut-segment buffer in use
+N_STATE = 12
 
 #: at most this many active units tight at a degenerate vertex: every subset of them is
 #: a face candidate (more: the intersections of the vertices' tight sets only)
@@ -322,6 +325,38 @@ def _split(V, B, E, voff, nv, eoff, ne, vtop, etop, g, s, bit, keep_neg_only, id
 
 
 @njit(cache=True)
+def _write_cut(V, B, voff, nv, bit, seg, r):
+    """Write the cut of a split to ``seg[r]``: the two farthest-apart vertices of the
+    negative child that lie on the splitting hyperplane (have its ``bit``)."""
+    d = V.shape[1]
+    w = bit // 64
+    m = _ONE << np.uint64(bit % 64)
+    first = -1
+    for i in range(nv):
+        if (B[voff + i, w] & m) != 0:
+            first = i
+            break
+    a = first  # farthest from the first on-vertex, then the farthest from that one
+    b = first
+    for rep in range(2):
+        best = -1.0
+        for i in range(nv):
+            if (B[voff + i, w] & m) != 0:
+                dist = 0.0
+                for k in range(d):
+                    diff = V[voff + i, k] - V[voff + a, k]
+                    dist += diff * diff
+                if dist > best:
+                    best = dist
+                    b = i
+        if rep == 0:
+            a = b
+    for k in range(d):
+        seg[r, 0, k] = V[voff + a, k]
+        seg[r, 1, k] = V[voff + b, k]
+
+
+@njit(cache=True)
 def _pos_of(face, nf, neg_index):
     for i in range(nf):
         if face[i, 0] == neg_index:
@@ -474,6 +509,11 @@ def run(
     out_kind,
     sets,
     unit_bits,
+    keep,
+    cell_v,
+    cell_nv,
+    seg,
+    seg_unit,
 ):
     """Run the depth-first split until the stack is empty or a return code asks Python.
 
@@ -483,7 +523,12 @@ def run(
     computed); ``pend`` receives the
     patterns of leaves without a witness. With ``record``, ``out`` receives every
     leaf's pattern (``KIND_CELL``) and the candidate patterns of the faces through its
-    degenerate vertices (``KIND_FACE``, see :func:`_face_candidates`). Returns one of the
+    degenerate vertices (``KIND_FACE``, see :func:`_face_candidates`). With ``keep`` (and
+    ``record``) the vertices of every recorded leaf follow in ``cell_v`` (in the order of
+    the ``KIND_CELL`` rows; ``cell_nv`` gives their number per row), and every split
+    writes its cut, the face ``cell ∩ {g_u = 0}``, to ``seg`` (its two extreme vertices;
+    one point when ``d = 1``) with its unit in ``seg_unit``: what a 2-D slice or a line
+    draws. Returns one of the
     codes at the module's top.
     """
     n_layers = widths.shape[0]
@@ -504,6 +549,8 @@ def run(
                 if ist[I_PENDING] >= pend.shape[0]:
                     return PENDING_FULL
                 if record and ist[I_OUT] + 1 + nv * sets.shape[0] > out.shape[0]:
+                    return OUT_FULL
+                if keep and ist[I_CV] + nv > cell_v.shape[0]:
                     return OUT_FULL
                 work += 1
                 ist[I_LEAVES] += 1
@@ -540,6 +587,13 @@ def run(
                         out[r, u] = s_pat[sl, u]
                     out_kind[r] = KIND_CELL
                     ist[I_OUT] = r + 1
+                    if keep:
+                        cell_nv[r] = nv
+                        cv = ist[I_CV]
+                        for i in range(nv):
+                            for kk in range(d):
+                                cell_v[cv + i, kk] = V[voff + i, kk]
+                        ist[I_CV] = cv + nv
                 if witness:
                     ist[I_REGIONS] += 1
                 else:
@@ -600,12 +654,18 @@ def run(
             return GROW_EDGES
         if sl + 2 > s_voff.shape[0]:
             return GROW_VERTICES  # cannot happen: the stack holds at most nu + 1 cells
+        if keep and ist[I_SEG] >= seg.shape[0]:
+            return SEG_FULL
         work += 1
         ist[I_SPLITS] += 1
         nv_neg, ne_neg, nv_pos, ne_pos = _split(
             V, B, E, voff, nv, eoff, ne, ist[I_VTOP], ist[I_ETOP], g, s,
             unit_bit0 + u, False, idx, face,
         )
+        if keep:
+            _write_cut(V, B, voff, nv_neg, unit_bit0 + u, seg, ist[I_SEG])
+            seg_unit[ist[I_SEG]] = u
+            ist[I_SEG] += 1
         # the negative child stays in this slot, the positive one goes on top
         s_ball[sl, d] = -1.0
         s_ball[sl + 1, d] = -1.0

@@ -2,7 +2,7 @@
 
 ``method="auto"`` (default) picks ``"geometric"`` for networks with at most
 ``GEOMETRIC_MAX_INPUTS`` inputs (where it is fastest, docs/bench-count.md) unless a
-checkpoint, a pattern file or a cluster is asked for, and ``"lp"`` otherwise.
+checkpoint or a cluster is asked for, and ``"lp"`` otherwise.
 ``"geometric"`` splits the domain into the cells of the network, vertex by vertex
 (:mod:`.geometric`), and also reports the cells thinner than ``REGION_EPS``.
 ``method="lp"`` is the depth-first search of :mod:`reluscope.regions.search` run by the
@@ -79,8 +79,7 @@ def choose_method(network: ReLUNetwork, *, checkpoint: object = None,
     ``"highs"`` (the argmax search) for a network with max-pooling."""
     if network.has_max_pool:
         return "highs"
-    if (network.n_inputs <= GEOMETRIC_MAX_INPUTS and checkpoint is None
-            and patterns_path is None and cluster is None):
+    if network.n_inputs <= GEOMETRIC_MAX_INPUTS and checkpoint is None and cluster is None:
         return "geometric"
     return "lp"
 
@@ -108,9 +107,9 @@ def count_regions(
     method
         ``"auto"``, ``"lp"``, ``"highs"``, ``"geometric"``, ``"milp"`` or
         ``"scip-count"``. ``"auto"`` runs ``"geometric"`` on networks with at most
-        ``GEOMETRIC_MAX_INPUTS`` inputs (without ``checkpoint``, ``patterns_path`` or
-        ``cluster``), else ``"lp"``. A network with max-pooling: ``"auto"`` (the
-        argmax search), ``"highs"`` or ``"milp"`` (module docstring).
+        ``GEOMETRIC_MAX_INPUTS`` inputs (without ``checkpoint`` or ``cluster``), else
+        ``"lp"``. A network with max-pooling: ``"auto"`` (the argmax search), ``"highs"``
+        or ``"milp"`` (module docstring).
     bounds
         Pre-activation bounds to use; default ``tighten_bounds(network,
         method=bounds_method)``. Their time is included in ``seconds``.
@@ -161,9 +160,9 @@ def count_regions(
             f"method='geometric' handles at most {GEOMETRIC_LIMIT_INPUTS} inputs (a cell has "
             f"about 2^d vertices; this network has {network.n_inputs}); use method='lp'"
         )
-    if method == "geometric" and (patterns_path is not None or checkpoint is not None):
+    if method == "geometric" and checkpoint is not None:
         raise ReluscopeError(
-            "method='geometric' writes no pattern file or checkpoint; use method='lp'"
+            "method='geometric' runs in one go and keeps no checkpoint; use method='lp'"
         )
     if cluster is not None and method not in SEARCH_METHODS:
         raise ReluscopeError("cluster is supported by method='lp' and 'highs' only")
@@ -205,7 +204,10 @@ def count_regions(
         geo_limit = time_limit
         if estimate_rest and time_limit is not None:
             geo_limit = time_limit * (1.0 - ESTIMATE_SHARE)
-        result = count_regions_geometric(network, bounds, time_limit=geo_limit)
+        result = count_regions_geometric(network, bounds, time_limit=geo_limit,
+                                         patterns_path=patterns_path)
+        if patterns_path is not None and not form.is_identity:
+            _keep_original_units(patterns_path, form)
         if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
             result = replace(result, estimate=_estimate_rest(
                 network, None, result, None, time_limit, start, random_state))

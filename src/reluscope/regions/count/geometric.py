@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -124,6 +125,31 @@ class GeometricCount:
     face_regions: int = 0
     #: a degenerate vertex had more than MAX_FACE_CANDIDATES candidates
     overflow: bool = False
+    #: with ``keep``: the cells and cuts themselves
+    kept: KeptCells | None = None
+    #: with ``patterns``: the regions' patterns, bit-packed rows (``np.packbits``)
+    region_patterns: np.ndarray | None = None
+
+
+@dataclass
+class KeptCells:
+    """The cells of a split kept whole (``split_cells(keep=True)``), for pictures.
+
+    Cell ``i`` (a leaf of positive volume) has the pattern ``patterns[i]``, the vertices
+    ``vertices[offsets[i]:offsets[i + 1]]`` (unordered) and is a region iff
+    ``counted[i]`` (False: a thin cell). ``face_regions``: the patterns of the regions
+    that only lower-dimensional faces carry. Cut ``j`` of a split by unit
+    ``cut_units[j]`` runs between ``cuts[j, 0]`` and ``cuts[j, 1]`` (one point twice
+    when ``d = 1``).
+    """
+
+    patterns: np.ndarray
+    vertices: FloatArray
+    offsets: np.ndarray
+    counted: np.ndarray
+    face_regions: list[np.ndarray]
+    cut_units: np.ndarray
+    cuts: FloatArray
 
 
 def _root_cell(network: ReLUNetwork, arena: _Arena, radius: float) -> tuple[int, int]:
@@ -195,7 +221,7 @@ def is_region(network: ReLUNetwork, pattern: np.ndarray) -> bool:
 
 def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
                 at_least: float | None = None) -> float | None:
-    r"""``max min_{u active} g_u(x)`` over the points with ``pattern`` (None: no point).
+    r""":func:`best_margin` and a point ``x`` reaching it (None: no point).
 
     One LP in ``(x, t)``: maximise ``t`` s.t. ``a_u.x + c_u >= t`` (active units),
     ``a_u.x + c_u <= 0`` (inactive units), ``x`` in the box and the polytope's rows.
@@ -203,6 +229,13 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
     question decided as the lp engine and the brute-force oracle decide it (HiGHS with
     ``SOLVER_FEASIBILITY_TOL``); None means infeasible.
     """
+    found = margin_point(network, pattern, at_least=at_least)
+    return None if found is None else found[0]
+
+
+def margin_point(network: ReLUNetwork, pattern: np.ndarray, *,
+                 at_least: float | None = None) -> tuple[float, FloatArray] | None:
+    r""":func:`best_margin` and a point ``x`` reaching it (None: no point)."""
     import highspy
 
     from reluscope.solvers.highs import LPOutcome, new_highs, retry_from_scratch, run
@@ -210,8 +243,8 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
     a, c = _unit_maps(network, pattern)
     on = pattern.astype(bool)
     d = network.n_inputs
-    if not on.any():
-        return float("inf")
+    if not on.any():  # no active unit: the margin is infinite wherever a point exists
+        at_least = 0.0
     rows = [np.hstack([-a[on], np.ones((int(on.sum()), 1))]),
             np.hstack([a[~on], np.zeros((int((~on).sum()), 1))])]
     rhs = [c[on], -c[~on]]
@@ -226,7 +259,7 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
     lp.num_col_, lp.num_row_ = d + 1, m
     lp.col_cost_ = np.concatenate([np.zeros(d), [-1.0]])
     reach = float(np.max(np.abs(c[on]) + np.abs(a[on]) @ np.maximum(
-        np.abs(network.lower), np.abs(network.upper))))
+        np.abs(network.lower), np.abs(network.upper)), initial=0.0))
     t_lo, t_hi = (-reach - 1.0, reach + 1.0) if at_least is None else (at_least, at_least)
     lp.col_lower_ = np.concatenate([np.asarray(network.lower, dtype=float), [t_lo]])
     lp.col_upper_ = np.concatenate([np.asarray(network.upper, dtype=float), [t_hi]])
@@ -246,19 +279,26 @@ def best_margin(network: ReLUNetwork, pattern: np.ndarray, *,
         outcome = run(highs)
     if outcome is not LPOutcome.OPTIMAL:
         return None
-    return float(highs.getSolution().col_value[d])
+    values = np.asarray(highs.getSolution().col_value, dtype=float)
+    return (float(values[d]) if on.any() else float("inf")), values[:d]
 
 
 def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
-                stop: object = None, record: bool = False) -> GeometricCount:
+                stop: object = None, record: bool = False,
+                keep: bool = False, patterns: bool = False) -> GeometricCount:
     """Split the domain into the cells of the network (see the module docstring).
 
     ``stop`` is an object with ``is_set()`` (a ``threading.Event``): set, the split ends
     at the next kernel return with status ``"interrupted"``. With ``record``, the
     patterns of the faces through degenerate vertices are collected too, and those
     that no cell has and that are regions by the definition (one LP each) are counted
-    in ``regions`` (and ``face_regions``).
+    in ``regions`` (and ``face_regions``). With ``keep`` (implies ``record``), every
+    cell's vertices and every cut are returned too (``kept``: the 2-D slices and lines
+    draw them; meant for few cells, it holds them all in memory). With ``patterns``
+    (implies ``record``), the patterns of the regions found are returned
+    (``region_patterns``; also when the split is cut short: those proven so far).
     """
+    record = record or keep or patterns
     d = network.n_inputs
     layers = network.relu_layers
     widths = np.array([network.widths[i] for i in layers], dtype=np.int64)
@@ -310,18 +350,43 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
     sets = np.zeros((MAX_FACE_CANDIDATES, n_words), dtype=np.uint64)
     cells: set[bytes] = set()
     faces: set[bytes] = set()
+    cell_v = np.zeros((4096 if keep else 1, d))
+    cell_nv = np.zeros(out.shape[0], dtype=np.int64)
+    seg = np.zeros((4096 if keep else 1, 2, d))
+    seg_unit = np.zeros(seg.shape[0], dtype=np.int64)
+    kept_keys: list[np.ndarray] = []  # packed patterns of the leaves, chunk by chunk
+    kept_v: list[FloatArray] = []
+    kept_nv: list[np.ndarray] = []
+    cut_units: list[np.ndarray] = []
+    cut_ends: list[FloatArray] = []
+    thin_patterns: set[bytes] = set()
 
     def drain() -> None:
-        nonlocal out, out_kind
+        nonlocal out, out_kind, cell_v, cell_nv
         used = int(ist[K.I_OUT])
-        if used == 0:  # too small for one leaf's candidates
+        if used == 0:  # too small for one leaf's candidates (or its vertices)
             out = np.zeros((2 * out.shape[0], nu), dtype=np.uint8)
             out_kind = np.zeros(out.shape[0], dtype=np.int64)
+            cell_nv = np.zeros(out.shape[0], dtype=np.int64)
+            if keep:
+                cell_v = np.zeros((2 * cell_v.shape[0], d))
             return
         packed = np.packbits(out[:used], axis=1)
         for row, kind in zip(packed, out_kind[:used], strict=True):
             (cells if kind == K.KIND_CELL else faces).add(row.tobytes())
+        if keep:  # the leaves' vertices are in cell_v, in the order of their rows
+            leaf = out_kind[:used] == K.KIND_CELL
+            kept_keys.append(packed[leaf])
+            kept_nv.append(cell_nv[:used][leaf].copy())
+            kept_v.append(cell_v[: int(ist[K.I_CV])].copy())
         ist[K.I_OUT] = 0
+        ist[K.I_CV] = 0
+
+    def drain_cuts() -> None:
+        used = int(ist[K.I_SEG])
+        cut_units.append(seg_unit[:used].copy())
+        cut_ends.append(seg[:used].copy())
+        ist[K.I_SEG] = 0
 
     def decide_pending() -> None:
         nonlocal regions_by_lp, thin, lp_solves
@@ -331,6 +396,8 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
                 regions_by_lp += 1
             else:
                 thin += 1
+                if record:
+                    thin_patterns.add(np.packbits(pend[p]).tobytes())
         ist[K.I_PENDING] = 0
 
     while True:
@@ -339,6 +406,7 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             WITNESS_TOL, 2 * d + n_rows, s_voff, s_nv, s_eoff, s_ne, s_layer, s_unit,
             s_pat, s_ma, s_mc, s_ball, arena.V, arena.B, arena.E, arena.g, arena.s, arena.idx,
             arena.face, pend, ist, WORK_BUDGET, record, out, out_kind, sets, 2 * d + n_rows,
+            keep, cell_v, cell_nv, seg, seg_unit,
         )
         if code == K.DONE:
             break
@@ -350,6 +418,8 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             decide_pending()
         elif code == K.OUT_FULL:
             drain()
+        elif code == K.SEG_FULL:
+            drain_cuts()
         if stop is not None and stop.is_set():  # type: ignore[attr-defined]
             status = INTERRUPTED
             break
@@ -358,13 +428,41 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
             break
     decide_pending()
     face_regions = 0
+    face_patterns: list[np.ndarray] = []
+    region_keys: list[bytes] = []
     if record:
         drain()
+        drain_cuts()
         for key in sorted(faces - cells):
             pattern = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=nu)
             lp_solves += 1
             if is_region(network, pattern):
                 face_regions += 1
+                face_patterns.append(pattern.astype(bool))
+                region_keys.append(key)
+    region_patterns = None
+    if patterns:
+        region_keys += cells - thin_patterns
+        region_patterns = np.array(
+            [np.frombuffer(key, dtype=np.uint8) for key in sorted(region_keys)],
+            dtype=np.uint8,
+        ).reshape(len(region_keys), (nu + 7) // 8)
+    kept = None
+    if keep:
+        keys = np.vstack(kept_keys) if kept_keys else np.zeros((0, (nu + 7) // 8), np.uint8)
+        counted = np.ones(len(keys), dtype=bool)
+        if thin_patterns:
+            counted = np.array([row.tobytes() not in thin_patterns for row in keys], dtype=bool)
+        kept = KeptCells(
+            patterns=np.unpackbits(keys, axis=1, count=nu).astype(bool),
+            vertices=np.vstack(kept_v) if kept_v else np.zeros((0, d)),
+            offsets=np.concatenate(
+                [[0], np.cumsum(np.concatenate(kept_nv or [np.zeros(0, np.int64)]))]
+            ).astype(np.int64),
+            counted=counted, face_regions=face_patterns,
+            cut_units=np.concatenate(cut_units or [np.zeros(0, np.int64)]),
+            cuts=np.concatenate(cut_ends) if cut_ends else np.zeros((0, 2, d)),
+        )
     return GeometricCount(
         regions=int(ist[K.I_REGIONS]) + regions_by_lp + face_regions,
         face_regions=face_regions,
@@ -374,6 +472,8 @@ def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
         lp_solves=lp_solves,
         splits=int(ist[K.I_SPLITS]),
         status=status,
+        kept=kept,
+        region_patterns=region_patterns,
     )
 
 
@@ -382,11 +482,15 @@ def count_regions_geometric(
     bounds: Bounds | None = None,
     *,
     time_limit: float | None = None,
+    patterns_path: str | Path | None = None,
 ) -> RegionCount:
     """Count the regions of ``network`` by splitting its domain into cells.
 
     When the complex has a degenerate vertex (or the domain no interior), the count is
-    the lp engine's (with ``bounds``); ``thin_cells`` stays the split's.
+    the lp engine's (with ``bounds``); ``thin_cells`` stays the split's. With
+    ``patterns_path``, the regions' patterns are written there in the bit-packed
+    ``.npy`` format of :mod:`reluscope.regions.patterns` (all of them are held in memory
+    first; also written when the run is cut short), as the lp engine writes them.
     """
     import threading
 
@@ -395,17 +499,20 @@ def count_regions_geometric(
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
     stop = threading.Event()
-    with _sigint_to_event(stop):
-        found = split_cells(network, deadline=deadline, stop=stop)
+    want = patterns_path is not None
+    with _sigint_to_event(stop):  # recording patterns also collects the face patterns
+        found = split_cells(network, deadline=deadline, stop=stop, patterns=want)
     if found.status != COMPLETE:
         why = "time limit" if found.status == TIME_LIMIT else "Ctrl-C"
+        if want and not found.flat_domain:
+            _write_patterns(patterns_path, network, found)
         return RegionCount(
             found.regions, False, "geometric", found.status, time.monotonic() - start,
             lp_solves=found.lp_solves, nodes=found.splits, thin_cells=found.thin_cells,
             message=f"stopped by the {why}: regions found so far (a lower bound)",
         )
     degenerate = found.degenerate_vertices
-    if degenerate and not found.flat_domain:
+    if degenerate and not found.flat_domain and not want:
         # again, collecting the patterns of the faces through the degenerate vertices
         with _sigint_to_event(stop):
             found = split_cells(network, deadline=deadline, stop=stop, record=True)
@@ -425,7 +532,8 @@ def count_regions_geometric(
 
             bounds = tighten_bounds(network, method="lp")
         remaining = None if time_limit is None else max(0.0, deadline - time.monotonic())
-        lp = count_regions_lp(network, bounds, time_limit=remaining, n_jobs=1)
+        lp = count_regions_lp(network, bounds, time_limit=remaining, n_jobs=1,
+                              patterns_path=patterns_path)
         return RegionCount(
             lp.regions, lp.exact, "geometric", lp.status, time.monotonic() - start,
             lp_solves=found.lp_solves + lp.lp_solves, nodes=found.splits + lp.nodes,
@@ -433,6 +541,8 @@ def count_regions_geometric(
             message=f"degenerate complex ({why}): regions counted by the lp engine"
             + (f"; {lp.message}" if lp.message else ""),
         )
+    if want:
+        _write_patterns(patterns_path, network, found)
     note = ""
     if degenerate:
         note = (f"degenerate complex: {found.degenerate_vertices} cell vertices with more "
@@ -445,5 +555,22 @@ def count_regions_geometric(
     )
 
 
-__all__ = ["GeometricCount", "best_margin", "count_regions_geometric", "is_region",
-           "kernel_is_cached", "split_cells"]
+def _write_patterns(path: str | Path | None, network: ReLUNetwork,
+                    found: GeometricCount) -> None:
+    """The regions' patterns of a split, as the lp engine writes a patterns file."""
+    from reluscope.regions.patterns import PatternWriter, row_bytes
+
+    assert path is not None
+    rows = found.region_patterns
+    if rows is None:  # no ReLU unit: the one region has the empty pattern
+        rows = np.zeros((found.regions, row_bytes(network.n_units)), dtype=np.uint8)
+    writer = PatternWriter(path, network.n_units)
+    try:
+        if len(rows):
+            writer.write_packed(np.ascontiguousarray(rows).tobytes())
+    finally:
+        writer.close()
+
+
+__all__ = ["GeometricCount", "KeptCells", "best_margin", "count_regions_geometric",
+           "is_region", "kernel_is_cached", "margin_point", "split_cells"]

@@ -7,25 +7,26 @@ network's input box; a line from ``A`` to ``B`` is ``x(s) = A + s (B - A)``, ``s
 or (s), where the network restricted to the slice is the *composed* network whose first
 layer is ``W1 (x0 + M p) + b1``.
 
-Method (exact, no sampling): layer by layer, every cell of the partition found so far
-is a convex polygon (an interval in 1-D) on which the layer's pre-activations are affine
-functions of ``p``; each unit whose line ``g = 0`` crosses a cell splits it in two.
+Method (exact, no sampling): the geometric counting engine
+(:mod:`reluscope.regions.count.geometric`, ``split_cells(keep=True)``) splits the slice's
+domain by the units of the restricted network, layer by layer, and hands back every
+cell with its vertices and every cut it made. So a slice's count is, by construction,
+``count_regions(method="geometric")`` on the restricted network, which equals the lp
+engine's count.
 
-Two polygons are carried per cell, because the counted object and the picture differ:
+* the **cells** ``T_S = {g_i >= 0 (i in S), g_i <= 0 (i not in S)}`` of positive area
+  tile the slice's domain (they are what is drawn; their areas sum to its area);
+* ``S`` is a linear region (``counted``), exactly as for
+  :func:`~reluscope.regions.count.count_regions` on the restricted network, iff some
+  point has ``g_i >= REGION_EPS`` on ``S`` and ``g_i <= 0`` off it
+  (:mod:`reluscope.tolerances`). A cell where no point does (a sliver thinner than
+  REGION_EPS, a *thin cell* of the geometric engine) is drawn but not counted; a region
+  that only a segment or a point carries (e.g. two opposite units, ``g1 = -g2``) is
+  counted, with measure 0 and, as its polygon, the part of the domain where its
+  constraints hold (clipped with tolerance SLICE_TOL).
 
-* the **tiling cell** ``T_S = {g_i >= 0 (i in S), g_i <= 0 (i not in S)}``: cells with
-  positive area tile the slice exactly (they are what is drawn, and their areas sum to
-  the slice's area);
-* the **counted set** ``Q_S = {g_i >= REGION_EPS (i in S), g_i <= 0 (i not in S)}``
-  (:mod:`reluscope.tolerances`): ``S`` is a linear region, exactly as for
-  :func:`~reluscope.regions.count.dispatch.count_regions` on the composed network, iff ``Q_S`` is
-  not empty, whatever its dimension (a segment or a single point counts too).
-
-``Q_S`` is a subset of ``T_S``. A positive-area cell with an empty ``Q_S`` (a sliver
-thinner than REGION_EPS) is drawn but not counted (``counted=False``); a counted pattern
-whose ``T_S`` has no area (e.g. two opposite units, ``g1 = -g2``) is counted and has a
-degenerate polygon. The search is complete: ``Q_S`` and ``T_S`` shrink along the search
-path, so every pattern with a non-empty set is reached.
+A slice whose domain is a segment is analysed as that segment (a line); one that is a
+single point gets the region of that point, if any.
 """
 
 from __future__ import annotations
@@ -100,27 +101,6 @@ def _clip(verts: FloatArray, vals: FloatArray, tol: float) -> FloatArray | None:
     return _dedupe(out)
 
 
-def _cut(verts: FloatArray, vals: FloatArray, tol: float) -> FloatArray:
-    """Where ``vals = 0`` meets the polygon: the cut segment's two ends (2-D), or the
-    cut point (1-D); empty if it only touches."""
-    pts = [verts[i] for i in np.flatnonzero(np.abs(vals) <= tol)]
-    k = len(verts)
-    for i in range(k if verts.shape[1] == 2 else 1):
-        j = (i + 1) % k
-        vi, vj = vals[i], vals[j]
-        if (vi < -tol and vj > tol) or (vj < -tol and vi > tol):
-            pts.append(verts[i] + vi / (vi - vj) * (verts[j] - verts[i]))
-    if verts.shape[1] == 1:
-        return np.array(pts[:1])
-    if len(pts) < 2:
-        return np.zeros((0, 2))
-    arr = np.array(pts)
-    # the two extreme points along the line
-    d = arr[np.argmax(np.abs(arr - arr[0]).sum(axis=1))] - arr[0]
-    proj = arr @ d
-    return np.array([arr[np.argmin(proj)], arr[np.argmax(proj)]])
-
-
 # ------------------------------------------------------------------ results
 @dataclass(frozen=True, eq=False)
 class SliceCell:
@@ -163,7 +143,7 @@ class SliceResult:
         Number of linear regions on the slice: equals ``count_regions`` on the composed
         network over the slice's domain. Always exact.
     exact, status, seconds, method
-        As in :class:`~reluscope.regions.result.RegionCount` (``method="clip"``).
+        As in :class:`~reluscope.regions.result.RegionCount` (``method="geometric"``).
     origin, directions
         The slice map ``x(p) = origin + directions @ p`` (``directions`` is
         ``(n0, dim)``).
@@ -189,7 +169,7 @@ class SliceResult:
     domain: FloatArray
     cells: tuple[SliceCell, ...]
     boundaries: tuple[FloatArray, ...]
-    method: str = "clip"
+    method: str = "geometric"
     points: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
@@ -231,96 +211,146 @@ class SliceResult:
 
 
 # ------------------------------------------------------------------ engine
-@dataclass
-class _Cell:
-    t_verts: FloatArray
-    t_pos: bool
-    q_verts: FloatArray | None
-    bits: list[NDArray[np.bool_]]
-    a_map: FloatArray  # h^{l-1} = a_map @ p + c_map
-    c_map: FloatArray
+_Cells = list[tuple[NDArray[np.bool_], FloatArray, float, bool]]
 
 
-def _split_layer(
-    cell: _Cell, ga: FloatArray, gc: FloatArray, segments: list[FloatArray]
-) -> list[tuple[FloatArray, bool, FloatArray | None, NDArray[np.bool_]]]:
-    """Split one cell by every unit of a layer (pre-activations ``ga @ p + gc``).
+def _slice_domain(
+    network: ReLUNetwork, origin: FloatArray, directions: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The slice's domain (the unit square or interval clipped to the network's box and
+    polytope), and the rows ``rows @ p <= rhs`` of those constraints that cut it."""
+    dim = directions.shape[1]
+    start = (_SQUARE if dim == 2 else _INTERVAL).copy()
+    lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
+    rows = np.vstack([directions, -directions])
+    rhs = np.concatenate([upper - origin, origin - lower])
+    if network.has_polytope:  # A (origin + directions p) <= b
+        rows = np.vstack([rows, network.domain_A @ directions])
+        rhs = np.concatenate([rhs, network.domain_b - network.domain_A @ origin])
+    scale = SLICE_TOL * (1.0 + np.abs(rows).sum(axis=1) + np.abs(rhs))
+    cutting = np.flatnonzero((start @ rows.T - rhs).max(axis=0) > scale)
+    domain: FloatArray | None = start
+    for k in cutting:
+        if domain is None:
+            break
+        domain = _clip(domain, domain @ rows[k] - rhs[k], scale[k])
+    if domain is None:
+        raise DomainError(
+            "the slice does not meet the network's input domain; give points inside it"
+        )
+    return domain, rows[cutting], rhs[cutting]
 
-    Returns the children as ``(T vertices, T has area, Q vertices or None, bits)``;
-    the cuts through cells with area are appended to ``segments``.
-    """
-    n = len(gc)
-    scale = SLICE_TOL * (1.0 + np.abs(ga).sum(axis=1) + np.abs(gc))
-    out = []
-    stack = [(cell.t_verts, cell.t_pos, cell.q_verts, np.zeros(n, bool), np.arange(n))]
-    while stack:
-        t_verts, t_pos, q_verts, bits, idx = stack.pop()
-        alive = True
-        while alive and len(idx):
-            tol = scale[idx]
-            if t_pos:
-                g_t = t_verts @ ga[idx].T + gc[idx]  # (vertices, units)
-                t0 = g_t.min(axis=0) < -tol  # T ∩ {g <= 0} has area
-                t1 = g_t.max(axis=0) > tol  # T ∩ {g >= 0} has area
-                has0, has1 = ~t1 | t0, t1.copy()
-            else:
-                t0 = t1 = has0 = has1 = np.zeros(len(idx), bool)
-            if q_verts is not None:
-                g_q = q_verts @ ga[idx].T + gc[idx]
-                q0 = g_q.min(axis=0) <= tol  # Q ∩ {g <= 0} not empty
-                q1 = g_q.max(axis=0) >= REGION_EPS - tol  # Q ∩ {g >= eps} not empty
-                has0, has1 = has0 | q0, has1 | q1
-            if not (has0 | has1).all():
-                alive = False  # the cell holds no point of either side of some unit
-                break
-            single = has0 != has1
-            if single.any():
-                # one possible side: decide the unit, and cut Q to that side if needed
-                for j in np.flatnonzero(single):
-                    on = bool(has1[j])
-                    bits[idx[j]] = on
-                    if q_verts is None:
-                        continue
-                    vals = q_verts @ ga[idx[j]] + gc[idx[j]]
-                    half = (REGION_EPS - vals) if on else vals
-                    if half.max() > tol[j]:
-                        q_verts = _clip(q_verts, half, tol[j])
-                if not t_pos and q_verts is None:
-                    alive = False
-                    break
-                if not t_pos:
-                    t_verts = q_verts  # type: ignore[assignment]
-                idx = idx[~single]
-                continue
-            # every remaining unit can go both ways: split on the first one
-            unit = idx[0]
-            vals_t = t_verts @ ga[unit] + gc[unit]
-            if t0[0] and t1[0]:
-                seg = _cut(t_verts, vals_t, tol[0])
-                if len(seg):
-                    segments.append(seg)
-            for on in (False, True):
-                child_t: FloatArray | None = None
-                child_pos = False
-                if t_pos and (t1[0] if on else t0[0]):
-                    child_t = _clip(t_verts, -vals_t if on else vals_t, tol[0])
-                    child_pos = child_t is not None and _measure(child_t) > SLICE_TOL
-                child_q = None
-                if q_verts is not None:
-                    vals_q = q_verts @ ga[unit] + gc[unit]
-                    child_q = _clip(q_verts, (REGION_EPS - vals_q) if on else vals_q, tol[0])
-                if not child_pos:
-                    if child_q is None:
-                        continue
-                    child_t = child_q  # a degenerate cell: represented by its Q
-                assert child_t is not None  # child_pos implies a clipped T
-                child_bits = bits.copy()
-                child_bits[unit] = on
-                stack.append((child_t, child_pos, child_q, child_bits, idx[1:]))
-            alive = False  # replaced by its children
-        if alive:
-            out.append((t_verts, t_pos, q_verts, bits))
-    return out
+
+def _restricted(network: ReLUNetwork, origin: FloatArray, directions: FloatArray,
+                rows: FloatArray, rhs: FloatArray) -> ReLUNetwork:
+    """The network as a function of the slice coordinates, on the unit square (interval)
+    cut by ``rows @ p <= rhs`` (its ReLU layers only: the output layer draws nothing)."""
+    w0 = network.weights[0] @ directions
+    b0 = network.weights[0] @ origin + network.biases[0]
+    return ReLUNetwork(
+        [w0, *network.weights[1:]], [b0, *network.biases[1:]], relu=network.relu,
+        slopes=network.slopes, lower=0.0, upper=1.0,
+        domain_A=rows if len(rows) else None, domain_b=rhs if len(rows) else None,
+    )
+
+
+def _ordered(verts: FloatArray) -> FloatArray:
+    """A convex polygon's vertices counter-clockwise (an interval's two ends sorted)."""
+    if verts.shape[1] == 1:
+        return np.sort(verts, axis=0)
+    centre = verts.mean(axis=0)
+    return verts[np.argsort(np.arctan2(verts[:, 1] - centre[1], verts[:, 0] - centre[0]))]
+
+
+def _polygons(verts: FloatArray, offsets: NDArray[np.int64]) -> tuple[list[FloatArray], FloatArray]:
+    """Cells given as one vertex array and offsets: each cell's vertices in order
+    (counter-clockwise around their mean in 2-D, sorted in 1-D) and its area (length),
+    for all cells at once."""
+    counts = np.diff(offsets)
+    if len(counts) == 0:
+        return [], np.zeros(0)
+    cell = np.repeat(np.arange(len(counts)), counts)
+    starts = offsets[:-1]
+    if verts.shape[1] == 1:
+        v = verts[np.lexsort((verts[:, 0], cell))]
+        measure = np.maximum.reduceat(v[:, 0], starts) - np.minimum.reduceat(v[:, 0], starts)
+    else:
+        centre = np.add.reduceat(verts, starts, axis=0) / counts[:, None]
+        angle = np.arctan2(verts[:, 1] - centre[cell, 1], verts[:, 0] - centre[cell, 0])
+        v = verts[np.lexsort((angle, cell))]
+        nxt = np.arange(len(v)) + 1
+        nxt[offsets[1:] - 1] = starts  # the last vertex closes on the first
+        cross = v[:, 0] * v[nxt, 1] - v[nxt, 0] * v[:, 1]
+        measure = 0.5 * np.abs(np.add.reduceat(cross, starts))
+    return np.split(v, offsets[1:-1]), measure
+
+
+def _face_polygon(sub: ReLUNetwork, domain: FloatArray, pattern: NDArray[np.bool_]) -> FloatArray:
+    """Where a region carried only by a lower-dimensional face lies: the domain clipped
+    to ``g >= REGION_EPS`` (active units) and ``g <= 0`` (the others); a point of the
+    definition's LP when the clipping (tolerance SLICE_TOL) leaves nothing."""
+    from reluscope.regions.count.geometric import _unit_maps, margin_point
+
+    a, c = _unit_maps(sub, pattern.astype(np.uint8))
+    scale = SLICE_TOL * (1.0 + np.abs(a).sum(axis=1) + np.abs(c))
+    poly: FloatArray | None = domain
+    for u in range(len(c)):
+        if poly is None:
+            break
+        vals = poly @ a[u] + c[u]
+        poly = _clip(poly, REGION_EPS - vals if pattern[u] else vals, scale[u])
+    if poly is not None and len(poly):
+        return _ordered(poly)
+    found = margin_point(sub, pattern.astype(np.uint8), at_least=REGION_EPS)
+    if found is None:  # cannot happen: the pattern was just found feasible
+        raise ReluscopeError("internal error: a face region without a point")
+    return found[1][None, :]
+
+
+def _split_domain(sub: ReLUNetwork, domain: FloatArray) -> tuple[_Cells, list[FloatArray]]:
+    """The cells (pattern, vertices, measure, counted) and the cuts per ReLU layer of a
+    restricted network whose domain has positive measure, by the geometric engine."""
+    from reluscope.regions.count.geometric import MAX_FACE_CANDIDATES, split_cells
+
+    dim = sub.n_inputs
+    widths = [sub.widths[k] for k in sub.relu_layers]
+    found = split_cells(sub, keep=True)
+    if found.overflow:
+        raise ReluscopeError(
+            f"the slice is too degenerate: more than {MAX_FACE_CANDIDATES} face patterns "
+            "meet at one point; move one of the points slightly"
+        )
+    if found.kept is None:  # no ReLU unit: the domain is one region
+        return [(np.zeros(0, bool), domain, _measure(domain), True)], []
+    kept = found.kept
+    polys, measures = _polygons(kept.vertices, kept.offsets)
+    cells: _Cells = [(p, v, float(m), bool(c)) for p, v, m, c in
+                     zip(kept.patterns, polys, measures, kept.counted, strict=True)]
+    for pattern in kept.face_regions:
+        cells.append((pattern, _face_polygon(sub, domain, pattern), 0.0, True))
+    layer_of_cut = np.searchsorted(np.cumsum(widths), kept.cut_units, side="right")
+    bounds = []
+    for layer in range(len(widths)):
+        segs = kept.cuts[layer_of_cut == layer]
+        bounds.append(segs if dim == 2 else np.sort(segs[:, 0, 0]))
+    return cells, bounds
+
+
+def _point_cell(network: ReLUNetwork, x: FloatArray) -> list[NDArray[np.bool_]]:
+    """The region at a single point (a domain that is one point): its pattern, or none
+    when a unit's pre-activation lies strictly between 0 and REGION_EPS."""
+    bits: list[NDArray[np.bool_]] = []
+    h = x
+    for layer in network.relu_layers:
+        w, b = network.weights[layer], network.biases[layer]
+        g = w @ h + b
+        tol = SLICE_TOL * (1.0 + np.abs(w) @ np.abs(h) + np.abs(b))
+        on = g >= REGION_EPS - tol
+        if np.any(~on & (g > tol)):
+            return []
+        bits.append(on)
+        h = np.where(on, g, 0.0)
+    return [np.concatenate(bits) if bits else np.zeros(0, bool)]
 
 
 def _analyse(
@@ -336,52 +366,37 @@ def _analyse(
     require_no_max_pool(network, "exact slices and lines")
     form = relu_form(network)
     network = form.network
-    # the slice's domain: the unit square (interval) inside the network's input box
-    domain: FloatArray | None = (_SQUARE if dim == 2 else _INTERVAL).copy()
-    lower, upper = np.asarray(network.lower, float), np.asarray(network.upper, float)
-    rows = np.vstack([directions, -directions])
-    rhs = np.concatenate([upper - origin, origin - lower])  # rows @ p <= rhs
-    if network.has_polytope:  # A (origin + directions p) <= b
-        rows = np.vstack([rows, network.domain_A @ directions])
-        rhs = np.concatenate([rhs, network.domain_b - network.domain_A @ origin])
-    box_scale = SLICE_TOL * (1.0 + np.abs(rows).sum(axis=1) + np.abs(rhs))
-    for k in np.flatnonzero((domain @ rows.T - rhs).max(axis=0) > box_scale):
-        if domain is None:
-            break
-        domain = _clip(domain, domain @ rows[k] - rhs[k], box_scale[k])
-    if domain is None:
-        raise DomainError(
-            "the slice does not meet the network's input domain; give points inside it"
-        )
-    pos = _measure(domain) > SLICE_TOL
-    cells = [_Cell(domain, pos, domain, [], directions.copy(), origin.copy())]
+    n_relu = len(network.relu_layers)
+    domain, rows, rhs = _slice_domain(network, origin, directions)
     boundaries: list[FloatArray] = []
-    for layer in range(network.n_layers):
-        if not network.relu[layer]:
-            break
-        w, b = network.weights[layer], network.biases[layer]
-        segments: list[FloatArray] = []
-        children = []
-        for cell in cells:
-            ga, gc = w @ cell.a_map, w @ cell.c_map + b
-            for t_verts, t_pos, q_verts, bits in _split_layer(cell, ga, gc, segments):
-                children.append(
-                    _Cell(t_verts, t_pos, q_verts, [*cell.bits, bits],
-                          ga * bits[:, None], gc * bits)
-                )
-        cells = children
-        if dim == 2:
-            boundaries.append(np.array(segments).reshape(-1, 2, 2))
+    if _measure(domain) > SLICE_TOL:
+        sub = _restricted(network, origin, directions, rows, rhs)
+        cells, boundaries = _split_domain(sub, domain)
+    else:  # a segment or a point of the slice: no cell has area (nor cuts drawn)
+        far = np.abs(domain[:, None, :] - domain[None, :, :]).sum(axis=2)
+        i, j = np.unravel_index(int(np.argmax(far)), far.shape)
+        e0, e1 = domain[i], domain[j]
+        if dim == 2 and float(np.abs(e1 - e0).max()) > SLICE_TOL:
+            seg_dir = directions @ (e1 - e0)
+            seg = _analyse(network, origin + directions @ e0, seg_dir[:, None], start, points)
+            cells = [(c.pattern, e0 + c.vertices[:, :1] * (e1 - e0), 0.0, c.counted)
+                     for c in seg.cells]
         else:
-            boundaries.append(np.sort(np.array(segments).reshape(-1)))
-    out = []
-    for cell in cells:
-        pattern = np.concatenate(cell.bits) if cell.bits else np.zeros(0, bool)
-        if not form.is_identity:
-            pattern = pattern[form.unit_columns()]
-        verts = cell.t_verts if dim == 2 else np.sort(cell.t_verts, axis=0)
-        out.append(SliceCell(pattern, verts, _measure(verts) if cell.t_pos else 0.0,
-                             cell.q_verts is not None))
+            cells = [(p, e0[None, :], 0.0, True)
+                     for p in _point_cell(network, origin + directions @ e0)]
+    if not form.is_identity:
+        cols = form.unit_columns()
+        cells = [(p[cols], v, m, c) for p, v, m, c in cells]
+    if not boundaries:
+        empty = np.zeros((0, 2, 2)) if dim == 2 else np.zeros(0)
+        boundaries = [empty] * n_relu
+    return _result(cells, domain, origin, directions, start, points, dim, boundaries)
+
+
+def _result(cells: _Cells, domain: FloatArray, origin: FloatArray, directions: FloatArray,
+            start: float, points: FloatArray, dim: int,
+            boundaries: list[FloatArray]) -> SliceResult:
+    out = [SliceCell(p, v, m, c) for p, v, m, c in cells]
     if dim == 1:
         out.sort(key=lambda c: float(c.vertices[:, 0].mean()))
     return SliceResult(
@@ -459,7 +474,7 @@ class LineResult:
     seconds: float
     segments: tuple[SliceResult, ...]
     points: FloatArray
-    method: str = "clip"
+    method: str = "geometric"
 
     @property
     def breakpoints(self) -> FloatArray:
