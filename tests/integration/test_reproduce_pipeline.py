@@ -161,14 +161,22 @@ def test_a_larger_count_limit_resumes_the_counts_cut_short(tmp_path):
         bounds_time_limit=20, count_time_limit=0.3, milp_networks=0, xor_networks=0,
     )
     reproduce(out, settings=first, report=False)
-    cut = json.loads((out / "records" / "08-08-00.json").read_text())["exact"]
+    record = json.loads((out / "records" / "08-08-00.json").read_text())
+    cut = record["exact"]
     frontier = out / "checkpoints" / "08-08-00.npz"
     assert cut["status"] == "time_limit" and cut["time_limit"] == 0.3 and frontier.is_file()
+    # the count cut short gets its tree estimate with an interval (Table 1's value)
+    tree = record["tree"]
+    assert tree["method"] == "tree" and tree["time_limit"] == first.tree_time_limit
+    assert tree["exact"] or tree["probes"] >= 10
+    assert 0 < tree["ci_low"] <= tree["estimate"] <= tree["ci_high"]
 
     # the CLI takes every other setting from OUT/settings.json
     assert main(["reproduce", "--out", str(out), "--count-time-limit", "600", "--json"]) == 0
     done = json.loads((out / "records" / "08-08-00.json").read_text())["exact"]
     assert done["status"] == "complete" and done["runs"] == 2 and not frontier.exists()
+    # a finished count needs no estimate: the one of the count cut short is dropped
+    assert "tree" not in json.loads((out / "records" / "08-08-00.json").read_text())
     assert done["seconds"] >= cut["seconds"] and done["regions"] > cut["regions"]
     net = load(out / "networks" / "08-08-00.npz")
     assert done["regions"] == reluscope.count_regions(net, method="lp", n_jobs=1).regions
