@@ -194,6 +194,11 @@ def test_resnet_style_cnn_from_every_format(fmt, tmp_path):
     pre = net.preactivations(x)
     assert all(np.all(p >= lo - 1e-9) and np.all(p <= hi + 1e-9)
                for p, lo, hi in zip(pre, bounds.lower, bounds.upper, strict=True))
+    # counted in a small box (the whole box holds over 10^6 regions): the compiled and
+    # the HiGHS search agree, and every format gives the module's count
+    small = net.with_domain(np.full(16, 0.45), np.full(16, 0.55))
+    assert {reluscope.count_regions(small, method=m, n_jobs=1).regions
+            for m in ("lp", "highs")} == {16}
     compressed = reluscope.compress(net, verify="sample", n_samples=2000)
     path = tmp_path / "out.onnx"
     compressed.network.save(path)

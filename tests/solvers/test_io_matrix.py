@@ -172,6 +172,32 @@ def test_maxpool_is_lowered_and_counted_with_argmax_windows(tmp_path):
     assert counts[0] == counts[1] and 2 <= counts[0] <= 16
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_maxpool_model_counts_bounds_and_compresses_from_every_format(fmt, tmp_path):
+    """The max-pool model of the matrix from each format: the argmax search and the
+    maxout MILP agree (tests/solvers/test_maxpool_count.py checks both against a
+    brute-force oracle), bounds hold the pre-activations, and the compressed ONNX runs in
+    onnxruntime with the same outputs."""
+    ort = pytest.importorskip("onnxruntime")
+    model, shape = make("maxpool")
+    kwargs = {} if fmt.startswith("onnx") else {"input_shape": shape}
+    net = load(export(model, shape, fmt, tmp_path), **kwargs)
+    assert net.has_max_pool and len(net.pool_windows) == 2
+    search = reluscope.count_regions(net, n_jobs=1)
+    assert search.exact and search.regions == reluscope.count_regions(net, method="milp").regions
+    x = torch.rand(64, *shape)
+    flat = x.reshape(64, -1).double().numpy()
+    bounds = reluscope.tighten_bounds(net, method="lp")
+    assert all(np.all(p >= lo - 1e-9) and np.all(p <= hi + 1e-9) for p, lo, hi
+               in zip(net.preactivations(flat), bounds.lower, bounds.upper, strict=True))
+    path = tmp_path / "small.onnx"
+    reluscope.compress(net, verify="sample", n_samples=500).network.save(path)
+    session = ort.InferenceSession(str(path))
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]  # (N, 1, 4, 4)
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model(x).numpy(), atol=1e-5, rtol=0)
+
+
 def test_first_conv_input_shape_is_inferred_or_asked_for():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 5 * 5, 2))
     assert reluscope.from_torch(model).signature.input_shape == (1, 7, 7)
