@@ -105,7 +105,7 @@ def coverage(args: argparse.Namespace) -> None:
             done.add((r["network"], r["seed"], r["population"], r["rel_error"]))
     bounds = {name: tighten_bounds(nets[name], method="lp") for name in counts}
     # seed-major: a run cut short has every network at about the same number of seeds
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.seeds):
         for name, exact in counts.items():
             key = (name, seed, args.population, args.rel_error)
             if key in done:
@@ -212,7 +212,9 @@ def main() -> None:
     cov.add_argument("--set", choices=("lowdim", "mnist", "extra"), nargs="+",
                      default=["lowdim"], help="extra: the --extra NPZ files")
     cov.add_argument("--extra", nargs="*", default=[])
-    cov.add_argument("--seeds", type=int, default=50)
+    cov.add_argument("--seeds", type=int, default=50, help="seeds 0..N-1")
+    cov.add_argument("--first-seed", type=int, default=0,
+                     help="start at this seed (a second process can take the upper seeds)")
     cov.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     cov.add_argument("--rel-error", type=float, default=0.1)
     cov.add_argument("--count-limit", type=float, default=600.0)
