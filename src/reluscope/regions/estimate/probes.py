@@ -91,9 +91,13 @@ class Prober:
         exact_from: int | None = None,
         exact_node_cap: int = EXACT_NODE_CAP,
     ) -> None:
+        """``exact_from``: the depth from which an estimator counts a node's subtree
+        exactly (:func:`last_layer_start` for the last layer); None: never, every node is
+        expanded down to the leaves (the cheaper choice on large trees, measured in
+        docs/estimate.md)."""
         self.prep = prep
         self.searcher = CompiledSearcher(prep)
-        self.exact_from = last_layer_start(prep) if exact_from is None else int(exact_from)
+        self.exact_from = prep.n_units if exact_from is None else int(exact_from)
         self.exact_node_cap = int(exact_node_cap)
 
     # ------------------------------------------------------------------ the path

@@ -12,10 +12,11 @@ The exact search (:mod:`.compiled`) walks a tree whose leaves are the linear reg
    current nodes number ``m > B`` (``B = population``), keep ``B`` of them by
    systematic sampling (each node kept with probability exactly ``B / m``) and
    multiply ``W`` by ``m / B``; expand every kept node; a leaf adds ``W`` to the run's
-   value. Nodes as deep as the last layer are counted exactly instead
-   (:meth:`~.probes.Prober.count`, adding ``W x`` their regions). Each step keeps the
-   expected value of ``W x (leaves below the current nodes)``, so the run's value is an
-   unbiased estimate of the leaves below the frontier. Keeping a population at every
+   value. Each step keeps the expected value of ``W x (leaves below the current
+   nodes)``, so the run's value is an unbiased estimate of the leaves below the
+   frontier. (Counting the last layer's subtrees exactly instead, a :class:`Prober`
+   option, costs more CPU for the same interval on networks of 10^5 regions and more:
+   docs/estimate.md.) Keeping a population at every
    level averages over ``B`` paths, which tames the heavy tail of Knuth's single path
    (measured in docs/estimate.md).
 3. **Independent runs** (each with its own random stream, in any process) give the
