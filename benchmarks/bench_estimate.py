@@ -1,6 +1,7 @@
 """The tree estimate (estimate_regions(method="tree")) against exact counts and MIPBound.
 
-Three subcommands, each printing a markdown table (docs/bench-estimate.md):
+Four subcommands, each printing a markdown table (docs/bench-estimate.md,
+docs/estimate.md):
 
 * ``coverage``: on networks of known count, ``--seeds`` estimates each; how often the
   95% interval holds the exact count, the mean and median relative error, the time.
@@ -9,11 +10,15 @@ Three subcommands, each printing a markdown table (docs/bench-estimate.md):
 * ``speed``: on each network, the exact count's time beside the estimate's time to a
   relative error, and MIPBound's XOR-k lower bounds (k = 2..5) with their times.
 * ``table``: the coverage table from the JSONL file.
+* ``variance``: the spread and CPU of single runs by population and by how a run ends
+  (down to the leaves, or the last layer counted exactly): the CPU a +-10% interval
+  needs, the figures behind the defaults.
 
     python benchmarks/bench_estimate.py coverage --set lowdim --seeds 50
     python benchmarks/bench_estimate.py coverage --set mnist --seeds 50
     python benchmarks/bench_estimate.py table
     python benchmarks/bench_estimate.py speed --net shared/nets/mnist-784-8-8-10-a.npz
+    python benchmarks/bench_estimate.py variance --net dense:0:4:16,16,8 --populations 256
 
 Networks: ``lowdim`` are tests/netgen.py's dense networks with 2-4 inputs (10^3-10^5
 regions); ``mnist`` the two 784;8;8;10 fixtures, the bundled 64-input example and any
@@ -205,6 +210,53 @@ def speed(args: argparse.Namespace) -> None:
               f"{error(app)} | |")
 
 
+def _network(spec: str) -> tuple[str, reluscope.ReLUNetwork]:
+    """``model.npz``, ``example`` or ``dense:SEED:N0:W1,W2,...`` (tests/netgen.py)."""
+    if spec == "example":
+        return "example-64;6;6;10", reluscope.example_network()
+    if spec.startswith("dense:"):
+        _, seed, n0, widths = spec.split(":")
+        ws = tuple(int(w) for w in widths.split(","))
+        return (f"dense{seed}-{n0};{';'.join(map(str, ws))}",
+                dense_network(int(seed), int(n0), ws))
+    return Path(spec).stem, reluscope.load(spec)
+
+
+def variance(args: argparse.Namespace) -> None:
+    """Per-run spread and CPU of the runs themselves (no stopping rule): for each
+    population and each way of ending a run (``leaves``: sampled down to the leaves, the
+    default; ``last``: the last layer's subtrees counted exactly), ``--runs`` runs from
+    the same exact top; ``CPU for +-10%`` is ``384 CV^2 t``, the CPU a 95% interval of
+    +-10% needs (docs/estimate.md)."""
+    import threading
+
+    from reluscope.regions.estimate.probes import Prober, last_layer_start, node_of
+    from reluscope.regions.estimate.tree_estimate import enumeration_run, expand_frontier
+    from reluscope.regions.search.core import prepare
+
+    name, net = _network(args.net)
+    prep = prepare(net, tighten_bounds(net, method="lp"))
+    print(f"{name}\n\n| population | runs end | mean | CV of a run | CPU s per run "
+          f"| CPU for +-10% (s) |\n|---:|---|---:|---:|---:|---:|")
+    for population in args.populations:
+        for mode in args.modes:
+            prober = Prober(prep, exact_from=last_layer_start(prep) if mode == "last" else None)
+            point = prep.root_point if prep.root_point is not None else (
+                (prep.lower + prep.upper) / 2)
+            root = node_of((np.zeros(0, dtype=np.int32), point))
+            found, frontier = expand_frontier(prober, [root], population, float("inf"),
+                                              threading.Event())
+            begin = time.process_time()
+            values = np.array([
+                found + enumeration_run(prober, frontier, population,
+                                        np.random.default_rng(args.seed + i))[0]
+                for i in range(args.runs)])
+            seconds = (time.process_time() - begin) / args.runs
+            cv = float(values.std(ddof=1) / values.mean())
+            print(f"| {population} | {mode} | {values.mean():,.0f} | {cv:.3f} | {seconds:.3f} "
+                  f"| {384 * cv * cv * seconds:,.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -221,6 +273,14 @@ def main() -> None:
     tab = sub.add_parser("table")
     tab.add_argument("--file", help="a coverage JSONL file (default: runs/bench_estimate/"
                      "coverage.jsonl)")
+    var = sub.add_parser("variance")
+    var.add_argument("--net", required=True,
+                     help="model.npz, example or dense:SEED:N0:W1,W2,... (tests/netgen.py)")
+    var.add_argument("--populations", type=int, nargs="+", default=[64, 256])
+    var.add_argument("--modes", nargs="+", choices=("leaves", "last"),
+                     default=["leaves", "last"])
+    var.add_argument("--runs", type=int, default=12)
+    var.add_argument("--seed", type=int, default=0)
     sp = sub.add_parser("speed")
     sp.add_argument("--net", required=True)
     sp.add_argument("--rel", type=float, nargs="*", default=[0.1, 0.05])
@@ -231,7 +291,8 @@ def main() -> None:
     sp.add_argument("--estimate-limit", type=float, default=None)
     sp.add_argument("--count-limit", type=float, default=3600.0)
     args = parser.parse_args()
-    {"coverage": coverage, "table": table, "speed": speed}[args.cmd](args)
+    {"coverage": coverage, "table": table, "speed": speed,
+     "variance": variance}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -83,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
     resumed = bool(args.checkpoint) and os.path.exists(args.checkpoint)
     method = args.method
     if method == "auto":
-        method = choose_method(network, checkpoint=args.checkpoint,
-                               patterns_path=args.patterns, cluster=args.cluster)
+        method = choose_method(network, checkpoint=args.checkpoint, cluster=args.cluster)
     cached = geometric_kernel_is_cached if method == "geometric" else kernel_is_cached
     if method in ("lp", "geometric"):
         announce_compile(method, cached())

@@ -294,8 +294,7 @@ def record_finished(record: dict[str, Any] | None, settings: ExperimentSettings)
             return False
     if not finished_under(record.get("exact"), settings.count_time_limit):
         return False
-    if needs_tree(record, settings) and not finished_under(record.get("tree"),
-                                                           settings.tree_time_limit):
+    if tree_due(record, settings):
         return False
     if record["index"] < settings.milp_networks and not _done(record.get("exact_milp")):
         return False
@@ -322,12 +321,14 @@ def finished_under(entry: Any, limit: float | None) -> bool:
     return limit is not None and ran is not None and float(ran) >= float(limit)
 
 
-def needs_tree(record: dict[str, Any], settings: ExperimentSettings) -> bool:
-    """Whether the record's exact count was cut short and its network runs the tree
-    estimate (``tree_networks``)."""
+def tree_due(record: dict[str, Any], settings: ExperimentSettings) -> bool:
+    """Whether the record still needs its tree estimate: its exact count was cut short,
+    its network runs the estimate (``tree_networks``), and no estimate finished under
+    today's ``tree_time_limit``."""
     exact = record.get("exact")
     return (isinstance(exact, dict) and _done(exact) and not exact.get("exact")
-            and (settings.tree_networks is None or record["index"] < settings.tree_networks))
+            and (settings.tree_networks is None or record["index"] < settings.tree_networks)
+            and not finished_under(record.get("tree"), settings.tree_time_limit))
 
 
 def runs_xor(index: int, settings: ExperimentSettings) -> bool:
@@ -486,8 +487,7 @@ def _analyse(
         record.pop("exact", None)  # cut short under a smaller limit: resumed below
         record.pop("tree", None)  # estimated against the count it had then
         step(record, "exact", exact)
-    if needs_tree(record, settings) and not finished_under(record.get("tree"),
-                                                           settings.tree_time_limit):
+    if tree_due(record, settings):
         record.pop("tree", None)  # cut short under a smaller limit: estimated again
         step(record, "tree", tree)
     if task.index < settings.milp_networks:

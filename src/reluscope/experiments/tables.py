@@ -179,9 +179,8 @@ def _estimated_gap(row: dict[str, Any], tree: Any) -> None:
         ceiling = float(row["empirical_ub"] or math.inf)
         est, lo, hi = (min(max(float(tree[k]), floor), ceiling)
                        for k in ("estimate", "ci_low", "ci_high"))
-    row["tree_estimate"] = None if row["exact_complete"] else est
-    row["tree_ci_low"] = None if row["exact_complete"] else lo
-    row["tree_ci_high"] = None if row["exact_complete"] else hi
+    shown = (None, None, None) if row["exact_complete"] else (est, lo, hi)
+    row["tree_estimate"], row["tree_ci_low"], row["tree_ci_high"] = shown
     row["tree_seconds"] = tree.get("seconds") if ok(tree) else None
     conf, emp = row["configuration_ub"], row["empirical_ub"]
     for suffix, fn in (("", gap_closed), ("_log2", gap_closed_log2)):

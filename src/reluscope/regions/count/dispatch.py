@@ -74,7 +74,7 @@ GEOMETRIC_LIMIT_INPUTS = 12
 
 
 def choose_method(network: ReLUNetwork, *, checkpoint: object = None,
-                  patterns_path: object = None, cluster: object = None) -> str:
+                  cluster: object = None) -> str:
     """The engine ``method="auto"`` runs: ``"geometric"`` for few inputs, else ``"lp"``;
     ``"highs"`` (the argmax search) for a network with max-pooling."""
     if network.has_max_pool:
@@ -153,8 +153,7 @@ def count_regions(
         return _count_max_pool(network, method, bounds, bounds_method, time_limit,
                                checkpoint, patterns_path, cluster, n_jobs)
     if method == "auto":
-        method = choose_method(network, checkpoint=checkpoint, patterns_path=patterns_path,
-                               cluster=cluster)
+        method = choose_method(network, checkpoint=checkpoint, cluster=cluster)
     if method == "geometric" and network.n_inputs > GEOMETRIC_LIMIT_INPUTS:
         raise ReluscopeError(
             f"method='geometric' handles at most {GEOMETRIC_LIMIT_INPUTS} inputs (a cell has "
