@@ -315,8 +315,11 @@ class HighsSearcher:
         *,
         slice_end: float,
         stop: threading.Event | None = None,
+        max_nodes: int | None = None,
     ) -> SliceOutcome:
-        """Search the subtree of ``task`` until done, ``slice_end`` (monotonic) or ``stop``."""
+        """Search the subtree of ``task`` until done, ``slice_end`` (monotonic), ``stop``
+        or ``max_nodes`` nodes (a budget that, unlike the clock, gives the same nodes on
+        every run)."""
         prep = self.prep
         n_units = prep.n_units
         layer_of = prep.layer_of
@@ -342,6 +345,8 @@ class HighsSearcher:
         nodes = regions = 0
         clock = time.monotonic
         while stack:
+            if max_nodes is not None and nodes >= max_nodes:
+                break
             if (nodes & 15) == 0 and (clock() >= slice_end or (stop is not None and stop.is_set())):
                 break
             k, code, pts, add_row = stack.pop()
