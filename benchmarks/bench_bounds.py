@@ -99,10 +99,10 @@ def part_a(args: argparse.Namespace) -> list[dict]:
     lb = lp_bounds(net)
     rows.append(describe("interval", net, ib, lb.seconds, lb))
     rows.append(describe("lp", net, lb, lb.seconds))
-    sb = milp_bounds(net, sign_only=True, time_limit=args.sign_limit)
+    sb = milp_bounds(net, sign_only=True, solve_time_limit=args.sign_limit)
     rows.append(describe(f"milp sign_only {args.sign_limit:g}s/solve", net, sb, lb.seconds, lb))
     if not args.skip_full:
-        fb = milp_bounds(net, time_limit=args.full_limit)
+        fb = milp_bounds(net, solve_time_limit=args.full_limit)
         rows.append(describe(f"milp full {args.full_limit:g}s/solve", net, fb, lb.seconds, lb))
     return rows
 

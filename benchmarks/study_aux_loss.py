@@ -45,7 +45,7 @@ def main() -> None:
                                         random_state=1000 * n1 + seed, x_test=xt, y_test=yt)
                 net = trained.network
                 bounds = reluscope.tighten_bounds(net, method="milp",
-                                                  time_limit=args.bounds_time_limit)
+                                                  solve_time_limit=args.bounds_time_limit)
                 stable = [
                     f"{int(bounds.stably_active(i).sum())}/{int(bounds.stably_inactive(i).sum())}"
                     for i in net.relu_layers

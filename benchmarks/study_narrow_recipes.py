@@ -87,7 +87,7 @@ def main() -> None:
                                         **options)
                 net = trained.network
                 bounds = reluscope.tighten_bounds(net, method="milp",
-                                                  time_limit=args.bounds_time_limit)
+                                                  solve_time_limit=args.bounds_time_limit)
                 active = [int(bounds.stably_active(i).sum()) for i in net.relu_layers]
                 inactive = [int(bounds.stably_inactive(i).sum()) for i in net.relu_layers]
                 ub = reluscope.upper_bounds(net, bounds=bounds)

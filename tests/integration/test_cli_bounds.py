@@ -96,9 +96,10 @@ def test_domain_override(capsys):
     assert not np.allclose(first["upper"], default.upper[0])
 
 
-def test_milp_with_time_limit_is_valid(capsys):
+@pytest.mark.parametrize("flag", ["--time-limit", "--solve-time-limit"])
+def test_milp_with_time_limit_is_valid(capsys, flag):
     payload = run_json(capsys, ["bounds", example_path(), "--method", "milp",
-                                "--time-limit", "0.01", "--domain", "0,0.5", "--json"])
+                                flag, "0.01", "--domain", "0,0.5", "--json"])
     net = example_network().with_domain(0.0, 0.5)
     pre = net.preactivations(net.sample_inputs(20_000, random_state=9))
     for layer in payload["layers"]:

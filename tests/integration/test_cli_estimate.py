@@ -64,3 +64,28 @@ def test_estimate_bad_size_is_one_line_error(tmp_path, capsys):
     status, out, err = _run(capsys, ["estimate", str(path), "--xor-size", "two"])
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and "--xor-size" in err
+
+
+def test_estimate_time_limit_is_for_the_whole_command(tmp_path, capsys):
+    """``--time-limit`` covers every size together: with none left, no size runs a
+    repetition; ``--size-time-limit`` limits each size and a generous one changes
+    nothing."""
+    net = random_network(1, 2, (6, 4))  # 15 regions
+    path = tmp_path / "net.npz"
+    net.save(path)
+    argv = ["estimate", str(path), "--xor-size", "2,3", "--seed", "1", "--max-repetitions",
+            "8", "--json"]
+    status, out, _ = _run(capsys, [*argv, "--time-limit", "0"])
+    assert status == 0
+    cut = json.loads(out)["estimates"]
+    assert all(e["status"] == "time_limit" and e["repetitions"] == 0 for e in cut.values())
+    status, out, _ = _run(capsys, [*argv, "--size-time-limit", "600"])
+    roomy = json.loads(out)["estimates"]
+    status, out, _ = _run(capsys, argv)
+    plain = json.loads(out)["estimates"]
+    for k in ("2", "3"):
+        assert roomy[k]["status"] == "complete" and roomy[k]["repetitions"] == 8
+        assert roomy[k]["constraints"] == plain[k]["constraints"]
+    status, out, err = _run(capsys, ["estimate", str(path), "--method", "tree",
+                                     "--size-time-limit", "5"])
+    assert status == 2 and "--size-time-limit" in err

@@ -246,10 +246,10 @@ def test_rebuilt_models_give_same_bounds():
         np.testing.assert_allclose(a.upper[layer], b.upper[layer], atol=1e-6)
 
 
-def test_time_limit_returns_valid_looser_bounds():
+def test_solve_time_limit_returns_valid_looser_bounds():
     net = random_network(5, 6, (10, 10, 3), lower=-1.0, upper=1.0)
-    limited = milp_bounds(net, time_limit=1e-3)
-    full = milp_bounds(net, time_limit=None)
+    limited = milp_bounds(net, solve_time_limit=1e-3)
+    full = milp_bounds(net, solve_time_limit=None)
     lp = lp_bounds(net)
     assert not limited.exact
     pre = net.preactivations(net.sample_inputs(N_SAMPLES, random_state=3))
@@ -339,3 +339,30 @@ def test_lagrangian_bound_valid_for_any_multipliers():
     cost[lp.objective_cols] = -net.weights[2][0]
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=col_box, method="highs")
     assert fresh.minimize(-net.weights[2][0]) <= res.fun + 1e-9
+
+
+def test_time_limit_is_for_the_whole_call():
+    """``time_limit`` stops the MILP step (about 3 s unlimited on this network) at the
+    call's deadline; the units left keep valid LP bounds."""
+    net = random_network(2, 10, (20, 20, 5), lower=-1.0, upper=1.0)
+    limited = milp_bounds(net, time_limit=0.3)
+    assert not limited.exact and limited.seconds < 0.3 + 0.5
+    lp = lp_bounds(net)
+    pre = net.preactivations(net.sample_inputs(N_SAMPLES, random_state=4))
+    for layer in range(net.n_layers):
+        assert np.all(pre[layer] >= limited.lower[layer])
+        assert np.all(pre[layer] <= limited.upper[layer])
+        assert np.all(limited.lower[layer] >= lp.lower[layer])
+        assert np.all(limited.upper[layer] <= lp.upper[layer])
+
+
+@pytest.mark.parametrize("method", ["lp", "milp"])
+def test_time_limit_zero_leaves_the_interval_bounds(method):
+    """Past the deadline no LP (and no MILP) is solved: the interval bounds remain."""
+    net = random_network(5, 6, (10, 10, 3), lower=-1.0, upper=1.0)
+    cut = tighten_bounds(net, method=method, time_limit=0.0)
+    ref = interval_bounds(net)
+    assert not cut.exact
+    for layer in range(net.n_layers):
+        np.testing.assert_array_equal(cut.lower[layer], ref.lower[layer])
+        np.testing.assert_array_equal(cut.upper[layer], ref.upper[layer])

@@ -18,15 +18,7 @@ from netgen import random_network, random_small_network
 from oracles import brute_force_count
 from reluscope.bounds import tighten_bounds
 from reluscope.regions.search import _kernel, compiled, core, highs
-from reluscope.tolerances import (
-    CERTIFICATE_RTOL,
-    KERNEL_COST_PERTURBATION,
-    KERNEL_DUAL_TOL,
-    KERNEL_PIVOT_TOL,
-    REGION_EPS,
-    SOLVER_FEASIBILITY_TOL,
-    WITNESS_TOL,
-)
+from reluscope.tolerances import CERTIFICATE_RTOL, REGION_EPS
 
 NETS = Path(__file__).resolve().parents[1] / "fixtures"  # copies of shared/nets
 
@@ -53,18 +45,13 @@ def _solve(m, a, b, slack_hi, lower, upper, cost, target):
     rb, rs = np.zeros(size), np.zeros(size)
     rb[:m], rs[:m] = b, slack_hi
     basic = np.arange(n, n + m, dtype=np.int64)
-    z = np.zeros(n + size)
-    params = np.array(
-        [SOLVER_FEASIBILITY_TOL, KERNEL_DUAL_TOL, KERNEL_PIVOT_TOL, CERTIFICATE_RTOL, 20000.0,
-         REGION_EPS, SOLVER_FEASIBILITY_TOL, WITNESS_TOL, 1e-7, KERNEL_COST_PERTURBATION]
-    )
+    lp = _kernel.new_lp_work(size, n)
     status = _kernel.solve_lp(
-        cost, target, m, n, rows, rb, rs, lower, upper, basic, np.zeros((size, size)),
-        np.zeros(n + size), z, np.zeros(n + size, dtype=np.int64), np.zeros(n + size),
-        np.zeros(size), np.zeros(size), _kernel.perturbation_fractions(n + size), -1,
-        np.array([-1, 0], dtype=np.int64), params, np.zeros(3, dtype=np.int64),
+        cost, target, m, rows, rb, rs, lower, upper, basic,
+        _kernel.perturbation_fractions(n + size), -1, lp,
+        compiled.SETTINGS._replace(max_iterations=20000),
     )
-    return status, z[:n].copy()
+    return status, lp.z[:n].copy()
 
 
 def _sorted_crossing(t, w, slope):
@@ -187,7 +174,7 @@ def _count_with_searcher(network, searcher_cls=None):
 def test_lp_trouble_goes_to_highs(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     """With no simplex iterations allowed every LP needing a pivot is handed to the
     HiGHS search; the count stays the brute-force count."""
-    monkeypatch.setattr(compiled, "KERNEL_MAX_ITERATIONS", 0)
+    monkeypatch.setattr(compiled, "SETTINGS", compiled.SETTINGS._replace(max_iterations=0))
     network = random_small_network(seed)
     regions, searcher = _count_with_searcher(network)
     assert regions == brute_force_count(network)
@@ -196,7 +183,7 @@ def test_lp_trouble_goes_to_highs(monkeypatch: pytest.MonkeyPatch, seed: int) ->
 def test_lp_trouble_is_used() -> None:
     network = random_network(4, 3, (5, 4), lower=-1.0, upper=1.0)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(compiled, "KERNEL_MAX_ITERATIONS", 0)
+        mp.setattr(compiled, "SETTINGS", compiled.SETTINGS._replace(max_iterations=0))
         regions, searcher = _count_with_searcher(network)
     assert searcher.fallback_nodes > 0 and searcher.stats[2] > 0
     assert regions == brute_force_count(network)
@@ -206,7 +193,7 @@ def test_lp_trouble_is_used() -> None:
 def test_failed_witness_check_goes_to_highs(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     """A witness that fails the forward pass is never counted by the kernel: with an
     impossible margin every region is decided by the HiGHS search instead."""
-    monkeypatch.setattr(compiled, "WITNESS_TOL", -1.0)
+    monkeypatch.setattr(compiled, "SETTINGS", compiled.SETTINGS._replace(witness_tol=-1.0))
     network = random_network(seed, 3, (4, 3), lower=-1.0, upper=1.0)
     regions, searcher = _count_with_searcher(network)
     assert regions == brute_force_count(network)

@@ -37,12 +37,25 @@ def test_local_counts_equal_brute_force_on_the_ball(seed: int) -> None:
         assert c.exact and c.method == "lp" and c.estimate is None
 
 
-def test_time_limit_falls_back_to_mipbound() -> None:
+def test_point_time_limit_falls_back_to_mipbound() -> None:
     # large enough that the geometric engine's first slice of work does not finish it
     net = random_network(2, 3, (24, 24, 12), lower=-1.0, upper=1.0)
-    res = local_regions(net, np.zeros((1, 3)), radius=1.0, time_limit=0.0)
+    res = local_regions(net, np.zeros((1, 3)), radius=1.0, point_time_limit=0.0)
     (c,) = res.counts
     assert not res.exact and res.status == "time_limit"
     assert not c.exact and c.status == "time_limit" and c.estimate is not None
     assert c.regions == max(c.counted, c.estimate)
     assert c.regions <= reluscope.count_regions(net).regions
+
+
+def test_time_limit_is_for_the_whole_call() -> None:
+    """Past the call's ``time_limit`` the points left are not counted; a generous one
+    changes nothing."""
+    net = random_network(1, 3, (4, 3), lower=0.0, upper=1.0)
+    pts = np.random.default_rng(1).random((3, 3))
+    none = local_regions(net, pts, radius=0.3, time_limit=0.0)
+    assert none.counts == () and none.status == "time_limit" and not none.exact
+    full = local_regions(net, pts, radius=0.3)
+    roomy = local_regions(net, pts, radius=0.3, time_limit=600.0)
+    assert roomy.status == "complete" and roomy.exact
+    assert [c.regions for c in roomy.counts] == [c.regions for c in full.counts]

@@ -31,8 +31,8 @@ Implementation choices (documented in docs/bounds.md):
   every column is boxed (:func:`_dual_bound`); it is then padded outward by
   ``BOUND_PADDING * max(1, |bound|)`` and intersected with the interval bounds, so
   ``lp`` lies within ``interval`` exactly.
-- Ctrl-C during the LPs returns what is proven: the remaining units keep interval
-  bounds propagated from the tightened ones.
+- Ctrl-C during the LPs, or the time limit, returns what is proven: the remaining
+  units keep interval bounds propagated from the tightened ones.
 """
 
 from __future__ import annotations
@@ -54,13 +54,22 @@ from reluscope.solvers.highs import run as run_highs
 from reluscope.tolerances import BOUND_PADDING
 
 
-def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
+class OutOfTime(Exception):
+    """The deadline of a bound tightening passed (caught where the bounds are built)."""
+
+
+def lp_bounds(
+    network: ReLUNetwork, *, time_limit: float | None = None, progress: bool = False
+) -> Bounds:
     """Bounds on every pre-activation from the LP relaxation of the earlier layers.
 
     Parameters
     ----------
     network
         The network and its input box.
+    time_limit
+        Seconds for the whole call; the units not reached by then keep interval bounds
+        propagated from the tightened ones (valid, looser).
     progress
         Show a tqdm progress bar over the layers' LPs.
 
@@ -70,14 +79,15 @@ def lp_bounds(network: ReLUNetwork, *, progress: bool = False) -> Bounds:
         ``method="lp"``; elementwise within the interval bounds. ``exact`` is True only
         for a single-layer network (where interval bounds are already exact).
     """
-    return lp_bounds_with_witnesses(network, progress=progress)[0]
+    deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
+    return lp_bounds_with_witnesses(network, deadline=deadline, progress=progress)[0]
 
 
 def lp_bounds_with_witnesses(
-    network: ReLUNetwork, *, progress: bool = False
+    network: ReLUNetwork, *, deadline: float | None = None, progress: bool = False
 ) -> tuple[Bounds, FloatArray, bool]:
     """:func:`lp_bounds`, the input part ``x`` of every optimal LP solution, and whether
-    Ctrl-C cut the LPs short.
+    Ctrl-C or the ``deadline`` (``time.perf_counter()`` time) cut the LPs short.
 
     The inputs (clipped to the box, shape ``(n_solves, n0)``) are points of the domain
     where the relaxed unit reached its extreme; evaluated through the real network they
@@ -89,7 +99,7 @@ def lp_bounds_with_witnesses(
     first = 1 if not network.has_polytope else 0  # layer 0: interval is exact on a box
     lowers: list[FloatArray] = [base.lower[0].copy()] if first else []
     uppers: list[FloatArray] = [base.upper[0].copy()] if first else []
-    interrupted = False
+    cut_short = False
     bar = progress_bar(
         progress, total=sum(network.widths[first:]), desc="LP bounds", unit="unit"
     )
@@ -102,15 +112,17 @@ def lp_bounds_with_witnesses(
                 lo, hi = propagate_interval(network, h_lo, h_hi, layer)
                 lo = np.maximum(lo, base.lower[layer])
                 hi = np.minimum(hi, base.upper[layer])
-            if not interrupted:
+            if not cut_short:
                 try:
                     lp_lo, lp_hi = _layer_lp_bounds(
-                        network, lowers, uppers, layer, bar, witnesses
+                        network, lowers, uppers, layer, bar, witnesses, deadline
                     )
                     lo, hi = np.maximum(lo, lp_lo), np.minimum(hi, lp_hi)
                 except KeyboardInterrupt:
                     interrupts.note()
-                    interrupted = True
+                    cut_short = True
+                except OutOfTime:
+                    cut_short = True
             lowers.append(lo)
             uppers.append(hi)
     finally:
@@ -122,10 +134,10 @@ def lp_bounds_with_witnesses(
         biases=network.biases,
         method="lp",
         seconds=time.perf_counter() - start,
-        exact=network.n_layers == 1 and not interrupted,
+        exact=network.n_layers == 1 and not cut_short,
     )
     points = np.array(witnesses).reshape(-1, network.n_inputs)
-    return bounds, np.clip(points, network.lower, network.upper), interrupted
+    return bounds, np.clip(points, network.lower, network.upper), cut_short
 
 
 # ---------------------------------------------------------------------------- the LP
@@ -328,13 +340,17 @@ def _layer_lp_bounds(
     layer: int,
     bar: Any,
     witnesses: list[FloatArray],
+    deadline: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Padded LP lower and upper bounds of every unit of ``layer``; appends LP optima's x."""
+    """Padded LP lower and upper bounds of every unit of ``layer``; appends LP optima's x.
+    Raises :class:`OutOfTime` once ``deadline`` has passed."""
     lp = LayerLP(network, lowers, uppers, layer)
     w, b = network.weights[layer], network.biases[layer]
     lo = np.empty(w.shape[0])
     hi = np.empty(w.shape[0])
     for i in range(w.shape[0]):
+        if deadline is not None and time.perf_counter() >= deadline:
+            raise OutOfTime
         lo[i] = lp.minimize(w[i]) + b[i]
         if lp.last_x is not None:
             witnesses.append(lp.last_x)

@@ -24,9 +24,11 @@ Choices (documented in docs/bounds.md):
   as soon as the sign is decided (SCIP's ``limits/dual``: the dual bound proves
   stability; ``limits/primal``: a solution reaches the other side). Its bound is SCIP's
   dual bound at that moment: valid, classification-exact, looser than the optimum.
-- A solve cut short by ``time_limit`` (seconds per solve) keeps SCIP's dual bound, which
-  is always valid. Bounds are padded outward by ``BOUND_PADDING * max(1, |bound|)`` and
-  intersected with the LP bounds, so ``milp`` lies within ``lp`` within ``interval``.
+- A solve cut short by ``solve_time_limit`` (seconds per solve) or by ``time_limit``
+  (seconds for the whole call) keeps SCIP's dual bound, which is always valid; past
+  ``time_limit`` no solve starts and the remaining units keep their LP bounds. Bounds
+  are padded outward by ``BOUND_PADDING * max(1, |bound|)`` and intersected with the LP
+  bounds, so ``milp`` lies within ``lp`` within ``interval``.
 - ``Bounds.exact`` is True when every solve ran to optimality (never with
   ``sign_only``): then the classification is exact and every unstable unit's bounds are
   its exact range (up to the padding).
@@ -46,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from reluscope.bounds.lp import _pad_down, _pad_up, lp_bounds_with_witnesses
+from reluscope.bounds.lp import OutOfTime, _pad_down, _pad_up, lp_bounds_with_witnesses
 from reluscope.bounds.result import Bounds
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.progress import progress_bar
@@ -72,6 +74,7 @@ def milp_bounds(
     network: ReLUNetwork,
     *,
     time_limit: float | None = None,
+    solve_time_limit: float | None = None,
     sign_only: bool = False,
     reuse_model: bool = True,
     progress: bool = False,
@@ -83,6 +86,10 @@ def milp_bounds(
     network
         The network and its input box.
     time_limit
+        Seconds for the whole call, LP step included (None: no limit). The solve running
+        at that time keeps SCIP's dual bound and the units not solved keep their LP
+        bounds: valid, looser, and ``exact`` becomes False.
+    solve_time_limit
         Seconds allowed per MILP solve (None: no limit). A solve cut short keeps SCIP's
         dual bound: valid, looser, and ``exact`` becomes False.
     sign_only
@@ -100,13 +107,14 @@ def milp_bounds(
         ``method="milp"``, elementwise within the LP bounds.
     """
     start = time.perf_counter()
-    lp, witnesses, interrupted = lp_bounds_with_witnesses(network)
+    deadline = None if time_limit is None else start + float(time_limit)
+    lp, witnesses, cut_short = lp_bounds_with_witnesses(network, deadline=deadline)
     lowers = [a.copy() for a in lp.lower]
     uppers = [a.copy() for a in lp.upper]
     all_optimal = not sign_only
     seen_lo, seen_hi = _sampled_range(network, witnesses)
     todo = [_units_to_solve(network, lp, layer) for layer in range(network.n_layers)]
-    if interrupted:  # Ctrl-C during the LPs: return the LP/interval bounds proven so far
+    if cut_short:  # Ctrl-C or the deadline during the LPs: the bounds proven so far
         todo = [np.zeros(0, dtype=int) for _ in todo]
         all_optimal = False
     bar = progress_bar(
@@ -133,7 +141,8 @@ def milp_bounds(
                     directions = [False, True]
                 for maximize in directions:
                     value, done = solver.bound(
-                        i, maximize=maximize, time_limit=time_limit, sign_only=sign_only and is_relu
+                        i, maximize=maximize, time_limit=_solve_limit(solve_time_limit, deadline),
+                        sign_only=sign_only and is_relu,
                     )
                     all_optimal &= done
                     # a bound that cuts off a sampled (reachable) value is a solver
@@ -156,7 +165,7 @@ def milp_bounds(
                         break  # proven stable: the other bound is never a big-M constant
                 if bar is not None:
                     bar.update(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, OutOfTime):
         all_optimal = False
     finally:
         if bar is not None:
@@ -169,6 +178,17 @@ def milp_bounds(
         seconds=time.perf_counter() - start,
         exact=all_optimal,
     )
+
+
+def _solve_limit(solve_time_limit: float | None, deadline: float | None) -> float | None:
+    """Seconds the next solve may take: its own limit, cut to the call's deadline.
+    Raises :class:`OutOfTime` once the deadline has passed."""
+    if deadline is None:
+        return solve_time_limit
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise OutOfTime
+    return left if solve_time_limit is None else min(float(solve_time_limit), left)
 
 
 def _sampled_range(

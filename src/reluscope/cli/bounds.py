@@ -18,7 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(parser)
     parser.add_argument("--method", choices=BOUNDS_METHODS, default="lp")
     parser.add_argument(
-        "--time-limit", type=float, metavar="S", help="seconds per MILP solve (milp method)"
+        "--time-limit", type=float, metavar="S",
+        help="seconds for the whole command; units not bounded by then keep weaker, valid "
+        "bounds",
+    )
+    parser.add_argument(
+        "--solve-time-limit", type=float, metavar="S", help="seconds per MILP solve (milp method)"
     )
     parser.add_argument(
         "--sign-only",
@@ -30,10 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     validation.check_time_limit(args.time_limit, "--time-limit")
-    if args.time_limit is not None and args.method != "milp":
+    validation.check_time_limit(args.solve_time_limit, "--solve-time-limit")
+    if args.solve_time_limit is not None and args.method != "milp":
         raise ReluscopeError(
-            f"--time-limit limits MILP solves: it has no effect with --method {args.method}; "
-            "drop it or use --method milp"
+            f"--solve-time-limit limits MILP solves: it has no effect with --method "
+            f"{args.method}; drop it or use --method milp"
         )
     if args.sign_only and args.method != "milp":
         raise ReluscopeError(f"--sign-only is for --method milp, not {args.method}")
@@ -42,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         network,
         method=args.method,
         time_limit=args.time_limit,
+        solve_time_limit=args.solve_time_limit,
         sign_only=args.sign_only,
         progress=show_progress(),
     )

@@ -9,7 +9,8 @@ one ``--xor-size`` the JSON output is one flat object (the fields of
 :class:`~reluscope.regions.estimate.mipbound.RegionEstimate`); with several (``--xor-size 2,3,4,5``,
 the paper's XOR-k curves in one call) it is ``{"estimates": {"2": {...}, "3": {...}},
 "bounds_seconds": ...}``, keyed by the size. Bounds are computed once and shared by all
-sizes; ``--time-limit`` applies to each size separately.
+sizes. ``--time-limit`` is for the whole command; ``--size-time-limit`` limits each size
+(within what is left of ``--time-limit``).
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="B",
                         help=f"tree: nodes kept per level of a run (default {DEFAULT_POPULATION})")
     parser.add_argument("--time-limit", type=float, default=None, metavar="S",
-                        help="tree: seconds for the whole estimate; mipbound/mbound: seconds per "
-                        "XOR size; returns what was done so far")
+                        help="seconds for the whole command; returns what was done so far")
+    parser.add_argument("--size-time-limit", type=float, default=None, metavar="S",
+                        help="mipbound/mbound: seconds per XOR size")
     parser.add_argument("--target-probability", type=float, default=0.995, metavar="P",
                         help="repeat until this probability is reachable (default 0.995: "
                         "28 repetitions)")
@@ -85,6 +87,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _size_limit(size_time_limit: float | None, deadline: float | None) -> float | None:
+    """Seconds for the next XOR size: its own limit, cut to what is left of the command's."""
+    if deadline is None:
+        return size_time_limit
+    left = max(0.0, deadline - time.perf_counter())
+    return left if size_time_limit is None else min(size_time_limit, left)
+
+
 def _line(est: RegionEstimate) -> str:
     prob = f"{est.probability:.4f}"
     return (f"XOR-{est.xor_size}: regions >= {est.lower_bound} (2^{est.log2_lower_bound}) "
@@ -93,9 +103,9 @@ def _line(est: RegionEstimate) -> str:
 
 
 def _run_tree(args: argparse.Namespace) -> int:
-    if args.xor_size is not None:
-        raise ReluscopeError("--xor-size is for --method mipbound/mbound; --method tree "
-                             "takes --rel-error and --time-limit")
+    if args.xor_size is not None or args.size_time_limit is not None:
+        raise ReluscopeError("--xor-size and --size-time-limit are for --method "
+                             "mipbound/mbound; --method tree takes --rel-error and --time-limit")
     validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
     if args.cluster is not None and args.jobs is not None:
@@ -134,11 +144,13 @@ def run(args: argparse.Namespace) -> int:
     sizes = _sizes(args.xor_size or "3")
     validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
+    validation.check_time_limit(args.size_time_limit, "--size-time-limit")
     validation.check_probability(args.confidence, "--confidence")
     validation.check_probability(args.target_probability, "--target-probability")
     validation.check_optional_positive_int(args.max_repetitions, "--max-repetitions")
     network = load_network(args)
     start = time.perf_counter()
+    deadline = None if args.time_limit is None else start + args.time_limit
     bounds = tighten_bounds(network, method=args.bounds_method, time_limit=args.time_limit)
     bounds_seconds = time.perf_counter() - start
     n_binaries = sum(int(bounds.unstable(layer).sum()) for layer in network.relu_layers)
@@ -151,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             break
         estimates[k] = estimate_regions(
             network, xor_size=k, confidence=args.confidence, random_state=args.seed,
-            time_limit=args.time_limit, method=args.method,
+            time_limit=_size_limit(args.size_time_limit, deadline), method=args.method,
             target_probability=args.target_probability, max_repetitions=args.max_repetitions,
             bounds=bounds, progress=show_progress(),
         )

@@ -1,5 +1,5 @@
 """``reluscope local MODEL --data mnist-test --radius R --n 100``: linear regions in the
-L-infinity ball around each of n data points (exact, or MIPBound past --time-limit)."""
+L-infinity ball around each of n data points (exact, or MIPBound past --point-time-limit)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="linear regions in small L-inf balls around data points (local complexity)",
         description="For each of --n points of --data (from --start), the exact number of "
         "linear regions in the L-infinity ball of --radius clipped to the input box; past "
-        "--time-limit, the MIPBound lower bound instead.",
+        "--point-time-limit, the MIPBound lower bound instead.",
     )
     add_model_arguments(parser, ball=False)  # --radius is this command's own
     add_data_arguments(parser)
@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--points", nargs="+", metavar="P",
                         help="explicit points (N, FILE.npy, FILE.npy:ROW, random) instead")
     parser.add_argument("--time-limit", type=float, metavar="S",
+                        help="seconds for the whole command; points not reached by then are "
+                        "left out")
+    parser.add_argument("--point-time-limit", type=float, metavar="S",
                         help="seconds per point for the count (and again for MIPBound)")
     parser.add_argument("--xor-size", type=int, default=3, metavar="K",
                         help="MIPBound parity size past the time limit (default 3)")
@@ -50,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     validation.check_real(args.radius, "--radius", minimum=0.0)
     validation.check_seed(args.seed, "--seed")
     validation.check_time_limit(args.time_limit, "--time-limit")
+    validation.check_time_limit(args.point_time_limit, "--point-time-limit")
     validation.check_positive_int(args.xor_size, "--xor-size")
     check_outputs(args, [("--csv", args.csv, (".csv",)), ("--plot", args.plot, PLOT_EXTENSIONS)])
     network = load_network(args)
@@ -64,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         indices = np.arange(args.start, min(len(x), args.start + args.n))
         points = x[indices]
     result = local_regions(network, points, radius=args.radius, time_limit=args.time_limit,
-                           xor_size=args.xor_size, random_state=args.seed, indices=indices)
+                           point_time_limit=args.point_time_limit, xor_size=args.xor_size,
+                           random_state=args.seed, indices=indices)
     payload = result.to_dict()
     if args.csv:
         with atomic_output(args.csv) as tmp, open(tmp, "w", newline="") as fh:

@@ -66,7 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"how to find stable units for the Empirical UB (default {CLI_BOUNDS_METHOD})",
     )
     parser.add_argument(
-        "--time-limit", type=float, metavar="S", help="seconds per MILP solve (milp bounds)"
+        "--time-limit", type=float, metavar="S",
+        help="seconds for the whole command: the bounds step stops by then (its weaker "
+        "bounds give a valid, larger Empirical UB)",
+    )
+    parser.add_argument(
+        "--solve-time-limit", type=float, metavar="S", help="seconds per MILP solve (milp bounds)"
     )
     parser.add_argument(
         "--rank", action="store_true", help="cap dimensions by rank(W^l) (needs a network)"
@@ -106,6 +111,7 @@ def parse_architecture(text: str) -> tuple[int, ...]:
 def run(args: argparse.Namespace) -> int:
     validation.check_nonnegative_int(args.exact_coverage_limit, "--exact-coverage-limit")
     validation.check_time_limit(args.time_limit, "--time-limit")
+    validation.check_time_limit(args.solve_time_limit, "--solve-time-limit")
     validation.check_optional_positive_int(args.lower_bound, "--lower-bound")
     chosen = sum([args.model is not None, args.architecture is not None, args.depth_study])
     if chosen != 1:
@@ -131,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         exact_coverage_limit=args.exact_coverage_limit,
         lower_bound=args.lower_bound,
         time_limit=args.time_limit,
+        solve_time_limit=args.solve_time_limit,
     )
     payload = result.to_dict()
     text = _text(result, title)

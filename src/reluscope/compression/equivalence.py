@@ -182,10 +182,11 @@ def milp_difference(
     objective limit prunes every node whose bound is below it, much faster when the
     networks are equal); a solve that shows this contributes ``tolerance`` to the bound,
     one that finds more maximises it. Without, every solve maximises. ``time_limit`` is
-    for all ``2 * n_outputs`` solves together, shared out so that each remaining solve
-    gets an equal part of what is left. A time limit or Ctrl-C stops the comparison: the
-    result says what was proven (status ``"time_limit"`` / ``"interrupted"``), never
-    that the networks differ unless an input shows it.
+    for the whole call: the two networks' bounds, then all ``2 * n_outputs`` solves
+    together, shared out so that each remaining solve gets an equal part of what is left.
+    A time limit or Ctrl-C stops the comparison: the result says what was proven (status
+    ``"time_limit"`` / ``"interrupted"``), never that the networks differ unless an input
+    shows it.
     """
     from reluscope.bounds import tighten_bounds
     from reluscope.milp.model import build_network_model
@@ -197,8 +198,9 @@ def milp_difference(
     from pyscipopt import SCIP_PARAMSETTING
 
     tol = 0.0 if tolerance is None else float(tolerance)
-    b1 = tighten_bounds(first, method=bounds_method)
-    b2 = tighten_bounds(second, method=bounds_method)
+    b1 = tighten_bounds(first, method=bounds_method, time_limit=time_limit)
+    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+    b2 = tighten_bounds(second, method=bounds_method, time_limit=left)
     # valid bounds on f_k - f'_k for the solves never run (from the output bounds)
     lo1, hi1 = _output_range(first, b1)
     lo2, hi2 = _output_range(second, b2)

@@ -213,7 +213,7 @@ def find_stable_units(
 
     start = time.perf_counter()
     deadline = None if time_limit is None else start + float(time_limit)
-    bounds = tighten_bounds(network, method=bounds_method)
+    bounds = tighten_bounds(network, method=bounds_method, time_limit=time_limit)
     lower = [np.array(v, dtype=float) for v in bounds.lower]
     upper = [np.array(v, dtype=float) for v in bounds.upper]
     seen_pos = [np.zeros(w, dtype=bool) for w in network.widths]

@@ -425,7 +425,9 @@ def _analyse(
     import reluscope
 
     step(record, "bounds", lambda: _bounds_record(
-        reluscope.tighten_bounds(network, method="milp", time_limit=settings.bounds_time_limit),
+        reluscope.tighten_bounds(
+            network, method="milp", solve_time_limit=settings.bounds_time_limit
+        ),
         network,
     ))
     if not _done(record["bounds"]):

@@ -112,12 +112,13 @@ def count_regions(
         or ``"milp"`` (module docstring).
     bounds
         Pre-activation bounds to use; default ``tighten_bounds(network,
-        method=bounds_method)``. Their time is included in ``seconds``.
+        method=bounds_method)`` within the time limit. Their time is included in
+        ``seconds`` and in ``time_limit``.
     bounds_method
         ``"interval"``, ``"lp"`` or ``"milp"`` when ``bounds`` is not given.
     time_limit
-        Seconds for the count; when reached, ``exact`` is False and ``regions`` is a
-        proven lower bound.
+        Seconds for the whole call (bounds included); when reached, ``exact`` is False
+        and ``regions`` is a proven lower bound.
     n_jobs
         Processes for ``lp``/``highs`` (``geometric`` runs in this process): None or
         -1 all cores, -2 all but one, ...; more than the cores is capped. The count
@@ -211,8 +212,11 @@ def count_regions(
             result = replace(result, estimate=_estimate_rest(
                 network, None, result, None, time_limit, start, random_state))
         return replace(result, seconds=time.perf_counter() - start)
-    if bounds is None:
-        bounds = tighten_bounds(network, method=bounds_method)
+    if bounds is None:  # within the search's share of the time (sound if cut short)
+        bounds_limit = time_limit
+        if estimate_rest and time_limit is not None:
+            bounds_limit = time_limit * (1.0 - ESTIMATE_SHARE)
+        bounds = tighten_bounds(network, method=bounds_method, time_limit=bounds_limit)
     if interrupts.requested():  # Ctrl-C during the bounds: the whole call stops
         return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
                            message="interrupted while computing the bounds")
@@ -296,7 +300,7 @@ def _count_max_pool(
     require_windows(network)
     start = time.perf_counter()
     if bounds is None:
-        bounds = tighten_bounds(network, method=bounds_method)
+        bounds = tighten_bounds(network, method=bounds_method, time_limit=time_limit)
     if interrupts.requested():
         return RegionCount(0, False, "highs", INTERRUPTED, time.perf_counter() - start,
                            message="interrupted while computing the bounds")

@@ -29,7 +29,6 @@ from reluscope.network import FloatArray
 from reluscope.regions.search import _kernel as K
 from reluscope.regions.search.compiled import NODE_BUDGET, CompiledSearcher
 from reluscope.regions.search.core import PreparedNetwork, Task
-from reluscope.tolerances import BOUND_PADDING, REGION_EPS
 
 #: Nodes an exact count below ``exact_from`` may search before it stops and returns the
 #: subtrees it has not counted.
@@ -115,13 +114,7 @@ class Prober:
                                   s.ist[K.I_M], int(s.ist[K.I_DEPTH])))
         s._truncate(common)
         if common < len(prefix):
-            K.descend_path(
-                prefix[common:], rows[common:], s.ist, s.sides, s.is_set, s.set_units,
-                s.rows_before, s.row_unit, s.row_a, s.row_b, s.row_s, s.snap_basic, s.snap_m,
-                s.layer_of, s.idx_in_layer, s.layer_start, s.last_of_layer, s.map_a, s.map_c,
-                s.map_lo, s.map_hi, s.wd, s.bd, s.widths, s.xl, s.xu, REGION_EPS,
-                BOUND_PADDING, s.inv_state,
-            )
+            K.descend_path(prefix[common:], rows[common:], s.net, s.path, s.inv_state, s.settings)
 
     def _start(self, node: Node) -> None:
         """Put ``node`` alone on the kernel's stack: its path, points and warm start."""

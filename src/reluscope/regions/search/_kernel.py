@@ -51,6 +51,8 @@ Decisions and their evidence:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -74,6 +76,102 @@ N_ISTATE = 10
 # indices into the inverse's state: [rows of the basis it inverts (-1: none), updates
 # since it was last built from scratch]
 I_INV_M, I_INV_UPDATES = 0, 1
+
+
+# The kernel's arguments, grouped (numba passes a NamedTuple of arrays as a struct of
+# references: the kernel writes into the caller's arrays, nothing is copied).
+class Network(NamedTuple):
+    """The network over its box, fixed for a search (read only)."""
+
+    layer_of: np.ndarray  # int64 (units,): each unit's layer
+    idx_in_layer: np.ndarray  # int64 (units,): its index in that layer
+    layer_start: np.ndarray  # int64 (layers,): the first unit of each layer
+    last_of_layer: np.ndarray  # int64 (layers,): the depth at which a layer is decided
+    w0: np.ndarray  # (width_0, n): the first layer's weights
+    b0: np.ndarray  # (width_0,)
+    wd: np.ndarray  # (layers, wmax, wmax): the other layers' weights, zero padded
+    bd: np.ndarray  # (layers, wmax): every layer's biases, zero padded
+    widths: np.ndarray  # int64 (layers,)
+    xl: np.ndarray  # (n,): the input box
+    xu: np.ndarray
+    glo: np.ndarray  # (units,): global pre-activation bounds (from the bound tightening)
+    ghi: np.ndarray
+
+
+class Path(NamedTuple):
+    """The current path: its decisions, LP rows, warm-start bases and affine maps."""
+
+    ist: np.ndarray  # int64 (N_ISTATE,): the integer state, indexed by the I_* names
+    sides: np.ndarray  # uint8 (units,): each decided unit's side (1: active)
+    is_set: np.ndarray  # bool (units,)
+    set_units: np.ndarray  # int64 (units + 1,): the unit decided at each depth
+    rows_before: np.ndarray  # int64 (units + 1,): LP rows before each depth's decision
+    row_unit: np.ndarray  # int64 (rows,): the unit of each LP row
+    row_a: np.ndarray  # (rows, n): LP rows a.x >= b
+    row_b: np.ndarray  # (rows,)
+    row_s: np.ndarray  # (rows,): each row slack's upper bound (its range over the box)
+    snap_basic: np.ndarray  # int64 (units + 2, rows): the last basis at each depth
+    snap_m: np.ndarray  # int64 (units + 2,): its rows
+    map_a: np.ndarray  # (layers, wmax, n): each layer's pre-activations as affine maps
+    map_c: np.ndarray  # (layers, wmax) of the input, on the current path
+    map_lo: np.ndarray  # (layers, wmax): their range over the box
+    map_hi: np.ndarray
+
+
+class Stack(NamedTuple):
+    """The nodes still to search (depth-first), and what a kernel call hands back."""
+
+    k: np.ndarray  # int64 (size,): each entry's depth
+    code: np.ndarray  # int64 (size,): its last decision, 2 * unit + side
+    add_row: np.ndarray  # bool (size,): whether that decision adds an LP row
+    n_points: np.ndarray  # int64 (size,): its witnesses
+    points: np.ndarray  # (size, witnesses, n)
+    patterns: np.ndarray  # uint8 (kept, units): the patterns of the regions counted
+    trouble_pt: np.ndarray  # (n,): the point of a node handed over (TROUBLE)
+
+
+class LPWork(NamedTuple):
+    """The simplex's work space, kept across LPs (the basis inverse is reused)."""
+
+    binv: np.ndarray  # (rows, rows): the basis inverse
+    d: np.ndarray  # (n + rows,): reduced costs
+    z: np.ndarray  # (n + rows,): values of x and the slacks; z[:n] is the optimum
+    is_basic: np.ndarray  # int64 (n + rows,): position in the basis, -1 nonbasic
+    alpha: np.ndarray  # (n + rows,): the pivot row
+    col: np.ndarray  # (rows,): a column of B^{-1} [A, -I]
+    rho: np.ndarray  # (rows,): a row of B^{-1}, or the row duals
+    inv_state: np.ndarray  # int64 (2,): indexed by I_INV_M, I_INV_UPDATES
+    stats: np.ndarray  # int64 (3,): simplex iterations, LPs certified early, handed over
+
+
+class Settings(NamedTuple):
+    """The kernel's tolerances and limits (values from reluscope.tolerances)."""
+
+    feasibility_tol: float  # primal feasibility, and the slack of a side's LP target
+    dual_tol: float
+    pivot_tol: float
+    certificate_rtol: float  # a certificate's bound on its own rounding error
+    max_iterations: int  # simplex iterations per LP before TROUBLE
+    region_eps: float  # an active unit's pre-activation is >= region_eps
+    witness_tol: float  # margin of the forward check of a region's witness
+    bound_padding: float  # added to each row slack's upper bound
+    cost_perturbation: float
+    domain_tol: float  # a polytope domain's rows, checked at a region's witness
+
+
+def new_lp_work(rows: int, n: int) -> LPWork:
+    """Zeroed work space for LPs of up to ``rows`` rows over ``n`` inputs."""
+    return LPWork(
+        binv=np.zeros((rows, rows)),
+        d=np.zeros(n + rows),
+        z=np.zeros(n + rows),
+        is_basic=np.zeros(n + rows, dtype=np.int64),
+        alpha=np.zeros(n + rows),
+        col=np.zeros(rows),
+        rho=np.zeros(rows),
+        inv_state=np.array([-1, 0], dtype=np.int64),
+        stats=np.zeros(3, dtype=np.int64),
+    )
 
 
 @njit(cache=True)
@@ -288,24 +386,27 @@ def perturbation_fractions(size):
 
 
 @njit(cache=True)
-def solve_lp(
-    cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, d, z, is_basic,
-    work_alpha, work_col, work_rho, frac, reuse_m, inv_state, params, stats,
-):
-    """min cost.x over the node: _NONEMPTY (z[:n] is the optimum, value <= target),
-    _EMPTY (certified > target) or _LP_TROUBLE. ``basic[:m]`` is updated in place.
+def solve_lp(cost, target, m, row_a, row_b, row_s, xl, xu, basic, frac, reuse_m, lp, settings):
+    """min cost.x over rows ``0..m-1`` and the box: _NONEMPTY (``lp.z[:n]`` is the
+    optimum, value <= target), _EMPTY (certified > target) or _LP_TROUBLE. ``basic[:m]``
+    is updated in place.
 
-    ``binv`` is rebuilt from scratch unless ``reuse_m >= 0``: then it already holds the
-    inverse of ``basic[:reuse_m]`` (the last LP's final basis) and only the rows added
-    since, whose slacks are basic, are appended. ``inv_state[I_INV_UPDATES]`` counts the
-    updates since the last rebuild, across LPs: every ``REFACTOR`` a fresh inverse.
+    ``lp.binv`` is rebuilt from scratch unless ``reuse_m >= 0``: then it already holds
+    the inverse of ``basic[:reuse_m]`` (the last LP's final basis) and only the rows
+    added since, whose slacks are basic, are appended. ``lp.inv_state[I_INV_UPDATES]``
+    counts the updates since the last rebuild, across LPs: every ``REFACTOR`` a fresh
+    inverse. One function: the simplex's loop shares its work arrays across steps.
     """
-    ptol = params[0]  # primal feasibility
-    dtol = params[1]  # dual feasibility
-    pivtol = params[2]
-    rtol = params[3]
-    max_iter = int(params[4])
-    perturb = params[9]
+    n = xl.shape[0]
+    binv, d, z, is_basic = lp.binv, lp.d, lp.z, lp.is_basic
+    work_alpha, work_col, work_rho = lp.alpha, lp.col, lp.rho
+    inv_state, stats = lp.inv_state, lp.stats
+    ptol = settings.feasibility_tol
+    dtol = settings.dual_tol
+    pivtol = settings.pivot_tol
+    rtol = settings.certificate_rtol
+    max_iter = settings.max_iterations
+    perturb = settings.cost_perturbation
     nv = n + m
     cand = np.empty(nv, dtype=np.int64)
     cand_x = np.empty(nv)
@@ -638,12 +739,20 @@ def _map_of_next_layer(layer, start, sides, map_a, map_c, map_lo, map_hi, wd, bd
 
 
 @njit(cache=True)
-def descend(
-    unit, side, add_row, ist, sides, is_set, set_units, rows_before, row_unit, row_a, row_b,
-    row_s, snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a,
-    map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad, inv_state,
-):
+def descend(unit, side, add_row, net, path, inv_state, settings):
     """Decide ``unit`` at the next depth (row, warm-start basis, next layer's map)."""
+    layer_of, idx_in_layer, layer_start = net.layer_of, net.idx_in_layer, net.layer_start
+    last_of_layer, wd, bd, widths, xl, xu = (
+        net.last_of_layer, net.wd, net.bd, net.widths, net.xl, net.xu
+    )
+    ist, sides, is_set, set_units = path.ist, path.sides, path.is_set, path.set_units
+    rows_before, row_unit, row_a, row_b, row_s = (
+        path.rows_before, path.row_unit, path.row_a, path.row_b, path.row_s
+    )
+    snap_basic, snap_m = path.snap_basic, path.snap_m
+    map_a, map_c, map_lo, map_hi = path.map_a, path.map_c, path.map_lo, path.map_hi
+    eps = settings.region_eps
+    pad = settings.bound_padding
     depth = ist[I_DEPTH]
     layer = layer_of[unit]
     i = idx_in_layer[unit]
@@ -684,20 +793,11 @@ def descend(
 
 
 @njit(cache=True)
-def descend_path(
-    codes, adds, ist, sides, is_set, set_units, rows_before, row_unit, row_a, row_b, row_s,
-    snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a, map_c,
-    map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad, inv_state,
-):
+def descend_path(codes, adds, net, path, inv_state, settings):
     """:func:`descend` for each decision ``codes[i]`` (``2 * unit + side``), adding its row
     when ``adds[i]``: one call for a whole path (the tree estimator's jumps)."""
     for k in range(codes.shape[0]):
-        descend(
-            codes[k] >> 1, codes[k] & 1, adds[k], ist, sides, is_set, set_units, rows_before,
-            row_unit, row_a, row_b, row_s, snap_basic, snap_m, layer_of, idx_in_layer,
-            layer_start, last_of_layer, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu,
-            eps, pad, inv_state,
-        )
+        descend(codes[k] >> 1, codes[k] & 1, adds[k], net, path, inv_state, settings)
 
 
 @njit(cache=True)
@@ -754,21 +854,27 @@ def _segment_witnesses(
 
 
 @njit(cache=True)
-def search(
-    budget, ist, sides, is_set, set_units, rows_before, row_unit, row_a, row_b, row_s,
-    snap_basic, snap_m, layer_of, idx_in_layer, layer_start, last_of_layer, map_a, map_c,
-    map_lo, map_hi, w0, b0, wd, bd, widths, xl, xu, glo, ghi,
-    st_k, st_code, st_add, st_np, st_pts, patterns, trouble_pt,
-    binv, dvec, zvec, is_basic, work_alpha, work_col, work_rho, inv_state, params, stats,
-    stop_at_branch=False,
-):
-    """Depth-first search from the stack ``st_*`` for at most ``budget`` nodes; with
+def search(budget, net, path, stack, lp, settings, stop_at_branch=False):
+    """Depth-first search from ``stack`` for at most ``budget`` nodes; with
     ``stop_at_branch``, also stop once a node left other than one entry on a stack of
-    one (a node with two children, or none: what the tree estimator expands)."""
-    eps = params[5]
-    tol = params[6]
-    wtol = params[7]
-    pad = params[8]
+    one (a node with two children, or none: what the tree estimator expands).
+
+    One function: a node's unit choice, its two LPs and its children share the node's
+    points and bounds (numba gives no cheaper way to pass them between parts)."""
+    layer_of, layer_start, last_of_layer = net.layer_of, net.layer_start, net.last_of_layer
+    w0, b0, wd, bd, widths = net.w0, net.b0, net.wd, net.bd, net.widths
+    xl, xu, glo, ghi = net.xl, net.xu, net.glo, net.ghi
+    ist, sides, is_set, set_units = path.ist, path.sides, path.is_set, path.set_units
+    rows_before, row_a, row_b, row_s = path.rows_before, path.row_a, path.row_b, path.row_s
+    snap_basic, snap_m, map_a, map_c = path.snap_basic, path.snap_m, path.map_a, path.map_c
+    map_lo, map_hi = path.map_lo, path.map_hi
+    st_k, st_code, st_add, st_np = stack.k, stack.code, stack.add_row, stack.n_points
+    st_pts, patterns, trouble_pt = stack.points, stack.patterns, stack.trouble_pt
+    zvec, work_alpha, inv_state = lp.z, lp.alpha, lp.inv_state
+    eps = settings.region_eps
+    tol = settings.feasibility_tol
+    wtol = settings.witness_tol
+    domain_tol = settings.domain_tol
     max_points = st_pts.shape[1]
     n = xl.shape[0]
     nu = layer_of.shape[0]
@@ -800,19 +906,14 @@ def search(
         if k > 0:
             if ist[I_DEPTH] != k - 1:
                 truncate(k - 1, ist, is_set, set_units, rows_before)
-            descend(
-                code >> 1, code & 1, add, ist, sides, is_set, set_units, rows_before, row_unit,
-                row_a, row_b, row_s, snap_basic, snap_m, layer_of, idx_in_layer, layer_start,
-                last_of_layer, map_a, map_c, map_lo, map_hi, wd, bd, widths, xl, xu, eps, pad,
-                inv_state,
-            )
+            descend(code >> 1, code & 1, add, net, path, inv_state, settings)
             done_layer = layer_of[code >> 1]
             if ist[I_DEPTH] - 1 == last_of_layer[done_layer] and done_layer + 1 < n_layers:
                 norm_ok[done_layer + 1] = False  # descend mapped the next layer anew
         if k == nu:
             x = st_pts[sp, 0]
             if not (forward_check(x, sides, w0, b0, wd, bd, widths, eps, wtol)
-                    and in_domain_rows(x, ist[I_DOMAIN_ROWS], row_a, row_b, params[10])):
+                    and in_domain_rows(x, ist[I_DOMAIN_ROWS], row_a, row_b, domain_tol)):
                 for j in range(n):
                     trouble_pt[j] = st_pts[sp, 0, j]
                 ist[I_TROUBLE_K] = k
@@ -920,9 +1021,7 @@ def search(
                 basic[kk] = snap_basic[depth, kk]
             ist[I_LPS] += 1
             status = solve_lp(
-                cost, target, m, n, row_a, row_b, row_s, xl, xu, basic, binv, dvec, zvec,
-                is_basic, work_alpha, work_col, work_rho, frac, reuse_m, inv_state, params,
-                stats,
+                cost, target, m, row_a, row_b, row_s, xl, xu, basic, frac, reuse_m, lp, settings
             )
             inv_state[I_INV_M] = mb if status != _LP_TROUBLE else -1
             for kk in range(mb):

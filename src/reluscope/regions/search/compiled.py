@@ -54,6 +54,19 @@ CALL_SECONDS = 0.1
 #: whenever reaching it took HiGHS longer (29 of 71 hand-overs in an estimate run on
 #: MNIST 784;12;12;10), so it came back again and the same seed gave other estimates.
 FALLBACK_NODES = 16
+#: The kernel's tolerances and limits.
+SETTINGS = K.Settings(
+    feasibility_tol=SOLVER_FEASIBILITY_TOL,
+    dual_tol=KERNEL_DUAL_TOL,
+    pivot_tol=KERNEL_PIVOT_TOL,
+    certificate_rtol=CERTIFICATE_RTOL,
+    max_iterations=KERNEL_MAX_ITERATIONS,
+    region_eps=REGION_EPS,
+    witness_tol=WITNESS_TOL,
+    bound_padding=BOUND_PADDING,
+    cost_perturbation=KERNEL_COST_PERTURBATION,
+    domain_tol=DOMAIN_TOL,
+)
 
 
 def kernel_is_cached() -> bool:
@@ -139,16 +152,8 @@ class CompiledSearcher:
         kept = NODE_BUDGET if record_patterns else 0
         self.patterns = np.zeros((kept, max(nu, 1)), dtype=np.uint8)
         self.trouble_pt = np.zeros(n)
-        # LP work space
-        self.binv = np.zeros((rows, rows))
-        self.dvec = np.zeros(n + rows)
-        self.zvec = np.zeros(n + rows)
-        self.is_basic = np.zeros(n + rows, dtype=np.int64)
-        self.work_alpha = np.zeros(n + rows)
-        self.work_col = np.zeros(rows)
-        self.work_rho = np.zeros(rows)
-        #: [rows of the basis ``binv`` inverts (-1: none), updates since rebuilt]
-        self.inv_state = np.array([-1, 0], dtype=np.int64)
+        self.lp = K.new_lp_work(rows, n)
+        self.inv_state = self.lp.inv_state
         # a polytope domain A x <= b: rows -A x >= -b at the root, their slacks basic
         for k in range(mp):
             a = -np.asarray(prep.domain_A[k], dtype=float)
@@ -160,23 +165,23 @@ class CompiledSearcher:
         self.snap_m[0] = mp
         self.ist[K.I_M] = mp
         self.ist[K.I_DOMAIN_ROWS] = mp
-        self.params = np.array(
-            [
-                SOLVER_FEASIBILITY_TOL,
-                KERNEL_DUAL_TOL,
-                KERNEL_PIVOT_TOL,
-                CERTIFICATE_RTOL,
-                float(KERNEL_MAX_ITERATIONS),
-                REGION_EPS,
-                SOLVER_FEASIBILITY_TOL,
-                WITNESS_TOL,
-                BOUND_PADDING,
-                KERNEL_COST_PERTURBATION,
-                DOMAIN_TOL,
-            ]
-        )
         #: [simplex iterations, LPs stopped early by a certificate, LPs handed over]
-        self.stats = np.zeros(3, dtype=np.int64)
+        self.stats = self.lp.stats
+        self.settings = SETTINGS
+        # the same arrays, grouped as the kernel takes them
+        self.net = K.Network(
+            self.layer_of, self.idx_in_layer, self.layer_start, self.last_of_layer, self.w0,
+            self.b0, self.wd, self.bd, self.widths, self.xl, self.xu, self.glo, self.ghi,
+        )
+        self.path = K.Path(
+            self.ist, self.sides, self.is_set, self.set_units, self.rows_before, self.row_unit,
+            self.row_a, self.row_b, self.row_s, self.snap_basic, self.snap_m, self.map_a,
+            self.map_c, self.map_lo, self.map_hi,
+        )
+        self.stack = K.Stack(
+            self.st_k, self.st_code, self.st_add, self.st_np, self.st_pts, self.patterns,
+            self.trouble_pt,
+        )
         self.fallback_nodes = 0
         self._highs: HighsSearcher | None = None
 
@@ -186,13 +191,7 @@ class CompiledSearcher:
 
     # ----------------------------------------------------------------- the path
     def _descend(self, unit: int, side: int, add_row: bool) -> None:
-        K.descend(
-            unit, side, add_row, self.ist, self.sides, self.is_set, self.set_units,
-            self.rows_before, self.row_unit, self.row_a, self.row_b, self.row_s,
-            self.snap_basic, self.snap_m, self.layer_of, self.idx_in_layer, self.layer_start,
-            self.last_of_layer, self.map_a, self.map_c, self.map_lo, self.map_hi, self.wd,
-            self.bd, self.widths, self.xl, self.xu, REGION_EPS, BOUND_PADDING, self.inv_state,
-        )
+        K.descend(unit, side, add_row, self.net, self.path, self.inv_state, self.settings)
 
     def _truncate(self, depth: int) -> None:
         K.truncate(depth, self.ist, self.is_set, self.set_units, self.rows_before)
@@ -242,15 +241,7 @@ class CompiledSearcher:
     def _search_call(self, budget: int, stop_at_branch: bool = False) -> int:
         return int(
             K.search(
-                budget, self.ist, self.sides, self.is_set, self.set_units,
-                self.rows_before, self.row_unit, self.row_a, self.row_b, self.row_s,
-                self.snap_basic, self.snap_m, self.layer_of, self.idx_in_layer,
-                self.layer_start, self.last_of_layer, self.map_a, self.map_c, self.map_lo,
-                self.map_hi, self.w0, self.b0, self.wd, self.bd, self.widths, self.xl,
-                self.xu, self.glo, self.ghi, self.st_k, self.st_code, self.st_add, self.st_np,
-                self.st_pts, self.patterns, self.trouble_pt, self.binv, self.dvec, self.zvec,
-                self.is_basic, self.work_alpha, self.work_col, self.work_rho, self.inv_state,
-                self.params, self.stats, stop_at_branch,
+                budget, self.net, self.path, self.stack, self.lp, self.settings, stop_at_branch
             )
         )
 

@@ -253,6 +253,7 @@ def upper_bounds(
     exact_coverage_limit: int = DEFAULT_EXACT_COVERAGE_LIMIT,
     lower_bound: int | None = None,
     time_limit: float | None = None,
+    solve_time_limit: float | None = None,
 ) -> UpperBounds:
     """All upper bounds on the number of linear regions.
 
@@ -279,12 +280,16 @@ def upper_bounds(
     lower_bound
         A lower bound on the number of regions (e.g. MIPBound XOR-k): adds APP-k.
     time_limit
+        Seconds for the whole call: the bounds step (the only long one) stops by then,
+        its units not bounded keeping weaker bounds (a sound, larger Empirical UB).
+    solve_time_limit
         Seconds per MILP solve of the bounds step (``bounds_method="milp"``).
     """
     exact_coverage_limit = validation.check_nonnegative_int(
         exact_coverage_limit, "exact_coverage_limit"
     )
     time_limit = validation.check_time_limit(time_limit)
+    solve_time_limit = validation.check_time_limit(solve_time_limit, "solve_time_limit")
     if lower_bound is not None:
         validation.check_positive_int(lower_bound, "lower_bound")
     start = time.perf_counter()
@@ -341,7 +346,9 @@ def upper_bounds(
             from reluscope.bounds import tighten_bounds
 
             t0 = time.perf_counter()
-            bounds = tighten_bounds(network, method=bounds_method, time_limit=time_limit)
+            left = None if time_limit is None else max(0.0, time_limit - (t0 - start))
+            bounds = tighten_bounds(network, method=bounds_method, time_limit=left,
+                                    solve_time_limit=solve_time_limit)
             bounds_seconds = time.perf_counter() - t0
         emp = empirical_ub(
             network, bounds, rank=rank, exact_coverage_limit=exact_coverage_limit

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reluscope import validation
 from reluscope.domains import linf_ball
 from reluscope.errors import EmptyDomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
@@ -111,6 +112,7 @@ def local_regions(
     *,
     radius: float,
     time_limit: float | None = None,
+    point_time_limit: float | None = None,
     xor_size: int = 3,
     random_state: int | None = 0,
     indices: ArrayLike | None = None,
@@ -126,8 +128,12 @@ def local_regions(
     radius
         Ball radius (L-infinity); the ball is clipped to the network's input box.
     time_limit
+        Seconds for the whole call: the points not reached by then are left out
+        (status ``"time_limit"``), and each point's count and MIPBound get at most what
+        is left.
+    point_time_limit
         Seconds for each point's exact count; past it, MIPBound (XOR-``xor_size``, its
-        own ``time_limit`` seconds) gives a lower bound instead.
+        own ``point_time_limit`` seconds) gives a lower bound instead.
     random_state
         Seed of MIPBound (point ``i`` uses ``random_state + i``).
     indices
@@ -145,6 +151,8 @@ def local_regions(
     LocalCounts
         Ctrl-C stops early with the points done so far (status ``"interrupted"``).
     """
+    time_limit = validation.check_time_limit(time_limit)
+    point_time_limit = validation.check_time_limit(point_time_limit, "point_time_limit")
     from reluscope.regions.count.dispatch import count_regions
     from reluscope.regions.estimate.mipbound import estimate_regions
 
@@ -156,15 +164,27 @@ def local_regions(
         )
     names = np.arange(len(pts)) if indices is None else np.asarray(indices, dtype=int)
     balls = [_ball(network, p, radius) for p in pts]  # validates every point first
+    deadline = None if time_limit is None else start + time_limit
+
+    def limit() -> float | None:
+        """The point's own limit, cut to what is left of the call's."""
+        if deadline is None:
+            return point_time_limit
+        left = max(0.0, deadline - time.perf_counter())
+        return left if point_time_limit is None else min(point_time_limit, left)
+
     counts: list[LocalCount] = []
     status = COMPLETE
     try:
         for i, (name, ball) in enumerate(zip(names, balls, strict=True)):
+            if deadline is not None and time.perf_counter() >= deadline:
+                status = TIME_LIMIT  # the points left are not counted
+                break
             t0 = time.perf_counter()
             if ball is None:  # the ball misses the polytope: an empty domain, no region
                 counts.append(LocalCount(int(name), 0, True, "lp", COMPLETE, 0.0, 0))
                 continue
-            res = count_regions(ball, time_limit=time_limit, n_jobs=n_jobs,
+            res = count_regions(ball, time_limit=limit(), n_jobs=n_jobs,
                                bounds_method=bounds_method)
             if res.status == INTERRUPTED:
                 raise KeyboardInterrupt
@@ -177,7 +197,7 @@ def local_regions(
                                          time.perf_counter() - t0, res.regions))
                 continue
             seed = None if random_state is None else random_state + i
-            est = estimate_regions(ball, xor_size=xor_size, time_limit=time_limit,
+            est = estimate_regions(ball, xor_size=xor_size, time_limit=limit(),
                                    random_state=seed, bounds_method=bounds_method)
             best = max(res.regions, int(est.lower_bound))
             counts.append(LocalCount(
