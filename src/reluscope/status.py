@@ -6,6 +6,8 @@ through the API, SIGTERM) stopped it, likewise. ``terminated``: SIGTERM stopped 
 command of the command line (``timeout``, SLURM, ``docker stop``), likewise; the library
 itself says ``interrupted`` for both and the command line tells them apart.
 ``failed``: the solver failed (its message is in the result), likewise.
+``worker_crashed``: a worker process of a parallel run died (``reproduce``); the tasks
+not yet started were left for the next run, likewise.
 :class:`Status` is a ``StrEnum``: each member equals its word, and JSON output carries
 the word.
 """
@@ -23,6 +25,7 @@ class Status(enum.StrEnum):
     INTERRUPTED = "interrupted"
     TERMINATED = "terminated"
     FAILED = "failed"
+    WORKER_CRASHED = "worker_crashed"
 
 
 #: The members under the names the modules import.
@@ -31,6 +34,7 @@ TIME_LIMIT = Status.TIME_LIMIT
 INTERRUPTED = Status.INTERRUPTED
 TERMINATED = Status.TERMINATED
 FAILED = Status.FAILED
+WORKER_CRASHED = Status.WORKER_CRASHED
 
 #: Every status, in the order above.
 STATUSES = tuple(Status)

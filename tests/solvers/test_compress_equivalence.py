@@ -66,7 +66,8 @@ def test_milp_difference_matches_dense_grid_in_one_dimension(seed: int) -> None:
     result = milp_difference(net, other)
     grid = np.linspace(-1.0, 2.0, 300_001)[:, None]
     true_max = float(np.abs(net.forward(grid) - other.forward(grid)).max())
-    assert result.exact and result.status in ("difference found", "proven")
+    assert result.exact and result.status == "complete"
+    assert result.verdict in ("difference found", "proven")
     assert result.bound == pytest.approx(true_max, abs=1e-3)
     assert result.found == pytest.approx(true_max, abs=1e-3)  # an input attains it
     assert result.found <= result.bound + 1e-9
@@ -121,7 +122,8 @@ def test_ctrl_c_stops_the_whole_proof(monkeypatch) -> None:
     monkeypatch.setattr(scip_layer, "solver_output_to_stderr", interrupt_second_solve)
     result = milp_difference(net, small, tolerance=1e-6, time_limit=2.0)
     assert len(entered) == 2 and result.solves == 2  # the second one started, no third
-    assert result.status == "interrupted" and not result.exact
+    assert result.status == "interrupted" and result.verdict == "interrupted"
+    assert not result.exact
     eq_bound_finite = np.isfinite(result.bound)
     assert eq_bound_finite and result.bound >= 0
 
@@ -134,7 +136,8 @@ def test_sigint_during_the_proof_ends_it() -> None:
     with sigint_after(1.0):
         result = milp_difference(net, small, tolerance=1e-6, time_limit=120.0)
     assert time.perf_counter() - start < 30.0
-    assert result.status == "interrupted" and not result.exact
+    assert result.status == "interrupted" and result.verdict == "interrupted"
+    assert not result.exact
     assert result.solves < 2 * net.n_outputs
 
 
@@ -173,11 +176,12 @@ def test_ctrl_c_in_the_search_skips_the_proof(monkeypatch) -> None:
     import dataclasses
 
     import reluscope.compression as compression
+    from reluscope.status import INTERRUPTED
 
     real = compression.find_stable_units
 
     def interrupted_search(*args, **kwargs):
-        return dataclasses.replace(real(*args, **kwargs), interrupted=True, complete=False)
+        return dataclasses.replace(real(*args, **kwargs), status=INTERRUPTED)
 
     monkeypatch.setattr(compression, "find_stable_units", interrupted_search)
     result = compression.compress(planted_network(), bounds_method="interval",

@@ -13,7 +13,9 @@ from reluscope.regions.views.slices import line_regions, slice_regions
 #: fields a to_dict leaves out on purpose, per result type, and why
 NOT_IN_JSON = {
     "CompressionResult": {"network", "original"},  # networks: written as model files
-    "StableUnits": {"active", "inactive"},  # given as index lists stably_active/_inactive
+    # masks given as index lists stably_active/_inactive; status as the complete and
+    # interrupted flags (and message for a failure), the keys the CLI has always printed
+    "StableUnits": {"active", "inactive", "status"},
     "SliceResult": {"boundaries", "directions", "origin", "points"},  # geometry arrays;
     "LineResult": {"points"},  # the polygons/segments and the CLI's points stand for them
 }

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,8 @@ from reluscope.compression.stability import STRATEGIES, StableUnits, find_stable
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.reprs import short_repr
-from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT
+from reluscope.serialise import fields_dict
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 VERIFY_MODES = ("auto", "milp", "sample", "none")
 
@@ -84,17 +85,18 @@ class CompressionResult:
     seconds: float
     stability_seconds: float
     fold_seconds: float
-    complete: bool = field(default=True)
-    #: Ctrl-C/SIGTERM stopped the equivalence check (the network is still exact)
-    verification_interrupted: bool = False
+    status: Status = COMPLETE
 
     @property
-    def status(self) -> str:
-        """``"interrupted"`` when a stop cut the stable-unit search or the check short,
-        ``"time_limit"`` when the time limit cut the search short, else ``"complete"``."""
-        if self.stable.interrupted or self.verification_interrupted:
-            return str(INTERRUPTED)
-        return str(COMPLETE if self.complete else TIME_LIMIT)
+    def complete(self) -> bool:
+        """The stable-unit search finished (False: undecided units were kept)."""
+        return self.stable.complete
+
+    @property
+    def verification_interrupted(self) -> bool:
+        """Ctrl-C/SIGTERM stopped the equivalence check (the network is still exact).
+        A stop in the search skips the check, so the two never both happen."""
+        return self.status is INTERRUPTED and not self.stable.interrupted
 
     @property
     def removed_fraction(self) -> float:
@@ -113,32 +115,21 @@ class CompressionResult:
         return None if self.equivalence is None else self.equivalence.milp_proven
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (the networks themselves are not included)."""
+        """JSON-ready summary (the networks themselves are not included), with the
+        equivalence check's main numbers and the derived flags also at the top level
+        (keys the command line's ``--json`` documents)."""
         eq = self.equivalence
         return {
-            "units_before": self.units_before,
-            "units_after": self.units_after,
-            "layers_before": self.layers_before,
-            "layers_after": self.layers_after,
-            "widths_before": list(self.widths_before),
-            "widths_after": list(self.widths_after),
+            **fields_dict(self, exclude=("network", "original")),
             "removed_fraction": self.removed_fraction,
-            "unchanged": self.unchanged,
             "complete": self.complete,
-            "status": self.status,
             "verification_interrupted": self.verification_interrupted,
             "max_abs_diff": None if eq is None else eq.max_abs_diff,
             "relative_diff": None if eq is None else eq.relative,
             "milp_max_abs_diff": None if eq is None else eq.milp_max_abs_diff,
             "milp_proven": None if eq is None else eq.milp_proven,
             "milp_status": None if eq is None else eq.milp_status,
-            "equivalence": None if eq is None else eq.to_dict(),
-            "layers": [change.to_dict() for change in self.layers],
-            "stable": self.stable.to_dict(),
             "strategy": self.stable.strategy,
-            "seconds": self.seconds,
-            "stability_seconds": self.stability_seconds,
-            "fold_seconds": self.fold_seconds,
         }
 
 
@@ -258,11 +249,19 @@ def compress(
         seconds=time.perf_counter() - start,
         stability_seconds=stable.seconds,
         fold_seconds=fold_seconds,
-        complete=stable.complete,
-        verification_interrupted=verification_stopped or (
+        status=_status(stable, verification_stopped or (
             equivalence is not None and equivalence.milp_status == INTERRUPTED
-        ),
+        )),
     )
+
+
+def _status(stable: StableUnits, verification_interrupted: bool) -> Status:
+    """``interrupted`` when a stop cut the stable-unit search or the check short,
+    ``time_limit`` when the search stopped early otherwise (a solver failure included:
+    the units not decided were kept), else ``complete``."""
+    if stable.interrupted or verification_interrupted:
+        return INTERRUPTED
+    return COMPLETE if stable.complete else TIME_LIMIT
 
 
 def _same(first: ReLUNetwork, second: ReLUNetwork) -> bool:

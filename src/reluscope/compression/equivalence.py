@@ -30,8 +30,9 @@ from numpy.typing import ArrayLike
 from reluscope import interrupts
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
+from reluscope.serialise import fields_dict
 from reluscope.solvers.scip import Stop, best_solution_values, new_scip_model, solve
-from reluscope.status import FAILED, INTERRUPTED, TIME_LIMIT
+from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, Status
 from reluscope.tolerances import EQUAL_RTOL
 
 _CHUNK = 4096
@@ -58,8 +59,9 @@ class Equivalence:
         found an input where the outputs differ by more (a checked counterexample);
         None: not run, or not proven either way (time limit, Ctrl-C).
     milp_status
-        ``"proven"``, ``"difference found"``, ``"time_limit"``, ``"interrupted"``, or
-        None when the MILP was not run (:class:`MilpDifference`).
+        The MILP's verdict (:attr:`MilpDifference.verdict`): ``"proven"``,
+        ``"difference found"``, ``"time_limit"``, ``"interrupted"`` or ``"failed"``;
+        None when the MILP was not run.
     milp_found_diff
         Largest difference on an input found by the MILP, checked by forward passes.
     seconds
@@ -83,18 +85,7 @@ class Equivalence:
         return self.relative <= EQUAL_RTOL and self.milp_proven is not False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "n_samples": self.n_samples,
-            "max_abs_diff": self.max_abs_diff,
-            "output_scale": self.output_scale,
-            "relative": self.relative,
-            "milp_max_abs_diff": self.milp_max_abs_diff,
-            "milp_exact": self.milp_exact,
-            "milp_proven": self.milp_proven,
-            "milp_status": self.milp_status,
-            "milp_found_diff": self.milp_found_diff,
-            "seconds": self.seconds,
-        }
+        return fields_dict(self)
 
 
 def sampled_difference(
@@ -149,10 +140,12 @@ class MilpDifference:
     exact
         Every solve finished: ``bound`` is the exact maximum, or (with a tolerance)
         nothing exceeds it.
+    proven
+        True: nothing exceeds the tolerance (proven equal); False: an input shows a
+        difference above it; None: neither (see :attr:`verdict`).
     status
-        ``"proven"`` (every solve finished, nothing above the tolerance),
-        ``"difference found"`` (an input shows a difference above the tolerance),
-        ``"time_limit"``, ``"interrupted"`` or ``"failed"`` (not proven either way).
+        How the comparison ended: ``complete`` (every solve finished),
+        ``time_limit``, ``interrupted`` or ``failed``.
     message
         SCIP's message when it failed.
     """
@@ -160,12 +153,24 @@ class MilpDifference:
     bound: float
     found: float
     exact: bool
-    status: str
+    proven: bool | None
+    status: Status
     solves: int = 0
     message: str = ""
 
+    @property
+    def verdict(self) -> str:
+        """One of :data:`MILP_VERDICTS`: ``"proven"``, ``"difference found"``, or, when
+        neither, how the comparison ended. A run that finished and still shows neither
+        (the MILP's bound above the tolerance, no input confirming it by forward pass)
+        reads ``"time_limit"``: not proven, as after a time limit."""
+        if self.proven is not None:
+            return "proven" if self.proven else "difference found"
+        return str(TIME_LIMIT if self.status is COMPLETE else self.status)
 
-MILP_STATUSES = ("proven", "difference found", TIME_LIMIT, INTERRUPTED, FAILED)
+
+#: The words :attr:`MilpDifference.verdict` (and ``Equivalence.milp_status``) take.
+MILP_VERDICTS = ("proven", "difference found", TIME_LIMIT, INTERRUPTED, FAILED)
 
 
 def milp_difference(
@@ -216,7 +221,8 @@ def milp_difference(
         (k, sign): float(hi1[k] - lo2[k]) if sign > 0 else float(hi2[k] - lo1[k])
         for k, sign in jobs
     }
-    found, stopped, finished, solves, failure = 0.0, None, True, 0, ""
+    stopped: Status | None = None
+    found, finished, solves, failure = 0.0, True, 0, ""
     try:
         for index, (k, sign) in enumerate(jobs):
             if time_limit is not None:
@@ -264,14 +270,15 @@ def milp_difference(
         stopped = INTERRUPTED
     done = solves == len(jobs) and finished and stopped is None
     worst = max(max(bounds.values()), 0.0)
+    proven = None
     if found > tol:
-        status = "difference found"
+        proven = False
     elif worst <= tol:
-        status = "proven"  # every solve showed nothing above the tolerance
-    else:
-        status = stopped or TIME_LIMIT
+        proven = True  # every solve showed nothing above the tolerance
+    status = stopped or (COMPLETE if done else TIME_LIMIT)
     return MilpDifference(
-        bound=worst, found=found, exact=done, status=status, solves=solves, message=failure
+        bound=worst, found=found, exact=done, proven=proven, status=status, solves=solves,
+        message=failure,
     )
 
 
@@ -316,11 +323,6 @@ def check_equivalence(
             tolerance=EQUAL_RTOL * ref,
             time_limit=time_limit,
         )
-    proven = None
-    if result is not None and result.status == "proven":
-        proven = True
-    elif result is not None and result.status == "difference found":
-        proven = False
     return Equivalence(
         n_samples=count,
         max_abs_diff=diff,
@@ -328,8 +330,8 @@ def check_equivalence(
         relative=diff / ref,
         milp_max_abs_diff=None if result is None else result.bound,
         milp_exact=None if result is None else result.exact,
-        milp_proven=proven,
-        milp_status=None if result is None else result.status,
+        milp_proven=None if result is None else result.proven,
+        milp_status=None if result is None else result.verdict,
         milp_found_diff=None if result is None else result.found,
         seconds=time.perf_counter() - start,
     )

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from reluscope.network import FloatArray, ReLUNetwork
+from reluscope.serialise import fields_dict
 from reluscope.tolerances import FOLD_RANK_RTOL
 
 
@@ -95,17 +96,7 @@ class LayerChange:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "layer": self.layer,
-            "units_before": self.units_before,
-            "removed_inactive": self.removed_inactive,
-            "removed_no_output": self.removed_no_output,
-            "folded_active": self.folded_active,
-            "merged": self.merged,
-            "zeroed_outputs": self.zeroed_outputs,
-            "removed_constant": self.removed_constant,
-            "units_after": self.units_after,
-        }
+        return fields_dict(self)
 
 
 @dataclass

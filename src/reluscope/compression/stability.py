@@ -61,6 +61,7 @@ from reluscope.errors import ReluscopeError
 from reluscope.network import FloatArray, ReLUNetwork
 from reluscope.progress import progress_bar
 from reluscope.reprs import short_repr
+from reluscope.serialise import fields_dict
 from reluscope.solvers.scip import (
     BINARY_THRESHOLD,
     LazyConstraintHandler,
@@ -70,6 +71,7 @@ from reluscope.solvers.scip import (
     best_solution_values,
     solve,
 )
+from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, Status
 from reluscope.tolerances import BOUND_PADDING, STABLE_MARGIN
 
 BoolArray = NDArray[np.bool_]
@@ -107,15 +109,15 @@ class StableUnits:
     stalled_layers
         Layers where ``single``'s joint MILP hit its node limit and the remaining
         sides were settled one by one.
-    complete
-        False when a time limit or Ctrl-C stopped the search: undecided units were
-        kept as unstable (sound, possibly not all stable units found).
+    status
+        ``complete``; ``time_limit``, ``interrupted`` (Ctrl-C) or ``failed`` (see
+        ``message``) when the search stopped early: undecided units were kept as
+        unstable (sound, possibly not all stable units found). Read also as the
+        properties ``complete`` and ``interrupted``.
     seconds
         Wall time, bounds included.
-    interrupted
-        Ctrl-C stopped the search (``complete`` is then False too).
     message
-        SCIP's message when a solver failure stopped the search (``complete`` False).
+        SCIP's message when a solver failure stopped the search.
     """
 
     __repr__ = short_repr
@@ -126,11 +128,20 @@ class StableUnits:
     bounds_method: str
     milp_solves: int
     sides_from_samples: int
-    complete: bool
+    status: Status
     seconds: float
     stalled_layers: int = 0
-    interrupted: bool = False
     message: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """The search finished: every stable unit was found."""
+        return self.status is COMPLETE
+
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C stopped the search."""
+        return self.status is INTERRUPTED
 
     @property
     def n_active(self) -> int:
@@ -145,21 +156,17 @@ class StableUnits:
         return self.n_active + self.n_inactive
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (0-based layer and unit indices)."""
+        """JSON-ready summary (0-based layer and unit indices): the unit masks as index
+        lists, the status as the ``complete`` and ``interrupted`` flags (the keys the
+        command line has always printed; a failure also leaves its ``message``)."""
         return {
-            "strategy": self.strategy,
-            "bounds_method": self.bounds_method,
+            **fields_dict(self, exclude=("active", "inactive", "status")),
             "stably_active": [np.flatnonzero(a).tolist() for a in self.active],
             "stably_inactive": [np.flatnonzero(a).tolist() for a in self.inactive],
             "n_stably_active": self.n_active,
             "n_stably_inactive": self.n_inactive,
-            "milp_solves": self.milp_solves,
-            "sides_from_samples": self.sides_from_samples,
             "complete": self.complete,
-            "stalled_layers": self.stalled_layers,
             "interrupted": self.interrupted,
-            "message": self.message,
-            "seconds": self.seconds,
         }
 
 
@@ -265,10 +272,9 @@ def find_stable_units(
         bounds_method=bounds.method,
         milp_solves=state.solves,
         sides_from_samples=from_samples,
-        complete=not state.stopped,
+        status=state.status(),
         seconds=time.perf_counter() - start,
         stalled_layers=state.fallbacks,
-        interrupted=state.interrupted,
         message=state.message,
     )
 
@@ -335,6 +341,14 @@ class _Search:
         self.stopped = False
         self.interrupted = False
         self.message = ""
+
+    def status(self) -> Status:
+        """How the search ended: a stop by Ctrl-C, a solver failure or a time limit."""
+        if self.interrupted:
+            return INTERRUPTED
+        if self.message:
+            return FAILED
+        return TIME_LIMIT if self.stopped else COMPLETE
 
     # ------------------------------------------------------------------ helpers
     def _note_failure(self, solved: ScipOutcome) -> None:

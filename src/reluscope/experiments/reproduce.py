@@ -50,7 +50,8 @@ from reluscope.errors import ReluscopeError
 from reluscope.experiments.records import dump_json, read_json, write_atomic
 from reluscope.fileio import check_output
 from reluscope.progress import progress_bar
-from reluscope.status import INTERRUPTED, TIME_LIMIT
+from reluscope.serialise import fields_dict
+from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, WORKER_CRASHED, Status
 
 #: total hidden units of the paper's networks, split as n1 + n2
 HIDDEN_UNITS = 22
@@ -134,10 +135,7 @@ class ExperimentSettings:
             raise ReluscopeError(f"dataset must be 'mnist' or 'digits', got {self.dataset!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["splits"] = [list(s) for s in self.splits]
-        out["xor_sizes"] = list(self.xor_sizes)
-        return out
+        return fields_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExperimentSettings:
@@ -577,14 +575,12 @@ class ReproduceResult:
     tasks: int
     finished: int
     computed: int
-    status: str
+    status: Status
     seconds: float
     files: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["files"] = list(self.files)
-        return out
+        return fields_dict(self)
 
 
 #: settings that only say how much to run, not how: a run may be extended along them
@@ -717,7 +713,7 @@ def reproduce(
         frontier = frontier_path.read_bytes() if frontier_path.is_file() else None
         todo.append((task, record, net_bytes, frontier))
     deadline = None if time_limit is None else start + float(time_limit)
-    status = "complete"
+    status = COMPLETE
     computed = 0
     bar = progress_bar(progress, total=len(tasks), initial=len(tasks) - len(todo),
                        desc="networks", unit="net")
@@ -754,7 +750,7 @@ def reproduce(
         if executor is None:
             for task, record, net_bytes, frontier in todo:
                 if deadline is not None and time.perf_counter() >= deadline:
-                    status = "time_limit"
+                    status = TIME_LIMIT
                     break
                 try:
                     result = run_task(task, settings, record, net_bytes, frontier)
@@ -779,7 +775,7 @@ def reproduce(
         if bar is not None:
             bar.close()
         if executor is not None and cluster is None:
-            executor.shutdown(wait=status == "complete", cancel_futures=True)
+            executor.shutdown(wait=status is COMPLETE, cancel_futures=True)
         dask.close()
     finished = sum(record_finished(load_record(out, t), settings) for t in tasks)
     files: tuple[str, ...] = ()
@@ -806,11 +802,11 @@ def _run_parallel(
     *,
     dask: bool,
     max_pending: int,
-) -> str:
+) -> Status:
     """Submit tasks (at most ``max_pending`` at once, so a deadline stops new starts)."""
     from concurrent.futures import BrokenExecutor
 
-    status = "complete"
+    status = COMPLETE
     queue = list(todo)
     pending: set[Any] = set()
     owner: dict[Any, Task] = {}
@@ -832,7 +828,7 @@ def _run_parallel(
     while queue or pending:
         while queue and len(pending) < limit:
             if deadline is not None and time.perf_counter() >= deadline:
-                status = "time_limit"
+                status = TIME_LIMIT
                 queue.clear()
                 break
             task, *data = queue.pop(0)
@@ -854,7 +850,7 @@ def _run_parallel(
             except Exception as exc:  # noted in the record, retried next run
                 fail(task, exc)
                 if isinstance(exc, BrokenExecutor):  # a worker died: no new starts
-                    status = "worker_crashed"
+                    status = WORKER_CRASHED
                     queue.clear()
                 continue
             save(*result)

@@ -40,7 +40,8 @@ from reluscope import interrupts, validation
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
-from reluscope.status import COMPLETE, INTERRUPTED
+from reluscope.serialise import fields_dict
+from reluscope.status import COMPLETE, INTERRUPTED, Status
 
 
 @dataclass(frozen=True)
@@ -166,18 +167,12 @@ class TrainedNetwork:
     test_accuracy: float | None
     seconds: float
     recipe: dict[str, Any] = field(default_factory=dict)
-    status: str = COMPLETE
+    status: Status = COMPLETE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the network itself is saved separately, e.g. as .npz)."""
-        return {
-            "architecture": list(self.network.widths),
-            "train_accuracy": self.train_accuracy,
-            "test_accuracy": self.test_accuracy,
-            "seconds": self.seconds,
-            "recipe": dict(self.recipe),
-            "status": self.status,
-        }
+        return {"architecture": list(self.network.widths),
+                **fields_dict(self, exclude=("network",))}
 
 
 def accuracy(network: ReLUNetwork, x: ArrayLike, y: ArrayLike) -> float:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reluscope.serialise import fields_dict
 from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, Status
 
 if TYPE_CHECKING:
@@ -66,6 +67,4 @@ class RegionCount:
         return math.log2(self.regions) if self.regions > 0 else float("-inf")
 
     def to_dict(self) -> dict[str, object]:
-        out = asdict(self)
-        out["estimate"] = self.estimate.to_dict() if self.estimate is not None else None
-        return out
+        return fields_dict(self)

@@ -64,6 +64,7 @@ from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
 from reluscope.regions.estimate.parity import ParityConstraint, draw_parity
 from reluscope.reprs import short_repr
+from reluscope.serialise import fields_dict
 from reluscope.solvers.scip import (
     BINARY_THRESHOLD,
     LazyConstraintHandler,
@@ -145,11 +146,7 @@ class RegionEstimate:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field (probabilities keyed by ``str(j)``)."""
-        payload = {f.name: getattr(self, f.name) for f in fields(self)}
-        payload["probabilities"] = {str(j): p for j, p in self.probabilities.items()}
-        payload["f"] = list(self.f)
-        payload["constraints"] = list(self.constraints)
-        return payload
+        return fields_dict(self)
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> RegionEstimate:

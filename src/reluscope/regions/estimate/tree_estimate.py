@@ -43,7 +43,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,7 @@ from reluscope.regions.search import distributed
 from reluscope.regions.search.core import PreparedNetwork, Task, prepare
 from reluscope.regions.search.engine import _sigint_to_event
 from reluscope.relu_form import relu_form, require_no_max_pool
+from reluscope.serialise import fields_dict
 from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 #: Nodes kept per level of a run (``population``) by default.
@@ -123,9 +124,7 @@ class CountEstimate:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["status"] = str(self.status)
-        return out
+        return fields_dict(self)
 
     def describe(self) -> str:
         """One line: ``about 2.1 million regions (1.9-2.4 million, 95%)``."""

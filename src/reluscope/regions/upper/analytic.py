@@ -45,6 +45,7 @@ from reluscope.regions.upper.empirical import (
     empirical_ub,
 )
 from reluscope.reprs import short_repr
+from reluscope.serialise import fields_dict
 
 
 # --------------------------------------------------------------------- architecture
@@ -212,34 +213,11 @@ class UpperBounds:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: counts as (arbitrarily large) integers, MAPS as floats."""
+        # the layers without their ``enumerated`` counter (not in the JSON so far)
         return {
-            "architecture": list(self.architecture),
-            "trivial_ub": self.trivial_ub,
-            "zaslavsky_ub": self.zaslavsky_ub,
-            "montufar_ub": self.montufar_ub,
-            "configuration_ub": self.configuration_ub,
-            "empirical_ub": self.empirical_ub,
+            **fields_dict(self),
             "maps": {"empirical_ub": None, **self.maps},
-            "rank": self.rank,
-            "bounds_method": self.bounds_method,
-            "coverage": list(self.coverage),
-            "layers": [
-                {
-                    "width": lim.width,
-                    "stably_active": lim.stably_active,
-                    "stably_inactive": lim.stably_inactive,
-                    "active_leaning": lim.active_leaning,
-                    "inactive_leaning": lim.inactive_leaning,
-                    "max_unstable": list(lim.max_unstable),
-                    "max_active": list(lim.max_active),
-                    "coverage": lim.coverage,
-                }
-                for lim in self.layers
-            ],
-            "lower_bound": self.lower_bound,
-            "app_k": self.app_k,
-            "seconds": self.seconds,
-            "bounds_seconds": self.bounds_seconds,
+            "layers": [fields_dict(lim, exclude=("enumerated",)) for lim in self.layers],
         }
 
 

@@ -15,7 +15,7 @@ that misses the polytope holds no region: its count is 0, exact.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from reluscope import validation
 from reluscope.domains import linf_ball
 from reluscope.errors import EmptyDomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
+from reluscope.serialise import fields_dict
 from reluscope.status import COMPLETE, INTERRUPTED, TIME_LIMIT, Status
 
 
@@ -73,7 +74,7 @@ class LocalCount:
     estimate_probability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
 
 @dataclass(frozen=True)
@@ -91,18 +92,15 @@ class LocalCounts:
         return [c.regions for c in self.counts]
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields and a summary of the counts (the ``local`` command's keys)."""
         r = np.array(self.regions, dtype=float)
         return {
-            "radius": self.radius,
-            "exact": self.exact,
-            "status": self.status,
-            "seconds": self.seconds,
+            **fields_dict(self),
             "n": len(self.counts),
             "exact_points": sum(1 for c in self.counts if c.exact),
             "median": float(np.median(r)) if len(r) else None,
             "mean": float(r.mean()) if len(r) else None,
             "max": int(r.max()) if len(r) else None,
-            "counts": [c.to_dict() for c in self.counts],
         }
 
 

@@ -43,6 +43,7 @@ from reluscope.errors import DomainError, ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.relu_form import relu_form, require_no_max_pool
 from reluscope.reprs import short_repr
+from reluscope.serialise import fields_dict
 from reluscope.status import COMPLETE, Status
 from reluscope.tolerances import REGION_EPS, SLICE_TOL
 
@@ -185,15 +186,13 @@ class SliceResult:
         return np.asarray(p, float) @ self.directions.T + self.origin
 
     def to_dict(self, *, cells: bool = True) -> dict[str, Any]:
+        """The fields but the geometry arrays, a summary of the cells, and (with
+        ``cells``) every cell as its vertices, measure and pattern string."""
         out: dict[str, Any] = {
-            "regions": self.regions,
-            "exact": self.exact,
-            "method": self.method,
-            "status": self.status,
-            "seconds": self.seconds,
-            "dim": self.dim,
+            **fields_dict(
+                self, exclude=("origin", "directions", "cells", "boundaries", "points")
+            ),
             "domain_measure": self.domain_measure,
-            "domain": self.domain.tolist(),
             "cells_drawn": sum(1 for c in self.cells if c.measure > 0),
             "slivers": sum(1 for c in self.cells if not c.counted),
         }
@@ -483,13 +482,10 @@ class LineResult:
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0)
 
     def to_dict(self, *, cells: bool = True) -> dict[str, Any]:
+        """The fields but the path's points, each segment as a slice with its
+        breakpoints."""
         return {
-            "regions": self.regions,
-            "distinct": self.distinct,
-            "exact": self.exact,
-            "method": self.method,
-            "status": self.status,
-            "seconds": self.seconds,
+            **fields_dict(self, exclude=("segments", "points")),
             "segments": [
                 {**s.to_dict(cells=cells),
                  "breakpoints": [b.tolist() for b in s.boundaries]}
