@@ -156,29 +156,20 @@ class LayerLP:
         uppers: list[FloatArray],
         layer: int,
     ) -> None:
-        import highspy
-
         n0 = network.n_inputs
         col_lo: list[FloatArray] = [network.lower.astype(float)]
         col_hi: list[FloatArray] = [network.upper.astype(float)]
         blocks: list[sp.csr_matrix] = []
         row_lo: list[FloatArray] = []
         row_hi: list[FloatArray] = []
-        starts = [0, n0]
-        for k in range(layer):
-            starts.append(starts[-1] + network.widths[k])
+        # column blocks: x, then h^0 .. h^{layer-1}, then one g per unstable unit
+        starts = [int(v) for v in np.cumsum([0, n0, *network.widths[:layer]])]
         classes = [_classes(lowers[k], uppers[k]) for k in range(layer)]
-
-        # one g column per unstable unit, after all h columns
-        g_starts = [starts[-1]]
-        for _, _, unstable in classes:
-            g_starts.append(g_starts[-1] + int(unstable.sum()))
+        g_starts = [int(v) for v in np.cumsum([starts[-1], *(u.sum() for _, _, u in classes)])]
         n_cols = g_starts[-1]
         if network.has_polytope:  # A x <= b on the x columns
-            a_rows = network.domain_A
-            pad = sp.csr_matrix((a_rows.shape[0], n_cols - n0))
-            blocks.append(sp.hstack([sp.csr_matrix(a_rows), pad], format="csr"))
-            row_lo.append(np.full(a_rows.shape[0], -np.inf))
+            blocks.append(_polytope_rows(network, n_cols))
+            row_lo.append(np.full(blocks[-1].shape[0], -np.inf))
             row_hi.append(np.asarray(network.domain_b, dtype=float))
         g_lo: list[FloatArray] = []
         g_hi: list[FloatArray] = []
@@ -231,7 +222,15 @@ class LayerLP:
         self.n_inputs = n0
         #: input part of the last optimal solution (None if the last solve was not optimal)
         self.last_x: FloatArray | None = None
+        self.highs = new_highs()  # presolve off: the basis is kept between solves
+        self.highs.passModel(self._highs_lp())
+        self._cost = np.zeros(n_cols)
 
+    def _highs_lp(self) -> Any:
+        """The arrays above as a ``highspy.HighsLp`` (column-wise matrix, zero cost)."""
+        import highspy
+
+        n_cols = self.n_cols
         lp = highspy.HighsLp()
         lp.num_col_ = n_cols
         lp.num_row_ = self.matrix.shape[0]
@@ -248,9 +247,7 @@ class LayerLP:
         lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
         lp.a_matrix_.index_ = csc.indices.astype(np.int32)
         lp.a_matrix_.value_ = csc.data.astype(float)
-        self.highs = new_highs()  # presolve off: the basis is kept between solves
-        self.highs.passModel(lp)
-        self._cost = np.zeros(n_cols)
+        return lp
 
     def minimize(self, coefficients: FloatArray) -> float:
         """A valid lower bound on ``min coefficients @ h^{layer-1}`` over the relaxation.
@@ -277,6 +274,13 @@ class LayerLP:
         if not np.isfinite(bound):
             raise SolverError("HiGHS returned an invalid bound; please report this network")
         return bound
+
+
+def _polytope_rows(network: ReLUNetwork, n_cols: int) -> sp.csr_matrix:
+    """The domain's rows ``A x`` on the first (input) columns of ``n_cols``."""
+    a_rows = network.domain_A
+    pad = sp.csr_matrix((a_rows.shape[0], n_cols - network.n_inputs))
+    return sp.hstack([sp.csr_matrix(a_rows), pad], format="csr")
 
 
 def _rows(w: FloatArray, own_cols: Any, prev: slice, n_cols: int) -> sp.csr_matrix:

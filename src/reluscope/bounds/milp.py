@@ -70,6 +70,17 @@ _SCIP_INFINITY = 1e19
 _SCIP_NO_LIMIT = 1e99
 
 
+def _directions(seen_positive: bool, seen_nonpositive: bool, *, sign_only: bool) -> list[bool]:
+    """The solves of a unit, ``True`` maximising (its upper bound), ``False`` minimising.
+    A unit seen on both sides is unstable: ``sign_only`` needs no solve at all;
+    otherwise the direction that may prove it stable goes first."""
+    if sign_only:
+        return [not seen_positive] if seen_positive != seen_nonpositive else []
+    if seen_positive and not seen_nonpositive:
+        return [False, True]
+    return [True, False]
+
+
 def milp_bounds(
     network: ReLUNetwork,
     *,
@@ -130,15 +141,9 @@ def milp_bounds(
             solver = _LayerSolver(network, current, layer, reuse=reuse_model)
             is_relu = network.relu[layer]
             for i in todo[layer]:
-                seen_positive = seen_hi[layer][i] > 0
-                seen_nonpositive = seen_lo[layer][i] <= 0
-                # a unit seen on both sides is unstable: sign_only needs no solve at all;
-                # otherwise try first the direction that may prove it stable
-                directions = [True, False]  # maximise (upper), minimise (lower)
-                if sign_only and is_relu:
-                    directions = [not seen_positive] if seen_positive != seen_nonpositive else []
-                elif seen_positive and not seen_nonpositive:
-                    directions = [False, True]
+                directions = _directions(
+                    seen_hi[layer][i] > 0, seen_lo[layer][i] <= 0, sign_only=sign_only and is_relu
+                )
                 for maximize in directions:
                     value, done = solver.bound(
                         i, maximize=maximize, time_limit=_solve_limit(solve_time_limit, deadline),

@@ -206,18 +206,7 @@ def compress(
     equivalence = None
     verification_stopped = False
     if verify != "none" and not interrupts.requested():  # after Ctrl-C: no further step
-        use_milp = verify == "milp" or (
-            verify == "auto" and network.n_units <= AUTO_MILP_MAX_UNITS
-        )
-        proof_limit = None
-        if time_limit is not None:
-            proof_limit = max(float(time_limit) - (time.perf_counter() - start), 0.0)
-        if verify == "auto":
-            proof_limit = (
-                AUTO_MILP_TIME_LIMIT
-                if proof_limit is None
-                else min(proof_limit, AUTO_MILP_TIME_LIMIT)
-            )
+        use_milp, proof_limit = _proof_plan(verify, network, time_limit, start)
         try:
             equivalence = check_equivalence(
                 network,
@@ -253,6 +242,22 @@ def compress(
             equivalence is not None and equivalence.milp_status == INTERRUPTED
         )),
     )
+
+
+def _proof_plan(
+    verify: str, network: ReLUNetwork, time_limit: float | None, start: float
+) -> tuple[bool, float | None]:
+    """Whether to run the MILP proof, and its time limit: what is left of the call's,
+    at most ``AUTO_MILP_TIME_LIMIT`` with ``verify="auto"``."""
+    use_milp = verify == "milp" or (verify == "auto" and network.n_units <= AUTO_MILP_MAX_UNITS)
+    proof_limit = None
+    if time_limit is not None:
+        proof_limit = max(float(time_limit) - (time.perf_counter() - start), 0.0)
+    if verify == "auto":
+        proof_limit = (
+            AUTO_MILP_TIME_LIMIT if proof_limit is None else min(proof_limit, AUTO_MILP_TIME_LIMIT)
+        )
+    return use_milp, proof_limit
 
 
 def _status(stable: StableUnits, verification_interrupted: bool) -> Status:

@@ -31,7 +31,13 @@ from reluscope import interrupts
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.serialise import fields_dict
-from reluscope.solvers.scip import Stop, best_solution_values, new_scip_model, solve
+from reluscope.solvers.scip import (
+    ScipOutcome,
+    Stop,
+    best_solution_values,
+    new_scip_model,
+    solve,
+)
 from reluscope.status import COMPLETE, FAILED, INTERRUPTED, TIME_LIMIT, Status
 from reluscope.tolerances import EQUAL_RTOL
 
@@ -194,14 +200,11 @@ def milp_difference(
     shows it.
     """
     from reluscope.bounds import tighten_bounds
-    from reluscope.milp.model import build_network_model
 
     _check_compatible(first, second)
     if time_limit is not None and not time_limit >= 0:
         raise ReluscopeError(f"time_limit must be >= 0 seconds, got {time_limit}")
     start = time.perf_counter()
-    from pyscipopt import SCIP_PARAMSETTING
-
     tol = 0.0 if tolerance is None else float(tolerance)
     b1 = tighten_bounds(first, method=bounds_method, time_limit=time_limit)
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
@@ -209,13 +212,7 @@ def milp_difference(
     # valid bounds on f_k - f'_k for the solves never run (from the output bounds)
     lo1, hi1 = _output_range(first, b1)
     lo2, hi2 = _output_range(second, b2)
-    model = new_scip_model("equivalence")
-    # root cutting planes cost ~10x the whole search on these models (measured): off
-    model.setSeparating(SCIP_PARAMSETTING.OFF)
-    nm1 = build_network_model(first, b1, model=model)
-    nm2 = build_network_model(second, b2, model=model)
-    for a, b in zip(nm1.x, nm2.x, strict=True):
-        model.addCons(a == b)
+    model, nm1, nm2 = _joint_model(first, second, b1, b2)
     jobs = [(k, sign) for k in range(first.n_outputs) for sign in (1.0, -1.0)]
     bounds = {
         (k, sign): float(hi1[k] - lo2[k]) if sign > 0 else float(hi2[k] - lo1[k])
@@ -240,24 +237,12 @@ def milp_difference(
             if solved.returned and model.getNSols() > 0:
                 x = best_solution_values(model, nm1.x)
                 found = max(found, _forward_difference(first, second, x))
-            if solved.scip_status == "optimal" and tolerance is not None and (
-                    model.getNSols() == 0 or float(model.getObjVal()) <= tol):
-                # the search closed at the objective limit with nothing above it (SCIP
-                # then reports the limit as its dual bound, with round-off of ~1e-15
-                # from its transformed objective: seen as "not proven" before)
-                bound = tol
-            elif solved.scip_status == "optimal":
-                bound = max(float(model.getObjVal()), float(model.getDualbound()))
-            elif solved.scip_status == "infeasible" and tolerance is not None:
-                bound = tol  # nothing above the objective limit
-            elif solved.scip_status == "infeasible":
-                raise ReluscopeError("the equivalence MILP is infeasible: the domain is empty")
-            elif not solved.returned:  # keep the output-bound estimate
-                bound, finished = bounds[(k, sign)], False
-                failure = solved.describe() if solved.stop is Stop.FAILED else ""
-            else:  # time limit, Ctrl-C: the dual bound is still valid
-                bound = float(model.getDualbound())
-                finished = False
+            bound, solve_done, message = _solve_bound(
+                solved, model, None if tolerance is None else tol, bounds[(k, sign)]
+            )
+            finished = finished and solve_done
+            if message is not None:
+                failure = message
             bounds[(k, sign)] = min(bounds[(k, sign)], max(bound, tol))
             model.freeTransform()
             if solved.stop in (Stop.INTERRUPTED, Stop.FAILED):
@@ -280,6 +265,47 @@ def milp_difference(
         bound=worst, found=found, exact=done, proven=proven, status=status, solves=solves,
         message=failure,
     )
+
+
+def _joint_model(first: ReLUNetwork, second: ReLUNetwork, b1: Any, b2: Any) -> tuple[Any, Any, Any]:
+    """Both networks in one SCIP model (bounds ``b1``, ``b2``), their inputs tied."""
+    from pyscipopt import SCIP_PARAMSETTING
+
+    from reluscope.milp.model import build_network_model
+
+    model = new_scip_model("equivalence")
+    # root cutting planes cost ~10x the whole search on these models (measured): off
+    model.setSeparating(SCIP_PARAMSETTING.OFF)
+    nm1 = build_network_model(first, b1, model=model)
+    nm2 = build_network_model(second, b2, model=model)
+    for a, b in zip(nm1.x, nm2.x, strict=True):
+        model.addCons(a == b)
+    return model, nm1, nm2
+
+
+def _solve_bound(
+    solved: ScipOutcome, model: Any, tol: float | None, fallback: float
+) -> tuple[float, bool, str | None]:
+    """What one solve of :func:`milp_difference` proved: an upper bound on its
+    difference (``fallback``, from the output bounds, for a solve that returned
+    nothing), whether the solve finished, and SCIP's message when it failed (None: the
+    message so far stands). ``tol``: the objective limit, if one was set."""
+    if solved.scip_status == "optimal" and tol is not None and (
+            model.getNSols() == 0 or float(model.getObjVal()) <= tol):
+        # the search closed at the objective limit with nothing above it (SCIP then
+        # reports the limit as its dual bound, with round-off of ~1e-15 from its
+        # transformed objective: seen as "not proven" before)
+        return tol, True, None
+    if solved.scip_status == "optimal":
+        return max(float(model.getObjVal()), float(model.getDualbound())), True, None
+    if solved.scip_status == "infeasible" and tol is not None:
+        return tol, True, None  # nothing above the objective limit
+    if solved.scip_status == "infeasible":
+        raise ReluscopeError("the equivalence MILP is infeasible: the domain is empty")
+    if not solved.returned:  # keep the output-bound estimate
+        return fallback, False, solved.describe() if solved.stop is Stop.FAILED else ""
+    # time limit, Ctrl-C: the dual bound is still valid
+    return float(model.getDualbound()), False, None
 
 
 @interrupts.entry_point

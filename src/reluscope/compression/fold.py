@@ -112,16 +112,11 @@ class _Layer:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-def fold_network(
-    network: ReLUNetwork,
-    active: tuple[np.ndarray, ...],
-    inactive: tuple[np.ndarray, ...],
-) -> tuple[ReLUNetwork, list[LayerChange]]:
-    """Apply steps 1-6 (module doc) given the stable units of every layer.
-
-    Returns the compressed network and one :class:`LayerChange` per original layer.
-    """
-    layers = [
+def _layers_of(
+    network: ReLUNetwork, active: tuple[np.ndarray, ...], inactive: tuple[np.ndarray, ...]
+) -> list[_Layer]:
+    """Copies of the network's layers, each with its stably active and inactive units."""
+    return [
         _Layer(
             w=np.array(w, dtype=float),
             b=np.array(b, dtype=float),
@@ -137,6 +132,18 @@ def fold_network(
                 network.slopes, network.max_pool, strict=True)
         )
     ]
+
+
+def fold_network(
+    network: ReLUNetwork,
+    active: tuple[np.ndarray, ...],
+    inactive: tuple[np.ndarray, ...],
+) -> tuple[ReLUNetwork, list[LayerChange]]:
+    """Apply steps 1-6 (module doc) given the stable units of every layer.
+
+    Returns the compressed network and one :class:`LayerChange` per original layer.
+    """
+    layers = _layers_of(network, active, inactive)
     for layer in layers[:-1]:
         _linearize(layer)
     changes = [LayerChange(layer=i, units_before=w) for i, w in enumerate(network.widths)]

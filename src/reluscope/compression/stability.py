@@ -201,20 +201,9 @@ def find_stable_units(
     time_limit = validation.check_time_limit(time_limit)
     random_state = validation.check_seed(random_state)
     if not network.is_plain_relu:
-        # leaky/identity units: the units of the plain-ReLU form with the same
-        # pre-activations (identity units come out stably active: they are linear)
-        from reluscope.relu_form import relu_form
-
-        form = relu_form(network)
-        plain = find_stable_units(
-            form.network, strategy=strategy, samples=samples, bounds_method=bounds_method,
+        return _stable_units_of_relu_form(
+            network, strategy=strategy, samples=samples, bounds_method=bounds_method,
             time_limit=time_limit, random_state=random_state, progress=progress,
-        )
-        widths = network.widths
-        return replace(
-            plain,
-            active=tuple(plain.active[i][: widths[i]] for i in range(network.n_layers)),
-            inactive=tuple(plain.inactive[i][: widths[i]] for i in range(network.n_layers)),
         )
     from reluscope.bounds import tighten_bounds
 
@@ -257,17 +246,10 @@ def find_stable_units(
     except KeyboardInterrupt:
         interrupts.note()
         state.stopped = state.interrupted = True
-    active, inactive = [], []
-    for layer in range(network.n_layers):
-        if network.relu[layer]:
-            inactive.append(np.asarray(state.upper[layer] <= 0))
-            active.append(np.asarray(state.lower[layer] > 0) & ~inactive[-1])
-        else:
-            active.append(np.zeros(network.widths[layer], dtype=bool))
-            inactive.append(np.zeros(network.widths[layer], dtype=bool))
+    active, inactive = _stable_masks(network, state.lower, state.upper)
     return StableUnits(
-        active=tuple(active),
-        inactive=tuple(inactive),
+        active=active,
+        inactive=inactive,
         strategy=strategy,
         bounds_method=bounds.method,
         milp_solves=state.solves,
@@ -277,6 +259,37 @@ def find_stable_units(
         stalled_layers=state.fallbacks,
         message=state.message,
     )
+
+
+def _stable_units_of_relu_form(network: ReLUNetwork, **options: Any) -> StableUnits:
+    """:func:`find_stable_units` of a network with leaky or identity units: the units of
+    its plain-ReLU form with the same pre-activations (identity units come out stably
+    active: they are linear)."""
+    from reluscope.relu_form import relu_form
+
+    plain = find_stable_units(relu_form(network).network, **options)
+    widths = network.widths
+    return replace(
+        plain,
+        active=tuple(plain.active[i][: widths[i]] for i in range(network.n_layers)),
+        inactive=tuple(plain.inactive[i][: widths[i]] for i in range(network.n_layers)),
+    )
+
+
+def _stable_masks(
+    network: ReLUNetwork, lower: list[FloatArray], upper: list[FloatArray]
+) -> tuple[tuple[BoolArray, ...], tuple[BoolArray, ...]]:
+    """Per layer, the stably active and stably inactive units by the final bounds (none
+    in a layer without ReLU; a unit that can be neither sign is inactive)."""
+    active, inactive = [], []
+    for layer in range(network.n_layers):
+        if network.relu[layer]:
+            inactive.append(np.asarray(upper[layer] <= 0))
+            active.append(np.asarray(lower[layer] > 0) & ~inactive[-1])
+        else:
+            active.append(np.zeros(network.widths[layer], dtype=bool))
+            inactive.append(np.zeros(network.widths[layer], dtype=bool))
+    return tuple(active), tuple(inactive)
 
 
 def observed_sides(network: ReLUNetwork, xs: FloatArray) -> tuple[list[BoolArray], list[BoolArray]]:

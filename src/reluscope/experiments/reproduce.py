@@ -455,25 +455,6 @@ def _analyse(
             network, method="milp", bounds=bounds, time_limit=settings.milp_time_limit
         ).to_dict()
 
-    def estimate(k: int, previous: Any) -> Callable[[], dict[str, Any]]:
-        from reluscope.regions.estimate.mipbound import RegionEstimate
-
-        resume = _resumable(previous)
-        spent = float(previous["seconds"]) if resume else 0.0
-        limit = settings.estimate_time_limit
-
-        def run() -> dict[str, Any]:
-            result = reluscope.estimate_regions(
-                network, xor_size=k, confidence=settings.confidence,
-                random_state=_step_seed(settings, task, k),
-                time_limit=None if limit is None else max(limit - spent, 0.0), bounds=bounds,
-                max_repetitions=settings.max_repetitions,
-                previous=RegionEstimate.from_dict(previous) if resume else None,
-            )
-            return {**result.to_dict(), "time_limit": limit}
-
-        return run
-
     def tree() -> dict[str, Any]:
         est = reluscope.estimate_regions(
             network, method="tree", bounds=bounds, rel_error=settings.tree_rel_error,
@@ -498,7 +479,33 @@ def _analyse(
             previous = xor.get(str(k))
             if not finished_under(previous, settings.estimate_time_limit):
                 xor.pop(str(k), None)  # cut short: continued from its repetitions
-                step(xor, str(k), estimate(k, previous))
+                step(xor, str(k), _xor_step(network, bounds, settings, task, k, previous))
+
+
+def _xor_step(
+    network: Any, bounds: Any, settings: ExperimentSettings, task: Task, k: int,
+    previous: Any,
+) -> Callable[[], dict[str, Any]]:
+    """The MIPBound step of XOR size ``k``: continues ``previous`` (a record cut short)
+    from its repetitions, within what is left of the step's time limit."""
+    import reluscope
+    from reluscope.regions.estimate.mipbound import RegionEstimate
+
+    resume = _resumable(previous)
+    spent = float(previous["seconds"]) if resume else 0.0
+    limit = settings.estimate_time_limit
+
+    def run() -> dict[str, Any]:
+        result = reluscope.estimate_regions(
+            network, xor_size=k, confidence=settings.confidence,
+            random_state=_step_seed(settings, task, k),
+            time_limit=None if limit is None else max(limit - spent, 0.0), bounds=bounds,
+            max_repetitions=settings.max_repetitions,
+            previous=RegionEstimate.from_dict(previous) if resume else None,
+        )
+        return {**result.to_dict(), "time_limit": limit}
+
+    return run
 
 
 def _resumable(previous: Any) -> bool:
@@ -694,50 +701,16 @@ def reproduce(
         settings = quick_settings() if quick else ExperimentSettings()
     n_jobs = validation.check_n_jobs(n_jobs)
     time_limit = validation.check_time_limit(time_limit)
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReluscopeError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
-    check_output(out / "settings.json", what="--out")  # writable, before any training
+    out = _out_dir(out_dir)
     _check_settings(out, settings)
     tasks = make_tasks(settings)
-    todo = []
-    for task in tasks:
-        record = load_record(out, task)
-        net_path = out / "networks" / f"{task.key}.npz"
-        if record_finished(record, settings) and net_path.is_file():
-            continue
-        net_bytes = net_path.read_bytes() if net_path.is_file() else None
-        frontier_path = checkpoint_path(out, task.key)
-        frontier = frontier_path.read_bytes() if frontier_path.is_file() else None
-        todo.append((task, record, net_bytes, frontier))
+    todo = _unfinished(out, tasks, settings)
     deadline = None if time_limit is None else start + float(time_limit)
     status = COMPLETE
-    computed = 0
     bar = progress_bar(progress, total=len(tasks), initial=len(tasks) - len(todo),
                        desc="networks", unit="net")
-
-    def save(record: dict[str, Any], net_bytes: bytes, frontier: bytes | None) -> None:
-        nonlocal computed
-        key = record["key"]
-        write_atomic(out / "networks" / f"{key}.npz", net_bytes)
-        frontier_path = checkpoint_path(out, key)
-        if frontier is not None:
-            write_atomic(frontier_path, frontier)
-        else:
-            frontier_path.unlink(missing_ok=True)
-        dump_json(out / "records" / f"{key}.json", record)
-        computed += 1
-        if bar is not None:
-            bar.update(1)
-
-    def fail(task: Task, exc: BaseException) -> None:
-        """A task that raised outside its steps (training, a crashed worker): note it."""
-        record = load_record(out, task) or {"key": task.key, "n1": task.n1, "n2": task.n2,
-                                             "index": task.index}
-        record["task_error"] = f"{type(exc).__name__}: {exc}"
-        dump_json(out / "records" / f"{task.key}.json", record)
+    run_files = _RunFiles(out, bar)
+    save, fail = run_files.save, run_files.fail
 
     from reluscope.regions.search.distributed import dask_client
 
@@ -748,19 +721,7 @@ def reproduce(
     executor = client if client is not None else _process_pool(n_jobs)
     try:
         if executor is None:
-            for task, record, net_bytes, frontier in todo:
-                if deadline is not None and time.perf_counter() >= deadline:
-                    status = TIME_LIMIT
-                    break
-                try:
-                    result = run_task(task, settings, record, net_bytes, frontier)
-                except Exception as exc:  # noted in the record, retried next run
-                    fail(task, exc)
-                    continue
-                save(*result)
-                if interrupts.requested():  # Ctrl-C inside a step: stop the run
-                    status = INTERRUPTED
-                    break
+            status = _run_here(todo, settings, save, fail, deadline)
         else:
             # at most one task per worker (thread), so that a deadline stops new starts
             max_pending = n_jobs if cluster is None else max(1, threads)
@@ -783,18 +744,102 @@ def reproduce(
         from reluscope.experiments.report import write_report
 
         run_info = {"status": status, "seconds": time.perf_counter() - start,
-                    "jobs": n_jobs if cluster is None else "dask", "computed": computed,
+                    "jobs": n_jobs if cluster is None else "dask", "computed": run_files.computed,
                     "tasks": len(tasks), "finished": finished}
         files = write_report(out, leo_path=leo_path, run_info=run_info)
     return ReproduceResult(
-        out_dir=str(out), tasks=len(tasks), finished=finished, computed=computed,
+        out_dir=str(out), tasks=len(tasks), finished=finished, computed=run_files.computed,
         status=status, seconds=time.perf_counter() - start, files=files,
     )
 
 
+class _RunFiles:
+    """Writes what the tasks return into the results directory (this process writes
+    every file, wherever a task ran), counting the tasks computed."""
+
+    def __init__(self, out: Path, bar: Any) -> None:
+        self.out, self.bar = out, bar
+        self.computed = 0
+
+    def save(self, record: dict[str, Any], net_bytes: bytes, frontier: bytes | None) -> None:
+        """A finished task: its network, its search checkpoint (if any) and its record."""
+        key = record["key"]
+        write_atomic(self.out / "networks" / f"{key}.npz", net_bytes)
+        frontier_path = checkpoint_path(self.out, key)
+        if frontier is not None:
+            write_atomic(frontier_path, frontier)
+        else:
+            frontier_path.unlink(missing_ok=True)
+        dump_json(self.out / "records" / f"{key}.json", record)
+        self.computed += 1
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def fail(self, task: Task, exc: BaseException) -> None:
+        """A task that raised outside its steps (training, a crashed worker): note it."""
+        record = load_record(self.out, task) or {"key": task.key, "n1": task.n1,
+                                                  "n2": task.n2, "index": task.index}
+        record["task_error"] = f"{type(exc).__name__}: {exc}"
+        dump_json(self.out / "records" / f"{task.key}.json", record)
+
+
+def _out_dir(out_dir: str | Path) -> Path:
+    """The results directory, made if missing and checked writable (before any
+    training)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReluscopeError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
+    check_output(out / "settings.json", what="--out")
+    return out
+
+
+_Todo = list[tuple[Task, dict[str, Any] | None, bytes | None, bytes | None]]
+
+
+def _unfinished(out: Path, tasks: list[Task], settings: ExperimentSettings) -> _Todo:
+    """The tasks still to (re)compute, each with its record, network file and search
+    checkpoint as far as they exist."""
+    todo = []
+    for task in tasks:
+        record = load_record(out, task)
+        net_path = out / "networks" / f"{task.key}.npz"
+        if record_finished(record, settings) and net_path.is_file():
+            continue
+        net_bytes = net_path.read_bytes() if net_path.is_file() else None
+        frontier_path = checkpoint_path(out, task.key)
+        frontier = frontier_path.read_bytes() if frontier_path.is_file() else None
+        todo.append((task, record, net_bytes, frontier))
+    return todo
+
+
+def _run_here(
+    todo: _Todo,
+    settings: ExperimentSettings,
+    save: Callable[[dict[str, Any], bytes, bytes | None], None],
+    fail: Callable[[Task, BaseException], None],
+    deadline: float | None,
+) -> Status:
+    """Run the tasks one by one in this process; no new start after the deadline, and
+    none after a Ctrl-C inside a step."""
+    for task, record, net_bytes, frontier in todo:
+        if deadline is not None and time.perf_counter() >= deadline:
+            return TIME_LIMIT
+        try:
+            result = run_task(task, settings, record, net_bytes, frontier)
+        except Exception as exc:  # noted in the record, retried next run
+            fail(task, exc)
+            continue
+        save(*result)
+        if interrupts.requested():  # Ctrl-C inside a step: stop the run
+            return INTERRUPTED
+    return COMPLETE
+
+
 def _run_parallel(
     executor: Any,
-    todo: list[tuple[Task, dict[str, Any] | None, bytes | None, bytes | None]],
+    todo: _Todo,
     settings_dict: dict[str, Any],
     save: Callable[[dict[str, Any], bytes, bytes | None], None],
     fail: Callable[[Task, BaseException], None],

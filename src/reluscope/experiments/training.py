@@ -243,11 +243,74 @@ def train_network(
         raise ReluscopeError(
             "training needs PyTorch: pip install 'reluscope[torch]' (or pip install torch)"
         ) from None
-    base = get_recipe(recipe)
     overrides: dict[str, Any] = {"output_relu": output_relu, "aux_weight": aux_weight,
                                  "epochs": epochs, "batch_size": batch_size, "lr": lr,
                                  "weight_decay": weight_decay}
-    settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    settings = replace(get_recipe(recipe), **{k: v for k, v in overrides.items() if v is not None})
+    x_arr, y_arr, widths = _checked_data(x, y, widths)
+    random_state = validation.check_nonnegative_int(random_state, "random_state")
+    _check_settings(settings, l1)
+    output_relu = bool(settings.output_relu)
+    epochs, batch_size = settings.epochs, int(settings.batch_size)
+    aux_weight = settings.aux_weight
+
+    start = time.perf_counter()
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(random_state)
+        generator = torch.Generator().manual_seed(random_state)
+        model = build_model(x_arr.shape[1], widths, settings)
+        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+        use_aux = output_relu and aux_weight > 0
+        optimizer, scheduler = build_optimizer(model, settings)
+        xt = torch.from_numpy(x_arr.astype(np.float32))
+        yt = torch.from_numpy(y_arr.astype(np.int64))
+        total_steps = max(1, math.ceil(epochs * math.ceil(xt.shape[0] / batch_size)))
+        bar = progress_bar(progress, total=total_steps, desc="training", unit="batch",
+                           leave=False)
+        step, status = _train_steps(
+            model, optimizer, scheduler, xt, yt, total_steps=total_steps,
+            batch_size=batch_size, output_relu=output_relu,
+            aux_weight=aux_weight if use_aux else 0.0, l1=l1, generator=generator, bar=bar,
+        )
+        if bar is not None:
+            bar.close()
+        final_lr = float(optimizer.param_groups[0]["lr"])
+        with torch.no_grad():
+            weights = [lin.weight.detach().double().numpy().copy() for lin in linears]
+            biases = [lin.bias.detach().double().numpy().copy() for lin in linears]
+    finally:
+        torch.set_num_threads(old_threads)
+    relu = [True] * (len(widths) - 1) + [bool(output_relu)]
+    network = ReLUNetwork(weights, biases, relu=relu, lower=domain[0], upper=domain[1])
+    seconds = time.perf_counter() - start
+    train_acc = accuracy(network, x_arr, y_arr)
+    test_acc = None
+    if x_test is not None and y_test is not None:
+        test_acc = accuracy(network, x_test, y_test)
+    record = _training_record(
+        settings, widths, output_relu=output_relu, l1=l1, use_aux=use_aux,
+        final_lr=final_lr, random_state=random_state, n_train=int(x_arr.shape[0]),
+        steps=step, torch_version=str(torch.__version__),
+    )
+    return TrainedNetwork(network, train_acc, test_acc, seconds, record, status)
+
+
+def _check_settings(settings: Recipe, l1: float) -> None:
+    """Refuse non-positive step sizes and counts, and negative penalties."""
+    if (settings.epochs <= 0 or settings.batch_size < 1 or settings.lr <= 0 or l1 < 0
+            or settings.aux_weight < 0 or settings.weight_decay < 0):
+        raise ReluscopeError(
+            "epochs, batch_size and lr must be positive, l1, aux_weight and weight_decay >= 0"
+        )
+
+
+def _checked_data(
+    x: ArrayLike, y: ArrayLike, widths: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The training data as arrays and the widths as ints, refused when they do not fit
+    together (shapes, labels, too few outputs for the classes)."""
     x_arr = np.asarray(x, dtype=np.float64)
     y_arr = np.asarray(y)
     if x_arr.ndim != 2 or y_arr.shape != (x_arr.shape[0],):
@@ -265,86 +328,70 @@ def train_network(
             f"the last width ({widths[-1]}) is the number of outputs and must be at least "
             f"the number of classes ({n_classes}); widths include the output layer"
         )
-    random_state = validation.check_nonnegative_int(random_state, "random_state")
-    if (settings.epochs <= 0 or settings.batch_size < 1 or settings.lr <= 0 or l1 < 0
-            or settings.aux_weight < 0 or settings.weight_decay < 0):
-        raise ReluscopeError(
-            "epochs, batch_size and lr must be positive, l1, aux_weight and weight_decay >= 0"
-        )
-    output_relu = bool(settings.output_relu)
-    epochs, batch_size = settings.epochs, int(settings.batch_size)
-    aux_weight = settings.aux_weight
+    return x_arr, y_arr, widths
 
-    start = time.perf_counter()
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+
+def _train_steps(
+    model: Any, optimizer: Any, scheduler: Any, xt: Any, yt: Any, *, total_steps: int,
+    batch_size: int, output_relu: bool, aux_weight: float, l1: float, generator: Any,
+    bar: Any,
+) -> tuple[int, Status]:
+    """Run ``total_steps`` mini-batch steps (reshuffled each epoch, the scheduler stepped
+    between epochs); the steps taken and ``interrupted`` after Ctrl-C, else ``complete``.
+    ``aux_weight`` > 0 (with ``output_relu``) adds the pre-activation cross-entropy."""
+    import torch
+
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = xt.shape[0]
+    per_epoch = math.ceil(n / batch_size)
+    step = 0
+    epoch_done = False  # the scheduler steps between epochs
+    status = COMPLETE
+    model.train()
     try:
-        torch.manual_seed(random_state)
-        generator = torch.Generator().manual_seed(random_state)
-        model = build_model(x_arr.shape[1], widths, settings)
-        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-        use_aux = output_relu and aux_weight > 0
-        optimizer, scheduler = build_optimizer(model, settings)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        xt = torch.from_numpy(x_arr.astype(np.float32))
-        yt = torch.from_numpy(y_arr.astype(np.int64))
-        n = xt.shape[0]
-        per_epoch = math.ceil(n / batch_size)
-        total_steps = max(1, math.ceil(epochs * per_epoch))
-        bar = progress_bar(progress, total=total_steps, desc="training", unit="batch",
-                           leave=False)
-        step = 0
-        epoch_done = False  # the scheduler steps between epochs
-        status = COMPLETE
-        model.train()
-        try:
-            while step < total_steps:
-                order = torch.randperm(n, generator=generator)
-                if epoch_done and scheduler is not None:
-                    scheduler.step()
-                epoch_done = True
-                for b in range(per_epoch):
-                    if step >= total_steps:
-                        break
-                    idx = order[b * batch_size : (b + 1) * batch_size]
-                    optimizer.zero_grad()
-                    z = model(xt[idx])
-                    if output_relu:
-                        loss = loss_fn(torch.relu(z), yt[idx])
-                        if use_aux:
-                            loss = loss + aux_weight * loss_fn(z, yt[idx])
-                    else:
-                        loss = loss_fn(z, yt[idx])
-                    if l1 > 0:
-                        loss = loss + l1 * l1_penalty(linears)
-                    loss.backward()
-                    optimizer.step()
-                    step += 1
-                    if bar is not None:
-                        bar.update(1)
-        except KeyboardInterrupt:  # keep the network trained so far, marked
-            interrupts.note()
-            status = INTERRUPTED
-        if bar is not None:
-            bar.close()
-        final_lr = float(optimizer.param_groups[0]["lr"])
-        with torch.no_grad():
-            weights = [lin.weight.detach().double().numpy().copy() for lin in linears]
-            biases = [lin.bias.detach().double().numpy().copy() for lin in linears]
-    finally:
-        torch.set_num_threads(old_threads)
-    relu = [True] * (len(widths) - 1) + [bool(output_relu)]
-    network = ReLUNetwork(weights, biases, relu=relu, lower=domain[0], upper=domain[1])
-    seconds = time.perf_counter() - start
-    train_acc = accuracy(network, x_arr, y_arr)
-    test_acc = None
-    if x_test is not None and y_test is not None:
-        test_acc = accuracy(network, x_test, y_test)
+        while step < total_steps:
+            order = torch.randperm(n, generator=generator)
+            if epoch_done and scheduler is not None:
+                scheduler.step()
+            epoch_done = True
+            for b in range(per_epoch):
+                if step >= total_steps:
+                    break
+                idx = order[b * batch_size : (b + 1) * batch_size]
+                optimizer.zero_grad()
+                z = model(xt[idx])
+                if output_relu:
+                    loss = loss_fn(torch.relu(z), yt[idx])
+                    if aux_weight > 0:
+                        loss = loss + aux_weight * loss_fn(z, yt[idx])
+                else:
+                    loss = loss_fn(z, yt[idx])
+                if l1 > 0:
+                    loss = loss + l1 * l1_penalty(linears)
+                loss.backward()
+                optimizer.step()
+                step += 1
+                if bar is not None:
+                    bar.update(1)
+    except KeyboardInterrupt:  # keep the network trained so far, marked
+        interrupts.note()
+        status = INTERRUPTED
+    return step, status
+
+
+def _training_record(
+    settings: Recipe, widths: list[int], *, output_relu: bool, l1: float, use_aux: bool,
+    final_lr: float, random_state: int, n_train: int, steps: int, torch_version: str,
+) -> dict[str, Any]:
+    """Every setting needed to train the same network again (``TrainedNetwork.recipe``)."""
+    aux_weight = settings.aux_weight
+    epochs, batch_size = settings.epochs, int(settings.batch_size)
     loss_text = (
         ("cross_entropy(relu(z)) + aux_weight*cross_entropy(z)" if use_aux
          else "cross_entropy(relu(z))") if output_relu else "cross_entropy(z)"
     ) + (" + l1*sum|W|" if l1 > 0 else "")
-    record = {
+    return {
         "recipe": settings.name,
         "widths": widths,
         "output_relu": output_relu,
@@ -362,11 +409,10 @@ def train_network(
         "init": settings.init,
         "loss": loss_text,
         "random_state": int(random_state),
-        "n_train": int(x_arr.shape[0]),
-        "steps": int(step),
-        "torch": str(torch.__version__),
+        "n_train": n_train,
+        "steps": int(steps),
+        "torch": torch_version,
     }
-    return TrainedNetwork(network, train_acc, test_acc, seconds, record, status)
 
 
 __all__ = [

@@ -104,6 +104,7 @@ class GraphLayers:
         self.state_dim = total
         self.tensors = new
 
+    # long: the tournament lowering of max-pooling: its rounds share the plan and the kept tensors
     def max_pool(
         self, source: str, out: str, windows: list[np.ndarray], out_shape: tuple[int, ...],
         carried: list[str],

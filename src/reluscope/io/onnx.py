@@ -124,6 +124,7 @@ def load_onnx(path: str | Path) -> ReLUNetwork:
     return from_onnx_model(model, source=str(path))
 
 
+# long: one pass over the node chain with the checks that name the offending node
 def from_onnx_model(
     model: Any,
     *,
@@ -280,6 +281,7 @@ def _branches(graph: Any, input_name: str, constants: dict[str, np.ndarray]) -> 
 _ACTIVATION_OPS = ("Relu", "LeakyRelu", "PRelu")
 
 
+# long: one branch per ONNX operator over one shared tensor map, in graph order
 def _from_graph(
     graph: Any, constants: dict[str, np.ndarray], input_name: str, output_name: str,
     shape: tuple[int, ...], opsets: dict[str, int], source: str,
@@ -485,6 +487,16 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
         ir_version=IR_VERSION,
         producer_name="reluscope",
     )
+    helper.set_model_props(model, _model_props(network, any_shape))
+    try:
+        onnx.save(model, str(path))
+    except OSError as exc:
+        raise ModelFormatError(f"{path}: cannot write the ONNX file ({exc})") from None
+
+
+def _model_props(network: ReLUNetwork, any_shape: bool) -> dict[str, str]:
+    """What ONNX cannot say itself, as metadata: the input box, a polytope domain, the
+    max-pooling units and windows, the input size of a shape-free input."""
     props = {
         LOWER_KEY: json.dumps([float(v) for v in network.lower]),
         UPPER_KEY: json.dumps([float(v) for v in network.upper]),
@@ -498,11 +510,7 @@ def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
         props[POOL_WINDOWS_KEY] = windows_to_json(network.pool_windows)
     if any_shape:
         props[INPUT_SIZE_KEY] = str(network.n_inputs)
-    helper.set_model_props(model, props)
-    try:
-        onnx.save(model, str(path))
-    except OSError as exc:
-        raise ModelFormatError(f"{path}: cannot write the ONNX file ({exc})") from None
+    return props
 
 
 def _activation_nodes(

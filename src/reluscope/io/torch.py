@@ -284,6 +284,7 @@ class _TorchChain:
         self.pending = (w, b) if p is None else (w @ p[0], w @ p[1] + b)
         self.after_relu = False
 
+    # long: one branch per PyTorch layer kind, each updating the affine map being accumulated
     def apply(self, index: int, name: str, layer: Any) -> None:
         kind = _kind(layer)
         label = f"layer {index} ({name!r}, {kind})"
@@ -685,6 +686,7 @@ def _leaf_layers(module: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix.rstrip("."), module)]
 
 
+# long: one branch per torch.fx node kind, in graph order, building one layer chain
 def _fx_layers(module: Any, kind: str) -> list[tuple[str, Any]]:
     """The chain of layers of a module with a custom ``forward``, read with torch.fx.
 

@@ -162,6 +162,7 @@ def _split_size(E, eoff, ne, nv, s):
     return 2 * (nv + cross), 2 * (ne + cross) + f * (f - 1)
 
 
+# long: numba: cuts one cell (vertices, edges, faces) in one pass over the shared arena
 @njit(cache=True)
 def _split(V, B, E, voff, nv, eoff, ne, vtop, etop, g, s, bit, keep_neg_only, idx, face):
     """Split the cell at ``voff``/``eoff`` by the hyperplane with values ``g`` and sides ``s``.
@@ -470,6 +471,7 @@ def cut_root(V, B, E, nv, ne, a, c, radius, tol_rel, bit, g, s, idx, face):
     return nv_neg, ne_neg
 
 
+# long: numba: the main loop over the cell stack; a split would pass its state per cell
 @njit(cache=True)
 def run(
     d,

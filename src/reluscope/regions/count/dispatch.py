@@ -155,6 +155,69 @@ def count_regions(
                                checkpoint, patterns_path, cluster, n_jobs)
     if method == "auto":
         method = choose_method(network, checkpoint=checkpoint, cluster=cluster)
+    n_jobs, time_limit = _checked_options(
+        network, method, n_jobs, time_limit, checkpoint, patterns_path, cluster
+    )
+    require_no_max_pool(network, "counting regions")
+    form = relu_form(network)
+    if not form.is_identity:
+        if checkpoint is not None and patterns_path is not None:
+            raise ReluscopeError(
+                "a network with leaky or identity units cannot record patterns in a "
+                "checkpointed run; drop the checkpoint or the patterns file"
+            )
+        if bounds is not None:
+            bounds = form.plain_bounds(bounds)
+        network = form.network
+    if checkpoint is not None:
+        check_output(checkpoint, what="checkpoint")
+    if patterns_path is not None:
+        check_output(patterns_path, what="patterns file", inputs=[checkpoint])
+    start = time.perf_counter()
+    if method == "geometric":  # needs no bounds (only a degenerate network falls back)
+        return _count_geometric(network, form, bounds, time_limit, patterns_path,
+                                estimate_rest, random_state, start)
+    if bounds is None:  # within the search's share of the time (sound if cut short)
+        bounds_limit = time_limit
+        if estimate_rest and time_limit is not None:
+            bounds_limit = time_limit * (1.0 - ESTIMATE_SHARE)
+        bounds = tighten_bounds(network, method=bounds_method, time_limit=bounds_limit)
+    if interrupts.requested():  # Ctrl-C during the bounds: the whole call stops
+        return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
+                           message="interrupted while computing the bounds")
+    remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+    estimate: CountEstimate | None = None
+    search_limit = remaining
+    if estimate_rest and remaining is not None:
+        search_limit = remaining * (1.0 - ESTIMATE_SHARE)
+    result, left = _run_engine(
+        method, network, bounds, search_limit, n_jobs=n_jobs, checkpoint=checkpoint,
+        patterns_path=patterns_path, progress=progress, cluster=cluster,
+    )
+    if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
+        estimate = _estimate_rest(network, bounds, result, left, time_limit, start,
+                                  random_state)
+    if patterns_path is not None and not form.is_identity:
+        _keep_original_units(patterns_path, form)
+    return RegionCount(
+        regions=result.regions,
+        exact=result.exact,
+        method=result.method,
+        status=result.status,
+        seconds=time.perf_counter() - start,
+        lp_solves=result.lp_solves,
+        nodes=result.nodes,
+        message=result.message,
+        estimate=estimate,
+    )
+
+
+def _checked_options(
+    network: ReLUNetwork, method: str, n_jobs: int | None, time_limit: float | None,
+    checkpoint: object, patterns_path: object, cluster: object,
+) -> tuple[int | None, float | None]:
+    """Refuse options the chosen method cannot honour; ``n_jobs`` and ``time_limit``
+    checked."""
     if method == "geometric" and network.n_inputs > GEOMETRIC_LIMIT_INPUTS:
         raise ReluscopeError(
             f"method='geometric' handles at most {GEOMETRIC_LIMIT_INPUTS} inputs (a cell has "
@@ -178,53 +241,41 @@ def count_regions(
         raise ReluscopeError(
             "method='scip-count' cannot report patterns; use method='lp' or 'milp'"
         )
-    require_no_max_pool(network, "counting regions")
-    form = relu_form(network)
-    if not form.is_identity:
-        if checkpoint is not None and patterns_path is not None:
-            raise ReluscopeError(
-                "a network with leaky or identity units cannot record patterns in a "
-                "checkpointed run; drop the checkpoint or the patterns file"
-            )
-        if bounds is not None:
-            bounds = form.plain_bounds(bounds)
-        network = form.network
-    if checkpoint is not None:
-        check_output(checkpoint, what="checkpoint")
-    if patterns_path is not None:
-        check_output(patterns_path, what="patterns file", inputs=[checkpoint])
-    start = time.perf_counter()
-    if method == "geometric":  # needs no bounds (only a degenerate network falls back)
-        from reluscope.regions.count.geometric import count_regions_geometric
+    return n_jobs, time_limit
 
-        if interrupts.requested():  # a stop seen earlier in this call: run nothing
-            return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
-                               message="interrupted before the count started")
 
-        geo_limit = time_limit
-        if estimate_rest and time_limit is not None:
-            geo_limit = time_limit * (1.0 - ESTIMATE_SHARE)
-        result = count_regions_geometric(network, bounds, time_limit=geo_limit,
-                                         patterns_path=patterns_path)
-        if patterns_path is not None and not form.is_identity:
-            _keep_original_units(patterns_path, form)
-        if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
-            result = replace(result, estimate=_estimate_rest(
-                network, None, result, None, time_limit, start, random_state))
-        return replace(result, seconds=time.perf_counter() - start)
-    if bounds is None:  # within the search's share of the time (sound if cut short)
-        bounds_limit = time_limit
-        if estimate_rest and time_limit is not None:
-            bounds_limit = time_limit * (1.0 - ESTIMATE_SHARE)
-        bounds = tighten_bounds(network, method=bounds_method, time_limit=bounds_limit)
-    if interrupts.requested():  # Ctrl-C during the bounds: the whole call stops
-        return RegionCount(0, False, method, INTERRUPTED, time.perf_counter() - start,
-                           message="interrupted while computing the bounds")
-    remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
-    estimate: CountEstimate | None = None
-    search_limit = remaining
-    if estimate_rest and remaining is not None:
-        search_limit = remaining * (1.0 - ESTIMATE_SHARE)
+def _count_geometric(
+    network: ReLUNetwork, form: ReluForm, bounds: Bounds | None, time_limit: float | None,
+    patterns_path: str | Path | None, estimate_rest: bool, random_state: Any, start: float,
+) -> RegionCount:
+    """:func:`count_regions` by the geometric engine (it needs no bounds), with the
+    estimate of the rest when it stops early."""
+    from reluscope.regions.count.geometric import count_regions_geometric
+
+    if interrupts.requested():  # a stop seen earlier in this call: run nothing
+        return RegionCount(0, False, "geometric", INTERRUPTED, time.perf_counter() - start,
+                           message="interrupted before the count started")
+
+    geo_limit = time_limit
+    if estimate_rest and time_limit is not None:
+        geo_limit = time_limit * (1.0 - ESTIMATE_SHARE)
+    result = count_regions_geometric(network, bounds, time_limit=geo_limit,
+                                     patterns_path=patterns_path)
+    if patterns_path is not None and not form.is_identity:
+        _keep_original_units(patterns_path, form)
+    if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
+        result = replace(result, estimate=_estimate_rest(
+            network, None, result, None, time_limit, start, random_state))
+    return replace(result, seconds=time.perf_counter() - start)
+
+
+def _run_engine(
+    method: str, network: ReLUNetwork, bounds: Bounds, search_limit: float | None, *,
+    n_jobs: int | None, checkpoint: str | Path | None, patterns_path: str | Path | None,
+    progress: bool, cluster: Any,
+) -> tuple[RegionCount, list[Any] | None]:
+    """The count by the search (``lp``, ``highs``) or SCIP (``milp``, ``scip-count``),
+    and the search's leftover tasks (None for SCIP's engines, which keep none)."""
     left: list[Any] | None = None
     if method in SEARCH_METHODS:
         from reluscope.regions.search.engine import count_regions_lp
@@ -254,22 +305,7 @@ def count_regions(
         from reluscope.regions.count.milp_enum import count_regions_scip
 
         result = count_regions_scip(network, bounds, time_limit=search_limit)
-    if estimate_rest and result.status in (TIME_LIMIT, INTERRUPTED):
-        estimate = _estimate_rest(network, bounds, result, left, time_limit, start,
-                                  random_state)
-    if patterns_path is not None and not form.is_identity:
-        _keep_original_units(patterns_path, form)
-    return RegionCount(
-        regions=result.regions,
-        exact=result.exact,
-        method=result.method,
-        status=result.status,
-        seconds=time.perf_counter() - start,
-        lp_solves=result.lp_solves,
-        nodes=result.nodes,
-        message=result.message,
-        estimate=estimate,
-    )
+    return result, left
 
 
 def _count_max_pool(

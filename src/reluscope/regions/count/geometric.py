@@ -283,6 +283,7 @@ def margin_point(network: ReLUNetwork, pattern: np.ndarray, *,
     return (float(values[d]) if on.any() else float("inf")), values[:d]
 
 
+# long: drives the geometric kernel and owns the ~40 arrays it grows or drains on each return
 def split_cells(network: ReLUNetwork, *, deadline: float = float("inf"),
                 stop: object = None, record: bool = False,
                 keep: bool = False, patterns: bool = False) -> GeometricCount:

@@ -509,22 +509,11 @@ def estimate_regions(
         planned = min(planned, int(max_repetitions))
     start = time.perf_counter()
     deadline = None if time_limit is None else start + float(time_limit)
-    from reluscope.relu_form import relu_form, require_no_max_pool
+    from reluscope.relu_form import require_no_max_pool
 
     require_no_max_pool(network, "MIPBound")
-    if not network.is_plain_relu:  # leaky/identity units: the plain-ReLU form, same regions
-        form = relu_form(network)
-        network = form.network
-        if bounds is not None:
-            bounds = form.plain_bounds(bounds)
-    if bounds is None:
-        from reluscope.bounds import tighten_bounds
-
-        bounds = tighten_bounds(network, method=bounds_method, time_limit=time_limit)
+    network, bounds = _plain_network_and_bounds(network, bounds, bounds_method, time_limit)
     n = sum(int(bounds.unstable(layer).sum()) for layer in network.relu_layers)
-    if n > 0:
-        validation.check_xor_size(xor_size, n)
-
     if n == 0:  # one pattern only: the count is exactly 1
         return RegionEstimate(
             lower_bound=1, log2_lower_bound=0, probability=1.0, probabilities={},
@@ -532,6 +521,7 @@ def estimate_regions(
             seconds=time.perf_counter() - start, status=COMPLETE, f=(), constraints=(),
             xor_size=xor_size, method=method, n_binaries=0, regions_found=1,
         )
+    validation.check_xor_size(xor_size, n)
 
     rs: list[int] = []
     solver_calls = cuts = found = 0
@@ -547,30 +537,15 @@ def estimate_regions(
     # repetition t draws from child t of the seed, however many runs it takes to reach it
     streams = validation.seed_sequence(random_state).spawn(planned)[len(rs):]
     patterns: set[bytes] = set()
-    status, message = COMPLETE, ""
     bar = progress_bar(progress, total=planned, initial=len(rs),
                        desc=f"{method} XOR-{xor_size}", unit="rep")
     try:
-        for stream in streams:
-            if interrupts.requested():  # e.g. Ctrl-C during the bounds: stop the call
-                status = INTERRUPTED
-                break
-            outcome = engine.run(np.random.default_rng(stream), deadline)
-            solver_calls += outcome.solver_calls
-            cuts += outcome.cuts
-            patterns |= outcome.patterns
-            if not outcome.complete:
-                status, message = outcome.status, outcome.message
-                break
-            rs.append(outcome.r)
-            if bar is not None:
-                bar.update(1)
-    except KeyboardInterrupt:
-        interrupts.note()
-        status = INTERRUPTED
+        calls, more_cuts, status, message = _repeat(engine, streams, deadline, rs, patterns, bar)
     finally:
         if bar is not None:
             bar.close()
+    solver_calls += calls
+    cuts += more_cuts
 
     i = len(rs)
     f = feasibility_counts(rs, n)
@@ -584,6 +559,52 @@ def estimate_regions(
         n_binaries=n, regions_found=max(len(patterns), found, 1 if i else 0), cuts=cuts,
         message=message,
     )
+
+
+def _plain_network_and_bounds(
+    network: ReLUNetwork, bounds: Bounds | None, bounds_method: str, time_limit: float | None
+) -> tuple[ReLUNetwork, Bounds]:
+    """The network in plain-ReLU form (leaky or identity units: same regions) and its
+    bounds, computed within ``time_limit`` when not given."""
+    from reluscope.relu_form import relu_form
+
+    if not network.is_plain_relu:
+        form = relu_form(network)
+        network = form.network
+        if bounds is not None:
+            bounds = form.plain_bounds(bounds)
+    if bounds is None:
+        from reluscope.bounds import tighten_bounds
+
+        bounds = tighten_bounds(network, method=bounds_method, time_limit=time_limit)
+    return network, bounds
+
+
+def _repeat(
+    engine: Any, streams: list[Any], deadline: float | None, rs: list[int],
+    patterns: set[bytes], bar: Any,
+) -> tuple[int, int, Status, str]:
+    """Run one repetition per random stream until all are done or one stops: each
+    finished repetition's ``r`` goes to ``rs``, every pattern met to ``patterns``.
+    Returns the solver calls and cuts spent, the status and the reason for a stop."""
+    solver_calls = cuts = 0
+    try:
+        for stream in streams:
+            if interrupts.requested():  # e.g. Ctrl-C during the bounds: stop the call
+                return solver_calls, cuts, INTERRUPTED, ""
+            outcome = engine.run(np.random.default_rng(stream), deadline)
+            solver_calls += outcome.solver_calls
+            cuts += outcome.cuts
+            patterns |= outcome.patterns
+            if not outcome.complete:
+                return solver_calls, cuts, outcome.status, outcome.message
+            rs.append(outcome.r)
+            if bar is not None:
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupts.note()
+        return solver_calls, cuts, INTERRUPTED, ""
+    return solver_calls, cuts, COMPLETE, ""
 
 
 def _check_previous(previous: RegionEstimate, xor_size: int, method: str, n: int) -> None:

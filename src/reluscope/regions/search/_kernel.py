@@ -385,6 +385,7 @@ def perturbation_fractions(size):
     return frac
 
 
+# long: numba: the bounded dual simplex is one hot loop; calls split out of it cost speed per pivot
 @njit(cache=True)
 def solve_lp(cost, target, m, row_a, row_b, row_s, xl, xu, basic, frac, reuse_m, lp, settings):
     """min cost.x over rows ``0..m-1`` and the box: _NONEMPTY (``lp.z[:n]`` is the
@@ -853,6 +854,7 @@ def _segment_witnesses(
     return ni, na
 
 
+# long: numba: the node loop of the search; its state in locals, which a split would pass per node
 @njit(cache=True)
 def search(budget, net, path, stack, lp, settings, stop_at_branch=False):
     """Depth-first search from ``stack`` for at most ``budget`` nodes; with

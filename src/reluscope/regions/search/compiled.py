@@ -81,6 +81,7 @@ def kernel_is_cached() -> bool:
 class CompiledSearcher:
     """Depth-first search over activation patterns in compiled code (one per process)."""
 
+    # long: straight-line allocation of every array of the kernel's Network, Path and Stack records
     def __init__(self, prep: PreparedNetwork, *, record_patterns: bool = False) -> None:
         self.prep = prep
         self.record = record_patterns

@@ -39,7 +39,7 @@ from reluscope.regions.search.checkpoint import (
     network_hash,
     save_checkpoint,
 )
-from reluscope.regions.search.core import SliceOutcome, Task, prepare
+from reluscope.regions.search.core import PreparedNetwork, Searcher, SliceOutcome, Task, prepare
 from reluscope.regions.search.schedule import ProcessPool, one_blas_thread, run_slices
 from reluscope.regions.search.searchers import METHOD_OF_ENGINE, new_searcher
 
@@ -144,6 +144,110 @@ def count_regions_lp(
         )
 
 
+class _Run:
+    """One count's state: the tasks left and those in flight, the counts so far, the
+    pattern file, the checkpoint and the progress bar. Starts from the checkpoint when
+    it holds this network, else from the root task; :meth:`merge` takes in a slice's
+    outcome (and saves the checkpoint every ``CHECKPOINT_SECONDS``)."""
+
+    def __init__(
+        self,
+        prep: PreparedNetwork,
+        digest: str,
+        checkpoint: str | Path | None,
+        patterns_path: str | Path | None,
+        progress: bool,
+    ) -> None:
+        self.prep, self.digest, self.checkpoint = prep, digest, checkpoint
+        self.done = _Progress()
+        self.tasks: deque[Task] = deque()
+        self.in_flight: dict[int, Task] = {}
+        self.writer: PatternWriter | None = None
+        state = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
+        if state is not None:
+            self.done = _Progress(state.regions, state.lp_solves, state.nodes)
+            self.tasks.extend(state.tasks)
+            if patterns_path is not None:
+                if state.pattern_rows < 0:
+                    raise ReluscopeError(
+                        "the checkpointed run did not record patterns, so the pattern file "
+                        "would miss regions; resume without patterns_path or start afresh"
+                    )
+                self.writer = PatternWriter(
+                    patterns_path, prep.n_units, keep_rows=state.pattern_rows
+                )
+        else:
+            point = prep.root_point
+            if point is None:
+                point = (prep.lower + prep.upper) / 2
+            self.tasks.append((np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float)))
+            if patterns_path is not None:
+                self.writer = PatternWriter(patterns_path, prep.n_units)
+        self.bar = progress_bar(progress, total=None, unit=" regions", initial=self.done.regions)
+        self.last_save = time.monotonic()
+
+    def save(self) -> None:
+        """Write the checkpoint (the tasks left and in flight), if there is one."""
+        if self.checkpoint is None:
+            return
+        if self.writer is not None:
+            self.writer.flush()
+        done = self.done
+        save_checkpoint(
+            self.checkpoint,
+            CheckpointState(
+                network_hash=self.digest,
+                n_units=self.prep.n_units,
+                n_inputs=self.prep.n_inputs,
+                regions=done.regions,
+                lp_solves=done.lp_solves,
+                nodes=done.nodes,
+                pattern_rows=self.writer.rows if self.writer is not None else -1,
+                tasks=list(self.tasks) + list(self.in_flight.values()),
+            ),
+        )
+
+    def merge(self, res: SliceOutcome) -> None:
+        """Add a slice's regions, work and remaining tasks."""
+        done = self.done
+        done.regions += res.regions
+        done.lp_solves += res.lp_solves
+        done.nodes += res.nodes
+        if res.busy_seconds:
+            done.slices += 1
+            done.busy_seconds += res.busy_seconds
+        self.tasks.extend(res.remaining)
+        if self.writer is not None and res.packed:
+            self.writer.write_packed(res.packed)
+        if self.bar is not None:
+            self.bar.update(res.regions)
+            self.bar.set_postfix(nodes=done.nodes, lp=done.lp_solves, refresh=False)
+        if time.monotonic() - self.last_save >= CHECKPOINT_SECONDS:
+            self.save()
+            self.last_save = time.monotonic()
+
+    def close(self) -> None:
+        """Save the checkpoint a last time, close the pattern file and the bar."""
+        self.save()
+        if self.writer is not None:
+            self.writer.close()
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _search_here(
+    searcher: Searcher, run: _Run, stop: threading.Event, slice_long: float, end: float
+) -> None:
+    """Search in this process until ``end``: one task at a time, in slices of at most
+    ``slice_long`` seconds (short enough for checkpoints and the bar)."""
+    while run.tasks and not stop.is_set() and time.monotonic() < end:
+        task = run.tasks.pop()
+        run.in_flight[0] = task
+        res = searcher.run(task, slice_end=min(time.monotonic() + slice_long, end), stop=stop)
+        del run.in_flight[0]
+        run.merge(res)
+
+
 def _count(
     network: ReLUNetwork,
     bounds: Bounds | None,
@@ -161,75 +265,11 @@ def _count(
 ) -> RegionCount:
     """:func:`count_regions_lp` once the workers are known."""
     prep = prepare(network, bounds)
-    digest = network_hash(network)
-    done = _Progress()
-    tasks: deque[Task] = deque()
-    writer: PatternWriter | None = None
     record = patterns_path is not None
-
-    state = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
-    if state is not None:
-        done = _Progress(state.regions, state.lp_solves, state.nodes)
-        tasks.extend(state.tasks)
-        if record:
-            if state.pattern_rows < 0:
-                raise ReluscopeError(
-                    "the checkpointed run did not record patterns, so the pattern file "
-                    "would miss regions; resume without patterns_path or start afresh"
-                )
-            writer = PatternWriter(patterns_path, prep.n_units, keep_rows=state.pattern_rows)  # type: ignore[arg-type]
-    else:
-        point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
-        root = (np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float))
-        tasks.append(root)
-        if record:
-            writer = PatternWriter(patterns_path, prep.n_units)  # type: ignore[arg-type]
-
-    bar = progress_bar(progress, total=None, unit=" regions", initial=done.regions)
-
+    run = _Run(prep, network_hash(network), checkpoint, patterns_path, progress)
     stop = threading.Event()
-    in_flight: dict[int, Task] = {}
-    last_save = time.monotonic()
     blas = one_blas_thread()
     blas.__enter__()  # one BLAS thread here too while counting (left in the finally below)
-
-    def save() -> None:
-        if checkpoint is None:
-            return
-        if writer is not None:
-            writer.flush()
-        save_checkpoint(
-            checkpoint,
-            CheckpointState(
-                network_hash=digest,
-                n_units=prep.n_units,
-                n_inputs=prep.n_inputs,
-                regions=done.regions,
-                lp_solves=done.lp_solves,
-                nodes=done.nodes,
-                pattern_rows=writer.rows if writer is not None else -1,
-                tasks=list(tasks) + list(in_flight.values()),
-            ),
-        )
-
-    def merge(res: SliceOutcome) -> None:
-        nonlocal last_save
-        done.regions += res.regions
-        done.lp_solves += res.lp_solves
-        done.nodes += res.nodes
-        if res.busy_seconds:
-            done.slices += 1
-            done.busy_seconds += res.busy_seconds
-        tasks.extend(res.remaining)
-        if writer is not None and res.packed:
-            writer.write_packed(res.packed)
-        if bar is not None:
-            bar.update(res.regions)
-            bar.set_postfix(nodes=done.nodes, lp=done.lp_solves, refresh=False)
-        if time.monotonic() - last_save >= CHECKPOINT_SECONDS:
-            save()
-            last_save = time.monotonic()
-
     # in-process slices: as long as possible, but short enough for checkpoints and the bar
     slice_long = CHECKPOINT_SECONDS if checkpoint is not None else float("inf")
     if progress:
@@ -239,41 +279,30 @@ def _count(
             # in this process first: small networks finish before a pool would start
             alone = jobs == 1 and client is None
             serial_end = deadline if alone else min(deadline, start + SERIAL_START_SECONDS)
-            searcher = new_searcher(prep, record, engine)
-            while tasks and not stop.is_set() and time.monotonic() < serial_end:
-                task = tasks.pop()
-                in_flight[0] = task
-                res = searcher.run(
-                    task, slice_end=min(time.monotonic() + slice_long, serial_end), stop=stop
-                )
-                del in_flight[0]
-                merge(res)
+            _search_here(new_searcher(prep, record, engine), run, stop, slice_long, serial_end)
             parallel_start = time.monotonic()
-            if tasks and not alone and not stop.is_set() and time.monotonic() < deadline:
+            if run.tasks and not alone and not stop.is_set() and time.monotonic() < deadline:
                 backend = (distributed.DaskBackend(client, prep, record, engine)
                            if client is not None else ProcessPool(prep, record, engine, jobs))
-                run_slices(backend, tasks, in_flight, merge, stop, deadline)
+                run_slices(backend, run.tasks, run.in_flight, run.merge, stop, deadline)
             if stats is not None:
                 stats.update(
-                    slices=done.slices, busy_seconds=done.busy_seconds, workers=jobs,
-                    parallel_seconds=time.monotonic() - parallel_start,
+                    slices=run.done.slices, busy_seconds=run.done.busy_seconds,
+                    workers=jobs, parallel_seconds=time.monotonic() - parallel_start,
                 )
     finally:
         blas.__exit__(None, None, None)
-        save()
-        if writer is not None:
-            writer.close()
-        if bar is not None:
-            bar.close()
+        run.close()
 
     if frontier is not None:
-        frontier.extend(tasks)
-    if not tasks:
+        frontier.extend(run.tasks)
+    if not run.tasks:
         status = COMPLETE
     elif stop.is_set():
         status = INTERRUPTED
     else:
         status = TIME_LIMIT
+    done = run.done
     return RegionCount(
         regions=int(done.regions),
         exact=status == COMPLETE,

@@ -309,6 +309,7 @@ class HighsSearcher:
         )
 
     # --------------------------------------------------------------------- search
+    # long: the HiGHS search's node loop; locals cached for the per-node hot path, as in the kernel
     def run(
         self,
         task: Task,

@@ -220,6 +220,49 @@ class UpperBounds:
             "layers": [fields_dict(lim, exclude=("enumerated",)) for lim in self.layers],
         }
 
+def _network_and_architecture(
+    net_or_architecture: Any, bounds: Any, rank: bool
+) -> tuple[ReLUNetwork | None, tuple[int, ...], Any]:
+    """The network in plain-ReLU form (leaky or identity units: the same regions; None
+    for an architecture), its architecture ``(n0, n1, ..., nL)`` and its bounds in that
+    form; an architecture given with options that need the weights is refused."""
+    if isinstance(net_or_architecture, ReLUNetwork):
+        network: ReLUNetwork | None = net_or_architecture
+        plain_net = net_or_architecture
+        from reluscope.relu_form import require_no_max_pool
+
+        require_no_max_pool(net_or_architecture, "an upper bound on the regions")
+        if not net_or_architecture.is_plain_relu:
+            # leaky/identity units: the bounds of its plain-ReLU form, a ReLU network with
+            # the same number of regions (reluscope.relu_form; docs/upper-bounds.md)
+            from reluscope.relu_form import relu_form
+
+            form = relu_form(net_or_architecture)
+            network = plain_net = form.network
+            if bounds is not None:
+                bounds = form.plain_bounds(bounds)
+        arch = architecture(plain_net)
+    else:
+        network = None
+        try:
+            arch = tuple(int(v) for v in net_or_architecture)
+        except (TypeError, ValueError):
+            raise NetworkError(
+                "upper_bounds expects a ReLUNetwork or a sequence (n0, n1, ..., nL) of "
+                f"integers; got {net_or_architecture!r}"
+            ) from None
+        if len(arch) < 2:
+            raise NetworkError(
+                f"an architecture is (n0, n1, ..., nL) with at least one layer; got {arch}"
+            )
+        if rank:
+            raise ReluscopeError(
+                "rank=True needs the weights: pass a ReLUNetwork instead of an architecture"
+            )
+        if bounds is not None:
+            raise ReluscopeError("bounds were given for an architecture; pass the network")
+    return network, arch, bounds
+
 
 @interrupts.entry_point
 def upper_bounds(
@@ -271,41 +314,7 @@ def upper_bounds(
     if lower_bound is not None:
         validation.check_positive_int(lower_bound, "lower_bound")
     start = time.perf_counter()
-    if isinstance(net_or_architecture, ReLUNetwork):
-        network: ReLUNetwork | None = net_or_architecture
-        plain_net = net_or_architecture
-        from reluscope.relu_form import require_no_max_pool
-
-        require_no_max_pool(net_or_architecture, "an upper bound on the regions")
-        if not net_or_architecture.is_plain_relu:
-            # leaky/identity units: the bounds of its plain-ReLU form, a ReLU network with
-            # the same number of regions (reluscope.relu_form; docs/upper-bounds.md)
-            from reluscope.relu_form import relu_form
-
-            form = relu_form(net_or_architecture)
-            network = plain_net = form.network
-            if bounds is not None:
-                bounds = form.plain_bounds(bounds)
-        arch = architecture(plain_net)
-    else:
-        network = None
-        try:
-            arch = tuple(int(v) for v in net_or_architecture)
-        except (TypeError, ValueError):
-            raise NetworkError(
-                "upper_bounds expects a ReLUNetwork or a sequence (n0, n1, ..., nL) of "
-                f"integers; got {net_or_architecture!r}"
-            ) from None
-        if len(arch) < 2:
-            raise NetworkError(
-                f"an architecture is (n0, n1, ..., nL) with at least one layer; got {arch}"
-            )
-        if rank:
-            raise ReluscopeError(
-                "rank=True needs the weights: pass a ReLUNetwork instead of an architecture"
-            )
-        if bounds is not None:
-            raise ReluscopeError("bounds were given for an architecture; pass the network")
+    network, arch, bounds = _network_and_architecture(net_or_architecture, bounds, rank)
     n0, widths = _check_architecture(arch[0], arch[1:])
     ranks = None
     if network is not None and rank:

@@ -133,27 +133,7 @@ def max_coverage(
         union |= s
     total = _popcount(union)
 
-    # --- greedy, recording the marginal gains of every candidate at every prefix
-    covered = forced
-    greedy = [base]
-    online = np.full(n + 1, total, dtype=np.int64)  # data-dependent upper bounds
-    remaining = list(range(n))
-    while remaining and _popcount(covered) < total:
-        gains = np.array([_popcount(residual[i] & ~covered) for i in remaining], dtype=np.int64)
-        order = np.sort(gains)[::-1]
-        prefix = np.concatenate(([0], np.cumsum(order)))  # top-t marginal sums, t = 0..
-        cur = _popcount(covered)
-        bound_here = np.full(n + 1, total, dtype=np.int64)
-        m = min(len(prefix), n + 1)
-        bound_here[:m] = cur + prefix[:m]
-        bound_here[m:] = cur + prefix[-1]
-        online = np.minimum(online, bound_here)
-        best = int(np.argmax(gains))
-        covered |= residual[remaining.pop(best)]
-        greedy.append(_popcount(covered))
-    while len(greedy) < n + 1:
-        greedy.append(greedy[-1])
-
+    greedy, online = _greedy_cover(residual, forced, total)
     upper = []
     for t in range(n + 1):
         value = min(total, int(online[t]))
@@ -204,6 +184,33 @@ def max_coverage(
         exact=tuple(bool(e) for e in exact),
         enumerated=enumerated,
     )
+
+
+def _greedy_cover(residual: list[int], forced: int, total: int) -> tuple[list[int], np.ndarray]:
+    """The greedy cover of ``t = 0..n`` sets (the coverage after each pick) and the
+    online upper bounds on the best cover of ``t`` sets: at every prefix, what is
+    covered plus the ``t`` largest marginal gains still open."""
+    n = len(residual)
+    covered = forced
+    greedy = [_popcount(forced)]
+    online = np.full(n + 1, total, dtype=np.int64)  # data-dependent upper bounds
+    remaining = list(range(n))
+    while remaining and _popcount(covered) < total:
+        gains = np.array([_popcount(residual[i] & ~covered) for i in remaining], dtype=np.int64)
+        order = np.sort(gains)[::-1]
+        prefix = np.concatenate(([0], np.cumsum(order)))  # top-t marginal sums, t = 0..
+        cur = _popcount(covered)
+        bound_here = np.full(n + 1, total, dtype=np.int64)
+        m = min(len(prefix), n + 1)
+        bound_here[:m] = cur + prefix[:m]
+        bound_here[m:] = cur + prefix[-1]
+        online = np.minimum(online, bound_here)
+        best = int(np.argmax(gains))
+        covered |= residual[remaining.pop(best)]
+        greedy.append(_popcount(covered))
+    while len(greedy) < n + 1:
+        greedy.append(greedy[-1])
+    return greedy, online
 
 
 def _reduce_sets(sets: list[int]) -> list[int]:
@@ -272,17 +279,7 @@ def layer_limits(
     exact_coverage_limit
         Per maximum-coverage problem, see :func:`max_coverage`.
     """
-    if bounds.n_layers != network.n_layers:
-        raise ReluscopeError(
-            f"the bounds cover {bounds.n_layers} layers but the network has "
-            f"{network.n_layers}; compute them with reluscope.tighten_bounds(network)"
-        )
-    for layer, width in enumerate(network.widths):
-        if np.shape(bounds.lower[layer]) != (width,) or np.shape(bounds.upper[layer]) != (width,):
-            raise ReluscopeError(
-                f"the bounds of layer {layer} do not match its width {width}: they belong to "
-                "another network; compute them with reluscope.tighten_bounds(network)"
-            )
+    _check_bounds_fit(network, bounds)
     out: list[LayerLimits] = []
     layers = network.relu_layers
     for pos, layer in enumerate(layers):
@@ -352,6 +349,21 @@ def layer_limits(
             )
         )
     return tuple(out)
+
+
+def _check_bounds_fit(network: ReLUNetwork, bounds: Bounds) -> None:
+    """Refuse bounds of another network (other layers or widths)."""
+    if bounds.n_layers != network.n_layers:
+        raise ReluscopeError(
+            f"the bounds cover {bounds.n_layers} layers but the network has "
+            f"{network.n_layers}; compute them with reluscope.tighten_bounds(network)"
+        )
+    for layer, width in enumerate(network.widths):
+        if np.shape(bounds.lower[layer]) != (width,) or np.shape(bounds.upper[layer]) != (width,):
+            raise ReluscopeError(
+                f"the bounds of layer {layer} do not match its width {width}: they belong to "
+                "another network; compute them with reluscope.tighten_bounds(network)"
+            )
 
 
 def theorem2_bound(
