@@ -33,48 +33,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from reluscope.errors import DomainError, EmptyDomainError, NetworkError
 from reluscope.pooling import PoolWindow, check_windows
+from reluscope.signature import IOSignature
 
 FloatArray = NDArray[np.float64]
 
 _log = logging.getLogger(__name__)
-
-#: the input/output dtypes a model file may declare and a writer reproduces
-IO_DTYPES = ("float32", "float64")
-#: final operations over the outputs that a model may end with (kept by writers)
-OUTPUT_OPS = ("", "Softmax", "LogSoftmax")
-
-
-@dataclass(frozen=True)
-class IOSignature:
-    """The input/output signature of the model a network was read from.
-
-    Writers reproduce it, so that a compressed model is a drop-in replacement: an ONNX
-    file keeps the input and output names, the element type (float32 models are written
-    in float32) and the input shape (a Flatten is put in front of an image-shaped input);
-    a ``.pt`` file takes the same input shape and dtype.
-
-    ``input_shape`` excludes the batch dimension; its product is ``n0``.
-    ``output_op`` is ``"Softmax"`` or ``"LogSoftmax"`` when the source model ended with
-    one over its outputs (``""`` otherwise): the network holds the logits (a softmax
-    changes no activation pattern, so the regions are those of the logits), and
-    writers put the final operation back.
-    """
-
-    input_name: str = "input"
-    output_name: str = "output"
-    input_shape: tuple[int, ...] = ()
-    dtype: str = "float64"
-    output_op: str = ""
-
-    def __post_init__(self) -> None:
-        if self.dtype not in IO_DTYPES:
-            raise NetworkError(f"signature dtype must be one of {IO_DTYPES}, got {self.dtype!r}")
-        if self.output_op not in OUTPUT_OPS:
-            raise NetworkError(
-                f"signature output_op must be one of {OUTPUT_OPS}, got {self.output_op!r}"
-            )
-        object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
-
 
 def _as_float_array(value: ArrayLike, name: str, ndim: int) -> FloatArray:
     array = np.array(value, dtype=np.float64, copy=True)
@@ -408,7 +371,7 @@ class ReLUNetwork:
     # ---------------------------------------------------------------------- io
     def save(self, path: str | Path) -> None:
         """Write the network in the format of the path's extension (.npz, .onnx, .pt)."""
-        from reluscope.io import save
+        from reluscope.io.writers import save
 
         save(self, path)
 

@@ -12,21 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from reluscope.errors import ModelFormatError
+from reluscope.io.formats import FORMATS, format_of
+from reluscope.io.writers import save
 from reluscope.network import ReLUNetwork
-
-FORMATS = {
-    ".npz": "npz", ".onnx": "onnx", ".pt": "torch", ".pth": "torch", ".pt2": "torch-export",
-}
-
-
-def _format_of(path: str | Path) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        raise ModelFormatError(
-            f"{path}: unknown model format {suffix or '(no extension)'!r}; use one of "
-            f"{', '.join(sorted(FORMATS))}"
-        )
-    return FORMATS[suffix]
 
 
 def load(model: Any, **kwargs: Any) -> ReLUNetwork:
@@ -74,7 +62,7 @@ def from_onnx(model: Any, **kwargs: Any) -> ReLUNetwork:
 
 
 def _load_path(path: str | Path, **kwargs: Any) -> ReLUNetwork:
-    fmt = _format_of(path)
+    fmt = format_of(path)
     if not Path(path).is_file():
         raise ModelFormatError(f"{path}: no such file")
     if fmt == "npz":
@@ -92,31 +80,6 @@ def _load_path(path: str | Path, **kwargs: Any) -> ReLUNetwork:
     from reluscope.io.torch import load_torch
 
     return load_torch(path, **kwargs)
-
-
-def save(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` to ``path`` in the format of its extension."""
-    fmt = _format_of(path)
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise ModelFormatError(f"{path}: the folder {parent} does not exist; create it first")
-    if fmt == "npz":
-        from reluscope.io.npz import save_npz
-
-        save_npz(network, path)
-    elif fmt == "onnx":
-        from reluscope.io.onnx import save_onnx
-
-        save_onnx(network, path)
-    elif fmt == "torch-export":
-        raise ModelFormatError(
-            f"{path}: reluscope reads .pt2 programs but does not write them; write .onnx "
-            "or .pt"
-        )
-    else:
-        from reluscope.io.torch import save_torch
-
-        save_torch(network, path)
 
 
 __all__ = ["FORMATS", "from_onnx", "from_torch", "load", "save"]

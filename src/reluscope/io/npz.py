@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from reluscope.errors import ModelFormatError, ReluscopeError
+from reluscope.io.writers import save_npz
 from reluscope.network import IOSignature, ReLUNetwork
-from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
+from reluscope.pooling import PoolWindow, windows_from_json
 
 
 def load_npz(path: str | Path) -> ReLUNetwork:
@@ -108,31 +109,4 @@ def load_npz(path: str | Path) -> ReLUNetwork:
     )
 
 
-def save_npz(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` (weights, ReLU flags and domain) in the NPZ layout."""
-    arrays: dict[str, np.ndarray] = {}
-    for i, (w, b) in enumerate(zip(network.weights, network.biases, strict=True)):
-        arrays[f"W{i}"] = w
-        arrays[f"b{i}"] = b
-    arrays["relu"] = np.array(network.relu, dtype=bool)
-    if not network.is_plain_relu:
-        arrays["slopes"] = np.concatenate(network.slopes)
-    if network.has_max_pool:
-        arrays["max_pool"] = np.concatenate(network.max_pool)
-    if network.pool_windows:
-        arrays["pool_windows"] = np.array(windows_to_json(network.pool_windows))
-    arrays["lower"] = network.lower
-    arrays["upper"] = network.upper
-    if network.has_polytope:
-        arrays["domain_A"] = network.domain_A
-        arrays["domain_b"] = network.domain_b
-    sig = network.signature
-    if sig is not None:
-        arrays["input_name"] = np.array(sig.input_name)
-        arrays["output_name"] = np.array(sig.output_name)
-        arrays["input_shape"] = np.array(sig.input_shape, dtype=np.int64)
-        arrays["dtype"] = np.array(sig.dtype)
-        if sig.output_op:
-            arrays["output_op"] = np.array(sig.output_op)
-    with open(path, "wb") as handle:
-        np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle only
+__all__ = ["load_npz", "save_npz"]

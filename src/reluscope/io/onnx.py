@@ -54,27 +54,20 @@ import numpy as np
 
 from reluscope.errors import ModelFormatError, ReluscopeError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
+from reluscope.io.writers import (
+    INPUT_SIZE_KEY,
+    LOWER_KEY,
+    MAX_POOL_KEY,
+    POLYTOPE_A_KEY,
+    POLYTOPE_B_KEY,
+    POOL_WINDOWS_KEY,
+    UPPER_KEY,
+    save_onnx,
+)
 from reluscope.network import IOSignature, ReLUNetwork
-from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
+from reluscope.pooling import PoolWindow, windows_from_json
 
 _log = logging.getLogger(__name__)
-
-#: metadata_props keys holding the input box (JSON lists of floats)
-LOWER_KEY = "reluscope.lower"
-UPPER_KEY = "reluscope.upper"
-#: metadata_props keys holding a polytope ``A x <= b`` (JSON: list of rows, list)
-POLYTOPE_A_KEY = "reluscope.domain_A"
-POLYTOPE_B_KEY = "reluscope.domain_b"
-#: the neurons (flat indices over all layers) of a lowered max-pooling, a JSON list
-MAX_POOL_KEY = "reluscope.max_pool"
-POOL_WINDOWS_KEY = "reluscope.pool_windows"
-#: the number of input features when the input has no declared shape (a source whose
-#: leading Flatten took any shape, e.g. a PyTorch ``nn.Flatten()`` model): an integer
-INPUT_SIZE_KEY = "reluscope.input_size"
-
-#: opset and IR version of the files :func:`save_onnx` writes (widely supported)
-OPSET = 13
-IR_VERSION = 8
 
 _SUPPORTED = (
     "Gemm/MatMul+Add, Relu, LeakyRelu, PRelu, Flatten/Reshape, Identity, Conv, "
@@ -401,135 +394,6 @@ def _from_graph(
         )
     weights, biases, relu, slopes, pools = layers.finish(output_name)
     return weights, biases, relu, slopes, output_op, pools, layers.windows
-
-
-def save_onnx(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` as an ONNX model of ``Gemm`` + ``Relu`` nodes (``LeakyRelu`` or
-    ``PRelu`` for layers with leaky or identity units; none for all-identity layers).
-
-    Without a signature (networks built by hand or read from NPZ) the tensors are double
-    precision, the input is named ``input`` (shape ``(batch, n0)``) and the output
-    ``output``. A network read from ONNX or PyTorch keeps its source's
-    :class:`~reluscope.network.IOSignature`: input and output names, element type
-    (float32 sources give float32 weights) and input shape (an image-shaped input is
-    flattened by a leading ``Flatten`` node; a source whose leading Flatten took any
-    shape, signature ``input_shape == ()``, gives an input without a declared shape,
-    flattened likewise, its size in the ``reluscope.input_size`` metadata). The domain is stored in
-    ``metadata_props`` and read back by :func:`load_onnx`.
-    """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    sig = network.signature or IOSignature(input_shape=(network.n_inputs,))
-    dtype = np.float32 if sig.dtype == "float32" else np.float64
-    elem = TensorProto.FLOAT if sig.dtype == "float32" else TensorProto.DOUBLE
-    # a source whose leading Flatten took any shape (input_shape ()): no declared shape,
-    # so the file takes what the source took ((N, 1, 4, 4) as well as (N, 16))
-    any_shape = not sig.input_shape
-    in_shape = sig.input_shape or (network.n_inputs,)
-    input_name, final_name = sig.input_name, sig.output_name
-    if input_name == final_name:
-        final_name = f"{final_name}_out"
-    reserved = {input_name, final_name}
-    # with a final softmax, the network's output is the internal tensor ``logits``
-    output_name = final_name
-    if sig.output_op:
-        output_name = "logits"
-        while output_name in reserved:
-            output_name = f"{output_name}_"
-        reserved.add(output_name)
-
-    def internal(name: str) -> str:
-        """An internal tensor name that never collides with the kept I/O names."""
-        while name in reserved:
-            name = f"{name}_"
-        return name
-
-    nodes, initializers = [], []
-    current = input_name
-    if len(in_shape) != 1 or any_shape:
-        flat = internal("flat")
-        nodes.append(helper.make_node("Flatten", [current], [flat], name="flatten", axis=1))
-        current = flat
-    last = network.n_layers - 1
-    for i, (w, b, has_relu, alpha) in enumerate(
-        zip(network.weights, network.biases, network.relu, network.slopes, strict=True)
-    ):
-        w_name, b_name = internal(f"W{i}"), internal(f"b{i}")
-        initializers.append(numpy_helper.from_array(np.asarray(w, dtype=dtype), w_name))
-        initializers.append(numpy_helper.from_array(np.asarray(b, dtype=dtype), b_name))
-        linear = not has_relu or bool(np.all(alpha == 1.0))
-        pre = output_name if (i == last and linear) else internal(f"g{i}")
-        nodes.append(
-            helper.make_node("Gemm", [current, w_name, b_name], [pre], name=f"gemm{i}",
-                             transB=1)
-        )
-        current = pre
-        if not linear:
-            post = output_name if i == last else internal(f"h{i + 1}")
-            nodes.extend(_activation_nodes(i, alpha, current, post, dtype, initializers,
-                                           internal))
-            current = post
-    if sig.output_op:
-        nodes.append(helper.make_node(sig.output_op, [output_name], [final_name],
-                                      name=sig.output_op.lower(), axis=-1))
-    graph = helper.make_graph(
-        nodes,
-        "reluscope_network",
-        [helper.make_tensor_value_info(input_name, elem,
-                                       None if any_shape else ["batch", *in_shape])],
-        [helper.make_tensor_value_info(final_name, elem, ["batch", network.n_outputs])],
-        initializer=initializers,
-    )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        ir_version=IR_VERSION,
-        producer_name="reluscope",
-    )
-    helper.set_model_props(model, _model_props(network, any_shape))
-    try:
-        onnx.save(model, str(path))
-    except OSError as exc:
-        raise ModelFormatError(f"{path}: cannot write the ONNX file ({exc})") from None
-
-
-def _model_props(network: ReLUNetwork, any_shape: bool) -> dict[str, str]:
-    """What ONNX cannot say itself, as metadata: the input box, a polytope domain, the
-    max-pooling units and windows, the input size of a shape-free input."""
-    props = {
-        LOWER_KEY: json.dumps([float(v) for v in network.lower]),
-        UPPER_KEY: json.dumps([float(v) for v in network.upper]),
-    }
-    if network.has_polytope:
-        props[POLYTOPE_A_KEY] = json.dumps(network.domain_A.tolist())
-        props[POLYTOPE_B_KEY] = json.dumps(network.domain_b.tolist())
-    if network.has_max_pool:
-        props[MAX_POOL_KEY] = json.dumps(np.flatnonzero(np.concatenate(network.max_pool)).tolist())
-    if network.pool_windows:
-        props[POOL_WINDOWS_KEY] = windows_to_json(network.pool_windows)
-    if any_shape:
-        props[INPUT_SIZE_KEY] = str(network.n_inputs)
-    return props
-
-
-def _activation_nodes(
-    i: int, alpha: np.ndarray, source: str, target: str, dtype: Any, initializers: list[Any],
-    internal: Any,
-) -> list[Any]:
-    """The nodes of layer ``i``'s activations: ``Relu`` (every unit a ReLU), ``LeakyRelu``
-    (one slope for the whole layer) or ``PRelu`` with one slope per unit (0 ReLU, 1
-    identity); all three compute ``g`` for ``g > 0`` and ``alpha g`` otherwise."""
-    from onnx import helper, numpy_helper
-
-    if not np.any(alpha):
-        return [helper.make_node("Relu", [source], [target], name=f"relu{i}")]
-    if np.all(alpha == alpha[0]):
-        return [helper.make_node("LeakyRelu", [source], [target], name=f"leaky{i}",
-                                 alpha=float(alpha[0]))]
-    slope = internal(f"slope{i}")
-    initializers.append(numpy_helper.from_array(np.asarray(alpha, dtype=dtype), slope))
-    return [helper.make_node("PRelu", [source, slope], [target], name=f"prelu{i}")]
 
 
 # ----------------------------------------------------------------------------- helpers

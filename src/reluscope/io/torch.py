@@ -33,20 +33,20 @@ import numpy as np
 
 from reluscope.errors import ModelFormatError, UnsupportedLayerError
 from reluscope.io.lowering import MAXPOOL_REASON, lower_affine
+from reluscope.io.writers import (
+    LOWER_ATTR,
+    MAX_POOL_ATTR,
+    POLYTOPE_A_ATTR,
+    POLYTOPE_B_ATTR,
+    POOL_WINDOWS_ATTR,
+    SHAPE_ATTR,
+    UPPER_ATTR,
+    import_torch,
+    save_torch,
+    to_torch,
+)
 from reluscope.network import IOSignature, ReLUNetwork
-from reluscope.pooling import PoolWindow, windows_from_json, windows_to_json
-
-LOWER_ATTR = "reluscope_lower"
-UPPER_ATTR = "reluscope_upper"
-#: attributes holding a polytope ``A x <= b`` cutting the box (lists of rows, list)
-POLYTOPE_A_ATTR = "reluscope_domain_A"
-POLYTOPE_B_ATTR = "reluscope_domain_b"
-
-SHAPE_ATTR = "reluscope_input_shape"
-#: the neurons (flat indices over all layers) of a lowered max-pooling
-MAX_POOL_ATTR = "reluscope_max_pool"
-#: their windows, as JSON (reluscope.pooling.windows_to_json)
-POOL_WINDOWS_ATTR = "reluscope_pool_windows"
+from reluscope.pooling import PoolWindow, windows_from_json
 
 _SUPPORTED = (
     "Linear, ReLU, LeakyReLU, PReLU, a final Softmax/LogSoftmax, Flatten, Unflatten, "
@@ -101,7 +101,7 @@ def from_torch(
     UnsupportedLayerError
         A layer is not one of those accepted (by the chain reader nor the graph reader).
     """
-    torch = _import_torch()
+    torch = import_torch()
     if isinstance(module, torch.export.ExportedProgram):
         return _from_graph(module, lower, upper, input_shape)
     if input_shape is None and getattr(module, SHAPE_ATTR, None) is not None:
@@ -183,7 +183,7 @@ def _from_graph(module: Any, lower: Any, upper: Any, input_shape: Any) -> ReLUNe
     import io
     import warnings
 
-    torch = _import_torch()
+    torch = import_torch()
     from reluscope.io.onnx import from_onnx_model
 
     exported = isinstance(module, torch.export.ExportedProgram)
@@ -396,7 +396,7 @@ class _TorchChain:
         n = int(self.width or 0)
         if kind == "ReLU":
             return np.zeros(n)
-        torch = _import_torch()
+        torch = import_torch()
         shape = self.shape or (n,)
         dtype = _module_dtype_torch(layer)
         try:
@@ -413,7 +413,7 @@ class _TorchChain:
         return -at_minus.reshape(-1)
 
     def _lower(self, index: int, label: str, layer: Any, kind: str) -> None:
-        torch = _import_torch()
+        torch = import_torch()
         if self.shape is None:
             self.input_shape = self.shape = self._infer_shape(index, label, layer, kind)
         if kind.startswith("BatchNorm") and len(self.shape) == 1 and kind != "BatchNorm1d":
@@ -460,7 +460,7 @@ class _TorchChain:
                 f"{label} is the first layer, so the input's height and width are unknown; "
                 + hint
             )
-        torch = _import_torch()
+        torch = import_torch()
         target = int(self.layers[linear][1].weight.shape[1])
         dtype = _module_dtype_torch(layer)
         fits = []
@@ -505,71 +505,6 @@ class _TorchChain:
         return weights, biases, relu, slopes
 
 
-def to_torch(network: ReLUNetwork) -> Any:
-    """The network as an ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers.
-
-    A network read from a model file keeps its source's signature: a float32 source
-    gives float32 layers, and an image-shaped input (e.g. ``(1, 4, 4)``) gets a leading
-    ``Flatten``, so the module takes the original's inputs. Networks without a signature
-    give float64 layers taking ``(batch, n0)``. The domain is attached as the attributes
-    ``reluscope_lower``/``reluscope_upper`` (lists of floats) and the input shape as
-    ``reluscope_input_shape``, which :func:`from_torch` reads back.
-    """
-    torch = _import_torch()
-    nn = torch.nn
-
-    sig = network.signature
-    dtype = torch.float32 if sig is not None and sig.dtype == "float32" else torch.float64
-    layers: list[Any] = []
-    if sig is not None and len(sig.input_shape) != 1:
-        layers.append(nn.Flatten())  # the source took image-shaped (or any) inputs
-    for w, b, has_relu, alpha in zip(
-        network.weights, network.biases, network.relu, network.slopes, strict=True
-    ):
-        linear = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(np.array(w)))
-            linear.bias.copy_(torch.from_numpy(np.array(b)))
-        layers.append(linear)
-        if not has_relu or np.all(alpha == 1.0):
-            continue  # linear units
-        if not np.any(alpha):
-            layers.append(nn.ReLU())
-        elif np.all(alpha == alpha[0]):
-            layers.append(nn.LeakyReLU(float(alpha[0])))
-        else:  # one slope per unit: 0 ReLU, 1 identity, else leaky
-            prelu = nn.PReLU(alpha.shape[0], dtype=dtype)
-            with torch.no_grad():
-                prelu.weight.copy_(torch.from_numpy(np.array(alpha)))
-            layers.append(prelu)
-    if sig is not None and sig.output_op:
-        layers.append(getattr(nn, sig.output_op)(dim=1))
-    sequential = nn.Sequential(*layers).eval()
-    setattr(sequential, LOWER_ATTR, [float(v) for v in network.lower])
-    setattr(sequential, UPPER_ATTR, [float(v) for v in network.upper])
-    if network.has_polytope:
-        setattr(sequential, POLYTOPE_A_ATTR, network.domain_A.tolist())
-        setattr(sequential, POLYTOPE_B_ATTR, network.domain_b.tolist())
-    if sig is not None and sig.input_shape:
-        setattr(sequential, SHAPE_ATTR, list(sig.input_shape))
-    if network.has_max_pool:
-        setattr(sequential, MAX_POOL_ATTR,
-                np.flatnonzero(np.concatenate(network.max_pool)).tolist())
-    if network.pool_windows:
-        setattr(sequential, POOL_WINDOWS_ATTR, windows_to_json(network.pool_windows))
-    return sequential
-
-
-def save_torch(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` with ``torch.save`` as an ``nn.Sequential`` (see to_torch)."""
-    torch = _import_torch()
-
-    try:
-        torch.save(to_torch(network), str(path))
-    except (OSError, RuntimeError) as exc:  # torch reports a missing directory as Runtime
-        raise ModelFormatError(f"{path}: cannot write the PyTorch file ({exc})") from None
-
-
 def load_torch(path: str | Path, **kwargs: Any) -> ReLUNetwork:
     """Read a network from a ``torch.save``d module or a TorchScript file.
 
@@ -580,7 +515,7 @@ def load_torch(path: str | Path, **kwargs: Any) -> ReLUNetwork:
     connect: save the module itself (``torch.save(model, path)``) or build the module and
     call :func:`from_torch`.
     """
-    torch = _import_torch()
+    torch = import_torch()
 
     if _is_torchscript(path):
         try:
@@ -628,7 +563,7 @@ def load_exported(path: str | Path, **kwargs: Any) -> ReLUNetwork:
 
     ``torch.export.load`` **unpickles** parts of the file: only load files you trust.
     """
-    torch = _import_torch()
+    torch = import_torch()
     try:
         program = torch.export.load(str(path))
     except Exception as exc:  # torch raises many types on a bad archive
@@ -637,18 +572,6 @@ def load_exported(path: str | Path, **kwargs: Any) -> ReLUNetwork:
             f"{_first_line(exc)}); save it with torch.export.save(program, path)"
         ) from None
     return from_torch(program, **kwargs)
-
-
-# ----------------------------------------------------------------------------- helpers
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise ModelFormatError(
-            "reading or writing .pt/.pth files needs PyTorch, which is not installed; "
-            "install it with: pip install 'reluscope[torch]'"
-        ) from None
-    return torch
 
 
 def _traced_unflatten_size(layer: Any) -> tuple[int, ...] | None:
@@ -694,7 +617,7 @@ def _fx_layers(module: Any, kind: str) -> list[tuple[str, Any]]:
     ``torch.flatten(x, 1)``/``x.flatten(1)`` and ``x.view``/``x.reshape`` to
     ``(x.size(0), -1)`` or ``(-1, n)``, each applied to the previous result.
     """
-    torch = _import_torch()
+    torch = import_torch()
     import operator
 
     advice = (
