@@ -23,7 +23,11 @@ from reluscope.experiments.reproduce import (
     record_finished,
 )
 from reluscope.experiments.tables import (
+    ESTIMATED,
     check_orderings,
+    figure3_members,
+    figure3_series,
+    finishing_work,
     flat_row,
     gap_closed,
     gap_closed_log2,
@@ -92,6 +96,32 @@ def test_table1_with_tree_estimates_of_counts_cut_short():
     settings = ExperimentSettings(splits=((7, 15),), xor_sizes=())
     text = render_report(settings.to_dict(), [done, cut, bare], rows)
     assert "| 7;15;10 | 2 (1) | 70.8 [64.9, 83.3] | 48.4 [35.2, 69.9] | 1.1 |" in text
+
+
+def test_figure3_and_the_cost_take_the_tree_estimates():
+    """Figure 3 gets a series of every network's count, estimated where cut short, which
+    replaces the exact-only series in the like-for-like set; the work left is priced at
+    each network's estimate (the split's median where a network has none)."""
+    done = _record(7, 15, 0, conf=10**6, emp=10**5, exact=2**10, acc=0.90, lbs={2: 16})
+    cut = _record(7, 15, 1, conf=10**6, emp=10**5, exact=100, complete=False, acc=0.92,
+                  lbs={2: 64})
+    cut["tree"] = {"estimate": 2.0**12, "ci_low": 2.0**11, "ci_high": 2.0**13,
+                   "status": "time_limit", "seconds": 60.0}
+    bare = _record(7, 15, 2, conf=10**6, emp=10**5, exact=200, complete=False, acc=0.94)
+    rows = [flat_row(r, [2]) for r in (done, cut, bare)]
+    series = figure3_series(rows, [2])
+    assert [c for _, c, _ in series["exact"]] == [10.0]
+    assert [c for _, c, _ in series[ESTIMATED]] == [10.0, 12.0]
+    members = figure3_members(rows, [2])
+    assert members["common"] == [done["key"], cut["key"]]  # not restricted to exact
+    same = regressions(rows, [2], common=True)
+    assert set(same) == {ESTIMATED, "APP-2"}
+    assert same[ESTIMATED]["slope"] == pytest.approx((12 - 10) / (0.92 - 0.90))
+    [work] = finishing_work(rows, [2])
+    rate = 7.0 / 2**10  # seconds per region of the finished count
+    assert work["tree_median"] == 2.0**12 and work["tree_networks"] == 1
+    assert work["left_at_estimate"] == pytest.approx(rate * 2 * 2.0**12)
+    assert time_totals([cut])["tree"] == 60.0
 
 
 def test_a_count_cut_short_needs_its_tree_estimate():

@@ -14,6 +14,7 @@ import numpy as np
 
 from reluscope.experiments.paper import PAPER_SMALL_ETA
 from reluscope.experiments.tables import (
+    ESTIMATED,
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
     figure3_members,
@@ -171,13 +172,16 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
     members = figure3_members(rows, xor_sizes)
     extremes: list[tuple[float, float, tuple[int, int]]] = []
     for name, values in pts.items():
-        color = "k" if name == "exact" else _color(int(name.split("-")[1]))
+        color = {"exact": "k", ESTIMATED: "0.55"}.get(name) or _color(int(name.split("-")[1]))
+        # the exact counts are also in the estimated series: drawn as rings around them
+        style = (dict(facecolors="none", edgecolors=color, s=36) if name == ESTIMATED
+                 else dict(color=color, s=12))
         line = lines.get(name)
         a, c = np.array([(acc, cnt) for acc, cnt, _ in values], float).T
         label = (f"{name}: {len(values)} networks, {len(members['splits'][name])} splits"
                  + ("" if line is None else f", r = {line['pearson_r']:.2f}, "
                     f"rho = {line['spearman_rho']:.2f}"))
-        pooled.scatter(a, c, color=color, s=12, label=label)
+        pooled.scatter(a, c, label=label, **style)
         if line is not None and line["points"] >= MIN_REGRESSION_POINTS:
             grid = np.linspace(a.min(), a.max(), 2)
             pooled.plot(grid, line["slope"] * grid + line["intercept"], color=color, lw=1)
@@ -185,7 +189,7 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
         extremes += [p for p in within_split_points(values)]
         if dev:
             da, dc = np.array(dev, float).T
-            within.scatter(da, dc, color=color, s=12, label=(
+            within.scatter(da, dc, **style, label=(
                 name if line is None or not line["within_points"] else
                 f"{name}: r = {line['within_r']:.2f}, rho = {line['within_spearman']:.2f}"))
             if line is not None and line["within_points"] >= MIN_REGRESSION_POINTS:
@@ -216,7 +220,8 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
         ax.xaxis.set_major_locator(plt.MaxNLocator(6))
         ax.grid(alpha=0.3)
     common = len(members["common"]) if members["keys"] else 0
-    fig.suptitle("Figure 3: accuracy vs number of regions (exact: black; APP-k: colours; "
+    fig.suptitle("Figure 3: accuracy vs number of regions (exact: black; estimated: grey "
+                 "rings; APP-k: colours; "
                  f"{common} networks are in every series)", fontsize=11)
     _save(plt, fig, path)
 
