@@ -292,6 +292,12 @@ def test_settings_guard(tmp_path):
     _check_settings(fresh, dataclasses.replace(settings, xor_networks=1))
     _check_settings(fresh, dataclasses.replace(settings, xor_networks=2))
     assert json.loads((fresh / "settings.json").read_text())["xor_networks"] == 2
+    # a longer tree estimate on more networks extends the run too
+    tree = tmp_path / "tree"
+    _check_settings(tree, dataclasses.replace(settings, tree_networks=1, tree_time_limit=60))
+    _check_settings(tree, dataclasses.replace(settings, tree_networks=2, tree_time_limit=120))
+    saved = json.loads((tree / "settings.json").read_text())
+    assert (saved["tree_networks"], saved["tree_time_limit"]) == (2, 120)
     with pytest.raises(ReluscopeError, match="epochs"):
         _check_settings(tmp_path, ExperimentSettings(splits=((3, 19),), epochs=3))
     with pytest.raises(ReluscopeError, match="positive"):
