@@ -122,6 +122,10 @@ def test_figure3_and_the_cost_take_the_tree_estimates():
     assert work["tree_median"] == 2.0**12 and work["tree_networks"] == 1
     assert work["left_at_estimate"] == pytest.approx(rate * 2 * 2.0**12)
     assert time_totals([cut])["tree"] == 60.0
+    settings = ExperimentSettings(splits=((7, 15),), xor_sizes=(2,))
+    text = render_report(settings.to_dict(), [done, cut, bare], rows)
+    # 2^12 regions; 60 s + 3 s of bounds; half-width (2^13 - 2^11) / 2^13; XOR-2 1.5 + 3 s
+    assert "| 12-16 | 1 | 63.0 | 75% | 75% | 4.5 |" in text
 
 
 def test_a_count_cut_short_needs_its_tree_estimate():

@@ -86,8 +86,9 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
 
     Left: networks whose exact count finished, at their count, with the paper's
     small / large line (eta = log2 regions = 12). Right: networks whose count was cut
-    short, at the regions proven before the limit (a lower bound on the count). A run
-    cut short at its time limit (hollow) gives a lower bound on its time, not a time.
+    short, at the regions proven before the limit (a lower bound on the count), and
+    their tree estimates at the estimated count. A run cut short at its time limit
+    (hollow) gives a lower bound on its time, not a time.
     Returns the legend's entries."""
     plt = pyplot()
     fig, (done, cut) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
@@ -123,6 +124,16 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
                            linewidths=1.2,
                            label="exact, MILP (paper's method)"
                            + ("" if finished else f", {hollow}"))
+        trees = [r for r in group if not complete and r.get("tree_estimate") is not None
+                 and r.get("tree_seconds") is not None]
+        if trees:  # at the estimated count, its 95% interval as a horizontal bar
+            est = np.array([r["tree_estimate"] for r in trees], float)
+            ax.errorbar(est, [base(r) + r["tree_seconds"] for r in trees],
+                        xerr=[est - [r["tree_ci_low"] for r in trees],
+                              np.array([r["tree_ci_high"] for r in trees], float) - est],
+                        fmt="^", color="tab:purple", ms=5, lw=0.8, capsize=2,
+                        label="tree estimate (bounds + estimate), at the estimated count "
+                              "with its 95% interval")
         for k in xor_sizes:
             pts = [(r["exact_regions"], base(r) + r[f"xor{k}_seconds"])
                    for r in group if r.get(f"xor{k}_seconds") is not None]
@@ -145,7 +156,9 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
     done.set_ylabel("seconds (MILP bounds included)")
     cut.set_title(f"counts cut short ({sum(1 for r in counted if not r['exact_complete'])} "
                   "networks)", fontsize=9, pad=14)
-    cut.set_xlabel("regions proven before the count's time limit (a lower bound)")
+    cut.set_xlabel("regions proven before the count's time limit (a lower bound)"
+                   + (";\ntree estimates at their estimated count"
+                      if any(r.get("tree_estimate") is not None for r in counted) else ""))
     handles: dict[str, Any] = {}
     for ax in (done, cut):
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):

@@ -854,7 +854,38 @@ def section_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
                      f"{milp_cut} | "
                      + " | ".join(_fmt(None if x is None else x + bseconds) for x in xs) + " |")
     lines.append("")
-    return lines
+    return lines + _tree_timing(rows, xor_sizes)
+
+
+def _tree_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
+    """The tree estimates of the counts cut short, by the size of their estimate: time
+    (bounds included), the interval's relative half-width, and MIPBound's time beside."""
+    trees = [r for r in rows if not r["exact_complete"] and r.get("tree_estimate")
+             and r.get("tree_seconds") is not None]
+    if not trees:
+        return []
+    lines = ["Tree estimates of the counts cut short, by the size of the estimate (time = "
+             "bounds + estimate; the estimate stops at its time limit or at its target "
+             "half-width):", "",
+             "| estimated regions (log2 range) | networks | tree s | median half-width "
+             "(95%) | largest half-width | " + " | ".join(f"XOR-{k} s" for k in xor_sizes)
+             + " |", "|---|---:|---:|---:|---:|" + "---:|" * len(xor_sizes)]
+    bins: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in trees:
+        bins[int(math.log2(r["tree_estimate"]) // 4)].append(r)
+    for b, group in sorted(bins.items()):
+        seconds = mean_or_none([r["tree_seconds"] + (r["bounds_seconds"] or 0.0)
+                                for r in group])
+        widths = [(r["tree_ci_high"] - r["tree_ci_low"]) / (2 * r["tree_estimate"])
+                  for r in group]
+        xs = [mean_or_none([r[f"xor{k}_seconds"] + (r["bounds_seconds"] or 0.0)
+                            for r in group if r.get(f"xor{k}_seconds") is not None])
+              for k in xor_sizes]
+        lines.append(f"| {4 * b}-{4 * b + 4} | {len(group)} | "
+                     f"{_fmt(seconds)} | "
+                     f"{100 * float(np.median(widths)):.0f}% | {100 * max(widths):.0f}% | "
+                     + " | ".join(_fmt(x) for x in xs) + " |")
+    return lines + [""]
 
 
 def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
