@@ -165,6 +165,14 @@ def test_narrow_cap_at_a_count_cut_short_is_marked_as_growing():
             "x >= 3,831,622") in line
     row = _line(text, "| 21-01-00 |")
     assert row.split("|")[5].strip().endswith("%+")  # the upper end grows with the count
+    # with a tree estimate, the cap at the estimated count too
+    rec["tree"] = {"estimate": 2_000_000.0, "ci_low": 1_500_000.0, "ci_high": 2_500_000.0,
+                   "status": "time_limit", "seconds": 60.0}
+    at_estimate = 100 * (conf - e_min) / (conf - 2_000_000)
+    line = _line(_text([rec], ()), "- **21;1;10**")
+    assert (f"16,543, {at_estimate:.1f}% at its smallest tree estimate, 2,000,000 (95% "
+            "interval 1,500,000-2,500,000);") in line
+    del rec["tree"]
     rec["exact"].update(exact=True, status="complete")
     line = _line(_text([rec], ()), "- **21;1;10**")
     assert f"{cap:.1f}% at this split's largest count, 16,543;" in line

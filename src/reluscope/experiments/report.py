@@ -385,6 +385,12 @@ def _all_unstable_text(a: Any, rows: list[dict[str, Any]]) -> str:
             text += (f", {_pct(cap(x))} at this split's largest "
                      + ("count" if finished else "count proven so far (a lower bound on x)")
                      + f", {x:,}")
+    estimated = [r for r in rows if not r.get("exact_complete") and r.get("tree_estimate")]
+    if estimated:
+        r = min(estimated, key=lambda r: r["tree_estimate"])
+        x_hat = int(r["tree_estimate"])
+        text += (f", {_pct(cap(x_hat))} at its smallest tree estimate, {x_hat:,} (95% "
+                 f"interval {int(r['tree_ci_low']):,}-{int(r['tree_ci_high']):,})")
     if a.exact_needed_all_unstable is not None:
         text += (f"; the paper's value is within this cap only from x >= "
                  f"{a.exact_needed_all_unstable:,}")
