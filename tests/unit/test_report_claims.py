@@ -139,15 +139,18 @@ def test_scale_sentence_follows_the_gap():
             f"points on counts, {abs(logs - paper):.1f} on log2") in line
 
 
-@pytest.mark.skipif(not (RESULTS / "records.jsonl").is_file(), reason="no docs/results")
-def test_committed_report_is_what_its_records_give(tmp_path):
-    """docs/results/report.md is written from docs/results/records.jsonl by the code of
-    this tree (the figures aside, which this test does not draw)."""
+@pytest.mark.parametrize(("folder", "leo"), [(RESULTS, "bench_leo_authors.jsonl"),
+                                             (RESULTS / "estimates", None)])
+def test_committed_report_is_what_its_records_give(folder, leo, tmp_path):
+    """Each committed report.md of docs/results is written from the records.jsonl beside
+    it by the code of this tree (the figures aside, which this test does not draw)."""
+    if not (folder / "records.jsonl").is_file():
+        pytest.skip(f"no {folder}")
     for name in ("settings.json", "records.jsonl"):
-        shutil.copy(RESULTS / name, tmp_path / name)
-    write_report(tmp_path, leo_path=RESULTS / "bench_leo_authors.jsonl", figures=False)
+        shutil.copy(folder / name, tmp_path / name)
+    write_report(tmp_path, leo_path=folder / leo if leo else None, figures=False)
     written = (tmp_path / "report.md").read_text()
-    committed = (RESULTS / "report.md").read_text()
+    committed = (folder / "report.md").read_text()
     assert "\n## Figures\n" in committed
     assert written == committed.split("\n## Figures\n")[0] + "\n"
 

@@ -195,7 +195,7 @@ def section_run(
         lines.append(
             f"- Tree estimates (step `tree`, counts cut short): {len(trees)} run, "
             f"{with_estimate} with an estimate (an interval needs {MIN_INTERVAL_RUNS} runs, "
-            "interval); time limit " + ", ".join(
+            "the records' `probes`); time limit " + ", ".join(
                 f"{_fmt(lim, '.0f')} s on {n}" for lim, n in sorted(
                     tree_limits.items(), key=lambda kv: math.inf if kv[0] is None else kv[0]))
             + f", target half-width {settings.get('tree_rel_error')}.")
