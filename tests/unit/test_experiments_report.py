@@ -23,7 +23,11 @@ from reluscope.experiments.reproduce import (
     record_finished,
 )
 from reluscope.experiments.tables import (
+    ESTIMATED,
     check_orderings,
+    figure3_members,
+    figure3_series,
+    finishing_work,
     flat_row,
     gap_closed,
     gap_closed_log2,
@@ -92,6 +96,36 @@ def test_table1_with_tree_estimates_of_counts_cut_short():
     settings = ExperimentSettings(splits=((7, 15),), xor_sizes=())
     text = render_report(settings.to_dict(), [done, cut, bare], rows)
     assert "| 7;15;10 | 2 (1) | 70.8 [64.9, 83.3] | 48.4 [35.2, 69.9] | 1.1 |" in text
+
+
+def test_figure3_and_the_cost_take_the_tree_estimates():
+    """Figure 3 gets a series of every network's count, estimated where cut short, which
+    replaces the exact-only series in the like-for-like set; the work left is priced at
+    each network's estimate (the split's median where a network has none)."""
+    done = _record(7, 15, 0, conf=10**6, emp=10**5, exact=2**10, acc=0.90, lbs={2: 16})
+    cut = _record(7, 15, 1, conf=10**6, emp=10**5, exact=100, complete=False, acc=0.92,
+                  lbs={2: 64})
+    cut["tree"] = {"estimate": 2.0**12, "ci_low": 2.0**11, "ci_high": 2.0**13,
+                   "status": "time_limit", "seconds": 60.0}
+    bare = _record(7, 15, 2, conf=10**6, emp=10**5, exact=200, complete=False, acc=0.94)
+    rows = [flat_row(r, [2]) for r in (done, cut, bare)]
+    series = figure3_series(rows, [2])
+    assert [c for _, c, _ in series["exact"]] == [10.0]
+    assert [c for _, c, _ in series[ESTIMATED]] == [10.0, 12.0]
+    members = figure3_members(rows, [2])
+    assert members["common"] == [done["key"], cut["key"]]  # not restricted to exact
+    same = regressions(rows, [2], common=True)
+    assert set(same) == {ESTIMATED, "APP-2"}
+    assert same[ESTIMATED]["slope"] == pytest.approx((12 - 10) / (0.92 - 0.90))
+    [work] = finishing_work(rows, [2])
+    rate = 7.0 / 2**10  # seconds per region of the finished count
+    assert work["tree_median"] == 2.0**12 and work["tree_networks"] == 1
+    assert work["left_at_estimate"] == pytest.approx(rate * 2 * 2.0**12)
+    assert time_totals([cut])["tree"] == 60.0
+    settings = ExperimentSettings(splits=((7, 15),), xor_sizes=(2,))
+    text = render_report(settings.to_dict(), [done, cut, bare], rows)
+    # 2^12 regions; 60 s + 3 s of bounds; half-width (2^13 - 2^11) / 2^13; XOR-2 1.5 + 3 s
+    assert "| 12-16 | 1 | 63.0 | 75% | 75% | 4.5 |" in text
 
 
 def test_a_count_cut_short_needs_its_tree_estimate():
@@ -262,6 +296,12 @@ def test_settings_guard(tmp_path):
     _check_settings(fresh, dataclasses.replace(settings, xor_networks=1))
     _check_settings(fresh, dataclasses.replace(settings, xor_networks=2))
     assert json.loads((fresh / "settings.json").read_text())["xor_networks"] == 2
+    # a longer tree estimate on more networks extends the run too
+    tree = tmp_path / "tree"
+    _check_settings(tree, dataclasses.replace(settings, tree_networks=1, tree_time_limit=60))
+    _check_settings(tree, dataclasses.replace(settings, tree_networks=2, tree_time_limit=120))
+    saved = json.loads((tree / "settings.json").read_text())
+    assert (saved["tree_networks"], saved["tree_time_limit"]) == (2, 120)
     with pytest.raises(ReluscopeError, match="epochs"):
         _check_settings(tmp_path, ExperimentSettings(splits=((3, 19),), epochs=3))
     with pytest.raises(ReluscopeError, match="positive"):

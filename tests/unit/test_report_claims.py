@@ -139,15 +139,18 @@ def test_scale_sentence_follows_the_gap():
             f"points on counts, {abs(logs - paper):.1f} on log2") in line
 
 
-@pytest.mark.skipif(not (RESULTS / "records.jsonl").is_file(), reason="no docs/results")
-def test_committed_report_is_what_its_records_give(tmp_path):
-    """docs/results/report.md is written from docs/results/records.jsonl by the code of
-    this tree (the figures aside, which this test does not draw)."""
+@pytest.mark.parametrize(("folder", "leo"), [(RESULTS, "bench_leo_authors.jsonl"),
+                                             (RESULTS / "estimates", None)])
+def test_committed_report_is_what_its_records_give(folder, leo, tmp_path):
+    """Each committed report.md of docs/results is written from the records.jsonl beside
+    it by the code of this tree (the figures aside, which this test does not draw)."""
+    if not (folder / "records.jsonl").is_file():
+        pytest.skip(f"no {folder}")
     for name in ("settings.json", "records.jsonl"):
-        shutil.copy(RESULTS / name, tmp_path / name)
-    write_report(tmp_path, leo_path=RESULTS / "bench_leo_authors.jsonl", figures=False)
+        shutil.copy(folder / name, tmp_path / name)
+    write_report(tmp_path, leo_path=folder / leo if leo else None, figures=False)
     written = (tmp_path / "report.md").read_text()
-    committed = (RESULTS / "report.md").read_text()
+    committed = (folder / "report.md").read_text()
     assert "\n## Figures\n" in committed
     assert written == committed.split("\n## Figures\n")[0] + "\n"
 
@@ -165,6 +168,14 @@ def test_narrow_cap_at_a_count_cut_short_is_marked_as_growing():
             "x >= 3,831,622") in line
     row = _line(text, "| 21-01-00 |")
     assert row.split("|")[5].strip().endswith("%+")  # the upper end grows with the count
+    # with a tree estimate, the cap at the estimated count too
+    rec["tree"] = {"estimate": 2_000_000.0, "ci_low": 1_500_000.0, "ci_high": 2_500_000.0,
+                   "status": "time_limit", "seconds": 60.0}
+    at_estimate = 100 * (conf - e_min) / (conf - 2_000_000)
+    line = _line(_text([rec], ()), "- **21;1;10**")
+    assert (f"16,543, {at_estimate:.1f}% at its smallest tree estimate, 2,000,000 (95% "
+            "interval 1,500,000-2,500,000);") in line
+    del rec["tree"]
     rec["exact"].update(exact=True, status="complete")
     line = _line(_text([rec], ()), "- **21;1;10**")
     assert f"{cap:.1f}% at this split's largest count, 16,543;" in line

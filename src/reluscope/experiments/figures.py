@@ -14,6 +14,7 @@ import numpy as np
 
 from reluscope.experiments.paper import PAPER_SMALL_ETA
 from reluscope.experiments.tables import (
+    ESTIMATED,
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
     figure3_members,
@@ -85,8 +86,9 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
 
     Left: networks whose exact count finished, at their count, with the paper's
     small / large line (eta = log2 regions = 12). Right: networks whose count was cut
-    short, at the regions proven before the limit (a lower bound on the count). A run
-    cut short at its time limit (hollow) gives a lower bound on its time, not a time.
+    short, at the regions proven before the limit (a lower bound on the count), and
+    their tree estimates at the estimated count. A run cut short at its time limit
+    (hollow) gives a lower bound on its time, not a time.
     Returns the legend's entries."""
     plt = pyplot()
     fig, (done, cut) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
@@ -122,6 +124,16 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
                            linewidths=1.2,
                            label="exact, MILP (paper's method)"
                            + ("" if finished else f", {hollow}"))
+        trees = [r for r in group if not complete and r.get("tree_estimate") is not None
+                 and r.get("tree_seconds") is not None]
+        if trees:  # at the estimated count, its 95% interval as a horizontal bar
+            est = np.array([r["tree_estimate"] for r in trees], float)
+            ax.errorbar(est, [base(r) + r["tree_seconds"] for r in trees],
+                        xerr=[est - [r["tree_ci_low"] for r in trees],
+                              np.array([r["tree_ci_high"] for r in trees], float) - est],
+                        fmt="^", color="tab:purple", ms=5, lw=0.8, capsize=2,
+                        label="tree estimate (bounds + estimate), at the estimated count "
+                              "with its 95% interval")
         for k in xor_sizes:
             pts = [(r["exact_regions"], base(r) + r[f"xor{k}_seconds"])
                    for r in group if r.get(f"xor{k}_seconds") is not None]
@@ -144,7 +156,9 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
     done.set_ylabel("seconds (MILP bounds included)")
     cut.set_title(f"counts cut short ({sum(1 for r in counted if not r['exact_complete'])} "
                   "networks)", fontsize=9, pad=14)
-    cut.set_xlabel("regions proven before the count's time limit (a lower bound)")
+    cut.set_xlabel("regions proven before the count's time limit (a lower bound)"
+                   + (";\ntree estimates at their estimated count"
+                      if any(r.get("tree_estimate") is not None for r in counted) else ""))
     handles: dict[str, Any] = {}
     for ax in (done, cut):
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -171,13 +185,16 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
     members = figure3_members(rows, xor_sizes)
     extremes: list[tuple[float, float, tuple[int, int]]] = []
     for name, values in pts.items():
-        color = "k" if name == "exact" else _color(int(name.split("-")[1]))
+        color = {"exact": "k", ESTIMATED: "0.55"}.get(name) or _color(int(name.split("-")[1]))
+        # the exact counts are also in the estimated series: drawn as rings around them
+        style = (dict(facecolors="none", edgecolors=color, s=36) if name == ESTIMATED
+                 else dict(color=color, s=12))
         line = lines.get(name)
         a, c = np.array([(acc, cnt) for acc, cnt, _ in values], float).T
         label = (f"{name}: {len(values)} networks, {len(members['splits'][name])} splits"
                  + ("" if line is None else f", r = {line['pearson_r']:.2f}, "
                     f"rho = {line['spearman_rho']:.2f}"))
-        pooled.scatter(a, c, color=color, s=12, label=label)
+        pooled.scatter(a, c, label=label, **style)
         if line is not None and line["points"] >= MIN_REGRESSION_POINTS:
             grid = np.linspace(a.min(), a.max(), 2)
             pooled.plot(grid, line["slope"] * grid + line["intercept"], color=color, lw=1)
@@ -185,7 +202,7 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
         extremes += [p for p in within_split_points(values)]
         if dev:
             da, dc = np.array(dev, float).T
-            within.scatter(da, dc, color=color, s=12, label=(
+            within.scatter(da, dc, **style, label=(
                 name if line is None or not line["within_points"] else
                 f"{name}: r = {line['within_r']:.2f}, rho = {line['within_spearman']:.2f}"))
             if line is not None and line["within_points"] >= MIN_REGRESSION_POINTS:
@@ -216,7 +233,8 @@ def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) ->
         ax.xaxis.set_major_locator(plt.MaxNLocator(6))
         ax.grid(alpha=0.3)
     common = len(members["common"]) if members["keys"] else 0
-    fig.suptitle("Figure 3: accuracy vs number of regions (exact: black; APP-k: colours; "
+    fig.suptitle("Figure 3: accuracy vs number of regions (exact: black; estimated: grey "
+                 "rings; APP-k: colours; "
                  f"{common} networks are in every series)", fontsize=11)
     _save(plt, fig, path)
 

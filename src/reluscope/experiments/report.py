@@ -35,6 +35,7 @@ from reluscope.experiments.records import (
     write_records_file,
 )
 from reluscope.experiments.tables import (
+    ESTIMATED,
     FIG3_MIN_WIDTH,
     MIN_REGRESSION_POINTS,
     N_INPUTS,
@@ -59,6 +60,7 @@ from reluscope.experiments.tables import (
     timing_pairs,
 )
 from reluscope.regions.estimate.mipbound import estimate_regions, repetitions_for_target
+from reluscope.regions.estimate.tree_estimate import MIN_INTERVAL_RUNS
 
 
 # ----------------------------------------------------------------------------- report
@@ -185,6 +187,18 @@ def section_run(
                     if settings.get("xor_networks") is not None else "every network")
                  + f"; MIPBound results for {sum(1 for r in records if r.get('xor'))} networks.")
     lines.append(f"- Exact counts finished: {complete} of {len(rows)} networks.")
+    trees = [rec["tree"] for rec in records if isinstance(rec.get("tree"), dict)
+             and "error" not in rec["tree"]]
+    if trees:
+        with_estimate = sum(1 for t in trees if t.get("estimate") is not None)
+        tree_limits = Counter(t.get("time_limit") for t in trees)
+        lines.append(
+            f"- Tree estimates (step `tree`, counts cut short): {len(trees)} run, "
+            f"{with_estimate} with an estimate (an interval needs {MIN_INTERVAL_RUNS} runs, "
+            "the records' `probes`); time limit " + ", ".join(
+                f"{_fmt(lim, '.0f')} s on {n}" for lim, n in sorted(
+                    tree_limits.items(), key=lambda kv: math.inf if kv[0] is None else kv[0]))
+            + f", target half-width {settings.get('tree_rel_error')}.")
     n_err = sum(1 for r in rows if r["errors"])
     if n_err:
         lines.append(f"- Networks with a failed step (recorded, retried on the next run): "
@@ -371,6 +385,12 @@ def _all_unstable_text(a: Any, rows: list[dict[str, Any]]) -> str:
             text += (f", {_pct(cap(x))} at this split's largest "
                      + ("count" if finished else "count proven so far (a lower bound on x)")
                      + f", {x:,}")
+    estimated = [r for r in rows if not r.get("exact_complete") and r.get("tree_estimate")]
+    if estimated:
+        r = min(estimated, key=lambda r: r["tree_estimate"])
+        x_hat = int(r["tree_estimate"])
+        text += (f", {_pct(cap(x_hat))} at its smallest tree estimate, {x_hat:,} (95% "
+                 f"interval {int(r['tree_ci_low']):,}-{int(r['tree_ci_high']):,})")
     if a.exact_needed_all_unstable is not None:
         text += (f"; the paper's value is within this cap only from x >= "
                  f"{a.exact_needed_all_unstable:,}")
@@ -460,20 +480,21 @@ def section_figure3(regs: dict[str, dict[str, float]], rows: list[dict[str, Any]
                + ".") if flipped else
               "Leaving out any one split keeps the sign of every slope above.", ""]
     same = regressions(rows, xor_sizes, common=True)
-    if "exact" in same and len(same) > 1:
+    ref = ESTIMATED if ESTIMATED in same else "exact"
+    if ref in same and len(same) > 1:
         lines += ["On the networks in every series only (like for like):", ""]
         lines += _regression_table(same)
-        gaps = {name: abs(reg["slope"] - same["exact"]["slope"])
-                for name, reg in same.items() if name != "exact"}
+        gaps = {name: abs(reg["slope"] - same[ref]["slope"])
+                for name, reg in same.items() if name != ref}
         order = list(gaps)
         shrinking = all(gaps[a] >= gaps[b] for a, b in zip(order, order[1:], strict=False))
         lines += [("The paper's Figure 3: \"these regressions become more parallel\" as k "
                    "grows. Here, on these "
-                   f"{same['exact']['points']} networks, |APP-k slope - exact slope| = "
+                   f"{same[ref]['points']} networks, |APP-k slope - {ref} slope| = "
                    + ", ".join(f"{gaps[n]:.1f} ({n})" for n in order) + ": "
                    + ("shrinks with k" if shrinking else "does not shrink steadily with k")
                    + (f" (fewer than {2 * MIN_REGRESSION_POINTS} networks: a sign, not a "
-                      "test)." if same["exact"]["points"] < 2 * MIN_REGRESSION_POINTS
+                      "test)." if same[ref]["points"] < 2 * MIN_REGRESSION_POINTS
                       else ".")), ""]
     return lines
 
@@ -704,21 +725,25 @@ def _figure3_verdict(regs: dict[str, dict[str, float]], rows: list[dict[str, Any
     if "exact" in regs and regs["exact"]["points"] < MIN_REGRESSION_POINTS:
         out.append(f"- Figure 3 against exact counts: only {regs['exact']['points']} network(s) "
                    "with a finished count and both widths >= 4: too few for a slope.")
-    elif "exact" in regs:
-        r_exact = regs["exact"]
-        sign = "negative" if r_exact["slope"] < 0 else "positive"
-        out.append(f"- Figure 3 against exact counts (same sign convention): pooled slope "
-                   f"{r_exact['slope']:.1f} ({sign}, r = {_fmt(r_exact['pearson_r'], '.2f')}, "
-                   f"rho = {_fmt(r_exact['spearman_rho'], '.2f')}, {r_exact['points']} "
-                   "networks)" + _within_text({"exact": r_exact}) + ".")
+    for name, what in (("exact", "exact counts"), (ESTIMATED, "counts, estimated where cut "
+                                                    "short (tree estimate)")):
+        if name in regs and regs[name]["points"] >= MIN_REGRESSION_POINTS:
+            reg = regs[name]
+            sign = "negative" if reg["slope"] < 0 else "positive"
+            out.append(f"- Figure 3 against {what} (same sign convention): pooled slope "
+                       f"{reg['slope']:.1f} ({sign}, r = {_fmt(reg['pearson_r'], '.2f')}, "
+                       f"rho = {_fmt(reg['spearman_rho'], '.2f')}, {reg['points']} "
+                       "networks)" + _within_text({name: reg}) + ".")
     keys = members["keys"]
-    if "exact" in keys and len(keys) > 1 and all(keys.values()):
-        n_exact = len(keys["exact"])
-        n_app = max(len(v) for name, v in keys.items() if name != "exact")
-        same = all(v == keys["exact"] for v in keys.values())
+    ref = ESTIMATED if ESTIMATED in keys else "exact"
+    app_names = [name for name in keys if name.startswith("APP-")]
+    if ref in keys and app_names and all(keys.values()):
+        n_exact = len(keys[ref])
+        n_app = max(len(keys[name]) for name in app_names)
+        same = all(keys[name] == keys[ref] for name in app_names)
         out.append(f"- Figure 3's series are {'the same' if same else 'not the same'} "
-                   f"networks: exact counts on {n_exact} networks "
-                   f"({_split_list(members['splits']['exact'])}), APP-k on up to {n_app}; "
+                   f"networks: {ref} counts on {n_exact} networks "
+                   f"({_split_list(members['splits'][ref])}), APP-k on up to {n_app}; "
                    f"{len(members['common'])} are in every series"
                    + ("." if same else ", so the paper's \"more parallel\" claim is "
                       "compared on those only (section Figure 3)."))
@@ -835,7 +860,38 @@ def section_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
                      f"{milp_cut} | "
                      + " | ".join(_fmt(None if x is None else x + bseconds) for x in xs) + " |")
     lines.append("")
-    return lines
+    return lines + _tree_timing(rows, xor_sizes)
+
+
+def _tree_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
+    """The tree estimates of the counts cut short, by the size of their estimate: time
+    (bounds included), the interval's relative half-width, and MIPBound's time beside."""
+    trees = [r for r in rows if not r["exact_complete"] and r.get("tree_estimate")
+             and r.get("tree_seconds") is not None]
+    if not trees:
+        return []
+    lines = ["Tree estimates of the counts cut short, by the size of the estimate (time = "
+             "bounds + estimate; the estimate stops at its time limit or at its target "
+             "half-width):", "",
+             "| estimated regions (log2 range) | networks | tree s | median half-width "
+             "(95%) | largest half-width | " + " | ".join(f"XOR-{k} s" for k in xor_sizes)
+             + " |", "|---|---:|---:|---:|---:|" + "---:|" * len(xor_sizes)]
+    bins: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in trees:
+        bins[int(math.log2(r["tree_estimate"]) // 4)].append(r)
+    for b, group in sorted(bins.items()):
+        seconds = mean_or_none([r["tree_seconds"] + (r["bounds_seconds"] or 0.0)
+                                for r in group])
+        widths = [(r["tree_ci_high"] - r["tree_ci_low"]) / (2 * r["tree_estimate"])
+                  for r in group]
+        xs = [mean_or_none([r[f"xor{k}_seconds"] + (r["bounds_seconds"] or 0.0)
+                            for r in group if r.get(f"xor{k}_seconds") is not None])
+              for k in xor_sizes]
+        lines.append(f"| {4 * b}-{4 * b + 4} | {len(group)} | "
+                     f"{_fmt(seconds)} | "
+                     f"{100 * float(np.median(widths)):.0f}% | {100 * max(widths):.0f}% | "
+                     + " | ".join(_fmt(x) for x in xs) + " |")
+    return lines + [""]
 
 
 def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
@@ -852,11 +908,14 @@ def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[s
              "networks not finished, with the count bracketed: at most the Empirical UB "
              "(proven); as a typical lower value, the median over the split's networks "
              "with MIPBound of their best XOR-k lower bound (95% each; applied to every "
-             "unfinished network of the split, an extrapolation).", "",
+             "unfinished network of the split, an extrapolation); and at each network's "
+             "tree estimate (`reproduce` step `tree`; a network without one at its split's "
+             "median estimate).", "",
              "| widths | finished | regions counted | counting s | ms per region | "
-             "rate from | median best XOR-k LB | median EmpUB (unfinished) | left, core-h "
-             "(XOR-k LB) | left, core-h (EmpUB) |",
-             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+             "rate from | median best XOR-k LB | median tree estimate | median EmpUB "
+             "(unfinished) | left, core-h (XOR-k LB) | left, core-h (estimate) | left, "
+             "core-h (EmpUB) |",
+             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for w in work:
         def hours(value: float | None) -> str:
             return "–" if value is None else f"{value / 3600:,.1f}"
@@ -865,8 +924,9 @@ def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[s
             f"| {w['widths']} | {w['finished']} of {w['networks']} | "
             f"{w['regions_counted']:,} | {w['seconds_spent']:,.0f} | "
             f"{1000 * w['seconds_per_region']:.2f} | {w['rate_from']} | "
-            f"{_fmt(w['xor_lb_median'], ',.0f')} | {_fmt(w['empirical_ub_median'], ',.0f')} | "
-            f"{hours(w['left_typical_low'])} | {hours(w['left_at_most'])} |")
+            f"{_fmt(w['xor_lb_median'], ',.0f')} | {_fmt(w['tree_median'], ',.0f')} | "
+            f"{_fmt(w['empirical_ub_median'], ',.0f')} | {hours(w['left_typical_low'])} | "
+            f"{hours(w['left_at_estimate'])} | {hours(w['left_at_most'])} |")
     lines.append("")
     left = [w for w in work if w["unfinished"]]
     if left:
@@ -881,6 +941,10 @@ def section_cost(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[s
                      "MIPBound if every count were at its split's median XOR-k bound")
         if no_xor:
             text += f" (no MIPBound on {', '.join(no_xor)})"
+        estimated = [w["left_at_estimate"] for w in left if w["left_at_estimate"] is not None]
+        if estimated:
+            text += (f"; about {sum(estimated) / 3600:,.0f} core-hours at the tree estimates "
+                     f"of the {len(estimated)} splits that have them")
         pairs = [(r["exact_regions"], max(r[f"xor{k}_lb"] for k in xor_sizes
                                           if r.get(f"xor{k}_lb")))
                  for r in rows if r["exact_complete"] and any(r.get(f"xor{k}_lb")

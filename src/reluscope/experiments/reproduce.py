@@ -593,7 +593,7 @@ class ReproduceResult:
 #: settings that only say how much to run, not how: a run may be extended along them
 _SCALE_FIELDS = (
     "splits", "networks_per_split", "milp_networks", "xor_networks", "count_time_limit",
-    "estimate_time_limit",
+    "estimate_time_limit", "tree_networks", "tree_time_limit",
 )
 
 
@@ -630,6 +630,8 @@ def _check_settings(out: Path, settings: ExperimentSettings) -> None:
             estimate_time_limit=_larger(
                 old.get("estimate_time_limit"), settings.estimate_time_limit
             ),
+            tree_networks=_larger(old.get("tree_networks"), settings.tree_networks),
+            tree_time_limit=_larger(old.get("tree_time_limit"), settings.tree_time_limit),
         )
         dump_json(path, merged.to_dict())
     else:

@@ -304,6 +304,11 @@ def check_orderings(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> dic
     return {name: {"hold": v[0], "fail": v[1]} for name, v in out.items()}
 
 
+#: Figure 3's series of every network's count: exact where the count finished, else the
+#: tree estimate (``reproduce`` step ``tree``).
+ESTIMATED = "exact or estimated"
+
+
 def _figure3_rows(rows: list[dict[str, Any]], xor_sizes: Sequence[int], min_width: int,
                   common: bool) -> dict[str, list[tuple[dict[str, Any], float]]]:
     """(row, log2 count) per series; ``common``: only the networks in every series."""
@@ -311,9 +316,15 @@ def _figure3_rows(rows: list[dict[str, Any]], xor_sizes: Sequence[int], min_widt
             and r["test_accuracy"] is not None]
     series = {"exact": [(r, _log2(r["exact_regions"]) if r["exact_complete"] else None)
                         for r in keep]}
+    if any(r.get("tree_estimate") is not None and not r["exact_complete"] for r in keep):
+        series[ESTIMATED] = [(r, _log2(r["exact_regions"]) if r["exact_complete"] else
+                              _log2(r["tree_estimate"]) if r.get("tree_estimate") else None)
+                             for r in keep]
     for k in xor_sizes:
         series[f"APP-{k}"] = [(r, r[f"app{k}_log2"]) for r in keep]
-    if common:
+    if common:  # like for like: the counts, estimated where cut short, against APP-k
+        if ESTIMATED in series:
+            del series["exact"]
         inside = [all(pts[i][1] is not None for pts in series.values())
                   for i in range(len(keep))]
         series = {name: [p for p, flag in zip(pts, inside, strict=True) if flag]
@@ -326,8 +337,9 @@ def figure3_series(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
                    min_width: int = FIG3_MIN_WIDTH, *, common: bool = False,
                    ) -> dict[str, list[tuple[float, float, tuple[int, int]]]]:
     """Figure 3's points (accuracy, log2 count, split) per series: exact (finished
-    counts) and APP-k, over the networks whose hidden layers both have ``min_width``
-    units; with ``common``, over the networks that are in every series only."""
+    counts), exact or estimated (where any count was estimated) and APP-k, over the
+    networks whose hidden layers both have ``min_width`` units; with ``common``, over
+    the networks that are in every series only (see :func:`figure3_members`)."""
     return {name: [(float(r["test_accuracy"]), c, (r["n1"], r["n2"])) for r, c in pts]
             for name, pts in _figure3_rows(rows, xor_sizes, min_width, common).items()}
 
@@ -335,13 +347,15 @@ def figure3_series(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
 def figure3_members(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
                     min_width: int = FIG3_MIN_WIDTH) -> dict[str, Any]:
     """Which networks each Figure 3 series holds: per series its keys and splits, and
-    the keys that are in every series (the like-for-like set)."""
+    the keys that are in every series (the like-for-like set; where counts were
+    estimated, the exact-only series does not restrict it)."""
     series = {name: [r for r, _ in pts]
               for name, pts in _figure3_rows(rows, xor_sizes, min_width, False).items()}
     keys = {name: sorted(str(r["key"]) for r in group) for name, group in series.items()}
     splits = {name: sorted({(int(r["n1"]), int(r["n2"])) for r in group})
               for name, group in series.items()}
-    both = set.intersection(*(set(v) for v in keys.values())) if keys else set()
+    reference = [name for name in keys if not (name == "exact" and ESTIMATED in keys)]
+    both = set.intersection(*(set(keys[name]) for name in reference)) if keys else set()
     return {"keys": keys, "splits": splits, "common": sorted(both)}
 
 
@@ -497,7 +511,9 @@ def finishing_work(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
     bracketed:
     at most the Empirical UB (proven), and, as a typical lower value, the median over the
     split's networks with MIPBound of their largest XOR-k lower bound (95% per network;
-    applied to every unfinished network of the split, an extrapolation)."""
+    applied to every unfinished network of the split, an extrapolation). Where the
+    networks have tree estimates, the work at the estimated counts too (a network
+    without one taken at its split's median estimate)."""
     by_split: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         if r.get("exact_seconds") is not None and r.get("exact_regions") is not None:
@@ -515,6 +531,12 @@ def finishing_work(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
         low = sum(rate * max(int(r["exact_regions"]), xor_median or 0) for r in cut)
         high = sum(rate * max(int(r["exact_regions"]), int(r["empirical_ub"] or 0))
                    for r in cut)
+        estimates = [float(r["tree_estimate"]) for r in cut
+                     if r.get("tree_estimate") is not None]
+        tree_median = float(np.median(estimates)) if estimates else None
+        at_estimate = sum(rate * max(int(r["exact_regions"]), float(
+            r["tree_estimate"] if r.get("tree_estimate") is not None else tree_median or 0))
+            for r in cut)
         out.append({
             "widths": f"{n1};{n2};10", "n1": n1, "n2": n2, "networks": len(group),
             "finished": len(done), "unfinished": len(cut),
@@ -530,6 +552,9 @@ def finishing_work(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
             # seconds on one core to count the unfinished networks from scratch
             "left_typical_low": low if cut and xor_median is not None else None,
             "left_at_most": high if cut else None,
+            "tree_median": tree_median, "tree_networks": len(estimates),
+            # the same at each network's tree estimate (the split's median where missing)
+            "left_at_estimate": at_estimate if cut and estimates else None,
         })
     return out
 
@@ -538,7 +563,7 @@ def time_totals(records: list[dict[str, Any]]) -> dict[str, float]:
     """Seconds spent per method, summed over the records (where the time went)."""
     totals: dict[str, float] = defaultdict(float)
     for rec in records:
-        for name in ("train", "bounds", "upper", "exact", "exact_milp"):
+        for name in ("train", "bounds", "upper", "exact", "exact_milp", "tree"):
             entry = rec.get(name)
             if isinstance(entry, dict) and ok(entry) and entry.get("seconds") is not None:
                 totals[name] += float(entry["seconds"])
@@ -549,6 +574,7 @@ def time_totals(records: list[dict[str, Any]]) -> dict[str, float]:
 
 
 __all__ = [
+    "ESTIMATED",
     "FIG3_MIN_WIDTH",
     "figure3_members",
     "finishing_work",
