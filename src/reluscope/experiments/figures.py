@@ -124,16 +124,8 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
                            linewidths=1.2,
                            label="exact, MILP (paper's method)"
                            + ("" if finished else f", {hollow}"))
-        trees = [r for r in group if not complete and r.get("tree_estimate") is not None
-                 and r.get("tree_seconds") is not None]
-        if trees:  # at the estimated count, its 95% interval as a horizontal bar
-            est = np.array([r["tree_estimate"] for r in trees], float)
-            ax.errorbar(est, [base(r) + r["tree_seconds"] for r in trees],
-                        xerr=[est - [r["tree_ci_low"] for r in trees],
-                              np.array([r["tree_ci_high"] for r in trees], float) - est],
-                        fmt="^", color="tab:purple", ms=5, lw=0.8, capsize=2,
-                        label="tree estimate (bounds + estimate), at the estimated count "
-                              "with its 95% interval")
+        if not complete:
+            _tree_estimates(ax, group)
         for k in xor_sizes:
             pts = [(r["exact_regions"], base(r) + r[f"xor{k}_seconds"])
                    for r in group if r.get(f"xor{k}_seconds") is not None]
@@ -172,6 +164,21 @@ def figure2_bottom(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return tuple(order)
+
+
+def _tree_estimates(ax: Any, rows: list[dict[str, Any]]) -> None:
+    """The tree estimates among ``rows``: time (bounds + estimate) at the estimated
+    count, its 95% interval as a horizontal bar."""
+    trees = [r for r in rows if r.get("tree_estimate") is not None
+             and r.get("tree_seconds") is not None]
+    if trees:
+        est = np.array([r["tree_estimate"] for r in trees], float)
+        ax.errorbar(est, [(r["bounds_seconds"] or 0.0) + r["tree_seconds"] for r in trees],
+                    xerr=[est - [r["tree_ci_low"] for r in trees],
+                          np.array([r["tree_ci_high"] for r in trees], float) - est],
+                    fmt="^", color="tab:purple", ms=5, lw=0.8, capsize=2,
+                    label="tree estimate (bounds + estimate), at the estimated count "
+                          "with its 95% interval")
 
 
 def figure3(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
