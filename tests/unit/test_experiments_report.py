@@ -31,6 +31,7 @@ from reluscope.experiments.tables import (
     flat_row,
     gap_closed,
     gap_closed_log2,
+    per_split_summary,
     regressions,
     rows_to_csv,
     table1,
@@ -96,6 +97,12 @@ def test_table1_with_tree_estimates_of_counts_cut_short():
     settings = ExperimentSettings(splits=((7, 15),), xor_sizes=())
     text = render_report(settings.to_dict(), [done, cut, bare], rows)
     assert "| 7;15;10 | 2 (1) | 70.8 [64.9, 83.3] | 48.4 [35.2, 69.9] | 1.1 |" in text
+    # against the paper's 1.1: |70.8 - 1.1| on counts, |48.4 - 1.1| on log2, both outside
+    counts = (100 * 600 / 900 + 100 * 600 / 800) / 2
+    logs = (100 * math.log2(1000 / 400) / math.log2(1000 / 100)
+            + 100 * math.log2(1000 / 400) / math.log2(1000 / 200)) / 2
+    assert (f"mean absolute difference on counts {counts - 1.1:.1f} points (the paper's "
+            f"value inside the interval on 0 of 1); on log2 {logs - 1.1:.1f} points") in text
 
 
 def test_figure3_and_the_cost_take_the_tree_estimates():
@@ -122,6 +129,13 @@ def test_figure3_and_the_cost_take_the_tree_estimates():
     assert work["tree_median"] == 2.0**12 and work["tree_networks"] == 1
     assert work["left_at_estimate"] == pytest.approx(rate * 2 * 2.0**12)
     assert time_totals([cut])["tree"] == 60.0
+    # Figure 2 (top): the split's mean count, exact or estimated, only when every
+    # network has one (``bare`` has neither)
+    [split] = per_split_summary(rows, [2])
+    assert split["estimated_regions"] is None
+    [split] = per_split_summary(rows[:2], [2])
+    assert (split["estimated_regions"], split["estimated_low"], split["estimated_high"]) == (
+        (2**10 + 2**12) / 2, (2**10 + 2**11) / 2, (2**10 + 2**13) / 2)
     settings = ExperimentSettings(splits=((7, 15),), xor_sizes=(2,))
     text = render_report(settings.to_dict(), [done, cut, bare], rows)
     # 2^12 regions; 60 s + 3 s of bounds; half-width (2^13 - 2^11) / 2^13; XOR-2 1.5 + 3 s

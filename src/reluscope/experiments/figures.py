@@ -35,7 +35,8 @@ def _color(k: int) -> str:
 
 
 def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path) -> None:
-    """Means per split of ConfUB, EmpUB, exact count and XOR-k LBs, log scale."""
+    """Means per split of ConfUB, EmpUB, exact count, the count exact or estimated (with
+    its interval) and XOR-k LBs, log scale."""
     plt = pyplot()
     summary = per_split_summary(rows, xor_sizes)
     labels = [f"{s['n1']};{s['n2']}" for s in summary]
@@ -55,7 +56,15 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
         ax.scatter(x[partial], series("proven_regions")[partial], facecolors="none",
                    edgecolors="gray", marker="v", s=40,
                    label="count proven before the time limit (lower bound)")
+    estimated = series("estimated_regions")
+    if not np.all(np.isnan(estimated)):
+        ax.errorbar(x, estimated, yerr=[estimated - series("estimated_low"),
+                                        series("estimated_high") - estimated],
+                    color="tab:purple", marker="D", ms=4, lw=1.2, capsize=3,
+                    label="exact or tree-estimated count\n(mean of the 95% intervals' ends)")
     for k in xor_sizes:
+        if all(s[f"xor{k}_lb"] is None for s in summary):
+            continue
         per_split = sorted({sum(1 for r in rows if (r["n1"], r["n2"]) == (s["n1"], s["n2"])
                                 and r.get(f"xor{k}_lb") is not None) for s in summary} - {0})
         how_many = ("" if not per_split else
@@ -67,7 +76,8 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
     ax.set_xticks(x, labels, rotation=60, fontsize=8)
     ax.set_xlabel("widths n1;n2 (output layer: 10)")
     ax.set_ylabel("linear regions (mean over networks)")
-    ax.set_title("Figure 2 (top): bounds vs exact count")
+    ax.set_title("Figure 2 (top): bounds vs exact count"
+                 + ("" if np.all(np.isnan(estimated)) else " and tree estimates"))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     _save(plt, fig, path)

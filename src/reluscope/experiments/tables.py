@@ -272,11 +272,28 @@ def per_split_summary(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> l
             "milp_seconds": mean_or_none(col("milp_seconds")),
             "bounds_seconds": mean_or_none(col("bounds_seconds")),
         }
+        item.update(_estimated_means(group))
         for k in xor_sizes:
             item[f"xor{k}_lb"] = mean_or_none([float(v) for v in col(f"xor{k}_lb")])
             item[f"xor{k}_seconds"] = mean_or_none(col(f"xor{k}_seconds"))
         out.append(item)
     return out
+
+
+def _estimated_means(group: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean count of a split over its networks, each exact where its count finished,
+    else its tree estimate, with the means of the interval ends (a network's exact count
+    is its own interval); None where no network was estimated or any has neither."""
+    known = [r for r in group if r.get("exact_complete") or r.get("tree_estimate")]
+    if len(known) < len(group) or all(r.get("exact_complete") for r in group):
+        return {"estimated_regions": None, "estimated_low": None, "estimated_high": None}
+
+    def mean_of(name: str) -> float | None:
+        return mean_or_none([float(r["exact_regions"] if r.get("exact_complete") else r[name])
+                             for r in group])
+
+    return {"estimated_regions": mean_of("tree_estimate"),
+            "estimated_low": mean_of("tree_ci_low"), "estimated_high": mean_of("tree_ci_high")}
 
 
 def check_orderings(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> dict[str, Any]:
