@@ -15,9 +15,6 @@ function that needs one is called::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from reluscope.errors import (
     DomainError,
     EmptyDomainError,
@@ -27,6 +24,7 @@ from reluscope.errors import (
     SolverError,
     UnsupportedLayerError,
 )
+from reluscope.lazy import lazy_getattr
 from reluscope.network import ReLUNetwork
 
 __version__ = "0.1.0"
@@ -64,10 +62,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'reluscope' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -8,8 +8,9 @@ tighter bounds: milp within lp within interval.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reluscope.lazy import lazy_getattr
 
 if TYPE_CHECKING:  # the names below, for type checkers; at run time imported on first use
     from reluscope.bounds.interval import interval_bounds
@@ -27,10 +28,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'reluscope.bounds' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = ["BOUNDS_METHODS", "Bounds", "interval_bounds", "tighten_bounds"]

@@ -7,8 +7,9 @@ Frameworks are imported only when used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reluscope.lazy import lazy_getattr
 
 if TYPE_CHECKING:  # the names below, for type checkers; at run time imported on first use
     from reluscope.io.formats import FORMATS, format_of
@@ -28,10 +29,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'reluscope.io' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = ["FORMATS", "format_of", "from_onnx", "from_torch", "load", "save"]
