@@ -57,7 +57,8 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
                    edgecolors="gray", marker="v", s=40,
                    label="count proven before the time limit (lower bound)")
     estimated = series("estimated_regions")
-    if not np.all(np.isnan(estimated)):
+    has_estimates = not np.all(np.isnan(estimated))
+    if has_estimates:
         ax.errorbar(x, estimated, yerr=[estimated - series("estimated_low"),
                                         series("estimated_high") - estimated],
                     color="tab:purple", marker="D", ms=4, lw=1.2, capsize=3,
@@ -77,7 +78,7 @@ def figure2_top(rows: list[dict[str, Any]], xor_sizes: Sequence[int], path: Path
     ax.set_xlabel("widths n1;n2 (output layer: 10)")
     ax.set_ylabel("linear regions (mean over networks)")
     ax.set_title("Figure 2 (top): bounds vs exact count"
-                 + ("" if np.all(np.isnan(estimated)) else " and tree estimates"))
+                 + (" and tree estimates" if has_estimates else ""))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     _save(plt, fig, path)

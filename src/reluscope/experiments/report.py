@@ -42,6 +42,7 @@ from reluscope.experiments.tables import (
     NARROW_WIDTH,
     check_orderings,
     figure3_members,
+    figure3_reference,
     finishing_work,
     flat_row,
     is_large,
@@ -404,7 +405,7 @@ def _all_unstable_text(a: Any, rows: list[dict[str, Any]]) -> str:
             text += (f", {_pct(cap(x))} at this split's largest "
                      + ("count" if finished else "count proven so far (a lower bound on x)")
                      + f", {x:,}")
-    estimated = [r for r in rows if not r.get("exact_complete") and r.get("tree_estimate")]
+    estimated = [r for r in rows if r.get("tree_estimate")]
     if estimated:
         r = min(estimated, key=lambda r: r["tree_estimate"])
         x_hat = int(r["tree_estimate"])
@@ -499,7 +500,7 @@ def section_figure3(regs: dict[str, dict[str, float]], rows: list[dict[str, Any]
                + ".") if flipped else
               "Leaving out any one split keeps the sign of every slope above.", ""]
     same = regressions(rows, xor_sizes, common=True)
-    ref = ESTIMATED if ESTIMATED in same else "exact"
+    ref = figure3_reference(same)
     if ref in same and len(same) > 1:
         lines += ["On the networks in every series only (like for like):", ""]
         lines += _regression_table(same)
@@ -754,7 +755,7 @@ def _figure3_verdict(regs: dict[str, dict[str, float]], rows: list[dict[str, Any
                        f"rho = {_fmt(reg['spearman_rho'], '.2f')}, {reg['points']} "
                        "networks)" + _within_text({name: reg}) + ".")
     keys = members["keys"]
-    ref = ESTIMATED if ESTIMATED in keys else "exact"
+    ref = figure3_reference(keys)
     app_names = [name for name in keys if name.startswith("APP-")]
     if ref in keys and app_names and all(keys.values()):
         n_exact = len(keys[ref])
@@ -856,10 +857,7 @@ def section_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
               "| regions (log2 range) | size | networks | exact LP s | exact MILP s | MILP "
               "cut short | " + " | ".join(f"XOR-{k} s" for k in xor_sizes) + " |",
               "|---|---|---:|---:|---:|---:|" + "---:|" * len(xor_sizes)]
-    bins: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for r in good:
-        bins[int(math.log2(max(1, r["exact_regions"])) // 4)].append(r)
-    for b, group in sorted(bins.items()):
+    for b, group in _by_log2_range(good, "exact_regions"):
         def mean(name: str, group: list[dict[str, Any]] = group) -> float | None:
             return mean_or_none([r[name] for r in group if r.get(name) is not None])
 
@@ -882,11 +880,20 @@ def section_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list
     return lines + _tree_timing(rows, xor_sizes)
 
 
+def _by_log2_range(rows: list[dict[str, Any]], field: str,
+                   ) -> list[tuple[int, list[dict[str, Any]]]]:
+    """``rows`` grouped by ``log2(row[field]) // 4`` (ranges of 4 in log2), in order: the
+    size classes of the timing tables."""
+    bins: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        bins[int(math.log2(max(1, r[field])) // 4)].append(r)
+    return sorted(bins.items())
+
+
 def _tree_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[str]:
     """The tree estimates of the counts cut short, by the size of their estimate: time
     (bounds included), the interval's relative half-width, and MIPBound's time beside."""
-    trees = [r for r in rows if not r["exact_complete"] and r.get("tree_estimate")
-             and r.get("tree_seconds") is not None]
+    trees = [r for r in rows if r.get("tree_estimate") and r.get("tree_seconds") is not None]
     if not trees:
         return []
     lines = ["Tree estimates of the counts cut short, by the size of the estimate (time = "
@@ -895,10 +902,7 @@ def _tree_timing(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> list[s
              "| estimated regions (log2 range) | networks | tree s | median half-width "
              "(95%) | largest half-width | " + " | ".join(f"XOR-{k} s" for k in xor_sizes)
              + " |", "|---|---:|---:|---:|---:|" + "---:|" * len(xor_sizes)]
-    bins: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for r in trees:
-        bins[int(math.log2(r["tree_estimate"]) // 4)].append(r)
-    for b, group in sorted(bins.items()):
+    for b, group in _by_log2_range(trees, "tree_estimate"):
         seconds = mean_or_none([r["tree_seconds"] + (r["bounds_seconds"] or 0.0)
                                 for r in group])
         widths = [(r["tree_ci_high"] - r["tree_ci_low"]) / (2 * r["tree_estimate"])

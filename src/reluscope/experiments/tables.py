@@ -20,7 +20,7 @@ import csv
 import io
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -284,13 +284,12 @@ def _estimated_means(group: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean count of a split over its networks, each exact where its count finished,
     else its tree estimate, with the means of the interval ends (a network's exact count
     is its own interval); None where no network was estimated or any has neither."""
-    known = [r for r in group if r.get("exact_complete") or r.get("tree_estimate")]
-    if len(known) < len(group) or all(r.get("exact_complete") for r in group):
+    if (any(count_or_estimate(r) is None for r in group)
+            or all(r.get("exact_complete") for r in group)):
         return {"estimated_regions": None, "estimated_low": None, "estimated_high": None}
 
-    def mean_of(name: str) -> float | None:
-        return mean_or_none([float(r["exact_regions"] if r.get("exact_complete") else r[name])
-                             for r in group])
+    def mean_of(field: str) -> float | None:
+        return mean_or_none([float(count_or_estimate(r, field)) for r in group])
 
     return {"estimated_regions": mean_of("tree_estimate"),
             "estimated_low": mean_of("tree_ci_low"), "estimated_high": mean_of("tree_ci_high")}
@@ -326,6 +325,18 @@ def check_orderings(rows: list[dict[str, Any]], xor_sizes: Sequence[int]) -> dic
 ESTIMATED = "exact or estimated"
 
 
+def count_or_estimate(row: dict[str, Any], field: str = "tree_estimate") -> Any:
+    """The row's exact count where it finished, else its tree ``field`` (the estimate,
+    ``tree_ci_low`` or ``tree_ci_high``; None without one)."""
+    return row["exact_regions"] if row.get("exact_complete") else row.get(field)
+
+
+def figure3_reference(series: Collection[str]) -> str:
+    """The series Figure 3's APP-k lines are compared with: the counts estimated where cut
+    short when the run has them, else the exact counts."""
+    return ESTIMATED if ESTIMATED in series else "exact"
+
+
 def _figure3_rows(rows: list[dict[str, Any]], xor_sizes: Sequence[int], min_width: int,
                   common: bool) -> dict[str, list[tuple[dict[str, Any], float]]]:
     """(row, log2 count) per series; ``common``: only the networks in every series."""
@@ -333,14 +344,12 @@ def _figure3_rows(rows: list[dict[str, Any]], xor_sizes: Sequence[int], min_widt
             and r["test_accuracy"] is not None]
     series = {"exact": [(r, _log2(r["exact_regions"]) if r["exact_complete"] else None)
                         for r in keep]}
-    if any(r.get("tree_estimate") is not None and not r["exact_complete"] for r in keep):
-        series[ESTIMATED] = [(r, _log2(r["exact_regions"]) if r["exact_complete"] else
-                              _log2(r["tree_estimate"]) if r.get("tree_estimate") else None)
-                             for r in keep]
+    if any(r.get("tree_estimate") is not None for r in keep):
+        series[ESTIMATED] = [(r, _log2(count_or_estimate(r))) for r in keep]
     for k in xor_sizes:
         series[f"APP-{k}"] = [(r, r[f"app{k}_log2"]) for r in keep]
-    if common:  # like for like: the counts, estimated where cut short, against APP-k
-        if ESTIMATED in series:
+    if common:  # like for like: the reference series against APP-k
+        if figure3_reference(series) != "exact":
             del series["exact"]
         inside = [all(pts[i][1] is not None for pts in series.values())
                   for i in range(len(keep))]
@@ -371,7 +380,7 @@ def figure3_members(rows: list[dict[str, Any]], xor_sizes: Sequence[int],
     keys = {name: sorted(str(r["key"]) for r in group) for name, group in series.items()}
     splits = {name: sorted({(int(r["n1"]), int(r["n2"])) for r in group})
               for name, group in series.items()}
-    reference = [name for name in keys if not (name == "exact" and ESTIMATED in keys)]
+    reference = [name for name in keys if name != "exact" or figure3_reference(keys) == "exact"]
     both = set.intersection(*(set(keys[name]) for name in reference)) if keys else set()
     return {"keys": keys, "splits": splits, "common": sorted(both)}
 
@@ -593,6 +602,8 @@ def time_totals(records: list[dict[str, Any]]) -> dict[str, float]:
 __all__ = [
     "ESTIMATED",
     "FIG3_MIN_WIDTH",
+    "count_or_estimate",
+    "figure3_reference",
     "figure3_members",
     "finishing_work",
     "is_large",
