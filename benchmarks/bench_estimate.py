@@ -47,6 +47,7 @@ from reluscope.bounds import tighten_bounds  # noqa: E402
 from reluscope.regions.estimate.tree_estimate import (  # noqa: E402
     DEFAULT_POPULATION,
     MIN_RUNS,
+    SAMPLINGS,
     estimate_count,
 )
 
@@ -107,18 +108,21 @@ def coverage(args: argparse.Namespace) -> None:
     if log.exists():
         for line in log.read_text().splitlines():
             r = json.loads(line)
-            done.add((r["network"], r["seed"], r["population"], r["rel_error"]))
+            done.add((r["network"], r["seed"], r["population"], r["rel_error"],
+                      r.get("sampling", "uniform")))
     bounds = {name: tighten_bounds(nets[name], method="lp") for name in counts}
     # seed-major: a run cut short has every network at about the same number of seeds
     for seed in range(args.first_seed, args.seeds):
         for name, exact in counts.items():
-            key = (name, seed, args.population, args.rel_error)
+            key = (name, seed, args.population, args.rel_error, args.sampling)
             if key in done:
                 continue
             est = estimate_count(nets[name], bounds=bounds[name], rel_error=args.rel_error,
-                                 population=args.population, random_state=seed)
+                                 population=args.population, sampling=args.sampling,
+                                 random_state=seed)
             row = {"network": name, "regions": exact, "seed": seed,
                    "population": args.population, "rel_error": args.rel_error,
+                   "sampling": args.sampling,
                    "min_runs": MIN_RUNS, **est.to_dict()}
             with log.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
@@ -134,13 +138,15 @@ def table(args: argparse.Namespace) -> None:
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["population"], r["rel_error"], r["network"]), []).append(r)
-    print("| network | regions | population | rel_error | seeds | coverage | mean rel. error "
-          "| median abs. rel. error | median runs | median time (s) | heavy flags |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        key = (r.get("sampling", "uniform"), r["population"], r["rel_error"], r["network"])
+        groups.setdefault(key, []).append(r)
+    print("| network | regions | sampling | population | rel_error | seeds | coverage "
+          "| mean rel. error | median abs. rel. error | median runs | median time (s) "
+          "| heavy flags |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     total = hit = 0
     exact_rows = []
-    for (pop, rel, name), rs in sorted(groups.items()):
+    for (sampling, pop, rel, name), rs in sorted(groups.items()):
         exact = rs[0]["regions"]
         if all(r.get("exact") for r in rs):
             exact_rows.append(name)
@@ -149,7 +155,8 @@ def table(args: argparse.Namespace) -> None:
         err = np.array([r["estimate"] / exact - 1 for r in rs])
         total += len(ok)
         hit += sum(ok)
-        print(f"| {name} | {exact:,} | {pop} | {rel} | {len(rs)} | {np.mean(ok):.0%} "
+        print(f"| {name} | {exact:,} | {sampling} | {pop} | {rel} | {len(rs)} "
+              f"| {np.mean(ok):.0%} "
               f"| {err.mean():+.3f} | {np.median(np.abs(err)):.3f} "
               f"| {np.median([r['probes'] for r in rs]):.0f} "
               f"| {np.median([r['seconds'] for r in rs]):.2f} "
@@ -224,20 +231,27 @@ def _network(spec: str) -> tuple[str, reluscope.ReLUNetwork]:
 
 def variance(args: argparse.Namespace) -> None:
     """Per-run spread and CPU of the runs themselves (no stopping rule): for each
-    population and each way of ending a run (``leaves``: sampled down to the leaves, the
-    default; ``last``: the last layer's subtrees counted exactly), ``--runs`` runs from
-    the same exact top; ``CPU for +-10%`` is ``384 CV^2 t``, the CPU a 95% interval of
-    +-10% needs (docs/estimate.md)."""
+    population, way of ending a run (``leaves``: sampled down to the leaves, the
+    default; ``last``: the last layer's subtrees counted exactly) and way of sampling
+    (``uniform``; ``depth``: importance sampling by a predictor fitted on ``PILOT_RUNS``
+    uniform runs of other seeds, their CPU not counted), ``--runs`` runs from the same
+    exact top; ``CPU for +-10%`` is ``384 CV^2 t``, the CPU a 95% interval of +-10%
+    needs (docs/estimate.md)."""
     import threading
 
+    from reluscope.regions.estimate.enumeration import (
+        SubtreePredictor,
+        SubtreeRecord,
+        enumeration_run,
+    )
     from reluscope.regions.estimate.probes import Prober, last_layer_start, node_of
-    from reluscope.regions.estimate.tree_estimate import enumeration_run, expand_frontier
+    from reluscope.regions.estimate.tree_estimate import PILOT_RUNS, expand_frontier
     from reluscope.regions.search.core import prepare
 
     name, net = _network(args.net)
     prep = prepare(net, tighten_bounds(net, method="lp"))
-    print(f"{name}\n\n| population | runs end | mean | CV of a run | CPU s per run "
-          f"| CPU for +-10% (s) |\n|---:|---|---:|---:|---:|---:|")
+    print(f"{name}\n\n| population | runs end | sampling | mean | CV of a run | CPU s per run "
+          f"| CPU for +-10% (s) |\n|---:|---|---|---:|---:|---:|---:|")
     for population in args.populations:
         for mode in args.modes:
             prober = Prober(prep, exact_from=last_layer_start(prep) if mode == "last" else None)
@@ -246,15 +260,25 @@ def variance(args: argparse.Namespace) -> None:
             root = node_of((np.zeros(0, dtype=np.int32), point))
             found, frontier = expand_frontier(prober, [root], population, float("inf"),
                                               threading.Event())
-            begin = time.process_time()
-            values = np.array([
-                found + enumeration_run(prober, frontier, population,
-                                        np.random.default_rng(args.seed + i))[0]
-                for i in range(args.runs)])
-            seconds = (time.process_time() - begin) / args.runs
-            cv = float(values.std(ddof=1) / values.mean())
-            print(f"| {population} | {mode} | {values.mean():,.0f} | {cv:.3f} | {seconds:.3f} "
-                  f"| {384 * cv * cv * seconds:,.1f} |", flush=True)
+            record = SubtreeRecord.empty(prep.n_units + 1)
+            for sampling in args.sampling:
+                predictor = None
+                if sampling == "depth":
+                    for i in range(PILOT_RUNS):
+                        pilot = enumeration_run(prober, frontier, population,
+                                                np.random.default_rng(10**6 + i))
+                        assert pilot is not None
+                        record = record + pilot.record
+                    predictor = SubtreePredictor.fit(record)
+                begin = time.process_time()
+                runs = [enumeration_run(prober, frontier, population,
+                                        np.random.default_rng(args.seed + i),
+                                        predictor=predictor) for i in range(args.runs)]
+                seconds = (time.process_time() - begin) / args.runs
+                values = found + np.array([run.value for run in runs if run is not None])
+                cv = float(values.std(ddof=1) / values.mean())
+                print(f"| {population} | {mode} | {sampling} | {values.mean():,.0f} | {cv:.3f} "
+                      f"| {seconds:.3f} | {384 * cv * cv * seconds:,.1f} |", flush=True)
 
 
 def main() -> None:
@@ -269,6 +293,7 @@ def main() -> None:
                      help="start at this seed (a second process can take the upper seeds)")
     cov.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     cov.add_argument("--rel-error", type=float, default=0.1)
+    cov.add_argument("--sampling", choices=SAMPLINGS, default="depth")
     cov.add_argument("--count-limit", type=float, default=600.0)
     tab = sub.add_parser("table")
     tab.add_argument("--file", help="a coverage JSONL file (default: runs/bench_estimate/"
@@ -279,6 +304,8 @@ def main() -> None:
     var.add_argument("--populations", type=int, nargs="+", default=[64, 256])
     var.add_argument("--modes", nargs="+", choices=("leaves", "last"),
                      default=["leaves", "last"])
+    var.add_argument("--sampling", nargs="+", choices=("uniform", "depth"),
+                     default=["uniform", "depth"])
     var.add_argument("--runs", type=int, default=12)
     var.add_argument("--seed", type=int, default=0)
     sp = sub.add_parser("speed")

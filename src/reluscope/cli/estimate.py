@@ -25,7 +25,11 @@ from reluscope.cli.common import add_model_arguments, emit, load_network, show_p
 from reluscope.errors import ReluscopeError
 from reluscope.regions.estimate.dispatch import ESTIMATE_METHODS
 from reluscope.regions.estimate.mipbound import RegionEstimate, estimate_regions
-from reluscope.regions.estimate.tree_estimate import DEFAULT_POPULATION, estimate_count
+from reluscope.regions.estimate.tree_estimate import (
+    DEFAULT_POPULATION,
+    SAMPLINGS,
+    estimate_count,
+)
 
 
 def _sizes(text: str) -> list[int]:
@@ -73,6 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "pip install 'reluscope[cluster]'")
     parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="B",
                         help=f"tree: nodes kept per level of a run (default {DEFAULT_POPULATION})")
+    parser.add_argument("--sampling", choices=SAMPLINGS, default="depth",
+                        help="tree: how a run keeps nodes: depth (importance sampling by "
+                        "the subtree sizes earlier runs saw; default) or uniform")
     parser.add_argument("--time-limit", type=float, default=None, metavar="S",
                         help="seconds for the whole command; returns what was done so far")
     parser.add_argument("--size-time-limit", type=float, default=None, metavar="S",
@@ -125,7 +132,7 @@ def _run_tree(args: argparse.Namespace) -> int:
         time_limit=args.time_limit, random_state=args.seed,
         n_jobs=None if args.cluster else (args.jobs or 1), cluster=args.cluster,
         bounds_method=args.bounds_method, population=args.population,
-        progress=show_progress() and not args.json,
+        sampling=args.sampling, progress=show_progress() and not args.json,
     )
     lines = [network.describe(), est.describe()]
     if est.estimate is not None and not est.exact:

@@ -37,6 +37,7 @@ def estimate_regions(
     rel_error: float | None = 0.05,
     n_jobs: int | None = 1,
     population: int = DEFAULT_POPULATION,
+    sampling: str = "depth",
     target_probability: float = 0.995,
     max_repetitions: int | None = None,
     bounds: Bounds | None = None,
@@ -47,7 +48,8 @@ def estimate_regions(
     """Estimate the number of linear regions of ``network``.
 
     ``method="tree"`` returns a :class:`~.tree_estimate.CountEstimate` (estimate and
-    ``confidence`` interval; options ``rel_error``, ``n_jobs``, ``population``);
+    ``confidence`` interval; options ``rel_error``, ``n_jobs``, ``population``,
+    ``sampling``);
     ``"mipbound"`` / ``"mbound"`` a :class:`~.mipbound.RegionEstimate` (a lower bound
     holding with a probability; options ``xor_size`` (default 3), ``target_probability``,
     ``max_repetitions``, ``previous``). ``time_limit`` is for the whole call; see
@@ -65,7 +67,8 @@ def estimate_regions(
         return estimate_count(
             network, rel_error=rel_error, confidence=confidence, time_limit=time_limit,
             random_state=random_state, n_jobs=n_jobs, bounds=bounds,
-            bounds_method=bounds_method, population=population, progress=progress,
+            bounds_method=bounds_method, population=population, sampling=sampling,
+            progress=progress,
         )
     return mipbound.estimate_regions(
         network, xor_size=3 if xor_size is None else xor_size, confidence=confidence,

@@ -8,17 +8,16 @@ The exact search (:mod:`.compiled`) walks a tree whose leaves are the linear reg
 1. **The top, exactly.** The tree is expanded shallowest node first (every node of the
    frontier decides one more unit, :meth:`~.probes.Prober.expand`) while the frontier
    holds fewer than ``population`` nodes. Leaves met there are ``proven`` regions.
-2. **One run** starts from that frontier with weight ``W = 1`` and repeats: when the
-   current nodes number ``m > B`` (``B = population``), keep ``B`` of them by
-   systematic sampling (each node kept with probability exactly ``B / m``) and
-   multiply ``W`` by ``m / B``; expand every kept node; a leaf adds ``W`` to the run's
-   value. Each step keeps the expected value of ``W x (leaves below the current
-   nodes)``, so the run's value is an unbiased estimate of the leaves below the
-   frontier. (Counting the last layer's subtrees exactly instead, a :class:`Prober`
-   option, costs more CPU for the same interval on networks of 10^5 regions and more:
-   docs/estimate.md.) Keeping a population at every
-   level averages over ``B`` paths, which tames the heavy tail of Knuth's single path
-   (measured in docs/estimate.md).
+2. **One run** (:mod:`.enumeration`) starts from that frontier, every node with weight
+   1, and repeats: when the current nodes number ``m > B`` (``B = population``), keep
+   ``B`` of them, node ``i`` with probability ``pi_i``, dividing its weight by
+   ``pi_i``; expand every kept node; a leaf adds its weight to the run's value, an
+   unbiased estimate of the leaves below the frontier. ``pi_i`` is proportional to the
+   weight times the subtree size that earlier runs saw at the node's depth
+   (``sampling="depth"``; the first ``PILOT_RUNS`` runs, and ``sampling="uniform"``,
+   use the weight alone). Keeping a population at every level averages over ``B``
+   paths, which tames the heavy tail of Knuth's single path (measured in
+   docs/estimate.md).
 3. **Independent runs** (each with its own random stream, in any process) give the
    estimate ``proven + mean`` and Student's ``t`` interval from their spread. The run
    stops when the half-width is at most ``rel_error x`` the estimate (after
@@ -30,7 +29,8 @@ bench_estimate.py``, docs/estimate.md). The result says when one run dominates t
 spread (``heavy_tail``): then the interval is less trustworthy.
 
 Same seed, same result for any ``n_jobs``: run ``i`` always draws from stream ``i``,
-and the stopping rule reads the runs in order.
+its predictor is fitted on the runs before the last power of two at most ``i``, and the
+stopping rule reads the runs in order.
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ from reluscope.bounds import Bounds, tighten_bounds
 from reluscope.errors import ReluscopeError
 from reluscope.network import ReLUNetwork
 from reluscope.progress import progress_bar
+from reluscope.regions.estimate.enumeration import (
+    Run,
+    SubtreePredictor,
+    SubtreeRecord,
+    enumeration_run,
+)
 from reluscope.regions.estimate.probes import Node, Prober, node_of
 from reluscope.regions.search import distributed
 from reluscope.regions.search.core import PreparedNetwork, Task, prepare
@@ -71,6 +77,12 @@ FRONTIER_TIME_SHARE = 0.25
 HEAVY_SHARE = 0.5
 #: Fewer finished runs than this give no interval (their spread says too little).
 MIN_INTERVAL_RUNS = 10
+#: How a run picks the nodes it keeps: ``depth``, importance sampling by the subtree sizes
+#: earlier runs saw per depth (:mod:`.enumeration`); ``uniform``, every node alike.
+SAMPLINGS = ("depth", "uniform")
+#: Runs without a predictor before the first fit; the predictor is fitted again from all
+#: finished runs whenever their number doubles (4, 8, 16, ...).
+PILOT_RUNS = 4
 
 
 @dataclass(frozen=True)
@@ -177,49 +189,6 @@ def expand_frontier(
     return proven, sorted((item[2] for item in heap), key=lambda n: n.prefix.tolist())
 
 
-# ---------------------------------------------------------------------- one run
-def systematic_sample(m: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """``size`` of ``m`` indices, each with probability exactly ``size / m``, spread
-    evenly over the order (nodes next in the frontier share their ancestors)."""
-    step = m / size
-    picks = np.floor(rng.random() * step + step * np.arange(size)).astype(np.int64)
-    return np.minimum(picks, m - 1)
-
-
-def enumeration_run(
-    prober: Prober,
-    frontier: Sequence[Node],
-    population: int,
-    rng: np.random.Generator,
-    stop: threading.Event | None = None,
-    deadline: float = float("inf"),
-) -> tuple[float, bool] | None:
-    """One unbiased value of the regions below ``frontier``, and whether it sampled (if
-    not, the value is the exact count); None if stopped."""
-    weight = 1.0
-    value = 0.0
-    sampled = False
-    nodes = list(frontier)
-    while nodes:
-        if len(nodes) > population:
-            keep = systematic_sample(len(nodes), population, rng)
-            weight *= len(nodes) / population
-            nodes = [nodes[i] for i in keep]
-            sampled = True
-        deeper: list[Node] = []
-        for node in nodes:
-            if (stop is not None and stop.is_set()) or time.monotonic() >= deadline:
-                return None
-            if node.depth >= prober.exact_from:
-                found, rest = prober.count(node, deadline)
-            else:
-                found, rest = prober.expand(node)
-            value += weight * found
-            deeper.extend(rest)
-        nodes = deeper
-    return value, sampled
-
-
 _WORKER: dict[str, Any] = {}
 
 
@@ -228,9 +197,11 @@ def _init_worker(prep: PreparedNetwork, frontier: list[Node], population: int) -
     _WORKER.update(prober=Prober(prep), frontier=frontier, population=population)
 
 
-def _run_in_worker(seed: np.random.SeedSequence, seconds: float) -> tuple[float, bool] | None:
+def _run_in_worker(seed: np.random.SeedSequence, seconds: float,
+                   predictor: SubtreePredictor | None) -> Run | None:
     return enumeration_run(_WORKER["prober"], _WORKER["frontier"], _WORKER["population"],
-                           np.random.default_rng(seed), deadline=time.monotonic() + seconds)
+                           np.random.default_rng(seed), deadline=time.monotonic() + seconds,
+                           predictor=predictor)
 
 
 # per Dask worker process: (estimate id, thread id) -> prober
@@ -240,8 +211,8 @@ _PROBERS_LOCK = threading.Lock()
 
 def _run_on_dask_worker(
     run_id: str, prep: PreparedNetwork, frontier: list[Node], population: int,
-    seed: np.random.SeedSequence, seconds: float,
-) -> tuple[float, bool] | None:
+    seed: np.random.SeedSequence, seconds: float, predictor: SubtreePredictor | None,
+) -> Run | None:
     """One run on a Dask worker thread (one prober per estimate and thread)."""
     key = (run_id, threading.get_ident())
     with _PROBERS_LOCK:
@@ -251,7 +222,7 @@ def _run_on_dask_worker(
                 del _PROBERS[old]  # an earlier estimate's
             prober = _PROBERS[key] = Prober(prep)
     return enumeration_run(prober, frontier, population, np.random.default_rng(seed),
-                           deadline=time.monotonic() + seconds)
+                           deadline=time.monotonic() + seconds, predictor=predictor)
 
 
 # ---------------------------------------------------------------------- the estimate
@@ -293,6 +264,7 @@ def estimate_count(
     bounds: Bounds | None = None,
     bounds_method: str = "lp",
     population: int = DEFAULT_POPULATION,
+    sampling: str = "depth",
     progress: bool = False,
     start_nodes: Sequence[Task] | None = None,
     proven: int = 0,
@@ -313,6 +285,9 @@ def estimate_count(
         Processes running runs (None: all cores). The result does not depend on it.
     population
         Nodes kept per level of a run: larger runs cost more and vary less.
+    sampling
+        ``depth`` (importance sampling by the subtree sizes earlier runs saw, about 2x
+        less CPU for the same interval: docs/estimate.md) or ``uniform``.
     start_nodes, proven
         Estimate the regions below these search tasks (disjoint subtrees, e.g. what a
         count cut short left) plus ``proven``; default: the whole tree, 0.
@@ -335,6 +310,7 @@ def estimate_count(
                              "the runs)")
     jobs = validation.check_n_jobs(n_jobs)
     population = validation.check_positive_int(population, "population")
+    sampling = validation.check_choice(sampling, SAMPLINGS, "sampling")
     deadline = begin + time_limit if time_limit is not None else float("inf")
     require_no_max_pool(network, "the tree estimate")
     with distributed.dask_client(cluster) as (client, threads):
@@ -361,7 +337,7 @@ def estimate_count(
             )
             seeds = validation.seed_sequence(random_state)
             runs = _Runs(prober, prep, frontier, population, jobs, seeds, stop, deadline,
-                         client)
+                         client, learn=sampling == "depth")
             if frontier and not stop.is_set() and time.monotonic() < deadline:
                 runs.collect(rel_error, confidence, proven + found, progress)
     return runs.result(proven + found, confidence, time.monotonic() - begin)
@@ -386,7 +362,7 @@ class _Runs:
     def __init__(
         self, prober: Prober, prep: PreparedNetwork, frontier: list[Node], population: int,
         jobs: int, seed: np.random.SeedSequence, stop: threading.Event, deadline: float,
-        client: Any = None,
+        client: Any = None, learn: bool = True,
     ) -> None:
         self.client = client
         self.prober = prober
@@ -398,15 +374,35 @@ class _Runs:
         self.stop = stop
         self.deadline = deadline
         self.values: list[float] = []
+        self.learn = learn
+        self.record = SubtreeRecord.empty(prep.n_units + 1)  # of the runs up to a refit
+        self.predictors: dict[int, SubtreePredictor | None] = {0: None}
         self.exact = False  # a run that sampled nothing counted every region
         self.stopped_by: Status | None = None
 
-    def _add(self, run: tuple[float, bool]) -> bool:
+    def _add(self, run: Run) -> bool:
         """Keep a run's value; True when it sampled nothing (then it is the exact count)."""
-        value, sampled = run
-        self.values.append(value)
-        self.exact = not sampled
+        self.values.append(run.value)
+        if self.learn:
+            self.record = self.record + run.record
+            done = len(self.values)
+            if done >= PILOT_RUNS and done & (done - 1) == 0:  # 4, 8, 16, ...: refit
+                self.predictors[done] = SubtreePredictor.fit(self.record)
+        self.exact = not run.sampled
         return self.exact
+
+    @staticmethod
+    def _fitted_before(i: int) -> int:
+        """The runs whose records fit the predictor of run ``i``: the largest of 0, 4,
+        8, 16, ... at most ``i`` (so the same seed gives the same runs for any n_jobs)."""
+        return 0 if i < PILOT_RUNS else 1 << (i.bit_length() - 1)
+
+    def _predictor(self, i: int) -> SubtreePredictor | None:
+        return self.predictors[self._fitted_before(i)] if self.learn else None
+
+    def _ready(self, i: int) -> bool:
+        """Whether run ``i`` can start: the runs its predictor is fitted on are in."""
+        return not self.learn or len(self.values) >= self._fitted_before(i)
 
     def _seed(self, i: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seeds.entropy,
@@ -449,7 +445,8 @@ class _Runs:
         while not self._halted():
             rng = np.random.default_rng(self._seed(len(self.values)))
             run = enumeration_run(self.prober, self.frontier, self.population, rng,
-                                  self.stop, self.deadline)
+                                  self.stop, self.deadline,
+                                  self._predictor(len(self.values)))
             if run is None:
                 continue  # _halted() says why
             if self._add(run) or self._done(rel_error, confidence, proven, bar):
@@ -470,7 +467,8 @@ class _Runs:
             def submit_dask(i: int) -> Any:
                 fut = self.client.submit(
                     _run_on_dask_worker, run_id, prep, frontier, self.population,
-                    self._seed(i), left(), pure=False, key=f"reluscope-tree-{run_id}-{i}")
+                    self._seed(i), left(), self._predictor(i), pure=False,
+                    key=f"reluscope-tree-{run_id}-{i}")
                 futures.append(fut)
                 return fut
 
@@ -486,7 +484,8 @@ class _Runs:
                         initargs=(self.prep, self.frontier, self.population))
 
         def submit_local(i: int) -> Any:
-            return _LocalFuture(pool.apply_async(_run_in_worker, (self._seed(i), left())))
+            return _LocalFuture(pool.apply_async(
+                _run_in_worker, (self._seed(i), left(), self._predictor(i))))
 
         def close_local() -> None:
             pool.terminate()
@@ -499,10 +498,10 @@ class _Runs:
         submit, close = self._submitter()
         try:
             pending: dict[int, Any] = {}
-            finished: dict[int, tuple[float, bool]] = {}
+            finished: dict[int, Run] = {}
             nxt = 0
             while not self._halted():
-                while len(pending) < self.jobs + 1:
+                while len(pending) < self.jobs + 1 and self._ready(nxt):
                     pending[nxt] = submit(nxt)
                     nxt += 1
                 i = len(self.values)  # the next run in order
