@@ -192,16 +192,17 @@ def speed(args: argparse.Namespace) -> None:
     print("|---|---:|---:|---:|---:|")
     print(f"| exact count (lp) | {exact.regions:,} ({word}) | | | {t_exact:.1f} |")
     for rel in args.rel:
-        est = estimate_count(net, bounds=bounds, rel_error=rel, random_state=0,
-                             population=args.population, n_jobs=args.jobs,
-                             time_limit=args.estimate_limit)
-        if est.estimate is None or est.ci_low is None or est.ci_high is None:
-            print(f"| tree, rel_error {rel} | no estimate ({est.message}) | | | "
-                  f"{est.seconds:.1f} |")
-            continue
-        print(f"| tree, rel_error {rel} ({est.probes} runs, {est.status}) | "
-              f"{est.estimate:,.0f} | {est.ci_low:,.0f}-{est.ci_high:,.0f} | "
-              f"{error(est.estimate)} | {est.seconds:.1f} |")
+        for sampling in args.sampling:
+            est = estimate_count(net, bounds=bounds, rel_error=rel, random_state=0,
+                                 population=args.population, n_jobs=args.jobs,
+                                 sampling=sampling, time_limit=args.estimate_limit)
+            name = f"tree ({sampling}), rel_error {rel}"
+            if est.estimate is None or est.ci_low is None or est.ci_high is None:
+                print(f"| {name} | no estimate ({est.message}) | | | {est.seconds:.1f} |")
+                continue
+            print(f"| {name} ({est.probes} runs, {est.status}) | {est.estimate:,.0f} | "
+                  f"{est.ci_low:,.0f}-{est.ci_high:,.0f} | {error(est.estimate)} | "
+                  f"{est.seconds:.1f} ({est.seconds / t_exact:.2f}x exact) |")
     ub = reluscope.upper_bounds(net, bounds=bounds)
     assert ub.empirical_ub is not None
     print(f"| Empirical UB | {ub.empirical_ub:,} | | {error(ub.empirical_ub)} "
@@ -312,6 +313,7 @@ def main() -> None:
     sp.add_argument("--net", required=True)
     sp.add_argument("--rel", type=float, nargs="*", default=[0.1, 0.05])
     sp.add_argument("--population", type=int, default=DEFAULT_POPULATION)
+    sp.add_argument("--sampling", nargs="+", choices=SAMPLINGS, default=list(SAMPLINGS))
     sp.add_argument("--jobs", type=int, default=1)
     sp.add_argument("--xor", type=int, nargs="*", default=[2, 3, 4, 5])
     sp.add_argument("--mipbound-limit", type=float, default=600.0)

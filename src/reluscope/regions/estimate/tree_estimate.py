@@ -114,6 +114,8 @@ class CountEstimate:
         be too narrow; run longer or with a larger population.
     seconds
         Wall time, bounds included.
+    sampling
+        How runs kept nodes: ``depth`` (importance sampling) or ``uniform``.
     status
         ``complete`` (the interval reached ``rel_error``, or the count is exact),
         ``time_limit`` or ``interrupted`` (the estimate from the runs finished so far).
@@ -133,6 +135,7 @@ class CountEstimate:
     status: Status
     exact: bool = False
     method: str = "tree"
+    sampling: str = "depth"
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -337,7 +340,7 @@ def estimate_count(
             )
             seeds = validation.seed_sequence(random_state)
             runs = _Runs(prober, prep, frontier, population, jobs, seeds, stop, deadline,
-                         client, learn=sampling == "depth")
+                         client, sampling)
             if frontier and not stop.is_set() and time.monotonic() < deadline:
                 runs.collect(rel_error, confidence, proven + found, progress)
     return runs.result(proven + found, confidence, time.monotonic() - begin)
@@ -362,7 +365,7 @@ class _Runs:
     def __init__(
         self, prober: Prober, prep: PreparedNetwork, frontier: list[Node], population: int,
         jobs: int, seed: np.random.SeedSequence, stop: threading.Event, deadline: float,
-        client: Any = None, learn: bool = True,
+        client: Any = None, sampling: str = "depth",
     ) -> None:
         self.client = client
         self.prober = prober
@@ -374,7 +377,8 @@ class _Runs:
         self.stop = stop
         self.deadline = deadline
         self.values: list[float] = []
-        self.learn = learn
+        self.sampling = sampling
+        self.learn = sampling == "depth"
         self.record = SubtreeRecord.empty(prep.n_units + 1)  # of the runs up to a refit
         self.predictors: dict[int, SubtreePredictor | None] = {0: None}
         self.exact = False  # a run that sampled nothing counted every region
@@ -529,7 +533,7 @@ class _Runs:
             total = float(proven)
             return CountEstimate(total, total, total, confidence, 0.0, len(self.values),
                                  self.population, proven, 0.0, False, seconds, COMPLETE,
-                                 exact=True)
+                                 exact=True, sampling=self.sampling)
         status = self.stopped_by or COMPLETE
         if status == COMPLETE and not self.values:
             status = INTERRUPTED if self.stop.is_set() else TIME_LIMIT
@@ -538,7 +542,8 @@ class _Runs:
             why = (f"{r} runs finished before the stop, fewer than the {MIN_INTERVAL_RUNS} an "
                    "interval needs; give it more time or a smaller population")
             return CountEstimate(None, None, None, confidence, None, r, self.population,
-                                 proven, float(r), False, seconds, status, message=why)
+                                 proven, float(r), False, seconds, status,
+                                 sampling=self.sampling, message=why)
         s = summarise(self.values, proven, confidence)
         low = max(s.estimate - s.half_width, float(proven))
         rel = s.half_width / s.estimate if s.estimate > 0 else 0.0
@@ -546,4 +551,4 @@ class _Runs:
                    "run longer or with a larger population") if s.heavy else ""
         return CountEstimate(s.estimate, low, s.estimate + s.half_width, confidence, rel, r,
                              self.population, proven, s.ess, s.heavy, seconds, status,
-                             message=message)
+                             sampling=self.sampling, message=message)
