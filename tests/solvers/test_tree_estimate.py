@@ -274,3 +274,27 @@ def test_api_refuses_mixed_options():
     with pytest.raises(reluscope.ReluscopeError, match="rel_error"):
         reluscope.estimate_regions(reluscope.example_network(), method="tree",
                                    rel_error=float("nan"))
+
+
+def test_runs_below_a_larger_exact_top_are_unbiased(net_and_bounds, exact):
+    """A top of 40 nodes expanded exactly, runs of population 4 below it (``frontier``)."""
+    net, bounds = net_and_bounds
+    prep = prepare(net, bounds)
+    prober = Prober(prep)
+    found, top = expand_frontier(prober, [_root(prep)], 40, float("inf"), threading.Event())
+    assert len(top) >= 40
+    rng = np.random.default_rng(13)
+    values = found + np.array([enumeration_run(prober, top, 4, rng).value
+                               for _ in range(300)])
+    se = values.std(ddof=1) / np.sqrt(values.size)
+    assert values.std() > 0
+    assert abs(values.mean() - exact) < 4 * se, (values.mean(), se, exact)
+    hits = 0
+    for seed in range(8):
+        est = estimate_count(net, bounds=bounds, population=4, frontier=40, rel_error=0.25,
+                             random_state=seed)
+        assert est.status == "complete" and est.probes >= MIN_RUNS
+        hits += est.ci_low <= exact <= est.ci_high
+    assert hits >= 6
+    with pytest.raises(reluscope.ReluscopeError, match="frontier"):
+        estimate_count(net, bounds=bounds, frontier=0)

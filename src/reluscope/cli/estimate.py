@@ -77,6 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "pip install 'reluscope[cluster]'")
     parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="B",
                         help=f"tree: nodes kept per level of a run (default {DEFAULT_POPULATION})")
+    parser.add_argument("--frontier", type=int, default=None, metavar="F",
+                        help="tree: nodes of the top of the tree expanded exactly once "
+                        "before the runs (default: the population); a larger top narrows "
+                        "every run on large trees, e.g. 65536 (docs/estimate.md)")
     parser.add_argument("--sampling", choices=SAMPLINGS, default="depth",
                         help="tree: how a run keeps nodes: depth (importance sampling by "
                         "the subtree sizes earlier runs saw; default) or uniform")
@@ -121,6 +125,8 @@ def _run_tree(args: argparse.Namespace) -> int:
     if args.jobs is not None:
         validation.check_n_jobs(args.jobs, "--jobs")
     validation.check_positive_int(args.population, "--population")
+    if args.frontier is not None:
+        validation.check_positive_int(args.frontier, "--frontier")
     if not (args.rel_error > 0 and args.rel_error < float("inf")):
         raise ReluscopeError(f"--rel-error must be a number > 0, got {args.rel_error}")
     if not 0.0 < args.confidence < 1.0:
@@ -132,7 +138,8 @@ def _run_tree(args: argparse.Namespace) -> int:
         time_limit=args.time_limit, random_state=args.seed,
         n_jobs=None if args.cluster else (args.jobs or 1), cluster=args.cluster,
         bounds_method=args.bounds_method, population=args.population,
-        sampling=args.sampling, progress=show_progress() and not args.json,
+        sampling=args.sampling, frontier=args.frontier,
+        progress=show_progress() and not args.json,
     )
     lines = [network.describe(), est.describe()]
     if est.estimate is not None and not est.exact:

@@ -69,7 +69,7 @@ def _fmt(value: Any, spec: str = ".1f") -> str:
     if value is None:
         return "–"
     if isinstance(value, float) and math.isnan(value):
-        return "nan"
+        return "–"  # undefined: no points, or no spread to correlate
     return format(value, spec)
 
 

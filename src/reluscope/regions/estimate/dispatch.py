@@ -38,6 +38,7 @@ def estimate_regions(
     n_jobs: int | None = 1,
     population: int = DEFAULT_POPULATION,
     sampling: str = "depth",
+    frontier: int | None = None,
     target_probability: float = 0.995,
     max_repetitions: int | None = None,
     bounds: Bounds | None = None,
@@ -49,7 +50,7 @@ def estimate_regions(
 
     ``method="tree"`` returns a :class:`~.tree_estimate.CountEstimate` (estimate and
     ``confidence`` interval; options ``rel_error``, ``n_jobs``, ``population``,
-    ``sampling``);
+    ``sampling``, ``frontier``);
     ``"mipbound"`` / ``"mbound"`` a :class:`~.mipbound.RegionEstimate` (a lower bound
     holding with a probability; options ``xor_size`` (default 3), ``target_probability``,
     ``max_repetitions``, ``previous``). ``time_limit`` is for the whole call; see
@@ -68,7 +69,7 @@ def estimate_regions(
             network, rel_error=rel_error, confidence=confidence, time_limit=time_limit,
             random_state=random_state, n_jobs=n_jobs, bounds=bounds,
             bounds_method=bounds_method, population=population, sampling=sampling,
-            progress=progress,
+            frontier=frontier, progress=progress,
         )
     return mipbound.estimate_regions(
         network, xor_size=3 if xor_size is None else xor_size, confidence=confidence,
