@@ -109,20 +109,20 @@ def coverage(args: argparse.Namespace) -> None:
         for line in log.read_text().splitlines():
             r = json.loads(line)
             done.add((r["network"], r["seed"], r["population"], r["rel_error"],
-                      r.get("sampling", "uniform")))
+                      r.get("sampling", "uniform"), r.get("frontier")))
     bounds = {name: tighten_bounds(nets[name], method="lp") for name in counts}
     # seed-major: a run cut short has every network at about the same number of seeds
     for seed in range(args.first_seed, args.seeds):
         for name, exact in counts.items():
-            key = (name, seed, args.population, args.rel_error, args.sampling)
+            key = (name, seed, args.population, args.rel_error, args.sampling, args.frontier)
             if key in done:
                 continue
             est = estimate_count(nets[name], bounds=bounds[name], rel_error=args.rel_error,
                                  population=args.population, sampling=args.sampling,
-                                 random_state=seed)
+                                 frontier=args.frontier, random_state=seed)
             row = {"network": name, "regions": exact, "seed": seed,
                    "population": args.population, "rel_error": args.rel_error,
-                   "sampling": args.sampling,
+                   "sampling": args.sampling, "frontier": args.frontier,
                    "min_runs": MIN_RUNS, **est.to_dict()}
             with log.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
@@ -138,9 +138,10 @@ def table(args: argparse.Namespace) -> None:
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        key = (r.get("sampling", "uniform"), r["population"], r["rel_error"], r["network"])
+        key = (f"{r.get('sampling', 'uniform')}, top {r.get('frontier') or r['population']}",
+               r["population"], r["rel_error"], r["network"])
         groups.setdefault(key, []).append(r)
-    print("| network | regions | sampling | population | rel_error | seeds | coverage "
+    print("| network | regions | sampling, exact top | population | rel_error | seeds | coverage "
           "| mean rel. error | median abs. rel. error | median runs | median time (s) "
           "| heavy flags |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -251,7 +252,7 @@ def variance(args: argparse.Namespace) -> None:
 
     name, net = _network(args.net)
     prep = prepare(net, tighten_bounds(net, method="lp"))
-    print(f"{name}\n\n| population | runs end | sampling | mean | CV of a run | CPU s per run "
+    print(f"{name}\n\n| population, top | runs end | sampling | mean | CV of a run | CPU s per run "
           f"| CPU for +-10% (s) |\n|---:|---|---|---:|---:|---:|---:|")
     for population in args.populations:
         for mode in args.modes:
@@ -259,7 +260,8 @@ def variance(args: argparse.Namespace) -> None:
             point = prep.root_point if prep.root_point is not None else (
                 (prep.lower + prep.upper) / 2)
             root = node_of((np.zeros(0, dtype=np.int32), point))
-            found, frontier = expand_frontier(prober, [root], population, float("inf"),
+            top = args.frontier or population
+            found, frontier = expand_frontier(prober, [root], top, float("inf"),
                                               threading.Event())
             record = SubtreeRecord.empty(prep.n_units + 1)
             for sampling in args.sampling:
@@ -278,7 +280,8 @@ def variance(args: argparse.Namespace) -> None:
                 seconds = (time.process_time() - begin) / args.runs
                 values = found + np.array([run.value for run in runs if run is not None])
                 cv = float(values.std(ddof=1) / values.mean())
-                print(f"| {population} | {mode} | {sampling} | {values.mean():,.0f} | {cv:.3f} "
+                print(f"| {population}, top {top} | {mode} | {sampling} | {values.mean():,.0f} "
+                      f"| {cv:.3f} "
                       f"| {seconds:.3f} | {384 * cv * cv * seconds:,.1f} |", flush=True)
 
 
@@ -295,6 +298,8 @@ def main() -> None:
     cov.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     cov.add_argument("--rel-error", type=float, default=0.1)
     cov.add_argument("--sampling", choices=SAMPLINGS, default="depth")
+    cov.add_argument("--frontier", type=int, default=None,
+                     help="nodes of the exactly expanded top (default: the population)")
     cov.add_argument("--count-limit", type=float, default=600.0)
     tab = sub.add_parser("table")
     tab.add_argument("--file", help="a coverage JSONL file (default: runs/bench_estimate/"
@@ -308,6 +313,8 @@ def main() -> None:
     var.add_argument("--sampling", nargs="+", choices=("uniform", "depth"),
                      default=["uniform", "depth"])
     var.add_argument("--runs", type=int, default=12)
+    var.add_argument("--frontier", type=int, default=None,
+                     help="nodes of the exactly expanded top (default: the population)")
     var.add_argument("--seed", type=int, default=0)
     sp = sub.add_parser("speed")
     sp.add_argument("--net", required=True)
