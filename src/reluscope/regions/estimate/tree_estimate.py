@@ -7,7 +7,8 @@ The exact search (:mod:`.compiled`) walks a tree whose leaves are the linear reg
 
 1. **The top, exactly.** The tree is expanded shallowest node first (every node of the
    frontier decides one more unit, :meth:`~.probes.Prober.expand`) while the frontier
-   holds fewer than ``population`` nodes. Leaves met there are ``proven`` regions.
+   holds fewer than ``frontier`` nodes (default ``population``). Leaves met there are
+   ``proven`` regions. No run samples the levels this top covers.
 2. **One run** (:mod:`.enumeration`) starts from that frontier, every node with weight
    1, and repeats: when the current nodes number ``m > B`` (``B = population``), keep
    ``B`` of them, node ``i`` with probability ``pi_i``, dividing its weight by
