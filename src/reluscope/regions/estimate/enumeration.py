@@ -127,13 +127,12 @@ def enumeration_run(
     """One unbiased run over the regions below ``frontier`` (None if stopped)."""
     nodes = list(frontier)
     weights = np.ones(len(nodes))
-    # every node expanded, for the subtree record: its parent, depth, weight, leaves
-    slots = list(range(len(nodes)))
-    parent = [-1] * len(nodes)
-    depth = [node.depth for node in nodes]
-    slot_weight = [1.0] * len(nodes)
-    below = [0.0] * len(nodes)
-    expanded: list[int] = []
+    ups = [-1] * len(nodes)  # per current node: its parent among the expanded, or -1
+    # per expanded node, for the subtree record: parent, depth, weight, leaves found
+    parent: list[int] = []
+    depth: list[int] = []
+    weight: list[float] = []
+    below: list[float] = []
     value = 0.0
     sampled = False
     while nodes:
@@ -143,14 +142,12 @@ def enumeration_run(
             keep = systematic_sample(pi, rng)
             nodes = [nodes[i] for i in keep]
             weights = weights[keep] / pi[keep]
-            slots = [slots[i] for i in keep]
-            for slot, w in zip(slots, weights.tolist(), strict=True):
-                slot_weight[slot] = w
+            ups = [ups[i] for i in keep]
             sampled = True
         deeper: list[Node] = []
         deeper_weights: list[float] = []
-        deeper_slots: list[int] = []
-        for node, w, slot in zip(nodes, weights.tolist(), slots, strict=True):
+        deeper_ups: list[int] = []
+        for node, w, up in zip(nodes, weights.tolist(), ups, strict=True):
             if (stop is not None and stop.is_set()) or time.monotonic() >= deadline:
                 return None
             if node.depth >= prober.exact_from:
@@ -158,32 +155,28 @@ def enumeration_run(
             else:
                 found, rest = prober.expand(node)
             value += w * found
-            below[slot] += w * found
-            expanded.append(slot)
-            for child in rest:
-                deeper.append(child)
-                deeper_weights.append(w)
-                deeper_slots.append(len(parent))
-                parent.append(slot)
-                depth.append(child.depth)
-                slot_weight.append(w)
-                below.append(0.0)
-        nodes, weights, slots = deeper, np.asarray(deeper_weights), deeper_slots
-    record = _record(parent, depth, slot_weight, below, expanded, prober.prep.n_units)
-    return Run(value, sampled, record)
+            slot = len(parent)
+            parent.append(up)
+            depth.append(node.depth)
+            weight.append(w)
+            below.append(w * found)
+            deeper.extend(rest)
+            deeper_weights.extend([w] * len(rest))
+            deeper_ups.extend([slot] * len(rest))
+        nodes, weights, ups = deeper, np.asarray(deeper_weights), deeper_ups
+    return Run(value, sampled, _record(parent, depth, weight, below, prober.prep.n_units))
 
 
 def _record(parent: list[int], depth: list[int], weight: list[float], below: list[float],
-            expanded: list[int], n_units: int) -> SubtreeRecord:
-    """Leaves below each expanded node (children come after their parents: one pass
-    from the last), over the node's weight, summed per depth in logs. Nodes dropped by
-    sampling are left out: nothing below them was seen."""
+            n_units: int) -> SubtreeRecord:
+    """Leaves below each expanded node (children are expanded after their parents: one
+    pass from the last), over the node's weight, summed per depth in logs. Nodes dropped
+    by sampling have no entry: nothing below them was seen."""
     for slot in range(len(parent) - 1, -1, -1):
         if parent[slot] >= 0:
             below[parent[slot]] += below[slot]
     record = SubtreeRecord.empty(n_units + 1)
-    for slot in expanded:
-        d = min(depth[slot], n_units)
-        record.count[d] += 1
-        record.log_sum[d] += math.log(max(1.0, below[slot] / weight[slot]))
+    for d, w, leaves in zip(depth, weight, below, strict=True):
+        record.count[min(d, n_units)] += 1
+        record.log_sum[min(d, n_units)] += math.log(max(1.0, leaves / w))
     return record

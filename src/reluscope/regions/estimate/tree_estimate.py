@@ -322,8 +322,9 @@ def estimate_count(
     jobs = validation.check_n_jobs(n_jobs)
     population = validation.check_positive_int(population, "population")
     sampling = validation.check_choice(sampling, SAMPLINGS, "sampling")
-    top = population if frontier is None else validation.check_positive_int(frontier,
-                                                                            "frontier")
+    if frontier is not None:
+        frontier = validation.check_positive_int(frontier, "frontier")
+    top = population if frontier is None else frontier
     deadline = begin + time_limit if time_limit is not None else float("inf")
     require_no_max_pool(network, "the tree estimate")
     with distributed.dask_client(cluster) as (client, threads):
@@ -388,7 +389,6 @@ class _Runs:
         self.deadline = deadline
         self.values: list[float] = []
         self.sampling = sampling
-        self.learn = sampling == "depth"
         self.record = SubtreeRecord.empty(prep.n_units + 1)  # of the runs up to a refit
         self.predictors: dict[int, SubtreePredictor | None] = {0: None}
         self.exact = False  # a run that sampled nothing counted every region
@@ -400,10 +400,15 @@ class _Runs:
         if self.learn:
             self.record = self.record + run.record
             done = len(self.values)
-            if done >= PILOT_RUNS and done & (done - 1) == 0:  # 4, 8, 16, ...: refit
+            if self._fitted_before(done) == done:  # 4, 8, 16, ...: refit
                 self.predictors[done] = SubtreePredictor.fit(self.record)
         self.exact = not run.sampled
         return self.exact
+
+    @property
+    def learn(self) -> bool:
+        """Whether runs learn a predictor (importance sampling by depth)."""
+        return self.sampling == "depth"
 
     @staticmethod
     def _fitted_before(i: int) -> int:
