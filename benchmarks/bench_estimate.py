@@ -1,6 +1,6 @@
 """The tree estimate (estimate_regions(method="tree")) against exact counts and MIPBound.
 
-Four subcommands, each printing a markdown table (docs/bench-estimate.md,
+Five subcommands, each printing a markdown table (docs/bench-estimate.md,
 docs/estimate.md):
 
 * ``coverage``: on networks of known count, ``--seeds`` estimates each; how often the
@@ -13,6 +13,8 @@ docs/estimate.md):
 * ``variance``: the spread and CPU of single runs by population and by how a run ends
   (down to the leaves, or the last layer counted exactly): the CPU a +-10% interval
   needs, the figures behind the defaults.
+* ``alternatives``: the same figures for Purdom's partial backtracking and Chen's
+  heuristic sampling (benchmarks/tree_alternatives.py) beside the library's runs.
 
     python benchmarks/bench_estimate.py coverage --set lowdim --seeds 50
     python benchmarks/bench_estimate.py coverage --set mnist --seeds 50
@@ -32,7 +34,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: timings per core
 
@@ -290,6 +294,84 @@ def variance(args: argparse.Namespace) -> None:
                       f"| {seconds:.3f} | {384 * cv * cv * seconds:,.1f} |", flush=True)
 
 
+def alternatives(args: argparse.Namespace) -> None:
+    """Stochastic enumeration (the library's runs, uniform and by depth) beside Purdom's
+    partial backtracking and Chen's heuristic sampling (benchmarks/tree_alternatives.py),
+    from the same exact top of ``--frontier`` nodes: mean (and its error against
+    ``--count`` when given), CV of a run, CPU per run, and ``384 CV^2 t``, the CPU a
+    95% interval of +-10% needs."""
+    import threading
+
+    from reluscope.regions.estimate.enumeration import (
+        SubtreePredictor,
+        SubtreeRecord,
+        enumeration_run,
+    )
+    from reluscope.regions.estimate.probes import Prober, node_of
+    from reluscope.regions.estimate.tree_estimate import PILOT_RUNS, expand_frontier
+    from reluscope.regions.search.core import prepare
+    from tree_alternatives import chen_run, purdom_probe, stratifier
+
+    name, net = _network(args.net)
+    prep = prepare(net, tighten_bounds(net, method="lp"))
+    prober = Prober(prep)
+    point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
+    root = node_of((np.zeros(0, dtype=np.int32), point))
+    found, top = expand_frontier(prober, [root], args.frontier, float("inf"),
+                                 threading.Event())
+    record = SubtreeRecord.empty(prep.n_units + 1)
+    for i in range(PILOT_RUNS):
+        pilot = enumeration_run(prober, top, args.population, np.random.default_rng(10**6 + i))
+        assert pilot is not None
+        record = record + pilot.record
+    predictor = SubtreePredictor.fit(record)
+
+    def se(predictor: SubtreePredictor | None) -> Callable[[np.random.Generator], float]:
+        def one(rng: np.random.Generator) -> float:
+            run = enumeration_run(prober, top, args.population, rng, predictor=predictor)
+            assert run is not None
+            return run.value
+        return one
+
+    methods: dict[str, Callable[[np.random.Generator], float]] = {
+        f"stochastic enumeration, population {args.population}, uniform": se(None),
+        f"stochastic enumeration, population {args.population}, by depth": se(predictor),
+    }
+    assert predictor is not None
+    by_depth = predictor(top)
+    for q in args.purdom:
+        for how, sizes in (("uniform", None), ("by depth", by_depth)):
+            methods[f"Purdom's partial backtracking, q = {q:g}, {args.population} top nodes "
+                    f"drawn {how}"] = (
+                lambda rng, q=q, sizes=sizes: purdom_probe(prober, top, q, rng,
+                                                           keep=args.population, sizes=sizes))
+    widest: dict[str, int] = {}
+    for kind in args.chen:
+        key = stratifier(prep, kind)
+
+        def chen(rng: np.random.Generator, key: Any = key, kind: str = kind) -> float:
+            value, width = chen_run(prober, top, key, rng)
+            widest[kind] = max(widest.get(kind, 0), width)
+            return value
+        methods[f"Chen's heuristic sampling, stratifier {kind}"] = chen
+    truth = f" (exact {args.count:,})" if args.count else ""
+    print(f"{name}, top {len(top)} nodes{truth}\n\n| method | mean | error of the mean "
+          f"| CV of a run | CPU s per run | CPU for +-10% (s) |\n|---|---:|---:|---:|---:|---:|")
+    for label, one in methods.items():
+        begin = time.process_time()
+        values = found + np.array([one(np.random.default_rng(args.seed + i))
+                                   for i in range(args.runs)])
+        seconds = (time.process_time() - begin) / args.runs
+        mean, cv = float(values.mean()), float(values.std(ddof=1) / values.mean())
+        error = (f"{mean / args.count - 1:+.1%} +- {cv / np.sqrt(args.runs):.1%}"
+                 if args.count else "")
+        for kind, width in widest.items():
+            if kind in label:
+                label += f" (up to {width} nodes a level)"
+        print(f"| {label} | {mean:,.0f} | {error} | {cv:.3f} | {seconds:.3f} "
+              f"| {384 * cv * cv * seconds:,.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -321,6 +403,18 @@ def main() -> None:
     var.add_argument("--frontier", type=int, default=None,
                      help="nodes of the exactly expanded top (default: the population)")
     var.add_argument("--seed", type=int, default=0)
+    alt = sub.add_parser("alternatives")
+    alt.add_argument("--net", required=True,
+                     help="model.npz, example or dense:SEED:N0:W1,W2,... (tests/netgen.py)")
+    alt.add_argument("--count", type=int, default=None, help="the exact count, if known")
+    alt.add_argument("--frontier", type=int, default=DEFAULT_POPULATION)
+    alt.add_argument("--population", type=int, default=DEFAULT_POPULATION)
+    alt.add_argument("--purdom", type=float, nargs="*", default=[0.0, 0.25, 0.5],
+                     help="Purdom's q (0: Knuth's estimator from every top node)")
+    alt.add_argument("--chen", nargs="*", choices=("counts", "pattern"),
+                     default=["counts", "pattern"])
+    alt.add_argument("--runs", type=int, default=12)
+    alt.add_argument("--seed", type=int, default=0)
     sp = sub.add_parser("speed")
     sp.add_argument("--net", required=True)
     sp.add_argument("--rel", type=float, nargs="*", default=[0.1, 0.05])
@@ -335,7 +429,8 @@ def main() -> None:
     sp.add_argument("--count-limit", type=float, default=3600.0)
     args = parser.parse_args()
     {"coverage": coverage, "table": table, "speed": speed,
-     "variance": variance}[args.cmd](args)
+     "variance": variance,
+     "alternatives": alternatives}[args.cmd](args)
 
 
 if __name__ == "__main__":
