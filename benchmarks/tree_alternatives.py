@@ -6,7 +6,7 @@ for ``bench_estimate.py alternatives`` (issue 24, item 2: measured one by one).
   a depth-first probe that, at a node with ``c >= 2`` children, follows all of them with
   probability ``q`` and else one at random with weight ``c``; ``q = 0`` is Knuth's
   estimator, ``q = 1`` the exact count. Every node of the top gets its own probe, or
-  ``population`` of them drawn uniformly when the top is larger.
+  ``keep`` of them, drawn uniformly or by the depth predictor, when the top is larger.
 * **Chen's heuristic sampling** (Chen 1992, "Heuristic sampling: a method for predicting
   the performance of tree searching programs"): a breadth-first run that groups the
   nodes of a level by a *stratifier* and keeps one node per group, picked with
@@ -39,11 +39,10 @@ def purdom_probe(prober: Prober, frontier: Sequence[Node], q: float,
     each weighted by one over its probability): the leaves below it, estimated without
     bias."""
     value = 0.0
-    start = [(node, 1.0) for node in frontier]
+    stack = [(node, 1.0) for node in frontier]
     if keep is not None and keep < len(frontier):
         pi = inclusion_probabilities(np.ones(len(frontier)) if sizes is None else sizes, keep)
-        start = [(frontier[i], 1.0 / pi[i]) for i in systematic_sample(pi, rng)]
-    stack = start
+        stack = [(frontier[i], 1.0 / pi[i]) for i in systematic_sample(pi, rng)]
     while stack:
         node, weight = stack.pop()
         found, children = prober.expand(node)

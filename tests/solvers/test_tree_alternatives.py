@@ -59,7 +59,7 @@ def test_chen_runs_are_unbiased(setup, kind):
     prep, prober, found, top, exact = setup
     key = stratifier(prep, kind)
     rng = np.random.default_rng(4)
-    _unbiased(found + np.array([chen_run(prober, top, key, rng)[0] for _ in range(300)]),
+    _unbiased(found + np.array([chen_run(prober, top, key, rng)[0] for _ in range(120)]),
               exact)
 
 
