@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -156,7 +157,8 @@ def table(args: argparse.Namespace) -> None:
         if all(r.get("exact") for r in rs):
             exact_rows.append(name)
             continue
-        ok = [r["ci_low"] <= exact <= r["ci_high"] for r in rs]
+        # ends rounded outward to whole regions, as the library does since 2026-12-07
+        ok = [math.floor(r["ci_low"]) <= exact <= math.ceil(r["ci_high"]) for r in rs]
         err = np.array([r["estimate"] / exact - 1 for r in rs])
         total += len(ok)
         hit += sum(ok)

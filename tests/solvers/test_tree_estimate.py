@@ -298,3 +298,18 @@ def test_runs_below_a_larger_exact_top_are_unbiased(net_and_bounds, exact):
     assert hits >= 6
     with pytest.raises(reluscope.ReluscopeError, match="frontier"):
         estimate_count(net, bounds=bounds, frontier=0)
+
+
+def test_interval_ends_are_whole_regions_holding_a_zero_spread_count():
+    """Runs that all give the same value (every sampled subtree alike) once gave an
+    interval of width 0 at 1,990.9999... or 1,991.0000...2 for a count of 1,991: the
+    ends are rounded outward to whole regions."""
+    net = dense_network(0, 2, (24, 24, 12))
+    bounds = tighten_bounds(net, method="lp")
+    exact = reluscope.count_regions(net, bounds=bounds, n_jobs=1).regions
+    est = estimate_count(net, bounds=bounds, population=64, frontier=4096, rel_error=0.1,
+                         random_state=0)
+    assert exact == 1991 and not est.exact
+    assert est.ci_low == int(est.ci_low) and est.ci_high == int(est.ci_high)
+    assert est.ci_low <= exact <= est.ci_high
+    assert est.ci_high - est.ci_low <= 1  # zero spread: the interval is the count

@@ -96,8 +96,9 @@ class CountEstimate:
         The estimated number of regions (None when fewer than ``MIN_INTERVAL_RUNS`` runs
         finished before a stop: then only ``proven`` is known).
     ci_low, ci_high
-        The ``confidence`` interval (``ci_low >= proven``); both equal ``estimate``
-        when every region was counted exactly (``exact``).
+        The ``confidence`` interval (``ci_low >= proven``), its ends rounded outward to
+        whole regions; both equal ``estimate`` when every region was counted exactly
+        (``exact``).
     confidence
         The interval's nominal coverage (0.95 by default; measured in docs/estimate.md).
     rel_half_width
@@ -560,10 +561,13 @@ class _Runs:
                                  proven, float(r), False, seconds, status,
                                  sampling=self.sampling, message=why)
         s = summarise(self.values, proven, confidence)
-        low = max(s.estimate - s.half_width, float(proven))
+        # the count is a whole number: the interval's ends rounded outward (a zero spread
+        # would otherwise give an interval of width 0 off the count by rounding error)
+        low = float(max(math.floor(s.estimate - s.half_width), proven))
+        high = float(math.ceil(s.estimate + s.half_width))
         rel = s.half_width / s.estimate if s.estimate > 0 else 0.0
         message = ("one run carries most of the spread: the interval may be too narrow; "
                    "run longer or with a larger population") if s.heavy else ""
-        return CountEstimate(s.estimate, low, s.estimate + s.half_width, confidence, rel, r,
+        return CountEstimate(s.estimate, low, high, confidence, rel, r,
                              self.population, proven, s.ess, s.heavy, seconds, status,
                              sampling=self.sampling, message=message)
