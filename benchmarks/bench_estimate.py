@@ -30,6 +30,7 @@ regions); ``mnist`` the two 784;8;8;10 fixtures, the bundled 64-input example an
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -199,13 +200,14 @@ def speed(args: argparse.Namespace) -> None:
     print("|---|---:|---:|---:|---:|")
     print(f"| exact count (lp) | {exact.regions:,} ({word}) | | | {t_exact:.1f} |")
     for rel in args.rel:
-        for sampling in args.sampling:
-            est = estimate_count(net, bounds=bounds, rel_error=rel, random_state=0,
+        for sampling, seed in itertools.product(args.sampling, range(args.seeds)):
+            est = estimate_count(net, bounds=bounds, rel_error=rel, random_state=seed,
                                  population=args.population, n_jobs=args.jobs,
                                  sampling=sampling, frontier=args.frontier,
                                  time_limit=args.estimate_limit)
             top = f", top {args.frontier}" if args.frontier else ""
-            name = f"tree ({sampling}{top}), rel_error {rel}"
+            pop = "" if args.population == DEFAULT_POPULATION else f", population {args.population}"
+            name = f"tree ({sampling}{top}{pop}), rel_error {rel}, seed {seed}"
             if est.estimate is None or est.ci_low is None or est.ci_high is None:
                 print(f"| {name} | no estimate ({est.message}) | | | {est.seconds:.1f} |")
                 continue
@@ -424,6 +426,7 @@ def main() -> None:
     sp.add_argument("--sampling", nargs="+", choices=SAMPLINGS, default=list(SAMPLINGS))
     sp.add_argument("--frontier", type=int, default=None,
                     help="nodes of the exactly expanded top (default: the population)")
+    sp.add_argument("--seeds", type=int, default=1, help="estimates with seeds 0..N-1")
     sp.add_argument("--jobs", type=int, default=1)
     sp.add_argument("--xor", type=int, nargs="*", default=[2, 3, 4, 5])
     sp.add_argument("--mipbound-limit", type=float, default=600.0)
