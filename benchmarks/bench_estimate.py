@@ -244,6 +244,37 @@ def _network(spec: str) -> tuple[str, reluscope.ReLUNetwork]:
     return Path(spec).stem, reluscope.load(spec)
 
 
+def _exact_top(prep: Any, prober: Any, size: int) -> tuple[int, list[Any]]:
+    """The regions met and the frontier left by expanding the top of the tree exactly
+    to ``size`` nodes, as the estimate does before its runs."""
+    import threading
+
+    from reluscope.regions.estimate.probes import node_of
+    from reluscope.regions.estimate.tree_estimate import expand_frontier
+
+    point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
+    root = node_of((np.zeros(0, dtype=np.int32), point))
+    return expand_frontier(prober, [root], size, float("inf"), threading.Event())
+
+
+def _pilot_predictor(prober: Any, top: list[Any], population: int) -> Any:
+    """The depth predictor fitted on ``PILOT_RUNS`` uniform runs of seeds apart from the
+    measured ones (their CPU not counted)."""
+    from reluscope.regions.estimate.enumeration import (
+        SubtreePredictor,
+        SubtreeRecord,
+        enumeration_run,
+    )
+    from reluscope.regions.estimate.tree_estimate import PILOT_RUNS
+
+    record = SubtreeRecord.empty(prober.prep.n_units + 1)
+    for i in range(PILOT_RUNS):
+        pilot = enumeration_run(prober, top, population, np.random.default_rng(10**6 + i))
+        assert pilot is not None
+        record = record + pilot.record
+    return SubtreePredictor.fit(record)
+
+
 def variance(args: argparse.Namespace) -> None:
     """Per-run spread and CPU of the runs themselves (no stopping rule): for each
     population, way of ending a run (``leaves``: sampled down to the leaves, the
@@ -252,15 +283,8 @@ def variance(args: argparse.Namespace) -> None:
     uniform runs of other seeds, their CPU not counted), ``--runs`` runs from the same
     exact top; ``CPU for +-10%`` is ``384 CV^2 t``, the CPU a 95% interval of +-10%
     needs (docs/estimate.md)."""
-    import threading
-
-    from reluscope.regions.estimate.enumeration import (
-        SubtreePredictor,
-        SubtreeRecord,
-        enumeration_run,
-    )
-    from reluscope.regions.estimate.probes import Prober, last_layer_start, node_of
-    from reluscope.regions.estimate.tree_estimate import PILOT_RUNS, expand_frontier
+    from reluscope.regions.estimate.enumeration import enumeration_run
+    from reluscope.regions.estimate.probes import Prober, last_layer_start
     from reluscope.regions.search.core import prepare
 
     name, net = _network(args.net)
@@ -270,22 +294,11 @@ def variance(args: argparse.Namespace) -> None:
     for population in args.populations:
         for mode in args.modes:
             prober = Prober(prep, exact_from=last_layer_start(prep) if mode == "last" else None)
-            point = prep.root_point if prep.root_point is not None else (
-                (prep.lower + prep.upper) / 2)
-            root = node_of((np.zeros(0, dtype=np.int32), point))
             top = args.frontier or population
-            found, frontier = expand_frontier(prober, [root], top, float("inf"),
-                                              threading.Event())
-            record = SubtreeRecord.empty(prep.n_units + 1)
+            found, frontier = _exact_top(prep, prober, top)
             for sampling in args.sampling:
-                predictor = None
-                if sampling == "depth":
-                    for i in range(PILOT_RUNS):
-                        pilot = enumeration_run(prober, frontier, population,
-                                                np.random.default_rng(10**6 + i))
-                        assert pilot is not None
-                        record = record + pilot.record
-                    predictor = SubtreePredictor.fit(record)
+                predictor = (_pilot_predictor(prober, frontier, population)
+                             if sampling == "depth" else None)
                 begin = time.process_time()
                 runs = [enumeration_run(prober, frontier, population,
                                         np.random.default_rng(args.seed + i),
@@ -304,31 +317,16 @@ def alternatives(args: argparse.Namespace) -> None:
     from the same exact top of ``--frontier`` nodes: mean (and its error against
     ``--count`` when given), CV of a run, CPU per run, and ``384 CV^2 t``, the CPU a
     95% interval of +-10% needs."""
-    import threading
-
-    from reluscope.regions.estimate.enumeration import (
-        SubtreePredictor,
-        SubtreeRecord,
-        enumeration_run,
-    )
-    from reluscope.regions.estimate.probes import Prober, node_of
-    from reluscope.regions.estimate.tree_estimate import PILOT_RUNS, expand_frontier
+    from reluscope.regions.estimate.enumeration import SubtreePredictor, enumeration_run
+    from reluscope.regions.estimate.probes import Prober
     from reluscope.regions.search.core import prepare
     from tree_alternatives import chen_run, purdom_probe, stratifier
 
     name, net = _network(args.net)
     prep = prepare(net, tighten_bounds(net, method="lp"))
     prober = Prober(prep)
-    point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
-    root = node_of((np.zeros(0, dtype=np.int32), point))
-    found, top = expand_frontier(prober, [root], args.frontier, float("inf"),
-                                 threading.Event())
-    record = SubtreeRecord.empty(prep.n_units + 1)
-    for i in range(PILOT_RUNS):
-        pilot = enumeration_run(prober, top, args.population, np.random.default_rng(10**6 + i))
-        assert pilot is not None
-        record = record + pilot.record
-    predictor = SubtreePredictor.fit(record)
+    found, top = _exact_top(prep, prober, args.frontier)
+    predictor = _pilot_predictor(prober, top, args.population)
 
     def se(predictor: SubtreePredictor | None) -> Callable[[np.random.Generator], float]:
         def one(rng: np.random.Generator) -> float:
