@@ -252,9 +252,8 @@ def _exact_top(prep: Any, prober: Any, size: int) -> tuple[int, list[Any]]:
     from reluscope.regions.estimate.probes import node_of
     from reluscope.regions.estimate.tree_estimate import expand_frontier
 
-    point = prep.root_point if prep.root_point is not None else (prep.lower + prep.upper) / 2
-    root = node_of((np.zeros(0, dtype=np.int32), point))
-    return expand_frontier(prober, [root], size, float("inf"), threading.Event())
+    return expand_frontier(prober, [node_of(prep.root_task())], size, float("inf"),
+                           threading.Event())
 
 
 def _pilot_predictor(prober: Any, top: list[Any], population: int) -> Any:

@@ -29,7 +29,7 @@ def setup():
     bounds = tighten_bounds(net, method="lp")
     prep = prepare(net, bounds)
     prober = Prober(prep)
-    root = node_of((np.zeros(0, dtype=np.int32), prep.root_point))
+    root = node_of(prep.root_task())
     found, top = expand_frontier(prober, [root], 8, float("inf"), threading.Event())
     exact = reluscope.count_regions(net, bounds=bounds, n_jobs=1).regions
     return prep, prober, found, top, exact

@@ -55,7 +55,7 @@ def exact(net_and_bounds):
 
 
 def _root(prep):
-    return node_of((np.zeros(0, dtype=np.int32), prep.root_point))
+    return node_of(prep.root_task())
 
 
 def test_the_fixture_has_a_nontrivial_count(net_and_bounds, exact):
@@ -217,7 +217,7 @@ def test_runs_below_what_a_count_left_are_unbiased(net_and_bounds, exact):
     net, bounds = net_and_bounds
     prep = prepare(net, bounds)
     searcher = CompiledSearcher(prep)
-    searcher._start((np.zeros(0, dtype=np.int32), prep.root_point))
+    searcher._start(prep.root_task())
     searcher._call_kernel(40)
     proven = int(searcher.ist[_kernel.I_REGIONS])
     left = [node_of(t) for t in searcher._export()]

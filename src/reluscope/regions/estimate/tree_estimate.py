@@ -338,9 +338,7 @@ def estimate_count(
             network, bounds = form.network, form.plain_bounds(bounds)
         prep = prepare(network, bounds)
         if start_nodes is None:
-            point = prep.root_point if prep.root_point is not None else (
-                (prep.lower + prep.upper) / 2)
-            start_nodes = [(np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float))]
+            start_nodes = [prep.root_task()]
         stop = threading.Event()
         if interrupts.requested():
             stop.set()

@@ -64,6 +64,13 @@ class PreparedNetwork:
     def n_inputs(self) -> int:
         return int(self.lower.shape[0])
 
+    def root_task(self) -> Task:
+        """The search's first task: no decision, a point of the domain (the box's
+        midpoint when none was given)."""
+        point = self.root_point if self.root_point is not None else (
+            (self.lower + self.upper) / 2)
+        return np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float)
+
 
 def prepare(network: ReLUNetwork, bounds: Bounds | None) -> PreparedNetwork:
     """Extract the ReLU layers and per-unit global bounds."""

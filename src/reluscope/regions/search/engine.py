@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from reluscope import interrupts
 from reluscope.bounds.result import Bounds
 from reluscope.errors import ReluscopeError
@@ -177,10 +175,7 @@ class _Run:
                     patterns_path, prep.n_units, keep_rows=state.pattern_rows
                 )
         else:
-            point = prep.root_point
-            if point is None:
-                point = (prep.lower + prep.upper) / 2
-            self.tasks.append((np.zeros(0, dtype=np.int32), np.asarray(point, dtype=float)))
+            self.tasks.append(prep.root_task())
             if patterns_path is not None:
                 self.writer = PatternWriter(patterns_path, prep.n_units)
         self.bar = progress_bar(progress, total=None, unit=" regions", initial=self.done.regions)
