@@ -263,6 +263,19 @@ def test_cli_tree_json(capsys):
     assert out["ci_low"] <= 6752 <= out["ci_high"]  # the example's exact count
 
 
+def test_cli_tree_hints_at_a_larger_top_only_when_the_time_limit_cut_it_short(capsys):
+    from reluscope.cli import main
+
+    base = ["estimate", "example", "--method", "tree", "--seed", "1", "--population", "16"]
+    assert main([*base, "--rel-error", "0.0001", "--time-limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "time_limit" in out and "hint: " in out and "--frontier 65536" in out
+    assert main([*base, "--rel-error", "0.0001", "--time-limit", "1", "--frontier", "32"]) == 0
+    assert "hint: " not in capsys.readouterr().out  # the user chose the top
+    assert main([*base, "--rel-error", "0.3"]) == 0
+    assert "hint: " not in capsys.readouterr().out  # reached its --rel-error
+
+
 def test_cli_tree_refuses_xor_size(capsys):
     err = run_error(capsys, ["estimate", "example", "--method", "tree", "--xor-size", "3"])
     assert "--xor-size" in err

@@ -28,8 +28,10 @@ from reluscope.regions.estimate.mipbound import RegionEstimate, estimate_regions
 from reluscope.regions.estimate.tree_estimate import (
     DEFAULT_POPULATION,
     SAMPLINGS,
+    CountEstimate,
     estimate_count,
 )
+from reluscope.status import TIME_LIMIT
 
 
 def _sizes(text: str) -> list[int]:
@@ -148,8 +150,18 @@ def _run_tree(args: argparse.Namespace) -> int:
                      f"{100 * (est.rel_half_width or 0):.1f}%, {est.seconds:.2f} s, {est.status}")
     if est.message:
         lines.append(f"note: {est.message}")
+    if _wants_a_larger_top(est, args):
+        lines.append("hint: the interval did not narrow to --rel-error in time; on large trees "
+                     "a larger exact top narrows every run, e.g. --frontier 65536 "
+                     "(docs/estimate.md)")
     emit(args, est.to_dict(), "\n".join(lines))
     return 0
+
+
+def _wants_a_larger_top(est: CountEstimate, args: argparse.Namespace) -> bool:
+    """A time limit stopped the estimate short of its --rel-error with the default top."""
+    return (args.frontier is None and est.status == TIME_LIMIT and not est.exact
+            and (est.rel_half_width is None or est.rel_half_width > args.rel_error))
 
 
 def run(args: argparse.Namespace) -> int:
