@@ -20,6 +20,7 @@ from xor_cells import (  # noqa: E402
     approxmc_threshold,
     count_cell,
     dense_hash,
+    exact_patterns,
     in_cell,
 )
 
@@ -40,6 +41,16 @@ def test_the_full_enumeration_is_the_region_count(setup):
     assert full.exact and full.regions == 179
     assert full.regions == reluscope.count_regions(net, bounds=bounds, n_jobs=1).regions
     assert len({row.tobytes() for row in patterns}) == 179
+
+
+def test_the_exact_counts_patterns_are_the_milp_enumerations(setup):
+    from reluscope.milp import build_network_model
+
+    net, bounds, _, patterns = setup
+    units = [unit for unit, _ in build_network_model(net, bounds, counting=True).binaries]
+    count, found = exact_patterns(net, bounds, units, None)
+    assert count.exact and count.regions == 179
+    assert {r.tobytes() for r in found} == {r.tobytes() for r in patterns}
 
 
 @pytest.mark.parametrize(("m", "seed"), [(1, 0), (3, 1), (5, 2)])
