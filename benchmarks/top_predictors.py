@@ -40,10 +40,10 @@ def decided_hyperplanes(prep: PreparedNetwork, node: Node) -> tuple[NDArray, NDA
     on its polyhedron (the local maps at its witness point) and their sides ``s`` (+1
     active, -1 inactive): the polyhedron is ``{x in box: s (A x + c) >= 0}``."""
     x0 = node.points[0]
-    h, jac = x0, np.eye(len(x0))
+    h, jac = x0, None  # the input's own map is the identity: layer 1's map is w
     maps, values = [], []
     for w, b in zip(prep.weights, prep.biases, strict=True):
-        g, jg = w @ h + b, w @ jac
+        g, jg = w @ h + b, (w if jac is None else w @ jac)
         maps.append(jg)
         values.append(g)
         active = g > 0
