@@ -109,7 +109,8 @@ def coverage(args: argparse.Namespace) -> None:
         nets.update(these)
         counts.update(exact_counts(these, args.count_limit, f"counts-{which}.json"))
     log = OUT / "coverage.jsonl"
-    counts = dict(sorted(counts.items(), key=lambda item: item[1]))  # small networks first
+    counts = dict(sorted(((k, v) for k, v in counts.items() if v >= args.min_regions),
+                         key=lambda item: item[1]))  # small networks first
     done = set()
     if log.exists():
         for line in log.read_text().splitlines():
@@ -128,8 +129,8 @@ def coverage(args: argparse.Namespace) -> None:
                                  frontier=args.frontier, random_state=seed)
             row = {"network": name, "regions": exact, "seed": seed,
                    "population": args.population, "rel_error": args.rel_error,
-                   "sampling": args.sampling, "frontier": args.frontier,
-                   "min_runs": MIN_RUNS, **est.to_dict()}
+                   "sampling": args.sampling, "min_runs": MIN_RUNS, **est.to_dict(),
+                   "frontier": args.frontier, "top": est.frontier}
             with log.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
         print(f"# seed {seed} done", flush=True)
@@ -155,6 +156,8 @@ def table(args: argparse.Namespace) -> None:
     exact_rows = []
     for (sampling, pop, rel, name), rs in sorted(groups.items()):
         exact = rs[0]["regions"]
+        if rs[0].get("frontier") == "auto":  # the top sized by the tree: its median size
+            sampling += f" ({np.median([r['top'] for r in rs]):.0f})"
         if all(r.get("exact") for r in rs):
             exact_rows.append(name)
             continue
@@ -206,6 +209,7 @@ def speed(args: argparse.Namespace) -> None:
                                  sampling=sampling, frontier=args.frontier,
                                  time_limit=args.estimate_limit)
             top = f", top {args.frontier}" if args.frontier else ""
+            top += f" ({est.frontier})" if args.frontier == "auto" else ""
             pop = "" if args.population == DEFAULT_POPULATION else f", population {args.population}"
             name = f"tree ({sampling}{top}{pop}), rel_error {rel}, seed {seed}"
             if est.estimate is None or est.ci_low is None or est.ci_high is None:
@@ -373,6 +377,11 @@ def alternatives(args: argparse.Namespace) -> None:
               f"| {384 * cv * cv * seconds:,.1f} |", flush=True)
 
 
+def top_size(text: str) -> int | str:
+    """``--frontier``: a number of nodes or ``auto``."""
+    return text if text == "auto" else int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -386,9 +395,11 @@ def main() -> None:
     cov.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     cov.add_argument("--rel-error", type=float, default=0.1)
     cov.add_argument("--sampling", choices=SAMPLINGS, default="depth")
-    cov.add_argument("--frontier", type=int, default=None,
+    cov.add_argument("--frontier", type=top_size, default=None,
                      help="nodes of the exactly expanded top (default: the population)")
     cov.add_argument("--count-limit", type=float, default=600.0)
+    cov.add_argument("--min-regions", type=int, default=0,
+                     help="only the networks of at least this many regions")
     tab = sub.add_parser("table")
     tab.add_argument("--file", help="a coverage JSONL file (default: runs/bench_estimate/"
                      "coverage.jsonl)")
@@ -421,7 +432,7 @@ def main() -> None:
     sp.add_argument("--rel", type=float, nargs="*", default=[0.1, 0.05])
     sp.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     sp.add_argument("--sampling", nargs="+", choices=SAMPLINGS, default=list(SAMPLINGS))
-    sp.add_argument("--frontier", type=int, default=None,
+    sp.add_argument("--frontier", type=top_size, default=None,
                     help="nodes of the exactly expanded top (default: the population)")
     sp.add_argument("--seeds", type=int, default=1, help="estimates with seeds 0..N-1")
     sp.add_argument("--jobs", type=int, default=1)

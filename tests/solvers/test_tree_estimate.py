@@ -29,7 +29,9 @@ from reluscope.regions.estimate.enumeration import (
 )
 from reluscope.regions.estimate.probes import Prober, node_of
 from reluscope.regions.estimate.tree_estimate import (
+    AUTO_LEAVES_PER_TOP_NODE,
     MIN_RUNS,
+    auto_top,
     estimate_count,
     expand_frontier,
     format_count,
@@ -269,7 +271,7 @@ def test_cli_tree_hints_at_a_larger_top_only_when_the_time_limit_cut_it_short(ca
     base = ["estimate", "example", "--method", "tree", "--seed", "1", "--population", "16"]
     assert main([*base, "--rel-error", "0.0001", "--time-limit", "1"]) == 0
     out = capsys.readouterr().out
-    assert "time_limit" in out and "hint: " in out and "--frontier 65536" in out
+    assert "time_limit" in out and "hint: " in out and "--frontier auto" in out
     assert main([*base, "--rel-error", "0.0001", "--time-limit", "1", "--frontier", "32"]) == 0
     assert "hint: " not in capsys.readouterr().out  # the user chose the top
     assert main([*base, "--rel-error", "0.3"]) == 0
@@ -326,3 +328,46 @@ def test_interval_ends_are_whole_regions_holding_a_zero_spread_count():
     assert est.ci_low == int(est.ci_low) and est.ci_high == int(est.ci_high)
     assert est.ci_low <= exact <= est.ci_high
     assert est.ci_high - est.ci_low <= 1  # zero spread: the interval is the count
+
+
+def test_an_automatic_top_is_sized_from_the_tree():
+    """``frontier="auto"``: a few cheap runs size the tree, then the top gets about
+    ``count / AUTO_LEAVES_PER_TOP_NODE`` nodes (a power of two, at least the population);
+    the estimate below it stays unbiased and reproducible."""
+    net = dense_network(0, 4, (16, 16, 8))
+    bounds = tighten_bounds(net, method="lp")
+    exact = reluscope.count_regions(net, bounds=bounds, n_jobs=1).regions
+    assert exact == 83064
+    prep = prepare(net, bounds)
+    prober = Prober(prep)
+    found, top = expand_frontier(prober, [_root(prep)], 16, float("inf"), threading.Event())
+    ideal = np.log2(exact / AUTO_LEAVES_PER_TOP_NODE)  # 11.3: 2,048 nodes
+    sizes = [auto_top(prober, top, found, 16, np.random.SeedSequence(s), threading.Event(),
+                      float("inf")) for s in range(6)]
+    assert all(size & (size - 1) == 0 for size in sizes)  # powers of two
+    assert all(abs(np.log2(size) - ideal) <= 2.5 for size in sizes), sizes
+    assert auto_top(prober, top, found, 2**14, np.random.SeedSequence(0), threading.Event(),
+                    float("inf")) == 2**14  # never below the population
+    hits = 0
+    for seed in range(4):
+        est = estimate_count(net, bounds=bounds, population=64, frontier="auto",
+                             rel_error=0.1, random_state=seed)
+        assert est.status == "complete" and not est.exact
+        assert abs(np.log2(est.frontier) - ideal) <= 3, est.frontier
+        hits += est.ci_low <= exact <= est.ci_high
+    assert hits >= 3
+    again = estimate_count(net, bounds=bounds, population=64, frontier="auto",
+                           rel_error=0.1, random_state=seed, n_jobs=2)
+    assert (again.estimate, again.frontier, again.probes) == (est.estimate, est.frontier,
+                                                             est.probes)
+    with pytest.raises(reluscope.ReluscopeError, match="'auto'"):
+        estimate_count(net, bounds=bounds, frontier="big")
+
+
+def test_cli_tree_takes_an_automatic_top(capsys):
+    out = run_json(capsys, ["estimate", "example", "--method", "tree", "--seed", "2",
+                            "--rel-error", "0.3", "--population", "16", "--frontier", "auto",
+                            "--json"])
+    assert out["frontier"] >= 16 and out["ci_low"] <= 6752 <= out["ci_high"]
+    err = run_error(capsys, ["estimate", "example", "--method", "tree", "--frontier", "big"])
+    assert "--frontier" in err and "'auto'" in err

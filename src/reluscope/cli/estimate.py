@@ -42,7 +42,7 @@ def _sizes(text: str) -> list[int]:
             f"--xor-size expects K or K1,K2,... (integers), got {text!r}"
         ) from None
     if not sizes or any(k < 1 for k in sizes):
-        raise ReluscopeError(f"--xor-size needs positive integers, got {text!r}")
+        raise ReluscopeError(f"--xor-size needs positive integers, got {text!r}") from None
     return list(dict.fromkeys(sizes))
 
 
@@ -79,10 +79,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "pip install 'reluscope[cluster]'")
     parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="B",
                         help=f"tree: nodes kept per level of a run (default {DEFAULT_POPULATION})")
-    parser.add_argument("--frontier", type=int, default=None, metavar="F",
+    parser.add_argument("--frontier", default=None, metavar="F",
                         help="tree: nodes of the top of the tree expanded exactly once "
                         "before the runs (default: the population); a larger top narrows "
-                        "every run on large trees, e.g. 65536 (docs/estimate.md)")
+                        "every run on large trees, e.g. 65536; auto: sized from the tree "
+                        "by a few cheap runs first (docs/estimate.md)")
     parser.add_argument("--sampling", choices=SAMPLINGS, default="depth",
                         help="tree: how a run keeps nodes: depth (importance sampling by "
                         "the subtree sizes earlier runs saw; default) or uniform")
@@ -127,8 +128,7 @@ def _run_tree(args: argparse.Namespace) -> int:
     if args.jobs is not None:
         validation.check_n_jobs(args.jobs, "--jobs")
     validation.check_positive_int(args.population, "--population")
-    if args.frontier is not None:
-        validation.check_positive_int(args.frontier, "--frontier")
+    frontier = _frontier(args.frontier)
     if not (args.rel_error > 0 and args.rel_error < float("inf")):
         raise ReluscopeError(f"--rel-error must be a number > 0, got {args.rel_error}")
     if not 0.0 < args.confidence < 1.0:
@@ -140,22 +140,34 @@ def _run_tree(args: argparse.Namespace) -> int:
         time_limit=args.time_limit, random_state=args.seed,
         n_jobs=None if args.cluster else (args.jobs or 1), cluster=args.cluster,
         bounds_method=args.bounds_method, population=args.population,
-        sampling=args.sampling, frontier=args.frontier,
+        sampling=args.sampling, frontier=frontier,
         progress=show_progress() and not args.json,
     )
     lines = [network.describe(), est.describe()]
     if est.estimate is not None and not est.exact:
-        lines.append(f"{est.probes} runs of population {est.population}, "
+        lines.append(f"{est.probes} runs of population {est.population} below an exact "
+                     f"top of {est.frontier:,} nodes, "
                      f"{est.proven:,} regions proven on the way, half-width "
                      f"{100 * (est.rel_half_width or 0):.1f}%, {est.seconds:.2f} s, {est.status}")
     if est.message:
         lines.append(f"note: {est.message}")
     if _wants_a_larger_top(est, args):
         lines.append("hint: the interval did not narrow to --rel-error in time; on large trees "
-                     "a larger exact top narrows every run, e.g. --frontier 65536 "
-                     "(docs/estimate.md)")
+                     "a larger exact top narrows every run: --frontier auto sizes it from "
+                     "the tree (or give one, e.g. --frontier 65536; docs/estimate.md)")
     emit(args, est.to_dict(), "\n".join(lines))
     return 0
+
+
+def _frontier(text: str | None) -> int | str | None:
+    """``--frontier``: a number of nodes, ``auto`` or nothing (the population)."""
+    if text is None or text == "auto":
+        return text
+    try:
+        return validation.check_positive_int(int(text), "--frontier")
+    except ValueError:
+        why = f"--frontier must be an integer >= 1 or 'auto', got {text!r}"
+        raise ReluscopeError(why) from None
 
 
 def _wants_a_larger_top(est: CountEstimate, args: argparse.Namespace) -> bool:

@@ -84,6 +84,14 @@ SAMPLINGS = ("depth", "uniform")
 #: Runs without a predictor before the first fit; the predictor is fitted again from all
 #: finished runs whenever their number doubles (4, 8, 16, ...).
 PILOT_RUNS = 4
+#: ``frontier="auto"``: this many runs of this population size the tree first (cheap:
+#: 0.3-2.5 s on MNIST networks of 10^4-10^8 regions; their own random streams, dropped).
+SIZING_RUNS = 8
+SIZING_POPULATION = 16
+#: ... then the top gets the power of two nearest ``size / AUTO_LEAVES_PER_TOP_NODE``
+#: nodes, at least the population and at most ``AUTO_MAX_TOP`` (docs/estimate.md).
+AUTO_LEAVES_PER_TOP_NODE = 32
+AUTO_MAX_TOP = 65536
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,8 @@ class CountEstimate:
         Wall time, bounds included.
     sampling
         How runs kept nodes: ``depth`` (importance sampling) or ``uniform``.
+    frontier
+        Nodes of the top expanded exactly, where the runs start.
     status
         ``complete`` (the interval reached ``rel_error``, or the count is exact),
         ``time_limit`` or ``interrupted`` (the estimate from the runs finished so far).
@@ -138,6 +148,7 @@ class CountEstimate:
     exact: bool = False
     method: str = "tree"
     sampling: str = "depth"
+    frontier: int = 0
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,6 +203,28 @@ def expand_frontier(
             heapq.heappush(heap, (child.depth, order, child))
             order += 1
     return proven, sorted((item[2] for item in heap), key=lambda n: n.prefix.tolist())
+
+
+def auto_top(prober: Prober, nodes: Sequence[Node], found: int, population: int,
+             seeds: np.random.SeedSequence, stop: threading.Event, deadline: float) -> int:
+    """The size of the exact top for ``frontier="auto"``: the power of two nearest the
+    tree's leaves over ``AUTO_LEAVES_PER_TOP_NODE``, between ``population`` and
+    ``AUTO_MAX_TOP``. The leaves are ``found`` plus the mean of ``SIZING_RUNS`` runs of
+    population ``SIZING_POPULATION`` below ``nodes`` (a rough size, within about 4x on
+    the MNIST networks of docs/estimate.md; their streams are not the estimate's)."""
+    values = []
+    for j in range(SIZING_RUNS):
+        rng = np.random.default_rng(
+            np.random.SeedSequence(seeds.entropy, spawn_key=(*seeds.spawn_key, 2**32, j)))
+        run = enumeration_run(prober, nodes, SIZING_POPULATION, rng, stop, deadline)
+        if run is None:
+            break
+        values.append(run.value)
+    if not values:
+        return population
+    leaves = found + float(np.mean(values))
+    size = 2 ** round(math.log2(max(leaves / AUTO_LEAVES_PER_TOP_NODE, 1.0)))
+    return int(min(max(size, population), AUTO_MAX_TOP))
 
 
 _WORKER: dict[str, Any] = {}
@@ -270,7 +303,7 @@ def estimate_count(
     bounds_method: str = "lp",
     population: int = DEFAULT_POPULATION,
     sampling: str = "depth",
-    frontier: int | None = None,
+    frontier: int | str | None = None,
     progress: bool = False,
     start_nodes: Sequence[Task] | None = None,
     proven: int = 0,
@@ -298,8 +331,9 @@ def estimate_count(
         Nodes of the top of the tree expanded exactly, once, before the runs (default:
         ``population``). A larger top costs once and narrows every run: on MNIST networks
         of 10^6-10^8 regions a top of 16,384-65,536 nodes needs 3-10x less CPU for the
-        same interval (docs/estimate.md). At most ``FRONTIER_TIME_SHARE`` of the time
-        limit goes to it.
+        same interval (docs/estimate.md). ``"auto"``: sized from the tree, first
+        measured by ``SIZING_RUNS`` cheap runs (:func:`auto_top`). At most
+        ``FRONTIER_TIME_SHARE`` of the time limit goes to the top.
     start_nodes, proven
         Estimate the regions below these search tasks (disjoint subtrees, e.g. what a
         count cut short left) plus ``proven``; default: the whole tree, 0.
@@ -323,9 +357,11 @@ def estimate_count(
     jobs = validation.check_n_jobs(n_jobs)
     population = validation.check_positive_int(population, "population")
     sampling = validation.check_choice(sampling, SAMPLINGS, "sampling")
-    if frontier is not None:
+    if frontier is not None and frontier != "auto":
+        if isinstance(frontier, str):
+            raise ReluscopeError(f"frontier must be an integer >= 1 or 'auto', got {frontier!r}")
         frontier = validation.check_positive_int(frontier, "frontier")
-    top = population if frontier is None else frontier
+    top = frontier if isinstance(frontier, int) else population
     deadline = begin + time_limit if time_limit is not None else float("inf")
     require_no_max_pool(network, "the tree estimate")
     with distributed.dask_client(cluster) as (client, threads):
@@ -349,6 +385,10 @@ def estimate_count(
                 prober, [node_of(t) for t in start_nodes], top, top_end, stop
             )
             seeds = validation.seed_sequence(random_state)
+            if frontier == "auto" and top_nodes and not stop.is_set():
+                size = auto_top(prober, top_nodes, found, population, seeds, stop, top_end)
+                more, top_nodes = expand_frontier(prober, top_nodes, size, top_end, stop)
+                found += more
             runs = _Runs(prober, prep, top_nodes, population, jobs, seeds, stop, deadline,
                          client, sampling)
             if top_nodes and not stop.is_set() and time.monotonic() < deadline:
@@ -547,7 +587,8 @@ class _Runs:
             total = float(proven)
             return CountEstimate(total, total, total, confidence, 0.0, len(self.values),
                                  self.population, proven, 0.0, False, seconds, COMPLETE,
-                                 exact=True, sampling=self.sampling)
+                                 exact=True, sampling=self.sampling,
+                                 frontier=len(self.frontier))
         status = self.stopped_by or COMPLETE
         if status == COMPLETE and not self.values:
             status = INTERRUPTED if self.stop.is_set() else TIME_LIMIT
@@ -557,7 +598,8 @@ class _Runs:
                    "interval needs; give it more time or a smaller population")
             return CountEstimate(None, None, None, confidence, None, r, self.population,
                                  proven, float(r), False, seconds, status,
-                                 sampling=self.sampling, message=why)
+                                 sampling=self.sampling, frontier=len(self.frontier),
+                                 message=why)
         s = summarise(self.values, proven, confidence)
         # the count is a whole number: the interval's ends rounded outward (a zero spread
         # would otherwise give an interval of width 0 off the count by rounding error)
@@ -568,4 +610,5 @@ class _Runs:
                    "run longer or with a larger population") if s.heavy else ""
         return CountEstimate(s.estimate, low, high, confidence, rel, r,
                              self.population, proven, s.ess, s.heavy, seconds, status,
-                             sampling=self.sampling, message=message)
+                             sampling=self.sampling, frontier=len(self.frontier),
+                             message=message)
