@@ -42,7 +42,7 @@ def _sizes(text: str) -> list[int]:
             f"--xor-size expects K or K1,K2,... (integers), got {text!r}"
         ) from None
     if not sizes or any(k < 1 for k in sizes):
-        raise ReluscopeError(f"--xor-size needs positive integers, got {text!r}") from None
+        raise ReluscopeError(f"--xor-size needs positive integers, got {text!r}")
     return list(dict.fromkeys(sizes))
 
 

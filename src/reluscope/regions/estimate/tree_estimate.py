@@ -85,7 +85,7 @@ SAMPLINGS = ("depth", "uniform")
 #: finished runs whenever their number doubles (4, 8, 16, ...).
 PILOT_RUNS = 4
 #: ``frontier="auto"``: this many runs of this population size the tree first (cheap:
-#: 0.3-2.5 s on MNIST networks of 10^4-10^8 regions; their own random streams, dropped).
+#: about 0.5-2.5 s on MNIST networks of 10^4-10^8 regions; own random streams, dropped).
 SIZING_RUNS = 8
 SIZING_POPULATION = 16
 #: ... then the top gets the power of two nearest ``size / AUTO_LEAVES_PER_TOP_NODE``
@@ -210,8 +210,8 @@ def auto_top(prober: Prober, nodes: Sequence[Node], found: int, population: int,
     """The size of the exact top for ``frontier="auto"``: the power of two nearest the
     tree's leaves over ``AUTO_LEAVES_PER_TOP_NODE``, between ``population`` and
     ``AUTO_MAX_TOP``. The leaves are ``found`` plus the mean of ``SIZING_RUNS`` runs of
-    population ``SIZING_POPULATION`` below ``nodes`` (a rough size, within about 4x on
-    the MNIST networks of docs/estimate.md; their streams are not the estimate's)."""
+    population ``SIZING_POPULATION`` below ``nodes`` (a rough size, docs/estimate.md;
+    their streams are not the estimate's)."""
     values = []
     for j in range(SIZING_RUNS):
         rng = np.random.default_rng(
