@@ -1,6 +1,6 @@
 """The tree estimate (estimate_regions(method="tree")) against exact counts and MIPBound.
 
-Five subcommands, each printing a markdown table (docs/bench-estimate.md,
+Six subcommands, each printing a markdown table (docs/bench-estimate.md,
 docs/estimate.md):
 
 * ``coverage``: on networks of known count, ``--seeds`` estimates each; how often the
@@ -15,6 +15,8 @@ docs/estimate.md):
   needs, the figures behind the defaults.
 * ``alternatives``: the same figures for Purdom's partial backtracking and Chen's
   heuristic sampling (benchmarks/tree_alternatives.py) beside the library's runs.
+* ``sizing``: how far ``frontier="auto"``'s rough size of the tree (``sized_tree``)
+  strays from a known count, over ``--repeats`` seeds, and the tops it picks.
 
     python benchmarks/bench_estimate.py coverage --set lowdim --seeds 50
     python benchmarks/bench_estimate.py coverage --set mnist --seeds 50
@@ -377,6 +379,37 @@ def alternatives(args: argparse.Namespace) -> None:
               f"| {384 * cv * cv * seconds:,.1f} |", flush=True)
 
 
+def sizing(args: argparse.Namespace) -> None:
+    """``frontier="auto"``'s sizing, repeated: log2 of the rough size against log2 of
+    ``--count`` (the exact count, or the estimate where it is out of reach), the CPU of
+    one sizing and the tops chosen."""
+    import threading
+
+    from reluscope.regions.estimate.probes import Prober
+    from reluscope.regions.estimate.tree_estimate import auto_top, sized_tree
+    from reluscope.regions.search.core import prepare
+
+    name, net = _network(args.net)
+    prep = prepare(net, tighten_bounds(net, method="lp"))
+    prober = Prober(prep)
+    found, top = _exact_top(prep, prober, DEFAULT_POPULATION)
+    stop = threading.Event()
+    logs, tops = [], []
+    begin = time.process_time()
+    for seed in range(args.repeats):
+        seeds = np.random.SeedSequence(seed)
+        size = sized_tree(prober, top, found, seeds, stop, float("inf"))
+        assert size is not None
+        logs.append(math.log2(size))
+        tops.append(auto_top(prober, top, found, DEFAULT_POPULATION, seeds, stop,
+                             float("inf")))
+    cpu = (time.process_time() - begin) / (2 * args.repeats)  # each seed sized twice
+    truth = math.log2(args.count)
+    print(f"| {name} | {args.count:,.0f} ({truth:.2f}) | {args.repeats} | {np.median(logs):.2f} "
+          f"| {min(logs):.2f}-{max(logs):.2f} | {cpu:.2f} | "
+          f"{', '.join(f'{t:,}' for t in sorted(set(tops)))} |")
+
+
 def top_size(text: str) -> int | str:
     """``--frontier``: a number of nodes or ``auto``."""
     return text if text == "auto" else int(text)
@@ -440,10 +473,15 @@ def main() -> None:
     sp.add_argument("--mipbound-limit", type=float, default=600.0)
     sp.add_argument("--estimate-limit", type=float, default=None)
     sp.add_argument("--count-limit", type=float, default=3600.0)
+    siz = sub.add_parser("sizing")
+    siz.add_argument("--net", required=True)
+    siz.add_argument("--count", type=float, required=True,
+                     help="the exact count (or its estimate, out of exact reach)")
+    siz.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     {"coverage": coverage, "table": table, "speed": speed,
-     "variance": variance,
-     "alternatives": alternatives}[args.cmd](args)
+     "variance": variance, "alternatives": alternatives,
+     "sizing": sizing}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ SAMPLINGS = ("depth", "uniform")
 #: finished runs whenever their number doubles (4, 8, 16, ...).
 PILOT_RUNS = 4
 #: ``frontier="auto"``: this many runs of this population size the tree first (cheap:
-#: about 0.5-2.5 s on MNIST networks of 10^4-10^8 regions; own random streams, dropped).
+#: about 0.5-1 s on MNIST networks of 10^4-10^6 regions; own random streams, dropped).
 SIZING_RUNS = 8
 SIZING_POPULATION = 16
 #: ... then the top gets the power of two nearest ``size / AUTO_LEAVES_PER_TOP_NODE``
@@ -205,13 +205,12 @@ def expand_frontier(
     return proven, sorted((item[2] for item in heap), key=lambda n: n.prefix.tolist())
 
 
-def auto_top(prober: Prober, nodes: Sequence[Node], found: int, population: int,
-             seeds: np.random.SeedSequence, stop: threading.Event, deadline: float) -> int:
-    """The size of the exact top for ``frontier="auto"``: the power of two nearest the
-    tree's leaves over ``AUTO_LEAVES_PER_TOP_NODE``, between ``population`` and
-    ``AUTO_MAX_TOP``. The leaves are ``found`` plus the mean of ``SIZING_RUNS`` runs of
-    population ``SIZING_POPULATION`` below ``nodes`` (a rough size, docs/estimate.md;
-    their streams are not the estimate's)."""
+def sized_tree(prober: Prober, nodes: Sequence[Node], found: int,
+               seeds: np.random.SeedSequence, stop: threading.Event,
+               deadline: float) -> float | None:
+    """A rough number of leaves below ``nodes`` plus ``found``: the mean of ``SIZING_RUNS``
+    runs of population ``SIZING_POPULATION`` (on streams that are not the estimate's;
+    None if stopped before the first). Its spread is in docs/estimate.md."""
     values = []
     for j in range(SIZING_RUNS):
         rng = np.random.default_rng(
@@ -220,9 +219,17 @@ def auto_top(prober: Prober, nodes: Sequence[Node], found: int, population: int,
         if run is None:
             break
         values.append(run.value)
-    if not values:
+    return found + float(np.mean(values)) if values else None
+
+
+def auto_top(prober: Prober, nodes: Sequence[Node], found: int, population: int,
+             seeds: np.random.SeedSequence, stop: threading.Event, deadline: float) -> int:
+    """The size of the exact top for ``frontier="auto"``: the power of two nearest
+    :func:`sized_tree`'s leaves over ``AUTO_LEAVES_PER_TOP_NODE``, between ``population``
+    and ``AUTO_MAX_TOP`` (``population`` if stopped first)."""
+    leaves = sized_tree(prober, nodes, found, seeds, stop, deadline)
+    if leaves is None:
         return population
-    leaves = found + float(np.mean(values))
     size = 2 ** round(math.log2(max(leaves / AUTO_LEAVES_PER_TOP_NODE, 1.0)))
     return int(min(max(size, population), AUTO_MAX_TOP))
 
