@@ -26,6 +26,7 @@ from reluscope.errors import ReluscopeError
 from reluscope.regions.estimate.dispatch import ESTIMATE_METHODS
 from reluscope.regions.estimate.mipbound import RegionEstimate, estimate_regions
 from reluscope.regions.estimate.tree_estimate import (
+    AUTO_MAX_TOP,
     DEFAULT_POPULATION,
     SAMPLINGS,
     CountEstimate,
@@ -79,11 +80,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "pip install 'reluscope[cluster]'")
     parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="B",
                         help=f"tree: nodes kept per level of a run (default {DEFAULT_POPULATION})")
-    parser.add_argument("--frontier", default=None, metavar="F",
+    parser.add_argument("--frontier", default="auto", metavar="F",
                         help="tree: nodes of the top of the tree expanded exactly once "
-                        "before the runs (default: the population); a larger top narrows "
-                        "every run on large trees, e.g. 65536; auto: sized from the tree "
-                        "by a few cheap runs first (docs/estimate.md)")
+                        "before the runs; a larger top narrows every run on large trees "
+                        "(default auto: about one node per 32 regions, sized by a few "
+                        "cheap runs first; or a number, e.g. 65536; docs/estimate.md)")
     parser.add_argument("--sampling", choices=SAMPLINGS, default="depth",
                         help="tree: how a run keeps nodes: depth (importance sampling by "
                         "the subtree sizes earlier runs saw; default) or uniform")
@@ -151,17 +152,17 @@ def _run_tree(args: argparse.Namespace) -> int:
                      f"{100 * (est.rel_half_width or 0):.1f}%, {est.seconds:.2f} s, {est.status}")
     if est.message:
         lines.append(f"note: {est.message}")
-    if _wants_a_larger_top(est, args):
-        lines.append("hint: the interval did not narrow to --rel-error in time; on large trees "
-                     "a larger exact top narrows every run: --frontier auto sizes it from "
-                     "the tree (or give one, e.g. --frontier 65536; docs/estimate.md)")
+    if _short_of_rel_error(est, args):
+        lines.append("hint: the interval did not narrow to --rel-error in time: give more "
+                     "--time-limit or --jobs; on very large trees a larger exact top "
+                     f"narrows every run (--frontier {AUTO_MAX_TOP}; docs/estimate.md)")
     emit(args, est.to_dict(), "\n".join(lines))
     return 0
 
 
-def _frontier(text: str | None) -> int | str | None:
-    """``--frontier``: a number of nodes, ``auto`` or nothing (the population)."""
-    if text is None or text == "auto":
+def _frontier(text: str) -> int | str:
+    """``--frontier``: a number of nodes or ``auto``."""
+    if text == "auto":
         return text
     try:
         return validation.check_positive_int(int(text), "--frontier")
@@ -170,9 +171,9 @@ def _frontier(text: str | None) -> int | str | None:
         raise ReluscopeError(why) from None
 
 
-def _wants_a_larger_top(est: CountEstimate, args: argparse.Namespace) -> bool:
-    """A time limit stopped the estimate short of its --rel-error with the default top."""
-    return (args.frontier is None and est.status == TIME_LIMIT and not est.exact
+def _short_of_rel_error(est: CountEstimate, args: argparse.Namespace) -> bool:
+    """A time limit stopped the estimate short of its --rel-error."""
+    return (est.status == TIME_LIMIT and not est.exact
             and (est.rel_half_width is None or est.rel_half_width > args.rel_error))
 
 

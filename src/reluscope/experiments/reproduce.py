@@ -422,6 +422,7 @@ def _analyse(
     """
     import reluscope
 
+    _compile_search()
     step(record, "bounds", lambda: _bounds_record(
         reluscope.tighten_bounds(
             network, method="milp", solve_time_limit=settings.bounds_time_limit
@@ -512,6 +513,20 @@ def _resumable(previous: Any) -> bool:
     """A recorded step cut short (time limit, Ctrl-C) that a later run may continue."""
     return (isinstance(previous, dict) and "error" not in previous
             and previous.get("status") in (TIME_LIMIT, INTERRUPTED))
+
+
+@functools.cache
+def _compile_search() -> None:
+    """Compile the counting search and the estimate's probes once per process, before
+    any timed step: numba compiles them at their first call (10-40 s without its cache
+    on disk, as in a fresh checkout), which no step's time may include."""
+    import reluscope
+
+    rng = np.random.default_rng(0)
+    tiny = reluscope.ReLUNetwork([rng.normal(size=(4, 2)), rng.normal(size=(3, 4))],
+                                 [0.1 * rng.normal(size=4), 0.1 * rng.normal(size=3)])
+    reluscope.count_regions(tiny, method="lp", n_jobs=1)
+    reluscope.estimate_regions(tiny, method="tree", random_state=0)
 
 
 def _count_exact(

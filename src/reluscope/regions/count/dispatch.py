@@ -381,12 +381,12 @@ def _estimate_rest(
         if left is not None:
             return estimate_count(
                 network, rel_error=None, time_limit=seconds, random_state=random_state,
-                n_jobs=1, bounds=bounds, population=population, start_nodes=left,
-                proven=result.regions,
+                n_jobs=1, bounds=bounds, population=population, frontier=None,
+                start_nodes=left, proven=result.regions,
             )
         est = estimate_count(network, rel_error=None, time_limit=seconds,
                              random_state=random_state, n_jobs=1, bounds=bounds,
-                             population=population)
+                             population=population, frontier=None)
         if est.estimate is None or est.ci_low is None or est.ci_high is None:
             return replace(est, proven=result.regions)
         return replace(est, proven=result.regions, estimate=max(est.estimate, result.regions),

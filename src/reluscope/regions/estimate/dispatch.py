@@ -38,7 +38,7 @@ def estimate_regions(
     n_jobs: int | None = 1,
     population: int = DEFAULT_POPULATION,
     sampling: str = "depth",
-    frontier: int | str | None = None,
+    frontier: int | str | None = "auto",
     target_probability: float = 0.995,
     max_repetitions: int | None = None,
     bounds: Bounds | None = None,

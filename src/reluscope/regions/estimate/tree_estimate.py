@@ -7,7 +7,8 @@ The exact search (:mod:`.compiled`) walks a tree whose leaves are the linear reg
 
 1. **The top, exactly.** The tree is expanded shallowest node first (every node of the
    frontier decides one more unit, :meth:`~.probes.Prober.expand`) while the frontier
-   holds fewer than ``frontier`` nodes (default ``population``). Leaves met there are
+   holds fewer than ``frontier`` nodes (by default sized from the tree: about one node
+   per ``AUTO_LEAVES_PER_TOP_NODE`` regions, :func:`auto_top`). Leaves met there are
    ``proven`` regions. No run samples the levels this top covers.
 2. **One run** (:mod:`.enumeration`) starts from that frontier, every node with weight
    1, and repeats: when the current nodes number ``m > B`` (``B = population``), keep
@@ -310,7 +311,7 @@ def estimate_count(
     bounds_method: str = "lp",
     population: int = DEFAULT_POPULATION,
     sampling: str = "depth",
-    frontier: int | str | None = None,
+    frontier: int | str | None = "auto",
     progress: bool = False,
     start_nodes: Sequence[Task] | None = None,
     proven: int = 0,
@@ -335,12 +336,13 @@ def estimate_count(
         ``depth`` (importance sampling by the subtree sizes earlier runs saw, about 2x
         less CPU for the same interval: docs/estimate.md) or ``uniform``.
     frontier
-        Nodes of the top of the tree expanded exactly, once, before the runs (default:
-        ``population``). A larger top costs once and narrows every run: on MNIST networks
-        of 10^6-10^8 regions a top of 16,384-65,536 nodes needs 3-10x less CPU for the
-        same interval (docs/estimate.md). ``"auto"``: sized from the tree, first
-        measured by ``SIZING_RUNS`` cheap runs (:func:`auto_top`). At most
-        ``FRONTIER_TIME_SHARE`` of the time limit goes to the top.
+        Nodes of the top of the tree expanded exactly, once, before the runs. A larger
+        top costs once and narrows every run: on MNIST networks of 10^6-10^8 regions a
+        top of 16,384-65,536 nodes needs 3-10x less CPU for the same interval
+        (docs/estimate.md). ``"auto"`` (the default): sized from the tree, first
+        measured by ``SIZING_RUNS`` cheap runs (:func:`auto_top`); an integer: that many
+        nodes; None: the population. At most ``FRONTIER_TIME_SHARE`` of the time limit
+        goes to the top.
     start_nodes, proven
         Estimate the regions below these search tasks (disjoint subtrees, e.g. what a
         count cut short left) plus ``proven``; default: the whole tree, 0.
