@@ -19,7 +19,7 @@ from reluscope.regions.count.dispatch import count_regions
 
 
 def test_python_loop_stops_after_the_interrupted_result_is_returned():
-    network = random_network(2, 784, (6, 6, 4))
+    network = random_network(2, 784, (10, 10, 6))  # a count of minutes: the stop lands in it
     results = []
     with sigint_after(0.5), pytest.raises(KeyboardInterrupt):
         for _ in range(3):
