@@ -428,8 +428,9 @@ def main() -> None:
     cov.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     cov.add_argument("--rel-error", type=float, default=0.1)
     cov.add_argument("--sampling", choices=SAMPLINGS, default="depth")
-    cov.add_argument("--frontier", type=top_size, default=None,
-                     help="nodes of the exactly expanded top (default: the population)")
+    cov.add_argument("--frontier", type=top_size, default="auto",
+                     help="nodes of the exactly expanded top, or auto (the library's "
+                     "default since 2026-12-08; the tables before it used 256)")
     cov.add_argument("--count-limit", type=float, default=600.0)
     cov.add_argument("--min-regions", type=int, default=0,
                      help="only the networks of at least this many regions")
@@ -465,8 +466,9 @@ def main() -> None:
     sp.add_argument("--rel", type=float, nargs="*", default=[0.1, 0.05])
     sp.add_argument("--population", type=int, default=DEFAULT_POPULATION)
     sp.add_argument("--sampling", nargs="+", choices=SAMPLINGS, default=list(SAMPLINGS))
-    sp.add_argument("--frontier", type=top_size, default=None,
-                    help="nodes of the exactly expanded top (default: the population)")
+    sp.add_argument("--frontier", type=top_size, default="auto",
+                    help="nodes of the exactly expanded top, or auto (the library's "
+                    "default since 2026-12-08; the tables before it used 256)")
     sp.add_argument("--seeds", type=int, default=1, help="estimates with seeds 0..N-1")
     sp.add_argument("--jobs", type=int, default=1)
     sp.add_argument("--xor", type=int, nargs="*", default=[2, 3, 4, 5])
