@@ -386,7 +386,7 @@ def sizing(args: argparse.Namespace) -> None:
     import threading
 
     from reluscope.regions.estimate.probes import Prober
-    from reluscope.regions.estimate.tree_estimate import auto_top, sized_tree
+    from reluscope.regions.estimate.tree_estimate import sized_tree, top_for
     from reluscope.regions.search.core import prepare
 
     name, net = _network(args.net)
@@ -397,13 +397,11 @@ def sizing(args: argparse.Namespace) -> None:
     logs, tops = [], []
     begin = time.process_time()
     for seed in range(args.repeats):
-        seeds = np.random.SeedSequence(seed)
-        size = sized_tree(prober, top, found, seeds, stop, float("inf"))
+        size = sized_tree(prober, top, found, np.random.SeedSequence(seed), stop, float("inf"))
         assert size is not None
         logs.append(math.log2(size))
-        tops.append(auto_top(prober, top, found, DEFAULT_POPULATION, seeds, stop,
-                             float("inf")))
-    cpu = (time.process_time() - begin) / (2 * args.repeats)  # each seed sized twice
+        tops.append(top_for(size, DEFAULT_POPULATION))
+    cpu = (time.process_time() - begin) / args.repeats
     truth = math.log2(args.count)
     print(f"| {name} | {args.count:,.0f} ({truth:.2f}) | {args.repeats} | {np.median(logs):.2f} "
           f"| {min(logs):.2f}-{max(logs):.2f} | {cpu:.2f} | "

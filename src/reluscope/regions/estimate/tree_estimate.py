@@ -223,16 +223,21 @@ def sized_tree(prober: Prober, nodes: Sequence[Node], found: int,
     return found + float(np.mean(values)) if values else None
 
 
-def auto_top(prober: Prober, nodes: Sequence[Node], found: int, population: int,
-             seeds: np.random.SeedSequence, stop: threading.Event, deadline: float) -> int:
-    """The size of the exact top for ``frontier="auto"``: the power of two nearest
-    :func:`sized_tree`'s leaves over ``AUTO_LEAVES_PER_TOP_NODE``, between ``population``
-    and ``AUTO_MAX_TOP`` (``population`` if stopped first)."""
-    leaves = sized_tree(prober, nodes, found, seeds, stop, deadline)
+def top_for(leaves: float | None, population: int) -> int:
+    """The top for a tree of about ``leaves`` leaves: the power of two nearest ``leaves``
+    over ``AUTO_LEAVES_PER_TOP_NODE``, between ``population`` and ``AUTO_MAX_TOP``
+    (``population`` when the size is unknown)."""
     if leaves is None:
         return population
     size = 2 ** round(math.log2(max(leaves / AUTO_LEAVES_PER_TOP_NODE, 1.0)))
     return int(min(max(size, population), AUTO_MAX_TOP))
+
+
+def auto_top(prober: Prober, nodes: Sequence[Node], found: int, population: int,
+             seeds: np.random.SeedSequence, stop: threading.Event, deadline: float) -> int:
+    """The size of the exact top for ``frontier="auto"``: :func:`top_for` the tree that
+    :func:`sized_tree` measures (``population`` if stopped first)."""
+    return top_for(sized_tree(prober, nodes, found, seeds, stop, deadline), population)
 
 
 _WORKER: dict[str, Any] = {}
