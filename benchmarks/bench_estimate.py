@@ -1,6 +1,6 @@
 """The tree estimate (estimate_regions(method="tree")) against exact counts and MIPBound.
 
-Six subcommands, each printing a markdown table (docs/bench-estimate.md,
+Seven subcommands, each printing a markdown table (docs/bench-estimate.md,
 docs/estimate.md):
 
 * ``coverage``: on networks of known count, ``--seeds`` estimates each; how often the
@@ -17,6 +17,8 @@ docs/estimate.md):
   heuristic sampling (benchmarks/tree_alternatives.py) beside the library's runs.
 * ``sizing``: how far ``frontier="auto"``'s rough size of the tree (``sized_tree``)
   strays from a known count, over ``--repeats`` seeds, and the tops it picks.
+* ``rest``: the estimate of a count cut short, with the population's top (as ``count``
+  does) against ``frontier="auto"``.
 
     python benchmarks/bench_estimate.py coverage --set lowdim --seeds 50
     python benchmarks/bench_estimate.py coverage --set mnist --seeds 50
@@ -408,6 +410,37 @@ def sizing(args: argparse.Namespace) -> None:
           f"{', '.join(f'{t:,}' for t in sorted(set(tops)))} |")
 
 
+def rest(args: argparse.Namespace) -> None:
+    """The estimate of a count cut short, with the population's top (what ``count`` does)
+    and with ``frontier="auto"``: one count cut at ``--count-limit``, then ``--seeds``
+    estimates of each in ``--seconds``, with the population ``count`` would pick."""
+    from reluscope.regions.count.dispatch import REST_RUNS
+    from reluscope.regions.search.engine import count_regions_lp
+
+    name, net = _network(args.net)
+    bounds = tighten_bounds(net, method="lp")
+    left: list[Any] = []
+    part = count_regions_lp(net, bounds, time_limit=args.count_limit, n_jobs=1, frontier=left)
+    depth = sum(net.widths[i] for i in net.relu_layers)
+    node_seconds = part.seconds / max(part.nodes, 1)
+    population = min(max(int(args.seconds / (REST_RUNS * depth * node_seconds)), 2),
+                     DEFAULT_POPULATION)
+    print(f"{name}: {part.regions:,} regions proven in {part.seconds:.0f} s, {len(left)} "
+          f"subtrees left, population {population}\n")
+    print("| top | seed | top used | estimate (95% interval) | runs | half-width |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for frontier in (None, "auto"):
+        for seed in range(args.seeds):
+            est = estimate_count(net, bounds=bounds, rel_error=None, time_limit=args.seconds,
+                                 population=population, frontier=frontier, start_nodes=left,
+                                 proven=part.regions, random_state=seed)
+            value = ("none (too few runs)" if est.estimate is None else
+                     f"{est.estimate:,.0f} ({est.ci_low:,.0f}-{est.ci_high:,.0f})")
+            width = "" if est.rel_half_width is None else f"{est.rel_half_width:.1%}"
+            print(f"| {frontier or 'population'} | {seed} | {est.frontier:,} | {value} "
+                  f"| {est.probes} | {width} |", flush=True)
+
+
 def top_size(text: str) -> int | str:
     """``--frontier``: a number of nodes or ``auto``."""
     return text if text == "auto" else int(text)
@@ -478,10 +511,16 @@ def main() -> None:
     siz.add_argument("--count", type=float, required=True,
                      help="the exact count (or its estimate, out of exact reach)")
     siz.add_argument("--repeats", type=int, default=10)
+    rst = sub.add_parser("rest")
+    rst.add_argument("--net", required=True)
+    rst.add_argument("--count-limit", type=float, default=90.0)
+    rst.add_argument("--seconds", type=float, default=10.0,
+                     help="seconds for each estimate (count gives 10%% of its time limit)")
+    rst.add_argument("--seeds", type=int, default=4)
     args = parser.parse_args()
     {"coverage": coverage, "table": table, "speed": speed,
      "variance": variance, "alternatives": alternatives,
-     "sizing": sizing}[args.cmd](args)
+     "sizing": sizing, "rest": rest}[args.cmd](args)
 
 
 if __name__ == "__main__":
